@@ -1,0 +1,312 @@
+"""The build: validate every dataset, load it, write the site, and swap it in atomically.
+
+Layout under `out/` (default `build/`):
+
+    releases/<id>/       one complete site per successful build: <dataset>.db, catalog.db,
+                         inspect.json, metadata.json, reports/, build-state.json
+    site -> releases/<id>  the served site; a symlink replaced with one rename(2), so a reader
+                         sees the old site or the new one, never half of either
+    reports/             the latest attempt's reports (also when it failed: publishers need them)
+
+A build writes a new release folder (the staging copy) and only swaps `site` when every dataset
+is valid; a failed or killed build leaves `site` and everything it points to untouched.
+Datasets whose files, descriptor, site metadata and build code are unchanged are not validated
+or loaded again: their database is hard-linked from the previous release (databases are never
+written after a build, so sharing the inode is safe).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable
+
+from . import catalog_db, load, report, sitemeta
+from .catalog import Site, read_catalog, read_dataset, read_site
+from .model import Dataset
+from .validate import DatasetResult, validate_dataset
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+STATE_FILE = "build-state.json"
+KEEP_RELEASES = 2  # the served one and the one before it, which a still-running server may hold
+
+
+class BuildError(Exception):
+    """The build could not run at all (not a data problem: those are reported, not raised)."""
+
+
+@dataclass
+class DatasetBuild:
+    """What the site needs to know about one dataset after the build, fresh or reused."""
+
+    name: str
+    hash: str
+    valid: bool
+    tables: dict[str, dict]  # resource name -> stats (rows, bytes, sha256, fields)
+    report: dict
+    markdown: str
+    modified: str | None  # ISO 8601, from git or from when this content was first seen
+    first_seen: str
+    reused: bool = False
+
+
+@dataclass
+class BuildResult:
+    ok: bool
+    site_dir: Path | None
+    datasets: list[DatasetBuild] = field(default_factory=list)
+    site_errors: list = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def failed(self) -> list[str]:
+        return [d.name for d in self.datasets if not d.valid]
+
+    @property
+    def reused(self) -> list[str]:
+        return [d.name for d in self.datasets if d.reused]
+
+
+# ---------------------------------------------------------------------------------------------
+# Validating and loading one dataset
+
+
+def load_dataset(dataset: Dataset, db_path: Path) -> DatasetResult:
+    """Validate the dataset and insert its rows into a new SQLite database, in one pass per file."""
+    db = load.open_build_db(db_path)
+
+    def sink(resource, rows):
+        load.create_table(db, resource)
+        load.insert_rows(db, resource, rows)
+        load.create_indexes(db, resource)
+
+    try:
+        result = validate_dataset(dataset, sink=sink)
+    finally:
+        load.finish_database(db)
+    return result
+
+
+def check(paths: list[Path], root: Path) -> list[DatasetResult]:
+    """Validate dataset folders without loading them (what `gongkai validate` runs)."""
+    site = read_site(root) if (Path(root) / "metadata").is_dir() else None
+    return [validate_dataset(read_dataset(Path(p), site)) for p in paths]
+
+
+# ---------------------------------------------------------------------------------------------
+# Hashes and dates
+
+
+def _hash_files(paths: list[Path], h: "hashlib._Hash", base: Path) -> None:
+    for path in sorted(paths):
+        h.update(str(path.relative_to(base)).encode() + b"\0")
+        with open(path, "rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                h.update(block)
+        h.update(b"\0")
+
+
+def code_hash() -> str:
+    """Everything the build's output depends on besides the data: the package's own code."""
+    h = hashlib.sha256()
+    files = [p for p in PACKAGE_DIR.rglob("*.py") if "__spec__" not in p.parts and "bench" not in p.parts]
+    _hash_files(files, h, PACKAGE_DIR)
+    return h.hexdigest()
+
+
+def dataset_hash(folder: Path, root: Path, code: str) -> str:
+    h = hashlib.sha256(code.encode())
+    _hash_files([p for p in (Path(root) / "metadata").rglob("*") if p.is_file()], h, Path(root))
+    _hash_files([p for p in Path(folder).rglob("*") if p.is_file()], h, Path(root))
+    return h.hexdigest()
+
+
+def git_modified(folder: Path) -> str | None:
+    """The date of the last commit that touched the folder; None outside git or in a shallow clone
+    where the folder's history is missing."""
+    try:
+        out = subprocess.run(
+            ["git", "log", "-1", "--format=%cI", "--", "."],
+            cwd=folder, capture_output=True, text=True, timeout=20,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip() or None if out.returncode == 0 else None
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+
+
+# ---------------------------------------------------------------------------------------------
+# Releases, the atomic swap
+
+
+def current_release(out: Path) -> Path | None:
+    link = Path(out) / "site"
+    return link.resolve() if link.is_symlink() and link.resolve().is_dir() else None
+
+
+def _read_state(release: Path | None) -> dict:
+    if release is None:
+        return {}
+    try:
+        return json.loads((release / STATE_FILE).read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+def _write_text(path: Path, text: str) -> None:
+    """Write through a temporary file and rename, so a reader never sees half a file."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def _swap(out: Path, release: Path) -> None:
+    link = out / "site"
+    if link.exists() and not link.is_symlink():
+        raise BuildError(f"{link} is a directory, not the symlink the build manages; move it away")
+    tmp = out / f".site-{os.getpid()}"
+    if tmp.is_symlink():
+        tmp.unlink()
+    os.symlink(os.path.relpath(release, out), tmp)
+    os.replace(tmp, link)
+
+
+def _prune(out: Path, keep: list[Path]) -> None:
+    releases = out / "releases"
+    keep_set = {p.resolve() for p in keep if p}
+    for path in sorted(releases.iterdir()):
+        if path.resolve() not in keep_set:
+            shutil.rmtree(path, ignore_errors=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# The whole build
+
+
+def build_site(root: Path, out: Path, *, progress: Callable[[str], None] | None = None) -> BuildResult:
+    """Build every dataset under root/datasets into out/ and swap the new site in on success."""
+    say = progress or (lambda message: None)
+    started = time.perf_counter()
+    root, out = Path(root).resolve(), Path(out).resolve()
+    (out / "releases").mkdir(parents=True, exist_ok=True)
+    (out / "reports").mkdir(exist_ok=True)
+    lock = open(out / ".lock", "w")
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        raise BuildError(f"another build is running in {out}") from None
+    try:
+        return _build(root, out, say, started)
+    finally:
+        lock.close()
+
+
+def _build(root: Path, out: Path, say: Callable[[str], None], started: float) -> BuildResult:
+    previous = current_release(out)
+    # A killed build leaves an unfinished release folder behind; nothing points to it.
+    _prune(out, [previous, _previous_target(out)])
+    old_state = _read_state(previous)
+    code = code_hash()
+    site, datasets = read_catalog(root)
+    release = out / "releases" / (datetime.now().strftime("%Y%m%dT%H%M%S") + f"-{os.getpid()}")
+    release.mkdir()
+    (release / "reports").mkdir()
+    say(f"构建 Building {len(datasets)} 个数据集 datasets → {release.relative_to(out.parent) if out.parent in release.parents else release}")
+
+    builds: list[DatasetBuild] = []
+    try:
+        for dataset in datasets:
+            builds.append(_build_one(dataset, site, root, release, previous, old_state, code, say))
+            _write_reports(out / "reports", release / "reports", builds[-1])
+        result = BuildResult(ok=False, site_dir=None, datasets=builds, site_errors=list(site.errors))
+        if site.errors or result.failed:
+            for error in site.errors:
+                say(f"✗ {error.message_zh}\n  {error.message}")
+            if result.failed:
+                say(f"✗ 构建失败 Build failed: {', '.join(result.failed)} 未通过校验 invalid; 报告 reports in {out / 'reports'}")
+            shutil.rmtree(release, ignore_errors=True)
+            result.seconds = time.perf_counter() - started
+            return result
+        by_name = {b.name: b for b in builds}
+        catalog_db.write(release / "catalog.db", site, datasets, by_name)
+        sitemeta.write(release, site, datasets, by_name)
+        _write_text(release / STATE_FILE, json.dumps(_state(code, builds, previous), ensure_ascii=False, indent=1))
+    except BaseException:
+        shutil.rmtree(release, ignore_errors=True)
+        raise
+    _swap(out, release)
+    _prune(out, [release, previous])
+    total = sum(t.get("rows", 0) for b in builds for t in b.tables.values())
+    seconds = time.perf_counter() - started
+    say(f"✓ 完成 Built {len(builds)} 个数据集 datasets, {total} 行 rows, "
+        f"{len(result.reused)} 个未变化 unchanged, {seconds:.2f}s")
+    result.ok, result.site_dir, result.seconds = True, out / "site", seconds
+    return result
+
+
+def _previous_target(out: Path) -> Path | None:
+    """The release before the current one, kept so a server that opened it keeps working."""
+    state = _read_state(current_release(out))
+    prev = state.get("previous_release")
+    return (out / "releases" / prev) if prev else None
+
+
+def _build_one(dataset: Dataset, site: Site, root: Path, release: Path, previous: Path | None,
+               old_state: dict, code: str, say: Callable[[str], None]) -> DatasetBuild:
+    digest = dataset_hash(dataset.folder, root, code)
+    old = (old_state.get("datasets") or {}).get(dataset.name)
+    db_name = f"{dataset.name}.db"
+    modified = git_modified(dataset.folder)
+    if old and old.get("hash") == digest and previous and (previous / db_name).exists():
+        os.link(previous / db_name, release / db_name)
+        say(f"· {dataset.name}: 未变化 unchanged")
+        return DatasetBuild(
+            name=dataset.name, hash=digest, valid=True, tables=old["tables"],
+            report=json.loads((previous / "reports" / f"{dataset.name}.json").read_text()),
+            markdown=(previous / "reports" / f"{dataset.name}.md").read_text(),
+            modified=modified or old.get("first_seen"), first_seen=old.get("first_seen") or _now(), reused=True,
+        )
+    t0 = time.perf_counter()
+    result = load_dataset(dataset, release / db_name)
+    tables = {t.resource.name: {k: v for k, v in t.stats.items() if k != "seconds"} for t in result.tasks}
+    rows = sum(t.get("rows", 0) for t in tables.values())
+    n_errors = len(result.errors) + sum(len(t.errors) for t in result.tasks)
+    mark = "✓" if result.valid else "✗"
+    say(f"{mark} {dataset.name}: {len(result.tasks)} 个资源 resources, {rows} 行 rows, "
+        f"{n_errors} 个错误 errors, {time.perf_counter() - t0:.2f}s")
+    first_seen = old.get("first_seen") if old and old.get("hash") == digest else _now()
+    return DatasetBuild(
+        name=dataset.name, hash=digest, valid=result.valid, tables=tables,
+        report=report.report([result]), markdown=report.markdown_summary(result),
+        modified=modified or first_seen, first_seen=first_seen,
+    )
+
+
+def _write_reports(latest: Path, served: Path, build: DatasetBuild) -> None:
+    text = json.dumps(build.report, ensure_ascii=False, indent=2, default=str)
+    for folder in (latest, served):
+        _write_text(folder / f"{build.name}.json", text)
+        _write_text(folder / f"{build.name}.md", build.markdown)
+
+
+def _state(code: str, builds: list[DatasetBuild], previous: Path | None) -> dict:
+    return {
+        "code": code,
+        "previous_release": previous.name if previous else None,
+        "built": _now(),
+        "datasets": {
+            b.name: {"hash": b.hash, "tables": b.tables, "first_seen": b.first_seen}
+            for b in builds
+        },
+    }

@@ -1,0 +1,92 @@
+"""The `gongkai` command: a thin click layer over the library (build.py, report.py, serve.py).
+
+Exit codes: 0 everything valid / built, 1 a data problem (reported, never a traceback),
+2 a usage error (click's own convention).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+
+import click
+
+from . import report
+from .build import BuildError, build_site, check
+from .catalog import dataset_folders
+
+
+def _root_option(f):
+    return click.option(
+        "--root", type=click.Path(file_okay=False, path_type=Path), default=".", show_default=True,
+        help="Repository root holding datasets/ and metadata/.",
+    )(f)
+
+
+@click.group()
+@click.version_option(package_name="gongkai")
+def cli():
+    """Gongkai 公开: validate, build and serve open-government Data Packages."""
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print one frictionless-style JSON report for all datasets.")
+@_root_option
+def validate(paths, as_json, root):
+    """Validate dataset folders (default: every folder in ROOT/datasets/).
+
+    Prints a bilingual summary, or with --json one report in frictionless's shape. Exits 1 when
+    anything is invalid.
+    """
+    folders = list(paths) or dataset_folders(root)
+    if not folders:
+        raise click.UsageError(f"no dataset folders found in {root / 'datasets'} / 未找到数据集文件夹")
+    started = time.perf_counter()
+    results = check(folders, root)
+    if as_json:
+        click.echo(json.dumps(report.report(results, time.perf_counter() - started), ensure_ascii=False, indent=2, default=str))
+    else:
+        click.echo(report.text_summary(results))
+    sys.exit(0 if all(r.valid for r in results) else 1)
+
+
+@cli.command()
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default="build", show_default=True,
+              help="Output folder; the served site is OUT/site.")
+@_root_option
+@click.option("--quiet", is_flag=True, help="Print nothing but errors.")
+def build(out, root, quiet):
+    """Validate and load every dataset, then swap the new site in (only if all are valid)."""
+    say = (lambda m: None) if quiet else (lambda m: click.echo(m, err=True))
+    try:
+        result = build_site(root, out, progress=say)
+    except BuildError as exc:
+        raise click.ClickException(str(exc)) from None
+    if not result.ok:
+        if quiet:
+            click.echo(f"build failed: {', '.join(result.failed) or 'site metadata'}", err=True)
+        sys.exit(1)
+
+
+@cli.command()
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default="build", show_default=True,
+              help="The build folder whose site/ is served.")
+@_root_option
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", type=int, default=8001, show_default=True, envvar="PORT")
+@click.option("--workers", type=int, default=None, help="Server processes (default: one per CPU core).")
+def serve(out, root, host, port, workers):
+    """Serve the last successful build with Datasette."""
+    from .serve import serve as run
+
+    site = out / "site"
+    if not site.exists():
+        raise click.ClickException(f"nothing built yet in {out}: run `gongkai build` first / 尚未构建，请先运行 gongkai build")
+    run(site, root=root.resolve(), host=host, port=port, workers=workers)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    cli()

@@ -1,0 +1,112 @@
+"""What the build hands Datasette besides the databases: `metadata.json` and `inspect.json`.
+
+Pure builders (`datasette_metadata`, `inspect_data`) plus one `write` at the edge.
+Units stay out of Datasette's `units` (it accepts only Pint units and answers 500 for 万元):
+they go into the column description here and into the catalogue's data dictionary.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+from pathlib import Path
+
+from .catalog import Site
+from .model import Dataset
+
+
+def _licence(descriptor: dict, site: Site) -> tuple[str | None, str | None]:
+    for lic in descriptor.get("licenses") or []:
+        if isinstance(lic, dict):
+            known = site.licenses.get(lic.get("name"), {})
+            title = lic.get("title") or _text(known.get("title")) or lic.get("name")
+            return title, lic.get("path") or known.get("url")
+    return None, None
+
+
+def _text(value, lang: str = "zh") -> str | None:
+    """A metadata value that may be a plain string or {zh, en}."""
+    if isinstance(value, dict):
+        return value.get(lang) or next(iter(value.values()), None)
+    return value
+
+
+def column_description(field: dict) -> str:
+    parts = [p for p in (field.get("title"), field.get("description")) if p]
+    text = " — ".join(parts) if parts else ""
+    unit = field.get("gov:unit")
+    if unit:
+        text = f"{text} (单位 unit: {unit})" if text else f"单位 unit: {unit}"
+    return text
+
+
+def datasette_metadata(site: Site, datasets: list[Dataset]) -> dict:
+    databases: dict[str, dict] = {}
+    for ds in datasets:
+        d = ds.descriptor
+        licence, licence_url = _licence(d, site)
+        source = next((s for s in d.get("sources") or [] if isinstance(s, dict)), {})
+        tables = {}
+        for res in ds.resources:
+            entry = {
+                "title": res.descriptor.get("title") or res.name,
+                "description": res.descriptor.get("description") or "",
+                "columns": {f["name"]: column_description(f) for f in res.fields if column_description(f)},
+            }
+            label = res.descriptor.get("gov:labelField")
+            if label:
+                entry["label_column"] = label
+            tables[res.name] = entry
+        databases[ds.name] = {
+            "title": d.get("title") or ds.name,
+            "description": d.get("description") or "",
+            "license": licence,
+            "license_url": licence_url,
+            "source": source.get("title") or source.get("name"),
+            "source_url": source.get("path"),
+            "tables": tables,
+        }
+    info = site.site
+    return {
+        "title": _text(info.get("title")) or "公开 Gongkai",
+        "description": _text(info.get("description")) or "",
+        "license": _text(info.get("license_title")) or None,
+        "databases": databases,
+    }
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def inspect_data(site_dir: Path) -> dict:
+    """Datasette's inspect format for every database in site_dir. `file` is relative to site_dir
+    (the site directory moves between releases); Datasette only reads hash, size and counts."""
+    data = {}
+    for path in sorted(Path(site_dir).glob("*.db")):
+        conn = sqlite3.connect(f"file:{path}?immutable=1", uri=True)
+        try:
+            names = [r[0] for r in conn.execute("select name from sqlite_master where type='table'")]
+            counts = {n: conn.execute(f"select count(*) from [{n}]").fetchone()[0] for n in names}
+        finally:
+            conn.close()
+        data[path.stem] = {
+            "hash": sha256_file(path),
+            "size": path.stat().st_size,
+            "file": path.name,
+            "tables": {n: {"count": c} for n, c in counts.items()},
+        }
+    return data
+
+
+def write(release: Path, site: Site, datasets: list[Dataset], builds: dict) -> None:
+    (release / "metadata.json").write_text(
+        json.dumps(datasette_metadata(site, [d for d in datasets if d.name in builds]), ensure_ascii=False, indent=1),
+        encoding="utf-8",
+    )
+    (release / "inspect.json").write_text(json.dumps(inspect_data(release), indent=1), encoding="utf-8")
