@@ -24,6 +24,8 @@ ERROR_TYPES: dict[str, tuple[str, str]] = {
     "encoding-error": ("Encoding Error", "文件编码错误"),
     "resource-error": ("Resource Error", "资源描述错误"),
     "source-error": ("Source Error", "数据源错误"),
+    "hash-count": ("Hash Count Error", "文件哈希值不符"),
+    "byte-count": ("Byte Count Error", "文件字节数不符"),
     # metadata
     "package-error": ("Package Error", "数据包描述错误"),
     "schema-error": ("Schema Error", "表结构错误"),

@@ -1,0 +1,127 @@
+"""The build: typed tables, keys, reports, atomic swap, incremental rebuilds."""
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+
+import pytest
+
+from gongkai.build import build_site, current_release
+
+
+def build(root, out):
+    messages = []
+    result = build_site(root, out, progress=messages.append)
+    return result, messages
+
+
+def test_build_writes_typed_tables_with_keys(site_root, tmp_path):
+    out = tmp_path / "out"
+    result, messages = build(site_root, out)
+    assert result.ok, messages
+    site = out / "site"
+    assert site.is_symlink()
+    conn = sqlite3.connect(site / "towns.db")
+    cols = {r[1]: (r[2], r[5]) for r in conn.execute("pragma table_info(cities)")}
+    assert cols == {"code": ("TEXT", 1), "name": ("TEXT", 0), "provinceCode": ("TEXT", 0)}
+    fks = conn.execute("pragma foreign_key_list(cities)").fetchall()
+    assert [(f[2], f[3], f[4]) for f in fks] == [("provinces", "provinceCode", "code")]
+    indexes = [r[1] for r in conn.execute("pragma index_list(cities)")]
+    assert any("provinceCode" in name for name in indexes)
+    assert conn.execute("select name from provinces where code='11'").fetchone() == ("北京市",)
+    budget = sqlite3.connect(site / "budget.db")
+    assert {r[1]: r[2] for r in budget.execute("pragma table_info(budget)")} == {
+        "项目": "TEXT", "年度": "INTEGER", "金额": "REAL", "日期": "TEXT", "公开": "INTEGER"}
+    assert budget.execute("select * from budget order by 金额").fetchall() == [
+        ("卫生", 2023, 800.0, "2023-12-31", 0), ("教育", 2023, 1200.5, "2023-12-31", 1)]
+
+
+def test_build_writes_catalog_metadata_inspect_and_reports(site_root, tmp_path):
+    out = tmp_path / "out"
+    assert build(site_root, out)[0].ok
+    site = out / "site"
+    catalog = sqlite3.connect(site / "catalog.db")
+    assert catalog.execute("select name, publisher, theme, rows, resources from datasets order by name").fetchall() == [
+        ("budget", "city-finance", "finance", 2, 1), ("towns", "city-stats", "administrative-divisions", 4, 2)]
+    assert catalog.execute("select unit from fields where name='金额'").fetchone() == ("万元",)
+    meta = json.loads((site / "metadata.json").read_text())
+    assert meta["databases"]["budget"]["tables"]["budget"]["columns"]["金额"] == "金额 (单位 unit: 万元)"
+    assert meta["databases"]["towns"]["license"] == "CC BY 4.0"
+    inspect = json.loads((site / "inspect.json").read_text())
+    assert inspect["towns"]["tables"]["provinces"]["count"] == 2
+    report = json.loads((out / "reports" / "towns.json").read_text())
+    assert report["valid"] is True and [t["name"] for t in report["tasks"]] == ["provinces", "cities"]
+    assert "校验通过" in (out / "reports" / "towns.md").read_text()
+    assert (site / "reports" / "towns.json").exists()
+
+
+def test_invalid_dataset_fails_and_leaves_previous_site(site_root, tmp_path):
+    out = tmp_path / "out"
+    assert build(site_root, out)[0].ok
+    before = current_release(out)
+    snapshot = {p.name: p.read_bytes() for p in before.iterdir() if p.is_file()}
+    csv = site_root / "datasets/budget/budget.csv"
+    csv.write_text(csv.read_text(encoding="utf-8") + "交通,2023,abc,2023-12-31,true\n", encoding="utf-8")
+    result, messages = build(site_root, out)
+    assert not result.ok and result.failed == ["budget"]
+    assert any("budget" in m and "Build failed" in m for m in messages)
+    assert current_release(out) == before
+    assert {p.name: p.read_bytes() for p in before.iterdir() if p.is_file()} == snapshot
+    assert len(list((out / "releases").iterdir())) == 1
+    report = json.loads((out / "reports" / "budget.json").read_text())
+    errors = report["tasks"][0]["errors"]
+    assert {(e["type"], e["rowNumber"], e["fieldName"]) for e in errors} == {
+        ("constraint-error", 4, "项目"), ("type-error", 4, "金额")}
+    assert all(e["message_zh"] and e["message"] for e in errors)
+
+
+def test_noop_rebuild_reuses_databases(site_root, tmp_path):
+    out = tmp_path / "out"
+    first, _ = build(site_root, out)
+    second, messages = build(site_root, out)
+    assert second.ok and sorted(second.reused) == ["budget", "towns"]
+    assert os.path.samefile(current_release(out) / "towns.db", out / "releases" / first.site_dir.resolve().name / "towns.db") \
+        if (out / "releases" / first.site_dir.resolve().name).exists() else True
+    csv = site_root / "datasets/budget/budget.csv"
+    csv.write_text(csv.read_text(encoding="utf-8").replace("800", "801"), encoding="utf-8")
+    third, _ = build(site_root, out)
+    assert third.ok and third.reused == ["towns"]
+    assert sqlite3.connect(out / "site" / "budget.db").execute("select sum(金额) from budget").fetchone() == (2001.5,)
+    assert len(list((out / "releases").iterdir())) == 2  # the served release and the one before
+
+
+def test_killed_build_leaves_previous_site(site_root, tmp_path):
+    out = tmp_path / "out"
+    assert build(site_root, out)[0].ok
+    before = current_release(out)
+    # A big resource makes the build slow enough to kill while it loads.
+    rows = "".join(f"项目{i},2023,{i},2023-12-31,true\n" for i in range(300_000))
+    d = json.loads((site_root / "datasets/budget/datapackage.json").read_text())
+    d["resources"][0]["schema"]["fields"][0].pop("constraints")
+    (site_root / "datasets/budget/datapackage.json").write_text(json.dumps(d, ensure_ascii=False))
+    (site_root / "datasets/budget/budget.csv").write_text("项目,年度,金额,日期,公开\n" + rows, encoding="utf-8")
+    proc = subprocess.Popen([sys.executable, "-m", "gongkai", "build", "--root", str(site_root), "--out", str(out)],
+                            stderr=subprocess.PIPE, text=True)
+    for line in proc.stderr:
+        if "Building" in line:
+            break
+    time.sleep(0.3)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert current_release(out) == before
+    assert sqlite3.connect(out / "site" / "budget.db").execute("select count(*) from budget").fetchone() == (2,)
+    # The next build cleans up what the killed one left and succeeds.
+    result, _ = build(site_root, out)
+    assert result.ok
+    assert sqlite3.connect(out / "site" / "budget.db").execute("select count(*) from budget").fetchone() == (300_000,)
+
+
+def test_site_metadata_error_fails_build(site_root, tmp_path):
+    (site_root / "metadata/themes.yaml").write_text("- id: Finance!\n")
+    result, messages = build(site_root, tmp_path / "out")
+    assert not result.ok
+    assert current_release(tmp_path / "out") is None
