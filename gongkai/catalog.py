@@ -281,13 +281,18 @@ def _resolve_schema(schema: Any, resource: str, folder: Path, site: Site | None)
 
 
 def frictionless_errors(descriptor: dict) -> list[Error]:
-    """frictionless's descriptor checks (the same ones `frictionless validate` runs first)."""
+    """frictionless's descriptor checks, as `frictionless validate` runs them first (through
+    `Package.from_descriptor`, which also accepts the Table Schema short forms such as
+    `"primaryKey": "id"`)."""
+    import copy
+
     from frictionless import FrictionlessException, Package
 
     try:
-        found = list(Package.metadata_validate(descriptor))
+        Package.from_descriptor(copy.deepcopy(descriptor))
+        return []
     except FrictionlessException as exc:
-        found = [exc.error]
+        found = list(exc.reasons) or [exc.error]
     except Exception as exc:  # a descriptor odd enough to break frictionless is still an error, not a crash
         return [Error("package-error", note=f"descriptor could not be checked: {exc}",
                       note_zh=f"无法检查数据包描述：{exc}")]
