@@ -219,7 +219,7 @@ def _build(root: Path, out: Path, say: Callable[[str], None], started: float) ->
     old_state = _read_state(previous)
     code = code_hash()
     site, datasets = read_catalog(root)
-    release = out / "releases" / (datetime.now().strftime("%Y%m%dT%H%M%S") + f"-{os.getpid()}")
+    release = out / "releases" / (datetime.now().strftime("%Y%m%dT%H%M%S.%f") + f"-{os.getpid()}")
     release.mkdir()
     (release / "reports").mkdir()
     say(f"构建 Building {len(datasets)} 个数据集 datasets → {release.relative_to(out.parent) if out.parent in release.parents else release}")

@@ -1,0 +1,438 @@
+"""Fields: compile a Table Schema field into a fast cell caster, with frictionless v5 semantics.
+
+``compile_field(field, missing_values)`` returns a ``Caster`` whose ``cast(cell)`` turns one raw
+CSV cell (a ``str``) into its SQLite-ready value, ``None`` for a missing value, or raises
+``CellError`` -- exactly the verdict frictionless's ``Field.create_cell_reader()`` gives:
+
+1. ``cell in missing_values`` (the field's own ``missingValues`` if it has any, else the schema's)
+   means missing: only ``required`` can fail;
+2. the type's value reader (one module per type, ``<type>.create_value_reader``) must accept it,
+   else a ``type-error`` (and no constraint is checked);
+3. the constraints the type supports are checked in frictionless's order (unsupported ones are
+   ignored, as frictionless does); bounds and ``enum`` are cast with the field's own reader.
+
+The caster is generated as Python source (like ``dataclasses``/``attrs`` do) so that the valid
+path is a handful of bytecodes: no per-cell dict lookups, no exceptions when the cell is fine.
+Hot types give a "text reader" snippet that reads the raw string straight into the SQLite value
+(``int``, ``float``, ``'YYYY-MM-DD'``...) and check constraints on it where that is exact.
+"""
+
+from __future__ import annotations
+
+import builtins
+import json
+from datetime import date as _date, datetime as _datetime, time as _time, timedelta as _timedelta
+from decimal import Decimal
+from typing import Any, Callable
+
+__all__ = ["CellError", "Caster", "compile_field", "field_missing_values", "TYPES"]
+
+
+class CellError(Exception):
+    """Raised by a field's cast: the cell is invalid.
+
+    ``type``/``note``/``note_zh`` describe the first problem, in frictionless's order.
+    ``notes`` lists every problem frictionless would report for this cell as
+    ``(type, note, note_zh)`` (frictionless emits one error per failed constraint).
+    """
+
+    def __init__(self, type: str, note: str, note_zh: str, notes: list | None = None):
+        super().__init__(note)
+        self.type = type
+        self.note = note
+        self.note_zh = note_zh
+        self.notes = notes if notes is not None else [(type, note, note_zh)]
+
+    def __repr__(self) -> str:
+        return f"CellError({self.type!r}, {self.note!r})"
+
+
+# Type names in Chinese, for notes.
+TYPE_ZH = {
+    "string": "字符串",
+    "integer": "整数",
+    "number": "数值",
+    "boolean": "布尔值",
+    "date": "日期",
+    "datetime": "日期时间",
+    "time": "时间",
+    "year": "年份",
+    "yearmonth": "年月",
+    "duration": "时长",
+    "geopoint": "地理坐标",
+    "geojson": "GeoJSON",
+    "object": "JSON 对象",
+    "array": "JSON 数组",
+    "list": "列表",
+    "any": "任意值",
+}
+
+BOUNDS = ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum")
+
+
+def type_notes(type: str, format: str) -> tuple[str, str]:
+    return (
+        f'type is "{type}/{format}"',
+        f"类型应为 {TYPE_ZH.get(type, type)}（{type}/{format}）",
+    )
+
+
+def constraint_notes(name: str, raw: Any) -> tuple[str, str]:
+    """frictionless's English note (tests compare it verbatim) and a Chinese one saying what was expected."""
+    note = f'constraint "{name}" is "{raw}"'
+    if name == "required":
+        zh = "此列为必填"
+    elif name == "minimum":
+        zh = f"应不小于 {raw}（约束 minimum）"
+    elif name == "maximum":
+        zh = f"应不大于 {raw}（约束 maximum）"
+    elif name == "exclusiveMinimum":
+        zh = f"应大于 {raw}（约束 exclusiveMinimum）"
+    elif name == "exclusiveMaximum":
+        zh = f"应小于 {raw}（约束 exclusiveMaximum）"
+    elif name == "minLength":
+        zh = f"长度应不少于 {raw}（约束 minLength）"
+    elif name == "maxLength":
+        zh = f"长度应不超过 {raw}（约束 maxLength）"
+    elif name == "pattern":
+        zh = f"应符合模式 {raw}（约束 pattern）"
+    elif name == "enum":
+        values = "、".join(str(v) for v in raw) if isinstance(raw, (builtins.list, tuple)) else str(raw)
+        zh = f"应为以下值之一：{values}（约束 enum）"
+    else:
+        zh = f"不满足约束 {name}（应为 {raw}）"
+    return note, zh
+
+
+def field_format(field: dict) -> str:
+    """The field's format, with the standards-v1 ``fmt:`` prefix removed (as frictionless does)."""
+    fmt = field.get("format", "default")
+    if isinstance(fmt, str) and fmt.startswith("fmt:"):
+        fmt = fmt.replace("fmt:", "")
+    return fmt
+
+
+def field_missing_values(field: dict, missing_values: list | None) -> list[str]:
+    """The missing values in force: the field's own ``missingValues`` override the schema's.
+
+    Entries may be v2 objects ``{"value": ..., "label": ...}``; only the value counts.
+    """
+    values = field.get("missingValues")
+    if values is None:
+        values = missing_values if missing_values is not None else [""]
+    return [e["value"] if isinstance(e, dict) else e for e in values]
+
+
+def json_default(value: Any) -> Any:
+    """JSON for the natives a cast can put inside an array/list (Decimal, dates, durations)."""
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, (_date, _datetime, _time)):
+        return value.isoformat()
+    if isinstance(value, _timedelta):
+        import isodate
+
+        return isodate.duration_isoformat(value)
+    try:  # isodate.Duration
+        import isodate
+
+        if isinstance(value, isodate.Duration):
+            return isodate.duration_isoformat(value)
+    except ImportError:  # pragma: no cover
+        pass
+    raise TypeError(f"not JSON serialisable: {value!r}")
+
+
+def to_json(value: Any) -> str:
+    """Compact JSON text, non-ASCII kept, as stored in SQLite for object/array/list/geojson."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=json_default)
+
+
+# NB: importing the submodules binds `any`, `list`, `object`, `date`, `datetime`, `time` in this
+# module's namespace; below, builtins are spelled `builtins.any` etc.
+from . import (  # noqa: E402  (the type modules use the helpers above)
+    any as _any,
+    array as _array,
+    boolean as _boolean,
+    date as _date_mod,
+    datetime as _datetime_mod,
+    duration as _duration,
+    geojson as _geojson,
+    geopoint as _geopoint,
+    integer as _integer,
+    list as _list,
+    number as _number,
+    object as _object,
+    string as _string,
+    time as _time_mod,
+    year as _year,
+    yearmonth as _yearmonth,
+)
+
+TYPES = {
+    "string": _string,
+    "integer": _integer,
+    "number": _number,
+    "boolean": _boolean,
+    "date": _date_mod,
+    "datetime": _datetime_mod,
+    "time": _time_mod,
+    "year": _year,
+    "yearmonth": _yearmonth,
+    "duration": _duration,
+    "geopoint": _geopoint,
+    "geojson": _geojson,
+    "object": _object,
+    "array": _array,
+    "list": _list,
+    "any": _any,
+}
+
+
+def _type_module(field: dict):
+    # frictionless defaults a field without type to "string" (Field.metadata_select_class)
+    name = field.get("type") or "string"
+    try:
+        return name, TYPES[name]
+    except KeyError:
+        raise ValueError(f'field "{field.get("name")}": unknown type "{name}"') from None
+
+
+class Caster:
+    """A compiled field: ``cast(cell)`` and the ``inline`` hint (see the module docstring)."""
+
+    __slots__ = ("cast", "inline", "field", "type", "format", "missing_values", "source")
+
+    def __init__(self, cast, inline, field, type, format, missing_values, source=""):
+        self.cast: Callable[[str], Any] = cast
+        self.inline: str | None = inline
+        self.field = field
+        self.type = type
+        self.format = format
+        self.missing_values = missing_values
+        self.source = source  # the generated source of ``cast``, for debugging
+
+    def __repr__(self) -> str:
+        return f"<Caster {self.field.get('name')!r} {self.type}/{self.format}>"
+
+
+def compile_field(field: dict, missing_values: list | None = None) -> Caster:
+    """Compile one Table Schema field (a descriptor dict) into a ``Caster``.
+
+    ``missing_values`` are the schema's; the field's own ``missingValues`` override them.
+    """
+    field = dict(field)
+    type_name, module = _type_module(field)
+    fmt = field_format(field)
+    field["format"] = fmt
+    missing = field_missing_values(field, missing_values)
+    constraints = field.get("constraints") or {}
+    native_reader = module.create_value_reader(field)
+
+    # The constraints frictionless will check: supported by the type and not None, in its order.
+    active = [(n, constraints[n]) for n in module.CONSTRAINTS if constraints.get(n) is not None]
+    required = builtins.any(n == "required" and bool(v) for n, v in active)
+    checked = [(n, v) for n, v in active if n != "required"]
+
+    text = getattr(module, "text_reader_code", None)
+    text = text(field) if text else None  # (code, namespace) reading straight into SQLite values
+    if text is not None:
+        # constraints can then be checked on SQLite values: the type declares that its SQLite
+        # form keeps order and equality (int, str, 'YYYY-MM-DD', 1/0)
+        key = module.to_sqlite
+    else:
+        key = None
+
+    ns: dict[str, Any] = {"CellError": CellError, "_conv": module.to_sqlite, "_read": native_reader}
+    tnote, tnote_zh = (
+        module.type_notes(field) if hasattr(module, "type_notes") else type_notes(type_name, fmt)
+    )
+    ns["_TN"], ns["_TNZ"] = tnote, tnote_zh
+    rnote, rnote_zh = constraint_notes("required", constraints.get("required"))
+    ns["_RN"], ns["_RNZ"] = rnote, rnote_zh
+
+    conds: list[tuple[str, str, Any]] = []  # (condition source on v, name, raw constraint)
+    numeric_nan = type_name == "number"
+    for i, (name, raw) in enumerate(checked):
+        c = f"_C{i}"
+        if name in BOUNDS:
+            bound = native_reader(raw)
+            if bound is None:
+                raise ValueError(
+                    f'field "{field.get("name")}": constraint "{name}" value {raw!r} is not a valid {type_name}'
+                )
+            op = {"minimum": ">=", "maximum": "<=", "exclusiveMinimum": ">", "exclusiveMaximum": "<"}[name]
+            special = getattr(module, "bound_condition", None) if key else None
+            if special is not None:  # e.g. numbers read as floats, compared exactly
+                cond = special(i, op, bound, ns)
+            else:
+                ns[c] = key(bound) if key else bound
+                # NaN fails every bound (frictionless: `cell != cell`), only numbers can be NaN
+                cond = f"(v == v and v {op} {c})" if numeric_nan else f"v {op} {c}"
+            if type_name in ("datetime", "time"):
+                # a timezone-aware value against a naive bound (or the reverse) cannot be
+                # compared: frictionless crashes with TypeError; we fail the constraint instead
+                ns[f"_B{i}"] = _safe_bound(op, ns[c])
+                cond = f"_B{i}(v)"
+        elif name == "minLength":
+            ns[c] = raw
+            cond = f"len(v) >= {c}"
+        elif name == "maxLength":
+            ns[c] = raw
+            cond = f"len(v) <= {c}"
+        elif name == "pattern":
+            import re
+
+            ns[c] = re.compile("^{0}$".format(raw)).match  # frictionless: match with ^…$
+            cond = f"{c}(v) is not None"
+        elif name == "enum":
+            values = [native_reader(x) for x in raw]
+            if key:
+                values = [key(x) if x is not None else None for x in values]
+                try:  # str/int/1-0 values: set membership == list membership
+                    ns[c] = frozenset(values)
+                except TypeError:  # an unhashable enum value ("any" fields): keep the list
+                    ns[c] = values
+            else:
+                ns[c] = values
+            cond = f"v in {c}"
+        else:  # pragma: no cover - every supported constraint is handled above
+            raise ValueError(f"unsupported constraint {name}")
+        conds.append((cond, name, raw))
+
+    # all failing constraints, for CellError.notes (only runs on the error path)
+    fail_src = ["def _fail(v, cell):", "    notes = []"]
+    for i, (cond, name, raw) in enumerate(conds):
+        ns[f"_N{i}"] = constraint_notes(name, raw)
+        fail_src.append(f"    if not ({cond}): notes.append(('constraint-error',) + _N{i})")
+    fail_src.append("    t, n, nz = notes[0]")
+    fail_src.append("    return CellError(t, n, nz, notes)")
+
+    lines = ["def cast(cell):"]
+    if missing:
+        if set(missing) == {""}:
+            lines.append("    if not cell:")  # cells are str: `not cell` is `cell == ''`
+        else:
+            ns["_M"] = frozenset(missing)
+            lines.append("    if cell in _M:")
+        if required:
+            lines.append("        raise CellError('constraint-error', _RN, _RNZ)")
+        else:
+            lines.append("        return None")
+    if text is not None:
+        code, extra = text
+        ns.update(extra)
+        lines.extend("    " + line for line in code.splitlines())
+    else:
+        lines.append("    v = _read(cell)")
+    if text is None or "v = cell" != text[0].strip():
+        lines.append("    if v is None:")
+        lines.append("        raise CellError('type-error', _TN, _TNZ)")
+    for cond, _, _ in conds:
+        lines.append(f"    if not ({cond}):")
+        lines.append("        raise _fail(v, cell)")
+    post = getattr(module, "create_post_reader", None)
+    post = post(field) if post else None
+    if post is not None:  # e.g. array items, read once the array itself passed
+        ns["_post"] = post
+        lines.append("    v = _post(v)")
+    if getattr(module, "SQLITE_IS_CELL", False):
+        lines.append("    return cell")
+    else:
+        lines.append("    return v" if text is not None else "    return _conv(v)")
+    source = "\n".join(lines) + "\n\n" + "\n".join(fail_src) + "\n"
+    exec(compile(source, f"<cast {type_name} {field.get('name')!r}>", "exec"), ns)
+    cast = ns["cast"]
+
+    inline = None
+    if not checked and not required:
+        hint = getattr(module, "inline_hint", None)
+        hint = hint(field) if hint else None
+        if hint is not None and all(isinstance(m, str) for m in missing):
+            # the template is used with str.format-like substitution: keep braces out of it
+            values = tuple(dict.fromkeys(missing))
+            guard = "== ''" if values == ("",) else f"in {values!r}"
+            if "{" not in guard and "}" not in guard:
+                inline = f"(None if {{c}} {guard} else {hint})" if missing else hint
+    return Caster(cast, inline, field, type_name, fmt, missing, source)
+
+
+def _safe_bound(op: str, bound: Any) -> Callable[[Any], bool]:
+    import operator
+
+    compare = {">=": operator.ge, "<=": operator.le, ">": operator.gt, "<": operator.lt}[op]
+
+    def check(v: Any) -> bool:
+        try:
+            return compare(v, bound)
+        except TypeError:
+            return False
+
+    return check
+
+
+def native_cell_reader(field: dict, missing_values: list | None = None) -> Callable[[Any], tuple]:
+    """frictionless's ``create_cell_reader`` on any value (not only ``str``): ``(value, notes)``.
+
+    Used for array items (JSON values); values are natives (Decimal, date...), notes a dict
+    name -> (note, note_zh) in frictionless's order, or None.
+    """
+    field = dict(field)
+    type_name, module = _type_module(field)
+    fmt = field_format(field)
+    field["format"] = fmt
+    missing = field_missing_values(field, missing_values)
+    constraints = field.get("constraints") or {}
+    reader = module.create_value_reader(field)
+    tnotes = module.type_notes(field) if hasattr(module, "type_notes") else type_notes(type_name, fmt)
+    checks = []
+    for name in module.CONSTRAINTS:
+        raw = constraints.get(name)
+        if raw is None:
+            continue
+        if name == "required":
+            check = (lambda r: lambda v: not (r and v is None))(raw)
+        else:
+            value = raw
+            if name in BOUNDS:
+                value = reader(raw)
+            elif name == "pattern":
+                import re
+
+                value = re.compile("^{0}$".format(raw))
+            elif name == "enum":
+                value = [reader(x) for x in raw]
+            check = _native_check(name, value)
+        checks.append((name, check, constraint_notes(name, raw)))
+
+    def cell_reader(cell: Any):
+        notes = None
+        if str(cell) in missing:
+            cell = None
+        if cell is not None:
+            cell = reader(cell)
+            if cell is None:
+                notes = {"type": tnotes}
+        if not notes and checks:
+            for name, check, cnotes in checks:
+                if not check(cell):
+                    notes = notes or {}
+                    notes[name] = cnotes
+        return cell, notes
+
+    return cell_reader
+
+
+def _native_check(name: str, constraint: Any) -> Callable[[Any], bool]:
+    if name == "minLength":
+        return lambda v: v is None or len(v) >= constraint
+    if name == "maxLength":
+        return lambda v: v is None or len(v) <= constraint
+    if name == "pattern":
+        return lambda v: v is None or bool(constraint.match(v))
+    if name == "enum":
+        return lambda v: v is None or v in constraint
+    import operator
+
+    op = {"minimum": operator.ge, "maximum": operator.le, "exclusiveMinimum": operator.gt, "exclusiveMaximum": operator.lt}[name]
+    return lambda v: v is None or (v == v and bool(op(v, constraint)))

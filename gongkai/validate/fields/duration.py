@@ -1,0 +1,39 @@
+"""duration: an ISO 8601 duration ("P1Y2M3DT4H5M6S", "P2W", "PT0.5S"), parsed by isodate."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any, Callable
+
+CONSTRAINTS = ("required", "enum")
+
+
+def create_value_reader(field: dict) -> Callable[[Any], Any]:
+    """An isodate Duration / timedelta or None, as frictionless's DurationField.create_value_reader."""
+    import isodate
+
+    parse = isodate.parse_duration
+    kinds = (isodate.Duration, datetime.timedelta)
+
+    def value_reader(cell: Any):
+        if isinstance(cell, kinds):
+            return cell
+        if not isinstance(cell, str):
+            return None
+        try:
+            return parse(cell)
+        except Exception:
+            return None
+
+    return value_reader
+
+
+# The SQLite form is the ISO text as written (validated, not re-rendered: "PT36H" stays "PT36H").
+SQLITE_IS_CELL = True
+
+
+def to_sqlite(value: Any) -> str:
+    """For values that did not come from a cell (array items): isodate's rendering."""
+    import isodate
+
+    return isodate.duration_isoformat(value)

@@ -1,0 +1,45 @@
+"""time: ISO 8601 "HH:MM:SS[.ffffff][±HH:MM]" by default (dateutil), dateutil's free parser
+for "any", or a strptime pattern."""
+
+from __future__ import annotations
+
+import datetime as _dt
+from typing import Any, Callable
+
+CONSTRAINTS = ("required", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "enum")
+
+
+def create_value_reader(field: dict) -> Callable[[Any], Any]:
+    """A ``time`` or None, as frictionless's TimeField.create_value_reader."""
+    fmt = field.get("format", "default")
+    from dateutil import parser as dateutil_parser
+
+    if fmt == "default":
+        isoparse = dateutil_parser.isoparse
+
+        def parse(cell: str):
+            assert cell[5] == ":"
+            assert len(cell) >= 8
+            return isoparse(f"2000-01-01T{cell}").timetz()
+
+    elif fmt == "any":
+        parse = lambda cell: dateutil_parser.parse(cell).timetz()  # noqa: E731
+    else:
+        strptime = _dt.datetime.strptime
+        parse = lambda cell: strptime(cell, fmt).timetz()  # noqa: E731
+
+    def value_reader(cell: Any):
+        if isinstance(cell, _dt.time):
+            return cell
+        if not isinstance(cell, str):
+            return None
+        try:
+            return parse(cell)
+        except Exception:
+            return None
+
+    return value_reader
+
+
+def to_sqlite(value: _dt.time) -> str:
+    return value.isoformat()

@@ -1,0 +1,39 @@
+"""yearmonth: "YYYY-MM": two ``int()``-readable parts around one "-", month 1..12."""
+
+from __future__ import annotations
+
+from typing import Any, Callable, NamedTuple
+
+CONSTRAINTS = ("required", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "enum")
+
+
+class yearmonth(NamedTuple):
+    year: int
+    month: int
+
+
+def create_value_reader(field: dict) -> Callable[[Any], Any]:
+    """A (year, month) tuple or None, as frictionless's YearmonthField.create_value_reader."""
+
+    def value_reader(cell: Any):
+        if isinstance(cell, (tuple, list)):
+            if len(cell) != 2:
+                return None
+            return yearmonth(year=cell[0], month=cell[1])
+        if isinstance(cell, str):
+            try:
+                year, month = cell.split("-")
+                year = int(year)
+                month = int(month)
+                if month < 1 or month > 12:
+                    return None
+                return yearmonth(year, month)
+            except Exception:
+                return None
+        return None
+
+    return value_reader
+
+
+def to_sqlite(value: yearmonth) -> str:
+    return f"{value[0]:04d}-{value[1]:02d}"

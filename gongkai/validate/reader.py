@@ -1,0 +1,376 @@
+"""Reading a tabular file: refuse unsafe paths, decode strictly, split into CSV records.
+
+The whole file is read and decoded at once: a strict ``bytes.decode`` is the fastest way to
+find out whether the declared encoding is right, and when it is not, the exception gives the
+exact byte offset, which sample-based detection (frictionless's) cannot (a GB18030 file whose
+first 190 KB is ASCII fails halfway). Everything else follows frictionless v5's CSV parser:
+the dialect options it honours, the ``csv.Sniffer`` guess for what the dialect leaves
+undefined, header rows, comment rows, blank-row skipping and row numbering (records, not
+lines; the header is row 1).
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import hashlib
+import io
+import itertools
+import os
+import re
+from dataclasses import dataclass, field
+from typing import Iterable, Iterator
+
+from ..errors import Error
+from ..model import Resource
+
+# frictionless raises the csv module's limit the same way (formats/csv/parser.py)
+csv.field_size_limit(2147483646)
+
+SUPPORTED_FORMATS = ("csv", "tsv")
+SNIFF_LINES = 100  # frictionless sniffs the dialect on the first 100 lines
+SNIFF_DELIMITERS = ",\t;|"
+# Data Package v1 keeps CSV options at the dialect's top level, v2 under "csv"
+CSV_OPTIONS = ("delimiter", "lineTerminator", "quoteChar", "doubleQuote", "escapeChar", "nullSequence", "skipInitialSpace")
+
+
+class SourceProblem(Exception):
+    """The file cannot be read as a table; carries the error to report."""
+
+    def __init__(self, error: Error):
+        super().__init__(error.note)
+        self.error = error
+        self.bytes: int = 0
+        self.sha256: str | None = None
+
+
+# Paths
+
+
+def is_safe_path(path: str) -> bool:
+    """frictionless's ``helpers.is_safe_path`` plus our own rule: no hidden components.
+
+    A dataset comes from a pull request: its descriptor must not make the build read
+    files outside its folder (``../``, absolute, ``~``, variables, ``file://``) nor hidden
+    files such as ``.git/config``.
+    """
+    if not path or os.path.isabs(path) or path.startswith("~"):
+        return False
+    if os.path.expandvars(path) != path or re.match(r"%.+%", path) or re.match(r"\$.+", path):
+        return False
+    if path.lower().startswith("file:"):
+        return False
+    parts = re.split(r"[\\/]", path)
+    return not any(part == ".." or (part.startswith(".") and part != ".") for part in parts)
+
+
+# Bytes
+
+
+@dataclass
+class Source:
+    """The file's bytes, decoded, with what the report states about them."""
+
+    text: str
+    bytes: int
+    sha256: str
+
+
+def load(resource: Resource) -> Source:
+    """Read and decode the resource's file, or raise SourceProblem."""
+    path = resource.path
+    if resource.fullpath is None or not is_safe_path(path):
+        raise SourceProblem(
+            Error(
+                type="resource-error",
+                note=f'path "{path}" is not safe: it must be relative, inside the dataset folder, '
+                "without \"..\" or hidden (\".\") components",
+                note_zh=f"路径“{path}”不安全：必须是数据集文件夹内的相对路径，不能包含“..”或以“.”开头的隐藏目录",
+            )
+        )
+    fmt = (resource.format or "csv").lower()
+    if fmt not in SUPPORTED_FORMATS:
+        raise SourceProblem(
+            Error(
+                type="format-error",
+                note=f'format "{fmt}" is not supported: publish the table as CSV (UTF-8)',
+                note_zh=f"不支持格式“{fmt}”：请以 CSV（UTF-8 编码）发布表格",
+            )
+        )
+    try:
+        data = resource.fullpath.read_bytes()
+    except OSError as exc:
+        raise SourceProblem(
+            Error(
+                type="scheme-error",
+                note=f'cannot read file "{path}": {exc.strerror or exc}',
+                note_zh=f"无法读取文件“{path}”：{_oserror_zh(exc)}",
+            )
+        ) from exc
+    digest = hashlib.sha256(data).hexdigest()
+    try:
+        text = decode(data, resource.encoding or "utf-8")
+    except SourceProblem as problem:
+        problem.bytes, problem.sha256 = len(data), digest  # still worth reporting
+        raise
+    return Source(text=text, bytes=len(data), sha256=digest)
+
+
+def _oserror_zh(exc: OSError) -> str:
+    if isinstance(exc, FileNotFoundError):
+        return "文件不存在"
+    if isinstance(exc, PermissionError):
+        return "没有读取权限"
+    if isinstance(exc, IsADirectoryError):
+        return "这是一个文件夹，不是文件"
+    return str(exc)
+
+
+def decode(data: bytes, encoding: str) -> str:
+    """Decode strictly; a UTF-8 byte-order mark is accepted and stripped."""
+    try:
+        codec = codecs.lookup(encoding).name
+    except LookupError as exc:
+        raise SourceProblem(
+            Error(
+                type="encoding-error",
+                note=f'unknown encoding "{encoding}": use "utf-8" (or "gb18030" for GBK/GB2312 files)',
+                note_zh=f"未知编码“{encoding}”：请使用“utf-8”（GBK/GB2312 文件请用“gb18030”）",
+            )
+        ) from exc
+    if codec == "utf-8" and data.startswith(codecs.BOM_UTF8):
+        data = data[len(codecs.BOM_UTF8) :]
+        bom = len(codecs.BOM_UTF8)
+    else:
+        bom = 0
+    try:
+        return data.decode(codec)
+    except UnicodeDecodeError as exc:
+        offset = exc.start + bom
+        line = data.count(b"\n", 0, exc.start) + 1
+        bad = data[exc.start : exc.start + 4].hex(" ")
+        if codec == "utf-8":
+            fix = (
+                'if the file is GBK/GB2312/GB18030, declare "encoding": "gb18030" in the resource, '
+                "or convert it: iconv -f GB18030 -t UTF-8 in.csv > out.csv"
+            )
+            fix_zh = (
+                "如果文件是 GBK/GB2312/GB18030 编码，请在资源中声明 \"encoding\": \"gb18030\"，"
+                "或者转换为 UTF-8：iconv -f GB18030 -t UTF-8 in.csv > out.csv"
+            )
+        else:
+            fix = f'check the declared "encoding" ("{encoding}"), or convert the file to UTF-8 with iconv'
+            fix_zh = f"请检查声明的编码（\"encoding\": \"{encoding}\"），或用 iconv 把文件转换为 UTF-8"
+        raise SourceProblem(
+            Error(
+                type="encoding-error",
+                note=f'the file is not valid "{encoding}": bytes {bad} at byte offset {offset} '
+                f"(line {line}) cannot be decoded; {fix}",
+                note_zh=f"文件不是有效的“{encoding}”编码：第 {line} 行、字节偏移 {offset} 处的字节 {bad} "
+                f"无法解码；{fix_zh}",
+                extra={"byteOffset": offset, "lineNumber": line},
+            )
+        ) from exc
+
+
+# Dialect
+
+
+@dataclass
+class Layout:
+    """Where the header and the data are: the dialect options that are not CSV syntax."""
+
+    header: bool = True
+    header_rows: list[int] = field(default_factory=lambda: [1])
+    header_join: str = " "
+    header_case: bool = True
+    comment_char: str | None = None
+    comment_rows: list[int] = field(default_factory=list)
+    skip_blank_rows: bool = False
+
+    @classmethod
+    def from_dialect(cls, dialect: dict, sample: list[list[str]] | None = None) -> "Layout":
+        """The layout the dialect declares; with ``sample`` (the first 100 records), the header
+        row is inferred as frictionless's ``Detector.detect_dialect`` does when the dialect
+        declares neither ``header`` nor ``headerRows``: the first row whose width is near the
+        sample's average (a title line above the header is skipped)."""
+        layout = cls._declared(dialect)
+        if sample and "header" not in dialect and "headerRows" not in dialect:
+            widths = [len(cells) for cells in sample]
+            width = round(sum(widths) / len(widths))
+            drift = max(round(width * 0.1), 1)
+            for row_number, cells in enumerate(sample, start=1):
+                if layout.is_comment(row_number, cells):
+                    continue
+                if width - drift <= len(cells) <= width + drift:
+                    layout.header_rows = [row_number]
+                    break
+        return layout
+
+    @classmethod
+    def _declared(cls, dialect: dict) -> "Layout":
+        return cls(
+            header=bool(dialect.get("header", True)),
+            header_rows=list(dialect.get("headerRows") or [1]),
+            header_join=dialect.get("headerJoin", " "),
+            header_case=bool(dialect.get("headerCase", True)),
+            comment_char=dialect.get("commentChar") or None,
+            comment_rows=list(dialect.get("commentRows") or []),
+            skip_blank_rows=bool(dialect.get("skipBlankRows", False)),
+        )
+
+    @property
+    def first_content_row(self) -> int:
+        return self.header_rows[-1] + 1 if self.header and self.header_rows else 1
+
+    def is_comment(self, row_number: int, cells: list) -> bool:
+        if self.comment_char and cells and cells[0].startswith(self.comment_char):
+            return True
+        return row_number in self.comment_rows
+
+
+def csv_options(text: str, fmt: str, dialect: dict) -> dict:
+    """``csv.reader`` keyword arguments, as frictionless's CsvParser derives them.
+
+    What the dialect declares wins; what it leaves undefined comes from ``csv.Sniffer`` run
+    on the first 100 lines (frictionless does this even for TSV, whose tab delimiter is
+    only a default the sniffer may override).
+    """
+    declared = {k: dialect[k] for k in CSV_OPTIONS if k in dialect}
+    declared.update(dialect.get("csv") or {})
+    options = {
+        "delimiter": ",",
+        "lineTerminator": "\r\n",
+        "quoteChar": '"',
+        "doubleQuote": True,
+        "escapeChar": None,
+        "skipInitialSpace": False,
+    }
+    options.update(declared)
+    if fmt == "tsv" and "delimiter" not in declared:
+        options["delimiter"] = "\t"
+    sample = head_lines(text, SNIFF_LINES, _newline(fmt))
+    try:
+        sniffed = csv.Sniffer().sniff(sample, declared.get("delimiter", SNIFF_DELIMITERS))
+    except csv.Error:
+        sniffed = csv.excel()
+    guessed = {
+        "delimiter": sniffed.delimiter,
+        "lineTerminator": sniffed.lineterminator,
+        "escapeChar": sniffed.escapechar,
+        # embedded JSON fools the sniffer into single quotes (frictionless-py #493)
+        "quoteChar": '"' if sniffed.quotechar == "'" else sniffed.quotechar,
+        "skipInitialSpace": sniffed.skipinitialspace,
+    }
+    for name, value in guessed.items():
+        if name not in declared and value is not None:
+            options[name] = value
+    quote = options["quoteChar"]
+    return {
+        "delimiter": options["delimiter"],
+        "doublequote": options["doubleQuote"] if options["escapeChar"] else True,
+        "escapechar": options["escapeChar"],
+        "lineterminator": options["lineTerminator"],
+        "quotechar": quote or None,
+        "quoting": csv.QUOTE_NONE if quote == "" else csv.QUOTE_MINIMAL,
+        "skipinitialspace": options["skipInitialSpace"],
+    }
+
+
+def head_lines(text: str, count: int, newline: str | None) -> str:
+    """The first ``count`` lines, as a text stream would give them, without copying the
+    whole (possibly huge) text into a StringIO."""
+    size = 1 << 16
+    while True:
+        lines = list(itertools.islice(io.StringIO(text[:size], newline=newline), count + 1))
+        if len(lines) > count or size >= len(text):
+            return "".join(lines[:count])
+        size *= 4
+
+
+def _newline(fmt: str) -> str | None:
+    # frictionless opens CSV with newline="" (the csv module sees "\r\n" inside quoted
+    # cells as written) and every other format with universal newlines
+    return "" if fmt == "csv" else None
+
+
+def records(text: str, fmt: str, options: dict) -> Iterator[list[str]]:
+    """The file's CSV records (a quoted cell may span lines: one record, one row number)."""
+    return csv.reader(lines(text, fmt), **options)
+
+
+def head_records(text: str, fmt: str, options: dict, count: int) -> list[list[str]]:
+    """The first ``count`` records, parsed from a prefix of the text only."""
+    size = 1 << 16
+    while True:
+        head = list(itertools.islice(csv.reader(io.StringIO(text[:size], newline=_newline(fmt)), **options), count + 1))
+        if len(head) > count or size >= len(text):
+            return head[:count]
+        size *= 4
+
+
+def lines(text: str, fmt: str) -> Iterable[str]:
+    """The text's lines with their endings, as the text stream frictionless reads gives them.
+
+    ``str.splitlines`` is the fastest split, but it also breaks at \\v, \\f, \\x1c-\\x1e,
+    \\x85, \\u2028 and \\u2029, which are not line ends for CSV: it is used only when
+    counting the real line ends shows none of those occurred.
+    """
+    if fmt == "csv":
+        split = text.splitlines(keepends=True)
+        cr = text.count("\r")
+        breaks = text.count("\n") + cr - (text.count("\r\n") if cr else 0)
+        if len(split) == breaks + (1 if text and not text.endswith(("\n", "\r")) else 0):
+            return split
+    return io.StringIO(text, newline=_newline(fmt))
+
+
+# Header and content
+
+
+def read_labels(recs: Iterable[list[str]], layout: Layout) -> tuple[list[str], int]:
+    """Consume the header rows; return the labels and how many records were consumed.
+
+    Labels are stripped and multi-row headers joined as frictionless's
+    ``Dialect.read_labels`` does (a cell equal to the one above is not repeated).
+    """
+    if not (layout.header and layout.header_rows):
+        return [], 0
+    first_content = layout.first_content_row
+    lists: list[list[str]] = []
+    consumed = 0
+    for row_number, cells in enumerate(itertools.islice(recs, first_content - 1), start=1):
+        consumed = row_number
+        if layout.is_comment(row_number, cells):
+            continue
+        if row_number in layout.header_rows:
+            lists.append([str(cell).strip() for cell in cells])
+    labels: list[str] = []
+    prev: dict[int, str] = {}
+    for cells in lists:
+        for index, cell in enumerate(cells):
+            if prev.get(index) == cell:
+                continue
+            prev[index] = cell
+            if len(labels) <= index:
+                labels.append(cell)
+            else:
+                labels[index] = layout.header_join.join([labels[index], cell])
+    return labels, consumed
+
+
+def content(recs: Iterator[list[str]], layout: Layout, start: int) -> Iterator[tuple[int, list[str]]]:
+    """(row_number, cells) for every data record, comment and skipped blank rows left out."""
+    numbered = enumerate(recs, start=start)
+    if not (layout.comment_char or layout.comment_rows or layout.skip_blank_rows):
+        return numbered
+    return _filtered(numbered, layout)
+
+
+def _filtered(numbered: Iterator[tuple[int, list[str]]], layout: Layout) -> Iterator[tuple[int, list[str]]]:
+    for row_number, cells in numbered:
+        if layout.is_comment(row_number, cells):
+            continue
+        if layout.skip_blank_rows and not any(cells):
+            continue
+        yield row_number, cells

@@ -1,0 +1,756 @@
+"""One table: its header against the schema, then every row, with frictionless v5's errors.
+
+The semantics are frictionless's ``Header`` (table/header.py), ``Row`` (table/row.py) and the
+row stream of ``TableResource`` (resources/table.py): which errors, on which row and column,
+in which order. The speed comes from splitting the work in two paths:
+
+- the fast path is one Python function generated (``exec``) per schema: it unpacks the CSV
+  record into exactly as many cells as expected, casts each one (the field's inline
+  expression, or its bound ``cast``), and checks primary key, ``unique`` and foreign keys
+  with dict/set look-ups. Any exception, wrong cell count or failed check sends the record
+  to
+- the slow path, a plain port of frictionless's per-row processing, which re-does the row
+  from scratch and produces the typed errors. Valid rows never reach it.
+
+The fast path never commits anything (key memories, collected references) before it knows
+the row is valid, so the slow path always starts from the same state frictionless would.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import gc
+from typing import Any, Iterator
+
+from ..errors import Error
+from ..model import Resource
+from . import reader
+from .fields import CellError, compile_field
+
+class _Stop(Exception):
+    """The error limit is reached: stop reading the table."""
+
+
+class _Column:
+    """A field in the position the header gives it in the data."""
+
+    __slots__ = ("name", "number", "caster", "loose_caster", "required", "field", "missing_values")
+
+    def __init__(self, field: dict, number: int, missing_values: list):
+        self.field = field
+        self.name = field["name"]
+        self.number = number
+        self.missing_values = missing_values
+        self.caster = compile_field(field, missing_values)
+        self.required = bool((field.get("constraints") or {}).get("required"))
+        self.loose_caster = None
+
+    def loose(self, cell: str) -> Any:
+        """The value without its constraints: frictionless keeps the value of a cell that only
+        fails a constraint, and that value still counts for keys and references."""
+        if self.loose_caster is None:
+            field = {k: v for k, v in self.field.items() if k != "constraints"}
+            self.loose_caster = compile_field(field, self.missing_values)
+        return self.loose_caster.cast(cell)
+
+
+class TableValidator:
+    """Validate one tabular resource while streaming its valid rows (see the module docstring).
+
+    ``references`` maps ``(resource_name, (field, ...))`` to the set of value tuples of a
+    resource this one refers to by foreign key; ``collect`` names the field tuples whose
+    values other resources refer to (``reference_values`` after ``rows()`` is exhausted).
+    """
+
+    def __init__(
+        self,
+        resource: Resource,
+        *,
+        references: dict | None = None,
+        limit_errors: int = 1000,
+        collect: list | tuple = (),
+    ):
+        self.resource = resource
+        self.errors: list[Error] = []
+        self.labels: list[str] = []
+        self.stats: dict = {"rows": 0, "fields": len(resource.fields), "bytes": 0, "sha256": None}
+        self._limit = limit_errors or 0
+        self._references = references or {}
+        self._collected: dict[tuple, set] = {tuple(c): set() for c in collect}
+        self._failed = False
+        self._consumed = False
+        self._text = ""
+        try:
+            source = reader.load(resource)
+            self.stats["bytes"] = source.bytes
+            self.stats["sha256"] = source.sha256
+            self._text = source.text
+            self._fmt = (resource.format or "csv").lower()
+            self._options = reader.csv_options(source.text, self._fmt, resource.dialect or {})
+            sample = reader.head_records(source.text, self._fmt, self._options, reader.SNIFF_LINES)
+            self._layout = reader.Layout.from_dialect(resource.dialect or {}, sample)
+            self.labels, self._content = self._open_content()
+        except reader.SourceProblem as problem:
+            self.stats["bytes"], self.stats["sha256"] = problem.bytes, problem.sha256
+            self._fail(problem.error)
+            return
+        except (csv.Error, ValueError) as exc:
+            self._fail(self._csv_error(exc))
+            return
+        self.stats["labels"] = list(self.labels)
+        self._prepare()
+
+    # Set-up
+
+    def _fail(self, error: Error) -> None:
+        self._failed = True
+        self.errors.append(self._locate(error))
+
+    def _locate(self, error: Error) -> Error:
+        r = self.resource
+        return error.at(dataset=r.dataset, resource=r.name, file=r.path)
+
+    def _csv_error(self, exc: Exception) -> Error:
+        return Error(
+            type="source-error",
+            note=f"the file cannot be parsed as CSV: {exc}",
+            note_zh=f"文件无法按 CSV 解析：{exc}",
+        )
+
+    def _open_content(self):
+        recs = reader.records(self._text, self._fmt, self._options)
+        labels, consumed = reader.read_labels(recs, self._layout)
+        return labels, reader.content(recs, self._layout, consumed + 1)
+
+    def _prepare(self) -> None:
+        schema = self.resource.schema
+        fields = self.resource.fields
+        self._missing = schema.get("missingValues", [""])
+        match = schema.get("fieldsMatch", "exact")
+        self._header_errors, expected = _match_header(
+            self.labels, fields, match, self._layout.header_case, self.resource.primary_key
+        )
+        for error in self._header_errors:
+            self.errors.append(self._locate(error))
+        try:
+            # a label without a field gets an "any" field of its own, outside the schema, so
+            # with frictionless's default missing values
+            self._columns = [
+                _Column(f, i, self._missing if any(f is g for g in fields) else [""])
+                for i, f in enumerate(expected, start=1)
+            ]
+        except ValueError as exc:
+            self._fail(Error(type="field-error", note=str(exc), note_zh=f"字段定义错误：{exc}"))
+            return
+        names = [c.name for c in self._columns]
+        self._index = {name: i for i, name in enumerate(names)}
+        # output: one value per schema field, in schema order (None where the header lacks it)
+        self._out = [self._index.get(f["name"]) for f in fields]
+
+        pk = self.resource.primary_key
+        self._pk = [self._index[n] for n in pk] if pk and all(n in self._index for n in pk) else []
+        self._unique = [
+            i for i, c in enumerate(self._columns) if (c.field.get("constraints") or {}).get("unique")
+        ]
+        self._fks = []  # (target indexes, target names, source name, source fields, value set)
+        self._self_refs: dict[tuple, set] = {}
+        for fk in self.resource.foreign_keys:
+            target = tuple(fk["fields"])
+            if not all(n in self._index for n in target):
+                continue  # frictionless skips a key whose fields the header lacks
+            source = fk["resource"]
+            source_fields = tuple(fk["reference_fields"])
+            if not source or source == self.resource.name:
+                values = self._self_refs.setdefault(source_fields, set())
+            else:
+                values = self._references.get((source, source_fields))
+                if values is None:
+                    # frictionless cannot open the table without its look-up: this is the
+                    # only error it reports
+                    self.errors.clear()
+                    self._fail(
+                        Error(
+                            type="resource-error",
+                            note=f'failed to handle a foreign key: resource "{source}" '
+                            f'(fields "{", ".join(source_fields)}") is not available',
+                            note_zh=f"无法检查外键：找不到被引用的资源“{source}”"
+                            f"（字段“{'、'.join(source_fields)}”）",
+                        )
+                    )
+                    return
+            self._fks.append((tuple(self._index[n] for n in target), target, source, source_fields, values))
+        self._pk_seen: dict = {}
+        self._unique_seen: dict[int, dict] = {i: {} for i in self._unique}
+        self._collect = [
+            (fields_, tuple(self._index.get(n) for n in fields_), values)
+            for fields_, values in self._collected.items()
+        ]
+        # a source is empty when it has neither labels nor data (frictionless's baseline check)
+        if not self.labels:
+            first = next(self._content, None)
+            if first is None:
+                self.errors.append(
+                    self._locate(
+                        Error(
+                            type="source-error",
+                            note="the source is empty",
+                            note_zh="文件是空的：没有表头，也没有数据",
+                        )
+                    )
+                )
+            else:
+                self._content = _chain_first(first, self._content)
+
+    # Public API
+
+    def rows(self) -> Iterator[tuple]:
+        """The valid rows as tuples of SQLite-ready values, in schema field order."""
+        if self._consumed:
+            raise RuntimeError("rows() can only be consumed once")
+        self._consumed = True
+        if self._failed:
+            return
+        try:
+            if self._self_refs:
+                self._collect_self_references()
+            if self._limit and len(self.errors) >= self._limit:
+                del self.errors[self._limit :]
+                raise _Stop
+            counter = [0]
+            stream = _compile_stream(self)(self._content, self._slow, counter)
+            # the loop allocates a few objects per row and keeps many (keys, references):
+            # the cyclic collector would rescan the growing key memory again and again
+            gc_enabled = gc.isenabled()
+            gc.disable()
+            try:
+                yield from stream
+            finally:
+                self.stats["rows"] = counter[0]
+                if gc_enabled:
+                    gc.enable()
+        except _Stop:
+            self._collect_remaining()
+            return
+        except csv.Error as exc:
+            self.errors.append(self._locate(self._csv_error(exc)))
+        self.errors.extend(self._locate(e) for e in self._integrity_errors())
+
+    def _integrity_errors(self) -> list[Error]:
+        """The declared `hash` and `bytes` against the file read (frictionless's hash-count and
+        byte-count, reported after the rows as frictionless does)."""
+        declared = self.resource.descriptor
+        found = []
+        expected_hash = declared.get("hash")
+        if isinstance(expected_hash, str) and expected_hash:
+            algorithm, _, digest = expected_hash.rpartition(":")
+            algorithm = algorithm or "md5"  # frictionless's default for an unprefixed hash
+            if algorithm == "sha256":
+                actual = self.stats["sha256"]
+            elif algorithm in hashlib.algorithms_available:
+                actual = hashlib.new(algorithm, self.resource.fullpath.read_bytes()).hexdigest()
+            else:
+                actual = None
+            if actual is not None and actual != digest:
+                found.append(Error(
+                    type="hash-count",
+                    note=f'expected is "{digest}" and actual is "{actual}"',
+                    note_zh=f"文件的 {algorithm} 哈希值应为 {digest}，实际为 {actual}：文件已被修改，请同时更新描述中的 hash",
+                ))
+        expected_bytes = declared.get("bytes")
+        if isinstance(expected_bytes, int) and expected_bytes != self.stats["bytes"]:
+            found.append(Error(
+                type="byte-count",
+                note=f'expected is "{expected_bytes}" and actual is "{self.stats["bytes"]}"',
+                note_zh=f"文件应为 {expected_bytes} 字节，实际为 {self.stats['bytes']} 字节：文件已被修改，请同时更新描述中的 bytes",
+            ))
+        return found
+
+    def reference_values(self, fields: tuple[str, ...]) -> set[tuple]:
+        return self._collected[tuple(fields)]
+
+    # Slow path: frictionless's Row.__process and the row stream's key checks
+
+    def _cells(self, cells: list[str]) -> tuple[list, list[list[Error]], int]:
+        """Cast every expected cell: values (None where invalid), each cell's errors, and the
+        number of blank cells (missing values, missing cells; not type errors)."""
+        errors: list[list[Error]] = []
+        values: list[Any] = []
+        blank = 0
+        n = len(cells)
+        for i, column in enumerate(self._columns):
+            found: list[Error] = []
+            errors.append(found)
+            if i >= n:
+                values.append(None)
+                blank += 1
+                if column.required:
+                    found.append(self._cell_error("constraint-error", *_required_notes(), column, "", cells))
+                continue
+            cell = cells[i]
+            try:
+                value = column.caster.cast(cell)
+            except CellError as exc:
+                for type_, note, note_zh in getattr(exc, "notes", None) or [(exc.type, exc.note, exc.note_zh)]:
+                    found.append(self._cell_error(type_, note, note_zh, column, cell, cells))
+                value = None if exc.type == "type-error" else column.loose(cell)
+                if value is None and exc.type != "type-error":
+                    blank += 1
+            else:
+                if value is None:
+                    blank += 1
+            values.append(value)
+        return values, errors, blank
+
+    def _cell_error(self, type_: str, note: str, note_zh: str, column: _Column, cell: str, cells: list) -> Error:
+        return Error(
+            type=type_,
+            note=note,
+            note_zh=note_zh,
+            row_number=self._row_number,
+            field_name=column.name,
+            field_number=column.number,
+            cell=cell,
+            cells=tuple(cells),
+        )
+
+    def _slow(self, row_number: int, cells: list[str]) -> tuple | None:
+        """One row exactly as frictionless processes it; the output tuple if it is valid.
+
+        Error order follows frictionless's lazy ``Row``: the key checks read their cells
+        first (unique fields, then the primary key, then foreign keys), and the first failed
+        check makes the row process all its other cells, in field order.
+        """
+        self._row_number = row_number
+        values, cell_errors, blank = self._cells(cells)
+        row = dict(row_number=row_number, cells=tuple(cells))
+        accessed: list[int] = []  # cells read by the key checks before the first failure
+        failed = False
+
+        def access(indexes) -> None:
+            if not failed:
+                accessed.extend(i for i in indexes if i not in accessed)
+
+        key_errors: list[Error] = []
+        for i in self._unique:
+            access([i])
+            value = values[i]
+            if value is not None:
+                seen = self._unique_seen[i]
+                match = seen.get(value)
+                seen[value] = row_number
+                if match:
+                    failed = True
+                    name = self._columns[i].name
+                    key_errors.append(
+                        Error(
+                            type="unique-error",
+                            note=f'the value of "{name}" must be unique: the same as in the row at position {match}',
+                            note_zh=f"“{name}”列的值必须唯一：与第 {match} 行重复",
+                            field_name=name,
+                            field_number=i + 1,
+                            cell=cells[i] if i < len(cells) else "",
+                            **row,
+                        )
+                    )
+
+        if self._pk:
+            access(self._pk)
+            parts = tuple(values[i] for i in self._pk)
+            names = ", ".join(self._columns[i].name for i in self._pk)
+            if all(v is None for v in parts):
+                failed = True
+                key_errors.append(
+                    Error(
+                        type="primary-key",
+                        note=f'cells composing the primary key ("{names}") are all blank',
+                        note_zh=f"主键（{names}）的单元格全部为空",
+                        **row,
+                    )
+                )
+            else:
+                key = parts[0] if len(parts) == 1 else parts  # stored bare, as the fast path does
+                match = self._pk_seen.get(key)
+                self._pk_seen[key] = row_number
+                if match:
+                    failed = True
+                    shown = ", ".join(str(v) for v in parts)
+                    key_errors.append(
+                        Error(
+                            type="primary-key",
+                            note=f'primary key "{names}" value "{shown}" is the same as in the row at position {match}',
+                            note_zh=f"主键（{names}）的值“{shown}”与第 {match} 行重复",
+                            **row,
+                        )
+                    )
+
+        for indexes, target, source, source_fields, refs in self._fks:
+            access(indexes)
+            key = tuple(values[i] for i in indexes)
+            if all(v is None for v in key) or key in refs:
+                continue
+            failed = True
+            shown = ", ".join(str(v) for v in key)
+            key_errors.append(
+                Error(
+                    type="foreign-key",
+                    note=f'for "{", ".join(target)}": values "{shown}" not found in the lookup table '
+                    f'"{source}" as "{", ".join(source_fields)}"',
+                    note_zh=f"外键（{'、'.join(target)}）的值“{shown}”在被引用的表“{source or self.resource.name}”"
+                    f"的（{'、'.join(source_fields)}）中不存在",
+                    extra={
+                        "fieldNames": list(target),
+                        "fieldCells": [str(v) for v in key],
+                        "referenceName": source,
+                        "referenceFieldNames": list(source_fields),
+                    },
+                    **row,
+                )
+            )
+
+        errors: list[Error] = []
+        for i in accessed + [i for i in range(len(self._columns)) if i not in accessed]:
+            errors.extend(cell_errors[i])
+        errors.extend(self._shape_errors(cells, row))
+        if blank == len(self._columns):
+            errors = [
+                Error(
+                    type="blank-row",
+                    note="every cell of the row is blank (or a missing value)",
+                    note_zh="这一行的所有单元格都是空的（或缺失值）",
+                    **row,
+                )
+            ]
+        errors.extend(key_errors)
+
+        self._collect_values(values)
+        if not errors:
+            return tuple(values[i] if i is not None else None for i in self._out)
+        for error in errors:
+            self.errors.append(self._locate(error))
+        if self._limit and len(self.errors) >= self._limit:
+            del self.errors[self._limit :]
+            raise _Stop
+        return None
+
+    def _shape_errors(self, cells: list[str], row: dict) -> list[Error]:
+        n_fields = len(self._columns)
+        errors = []
+        if len(cells) > n_fields:
+            for number, cell in enumerate(cells[n_fields:], start=n_fields + 1):
+                errors.append(
+                    Error(
+                        type="extra-cell",
+                        note=f"the row has {len(cells)} cells but the header has {n_fields} columns",
+                        note_zh=f"这一行有 {len(cells)} 个单元格，但表头只有 {n_fields} 列",
+                        field_name="",
+                        field_number=number,
+                        cell=cell,
+                        **row,
+                    )
+                )
+        for column in self._columns[len(cells) :]:
+            errors.append(
+                Error(
+                    type="missing-cell",
+                    note=f"the row has {len(cells)} cells but the header has {n_fields} columns",
+                    note_zh=f"这一行只有 {len(cells)} 个单元格，但表头有 {n_fields} 列",
+                    field_name=column.name,
+                    field_number=column.number,
+                    cell="",
+                    **row,
+                )
+            )
+        return errors
+
+    # References
+
+    def _collect_values(self, values: list) -> None:
+        for _, indexes, refs in self._collect:
+            key = tuple(values[i] if i is not None else None for i in indexes)
+            if not all(v is None for v in key):
+                refs.add(key)
+
+    def _values_only(self, cells: list[str]) -> list:
+        values = []
+        for i, column in enumerate(self._columns):
+            value = None
+            if i < len(cells):
+                try:
+                    value = column.caster.cast(cells[i])
+                except CellError as exc:
+                    value = None if exc.type == "type-error" else column.loose(cells[i])
+            values.append(value)
+        return values
+
+    def _collect_self_references(self) -> None:
+        # frictionless looks a self-reference up in a full copy of the table, read first
+        _, content = self._open_content()
+        wanted = [(tuple(self._index.get(n) for n in fields_), refs) for fields_, refs in self._self_refs.items()]
+        for _, cells in content:
+            values = self._values_only(cells)
+            for indexes, refs in wanted:
+                key = tuple(values[i] if i is not None else None for i in indexes)
+                if not all(v is None for v in key):
+                    refs.add(key)
+
+    def _collect_remaining(self) -> None:
+        # the error limit stops validation, not the reference look-up other resources need
+        if not self._collect:
+            return
+        for _, cells in self._content:
+            self._collect_values(self._values_only(cells))
+
+
+def _chain_first(first, rest):
+    yield first
+    yield from rest
+
+
+def _required_notes() -> tuple[str, str]:
+    return 'constraint "required" is "True"', "此列为必填"
+
+
+# Header
+
+
+def _match_header(labels: list[str], fields: list[dict], match: str, header_case: bool, primary_key: list[str]):
+    """Header errors and the expected fields, as frictionless's ``Header`` computes them.
+
+    Returns ``(errors, expected)``: ``expected`` are the fields in data order, a label with no
+    field getting an ``any`` field named after it (deduplicated).
+    """
+    if not labels:
+        return [], list(fields)
+    norm = (lambda s: s) if header_case else (lambda s: s.lower())
+    by_name = match != "exact"
+    by_key: dict[str, dict] = {}
+    for f in fields:
+        by_key.setdefault(norm(f["name"]), f)
+
+    def matching(position: int, label: str):
+        if not by_name:
+            return fields[position] if position < len(fields) else None
+        return by_key.get(norm(label))
+
+    errors: list[Error] = []
+    matched = [matching(p, label) for p, label in enumerate(labels)]
+
+    if by_name:
+        keys = [norm(label) for label in labels]
+        if len(keys) != len(set(keys)):
+            errors.append(
+                Error(
+                    type="schema-error",
+                    note=f'matching fields by name ("fieldsMatch": "{match}") requires unique labels in the header',
+                    note_zh=f"按名称匹配字段（\"fieldsMatch\": \"{match}\"）要求表头各列名称互不相同",
+                )
+            )
+            return errors, list(fields)
+
+    if match not in ("subset", "partial"):
+        for number, (label, f) in enumerate(zip(labels, matched), start=1):
+            if f is None:
+                errors.append(
+                    Error(
+                        type="extra-label",
+                        note=f'column {number} "{label}" is not in the schema',
+                        note_zh=f"第 {number} 列“{label}”不在表结构（schema）中",
+                        field_name="",
+                        field_number=number,
+                        cell=label,
+                    )
+                )
+
+    if not by_name:
+        unmatched = fields[len(labels) :]
+    else:
+        present = {norm(label) for label in labels}
+        unmatched = [f for f in fields if norm(f["name"]) not in present]
+    if match in ("superset", "partial"):
+        unmatched = [
+            f for f in unmatched if (f.get("constraints") or {}).get("required") or f["name"] in primary_key
+        ]
+    for offset, f in enumerate(unmatched):
+        number = len(labels) + 1 + offset
+        errors.append(
+            Error(
+                type="missing-label",
+                note=f'field "{f["name"]}" has no column in the file',
+                note_zh=f"字段“{f['name']}”在文件中没有对应的列",
+                field_name=f["name"],
+                field_number=number,
+                cell="",
+            )
+        )
+
+    if not by_name:
+        for number, (f, label) in enumerate(zip(fields, labels), start=1):
+            name = f["name"]
+            if not label:
+                errors.append(
+                    Error(
+                        type="blank-label",
+                        note=f'the label of column {number} is blank; expected "{name}"',
+                        note_zh=f"第 {number} 列的表头为空，应为“{name}”",
+                        field_name=name,
+                        field_number=number,
+                        cell="",
+                    )
+                )
+                continue
+            seen = [i for i, other in enumerate(labels[: number - 1], start=1) if other == label]
+            if seen:
+                positions = ", ".join(map(str, seen))
+                errors.append(
+                    Error(
+                        type="duplicate-label",
+                        note=f'label "{label}" is the same as at position "{positions}"',
+                        note_zh=f"表头“{label}”与第 {positions} 列重复",
+                        field_name=name,
+                        field_number=number,
+                        cell=label,
+                    )
+                )
+                continue
+            if norm(label) != norm(name):
+                errors.append(
+                    Error(
+                        type="incorrect-label",
+                        note=f'label "{label}" does not match the field name "{name}" at this position',
+                        note_zh=f"表头“{label}”与该位置的字段名“{name}”不一致",
+                        field_name=name,
+                        field_number=number,
+                        cell=label,
+                    )
+                )
+
+    names = _deduplicate([f["name"] if f is not None else label for f, label in zip(matched, labels)])
+    expected = [f if f is not None else {"name": name, "type": "any"} for f, name in zip(matched, names)]
+    return errors, expected
+
+
+def _deduplicate(names: list[str]) -> list[str]:
+    used: set[str] = set()
+    out = []
+    for name in names:
+        new, suffix = name, 2
+        while new in used:
+            new = f"{name}{suffix}"
+            suffix += 1
+        out.append(new)
+        used.add(new)
+    return out
+
+
+# The generated fast path
+
+
+_MISS = object()
+MEMO_SIZE = 8192
+MEMO_TYPES = ("date", "datetime", "time", "yearmonth")
+
+
+def _pk_key_source(indexes: list[int]) -> str:
+    # a single-field key is stored bare: no tuple per row, and strings/ints hash faster
+    if len(indexes) == 1:
+        return f"v{indexes[0]}"
+    return "(" + ", ".join(f"v{i}" for i in indexes) + ")"
+
+
+def _compile_stream(v: TableValidator):
+    """Generate the row loop for this table (see the module docstring)."""
+    columns = v._columns
+    n = len(columns)
+    ns: dict[str, Any] = {}
+    cells = ", ".join(f"x{i}" for i in range(n)) + ("," if n == 1 else "")
+    body: list[str] = []
+    keyed = set(v._pk) | set(v._unique)
+    ns["MISS"] = _MISS
+    for i, column in enumerate(columns):
+        inline = column.caster.inline
+        if inline:
+            body.append(f"v{i} = {inline.replace('{c}', f'x{i}')}")
+        elif i in keyed or column.caster.type not in MEMO_TYPES or not MEMO_SIZE:
+            ns[f"c{i}"] = column.caster.cast
+            body.append(f"v{i} = c{i}(x{i})")
+        else:
+            # a cast is a pure function of the cell text: remember the valid results of
+            # the types whose parsing is dear and whose values repeat (dates); the size cap
+            # bounds the cost of a column that never repeats (measured: a miss costs about
+            # three casts of a cheap type, so cheap types are not worth it)
+            ns[f"c{i}"] = column.caster.cast
+            ns[f"m{i}"] = {}
+            body += [
+                f"v{i} = m{i}.get(x{i}, MISS)",
+                f"if v{i} is MISS:",
+                f"    v{i} = c{i}(x{i})",
+                f"    if len(m{i}) < {MEMO_SIZE}: m{i}[x{i}] = v{i}",
+            ]
+
+    checks: list[str] = []
+    commits: list[str] = []
+    if v._pk:
+        ns["pk"] = v._pk_seen
+        key = _pk_key_source(v._pk)
+        all_none = " and ".join(f"v{i} is None" for i in v._pk)
+        checks.append(f"({all_none}) or {key} in pk")
+        commits.append(f"pk[{key}] = rn")
+    for i in v._unique:
+        ns[f"u{i}"] = v._unique_seen[i]
+        checks.append(f"(v{i} is not None and v{i} in u{i})")
+        commits.append(f"if v{i} is not None: u{i}[v{i}] = rn")
+    for j, (indexes, _, _, _, refs) in enumerate(v._fks):
+        ns[f"r{j}"] = refs
+        key = "(" + ", ".join(f"v{i}" for i in indexes) + ",)"
+        all_none = " and ".join(f"v{i} is None" for i in indexes)
+        checks.append(f"(not ({all_none}) and {key} not in r{j})")
+    for j, (_, indexes, refs) in enumerate(v._collect):
+        ns[f"k{j}"] = refs
+        parts = [f"v{i}" if i is not None else "None" for i in indexes]
+        all_none = " and ".join(f"{p} is None" for p in parts)
+        commits.append(f"if not ({all_none}): k{j}.add(({', '.join(parts)},))")
+    # a row of missing values is a blank-row: impossible when a key or a required field
+    # would already have stopped it
+    if not v._pk and not any(c.required for c in columns):
+        checks.append("(" + " and ".join(f"v{i} is None" for i in range(n)) + ")")
+    out = ", ".join(f"v{i}" if i is not None else "None" for i in v._out) + ("," if len(v._out) == 1 else "")
+
+    # one loop, no per-row function call: the valid row is cast, checked, committed and
+    # yielded inline; anything else goes to `slow` which redoes the row exactly
+    src = [
+        "def stream(content, slow, counter):",
+        "    count = 0",
+        "    try:",
+        "        for rn, cells in content:",
+        "            count += 1",
+        "            try:",
+        f"                {cells} = cells" if n else "                if cells: raise ValueError",
+    ]
+    src += ["                " + line for line in body]
+    src += [
+        "            except Exception:",
+        "                out = slow(rn, cells)",
+        "                if out is not None:",
+        "                    yield out",
+        "                continue",
+    ]
+    if checks:
+        src += [
+            "            if " + " or ".join(checks) + ":",
+            "                out = slow(rn, cells)",
+            "                if out is not None:",
+            "                    yield out",
+            "                continue",
+        ]
+    src += ["            " + line for line in commits]
+    src += [
+        f"            yield ({out})",
+        "    finally:",
+        "        counter[0] = count",
+    ]
+    source = "\n".join(src) + "\n"
+    exec(compile(source, f"<rows {v.resource.name}>", "exec"), ns)
+    v._source = source
+    return ns["stream"]
+
