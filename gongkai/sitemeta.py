@@ -47,9 +47,16 @@ def datasette_metadata(site: Site, datasets: list[Dataset]) -> dict:
         d = ds.descriptor
         licence, licence_url = _licence(d, site)
         source = next((s for s in d.get("sources") or [] if isinstance(s, dict)), {})
+        provenance = {
+            "license": licence,
+            "license_url": licence_url,
+            "source": source.get("title") or source.get("name"),
+            "source_url": source.get("path"),
+        }
         tables = {}
         for res in ds.resources:
             entry = {
+                **provenance,  # Datasette's table page shows only the table's own licence and source
                 "title": res.descriptor.get("title") or res.name,
                 "description": res.descriptor.get("description") or "",
                 "columns": {f["name"]: column_description(f) for f in res.fields if column_description(f)},
@@ -61,10 +68,7 @@ def datasette_metadata(site: Site, datasets: list[Dataset]) -> dict:
         databases[ds.name] = {
             "title": d.get("title") or ds.name,
             "description": d.get("description") or "",
-            "license": licence,
-            "license_url": licence_url,
-            "source": source.get("title") or source.get("name"),
-            "source_url": source.get("path"),
+            **provenance,
             "tables": tables,
         }
     info = site.site
