@@ -151,6 +151,7 @@ def write(path: Path, site: Site, datasets: list[Dataset], builds: dict) -> None
     db["fields"].insert_all(
         [r for ds in built for r in field_rows(ds)], pk=("dataset", "resource", "name"),
         foreign_keys=[("dataset", "datasets", "name")],
+        columns={"searchable": int},  # 0/1; gongkai.search.index_catalog fills what was indexed
     )
     for table, columns in (("datasets", ["publisher"]), ("datasets", ["theme"]), ("resources", ["dataset"]),
                            ("fields", ["dataset", "resource"])):

@@ -93,15 +93,18 @@ def insert_rows(db: sqlite_utils.Database, resource: Resource, rows: Iterable[tu
 
 
 def index_columns(resource: Resource) -> list[str]:
-    """Columns worth an index: foreign keys (Datasette joins on them) and the columns the
-    site facets and filters by (enum-constrained fields, or fields marked `gov:facet`)."""
+    """Columns worth an index: foreign keys (Datasette joins on them), the columns the site
+    facets and filters by (enum-constrained fields, or fields marked `gov:facet`) and the
+    date-like columns tables are sorted by."""
     wanted: list[str] = []
     pk = set(resource.primary_key)
     for fk in resource.foreign_keys:
         wanted.extend(fk["fields"][:1])
     for f in resource.fields:
         constraints = f.get("constraints") or {}
-        if f.get("gov:facet") or "enum" in constraints:
+        # dates are what people sort a table by: unindexed, each sorted page of 500k rows
+        # costs ~90 ms of sorting instead of ~1 ms
+        if f.get("gov:facet") or "enum" in constraints or f.get("type") in ("date", "datetime", "year"):
             wanted.append(f["name"])
     return [c for i, c in enumerate(wanted) if c not in wanted[:i] and [c] != list(pk)]
 

@@ -98,11 +98,18 @@ def bench_build(ctx: Context) -> dict:
     return {"full_build_s": round(full, 3), "noop_rebuild_s": round(noop, 3), "build_datasets": count}
 
 
-# Order matters: serving uses the database the load bench built. Add later benches here.
+def bench_search(ctx: Context) -> dict:
+    from .search import bench_search as run_search_bench
+
+    return run_search_bench(ctx)
+
+
+# Order matters: serving and search use the database the load bench built. Add later benches here.
 BENCHES: dict[str, Callable[[Context], dict]] = {
     "load": bench_load,
     "serving": bench_serving,
     "build": bench_build,
+    "search": bench_search,
 }
 
 

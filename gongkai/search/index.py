@@ -1,0 +1,273 @@
+"""Build-time search indexes: one per resource table, one for the catalogue.
+
+For a table `t` the build writes, in the dataset's database:
+
+- `_search_t`: a contentless FTS5 table (no copy of the text: only the index), one column per
+  searchable column (`c0`, `c1`, …), rowid = the table's rowid, holding `tokens.index_tokens`
+  of each cell. Contentless, so Datasette's FTS detection (which looks for `content="t"` or an
+  FTS table named after `t`) never picks it up and never passes raw user input to MATCH;
+  Datasette hides it and every table whose name starts with it.
+- `_search_t_columns`: which source column each FTS column indexes (hidden the same way), so
+  the database describes its own index and the site needs nothing else to use it.
+
+In `catalog.db`, `_search_datasets` indexes every dataset's title, keywords, publisher,
+column titles and descriptions in both languages, and `fields.searchable` records what was
+indexed.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+
+from .tokens import index_tokens
+
+INDEX_PREFIX = "_search_"
+COLUMNS_SUFFIX = "_columns"
+CATALOG_INDEX = "_search_datasets"
+# `ascii`: splits only on ASCII separators; our tokens are already cut, whatever their script.
+# `prefix='1'`: one-character queries (`市*`) read one prefix doclist instead of merging every
+# bigram that starts with the character.
+FTS_OPTIONS = "tokenize='ascii', prefix='1', content='', detail=full"
+MIN_AVERAGE_LENGTH = 4
+
+_HINTS = re.compile(
+    r"名称|名字|姓名|标题|题目|题名|内容|描述|说明|简介|摘要|概述|地址|住址|关键词|关键字|主题|事由|备注|用途|"
+    r"\b(name|names|title|titles|description|desc|summary|abstract|address|addr|content|contents|keywords?|"
+    r"subject|topic|text|label|notes?|remarks?|comments?)\b"
+    r"|(name|title|description|address|keywords?)$|^(name|title|description|address)",
+    re.IGNORECASE,
+)
+
+# Names of identifier-like columns: left out by default even when their values are long.
+_CODES = re.compile(
+    r"代码|编码|编号|代号|网址|链接|邮箱|电话|\b(id|ids|code|codes|url|uri|link|href|email|phone|wikidata|twitter|"
+    r"prefix|hostname|host|domain|slug|uuid|hash|key|dataset|curie)\b",
+    re.IGNORECASE,
+)
+
+
+def index_name(table: str) -> str:
+    return INDEX_PREFIX + table
+
+
+def quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+@dataclass(frozen=True)
+class TableIndex:
+    """What the site needs to search one table."""
+
+    table: str
+    index: str
+    columns: tuple[str, ...]  # source columns, in FTS column order (c0, c1, …)
+
+
+# ---------------------------------------------------------------------------------------------
+# Which columns
+
+
+def decide(field: dict, keys: set[str]) -> bool | None:
+    """True/False when the schema alone decides; None when the data decides (average length)."""
+    if field.get("gov:searchable") is not None:
+        return bool(field["gov:searchable"])
+    if field.get("type", "string") != "string" or field["name"] in keys:
+        return False
+    constraints = field.get("constraints") or {}
+    if "pattern" in constraints or field.get("format") in ("email", "uri", "binary", "uuid"):
+        return False  # codes, identifiers and addresses of machines, not text people search
+    en = ((field.get("gov:translations") or {}).get("en") or {}).get("title") or ""
+    words = " ".join(str(x) for x in (field["name"], field.get("title") or "", en))
+    spaced = words.replace("_", " ").replace("-", " ")
+    if _HINTS.search(spaced) or _HINTS.search(words):
+        return True
+    if _CODES.search(spaced):
+        return False
+    return None
+
+
+def searchable_columns(conn: sqlite3.Connection, resource) -> list[str]:
+    """The columns of the resource's table to index, in schema order."""
+    keys = set(resource.primary_key)
+    for fk in resource.foreign_keys:
+        keys.update(fk["fields"])
+    chosen = []
+    for field in resource.fields:
+        verdict = decide(field, keys)
+        if verdict is None:
+            col = quote(field["name"])
+            (avg,) = conn.execute(f"select avg(length({col})) from {quote(resource.name)} where {col} is not null").fetchone()
+            verdict = avg is not None and avg >= MIN_AVERAGE_LENGTH
+        if verdict:
+            chosen.append(field["name"])
+    return chosen
+
+
+# ---------------------------------------------------------------------------------------------
+# Writing indexes
+
+
+def create_index(conn: sqlite3.Connection, table: str, columns: list[str], rows_sql: str | None = None) -> TableIndex:
+    """Create and fill the search index of `table` over `columns` (one transaction).
+
+    `rows_sql` selects (rowid, col, …) to index; by default the table's own rows.
+    """
+    name = index_name(table)
+    fts_columns = [f"c{i}" for i in range(len(columns))]
+    conn.create_function("gongkai_search_tokens", 1, index_tokens, deterministic=True)
+    select = rows_sql or "select rowid, {} from {}".format(", ".join(quote(c) for c in columns), quote(table))
+    tokenized = ", ".join(f"gongkai_search_tokens({c})" for c in fts_columns)
+    in_tx = conn.in_transaction
+    if not in_tx:
+        conn.execute("BEGIN")
+    try:
+        conn.execute(f"DROP TABLE IF EXISTS {quote(name)}")
+        conn.execute(f"DROP TABLE IF EXISTS {quote(name + COLUMNS_SUFFIX)}")
+        conn.execute(f"CREATE VIRTUAL TABLE {quote(name)} USING fts5({', '.join(fts_columns)}, {FTS_OPTIONS})")
+        conn.execute(
+            f"WITH src(rid, {', '.join(fts_columns)}) AS ({select}) "
+            f"INSERT INTO {quote(name)} (rowid, {', '.join(fts_columns)}) SELECT rid, {tokenized} FROM src"
+        )
+        # One b-tree per index instead of many segments: fewer pages read per query.
+        conn.execute(f"INSERT INTO {quote(name)} ({quote(name)}) VALUES ('optimize')")
+        conn.execute(f"CREATE TABLE {quote(name + COLUMNS_SUFFIX)} (position INTEGER PRIMARY KEY, fts_column TEXT, column TEXT)")
+        conn.executemany(
+            f"INSERT INTO {quote(name + COLUMNS_SUFFIX)} VALUES (?, ?, ?)",
+            [(i, f, c) for i, (f, c) in enumerate(zip(fts_columns, columns))],
+        )
+    except BaseException:
+        if not in_tx:
+            conn.execute("ROLLBACK")
+        raise
+    if not in_tx:
+        conn.execute("COMMIT")
+    return TableIndex(table, name, tuple(columns))
+
+
+def index_resource(db, resource) -> list[str]:
+    """Index the searchable columns of a freshly loaded resource table; returns their names.
+
+    `db` is the build's sqlite_utils Database (or a sqlite3 connection). Called after the
+    insert, before ANALYZE.
+    """
+    conn = getattr(db, "conn", db)
+    columns = searchable_columns(conn, resource)
+    if columns:
+        create_index(conn, resource.name, columns)
+    return columns
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading what was built
+
+
+def read_indexes(conn: sqlite3.Connection) -> dict[str, TableIndex]:
+    """{table: TableIndex} for every search index in a database."""
+    out = {}
+    names = [r[0] for r in conn.execute("select name from sqlite_master where type = 'table' and name like '\\_search\\_%\\_columns' escape '\\'")]
+    for name in names:
+        index = name[: -len(COLUMNS_SUFFIX)]
+        table = index[len(INDEX_PREFIX):]
+        if not conn.execute("select 1 from sqlite_master where name = ?", [index]).fetchone():
+            continue
+        cols = [r[0] for r in conn.execute(f"select column from {quote(name)} order by position")]
+        out[table] = TableIndex(table, index, tuple(cols))
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# The catalogue
+
+# The FTS columns of the catalogue index and their bm25 weights: a title match outranks the same
+# match in keywords, publisher, column titles or description.
+CATALOG_COLUMNS = ("title", "keywords", "publisher", "columns", "description")
+CATALOG_WEIGHTS = (10.0, 5.0, 3.0, 2.0, 1.0)
+
+
+def _texts(*values) -> str:
+    out = []
+    for v in values:
+        if v is None:
+            continue
+        if isinstance(v, str) and v.startswith("["):
+            try:
+                v = json.loads(v)
+            except ValueError:
+                pass
+        out.extend(str(x) for x in v) if isinstance(v, list) else out.append(str(v))
+    return "\n".join(x for x in out if x)
+
+
+def catalog_documents(conn: sqlite3.Connection) -> list[tuple]:
+    """(rowid, title, keywords, publisher, columns, description) per dataset of catalog.db."""
+    publishers = {}
+    if conn.execute("select 1 from sqlite_master where name = 'publishers'").fetchone():
+        cols = {r[1] for r in conn.execute("pragma table_info(publishers)")}
+        for row in conn.execute("select id, {}, {} from publishers".format(
+            "name" if "name" in cols else "null", "name_en" if "name_en" in cols else "null")):
+            publishers[row[0]] = _texts(*row)
+    fields: dict[str, list] = {}
+    resources: dict[str, list] = {}
+    for ds, *texts in conn.execute("select dataset, name, title, title_en, title_zh from fields order by dataset, resource, position"):
+        fields.setdefault(ds, []).extend(texts)
+    for ds, *texts in conn.execute("select dataset, name, title, title_en, description, description_en from resources order by dataset, position"):
+        resources.setdefault(ds, []).extend(texts)
+    docs = []
+    for row in conn.execute(
+        "select rowid, name, title, title_en, title_zh, keywords, keywords_translated, publisher, "
+        "description, description_en, description_zh from datasets"
+    ):
+        rowid, name, t, t_en, t_zh, kw, kw_tr, pub, d, d_en, d_zh = row
+        docs.append((
+            rowid,
+            _texts(t, t_en, t_zh),
+            _texts(kw, kw_tr),
+            publishers.get(pub) or _texts(pub),
+            _texts(*fields.get(name, [])),
+            _texts(d, d_en, d_zh, name, *resources.get(name, [])),
+        ))
+    return docs
+
+
+def dataset_search_columns(site_dir: Path) -> dict[tuple[str, str], list[str]]:
+    """{(dataset, table): indexed columns} read from the databases of a release folder."""
+    out = {}
+    for path in sorted(Path(site_dir).glob("*.db")):
+        if path.name == "catalog.db":
+            continue
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            for table, idx in read_indexes(conn).items():
+                out[(path.stem, table)] = list(idx.columns)
+        finally:
+            conn.close()
+    return out
+
+
+def index_catalog(catalog_db_path: Path, site=None, datasets=None) -> None:
+    """Index catalog.db for the catalogue search and record which columns each dataset's search
+    index covers (`fields.searchable`). Reads only catalog.db and the databases beside it."""
+    path = Path(catalog_db_path)
+    indexed = dataset_search_columns(path.parent)
+    conn = sqlite3.connect(str(path), isolation_level=None)
+    try:
+        conn.execute("BEGIN")
+        if conn.execute("select 1 from sqlite_master where name = 'fields'").fetchone():
+            conn.execute("UPDATE fields SET searchable = 0 WHERE searchable IS NULL")
+            for (ds, table), columns in indexed.items():
+                conn.executemany(
+                    "UPDATE fields SET searchable = 1 WHERE dataset = ? AND resource = ? AND name = ?",
+                    [(ds, table, c) for c in columns],
+                )
+        docs = catalog_documents(conn) if conn.execute("select 1 from sqlite_master where name = 'datasets'").fetchone() else []
+        conn.execute("COMMIT")
+        rows_sql = "select * from temp._gongkai_catalog_docs"
+        conn.execute(f"CREATE TEMP TABLE _gongkai_catalog_docs (rid INTEGER, {', '.join(CATALOG_COLUMNS)})")
+        conn.executemany(f"INSERT INTO temp._gongkai_catalog_docs VALUES ({', '.join('?' * (len(CATALOG_COLUMNS) + 1))})", docs)
+        create_index(conn, "datasets", list(CATALOG_COLUMNS), rows_sql=rows_sql)
+    finally:
+        conn.close()

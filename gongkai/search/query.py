@@ -1,0 +1,157 @@
+"""Running searches: the table filter, ranked search of one table, the catalogue search, and
+highlighting. Plain functions over a sqlite3 connection, so the plugin runs them in
+Datasette's SQL threads and the tests and bench run them directly."""
+
+from __future__ import annotations
+
+import sqlite3
+from html import escape
+
+from .index import CATALOG_COLUMNS, CATALOG_INDEX, CATALOG_WEIGHTS, TableIndex, quote
+from .normalize import normalize_with_offsets
+from .tokens import _CLASSES, CJK, WORD, match_expression, query_segments
+
+PARAM = "_gongkai_search"
+
+
+def filter_clause(index: str, param: str = PARAM) -> str:
+    """A WHERE clause keeping the rows of the indexed table that match `:param`."""
+    return f"rowid in (select rowid from {quote(index)} where {quote(index)} match :{param})"
+
+
+def matching_rowids(conn: sqlite3.Connection, index: str, expression: str) -> set[int]:
+    sql = f"select rowid from {quote(index)} where {quote(index)} match ?"
+    return {r[0] for r in conn.execute(sql, [expression])}
+
+
+def count(conn: sqlite3.Connection, index: str, expression: str) -> int:
+    return conn.execute(f"select count(*) from {quote(index)} where {quote(index)} match ?", [expression]).fetchone()[0]
+
+
+def search_table(conn: sqlite3.Connection, tindex: TableIndex, query: str, *, limit: int = 5) -> dict:
+    """Count and best `limit` rows (bm25) of one table for a query, with highlighted text.
+
+    {"count": n, "rows": [{"rowid", "score", "row": {column: value}, "highlights": {column: html}}]}
+    """
+    expression = match_expression(query)
+    if not expression:
+        return {"count": 0, "rows": []}
+    idx = quote(tindex.index)
+    total = count(conn, tindex.index, expression)
+    if not total:
+        return {"count": 0, "rows": []}
+    ranked = conn.execute(
+        f"select rowid, bm25({idx}) as score from {idx} where {idx} match ? order by score limit ?",
+        [expression, limit],
+    ).fetchall()
+    rowids = [r[0] for r in ranked]
+    cursor = conn.execute(
+        f"select rowid as __rowid, * from {quote(tindex.table)} where rowid in ({', '.join('?' * len(rowids))})", rowids
+    )
+    names = [d[0] for d in cursor.description]
+    by_rowid = {r[0]: dict(zip(names[1:], r[1:])) for r in cursor.fetchall()}
+    rows = []
+    for rowid, score in ranked:
+        row = by_rowid.get(rowid)
+        if row is None:
+            continue
+        marks = {c: highlight(row.get(c), query) for c in tindex.columns}
+        rows.append({
+            "rowid": rowid,
+            "score": round(score, 4),
+            "row": row,
+            "highlights": {c: h for c, h in marks.items() if h and "<mark>" in h},
+        })
+    return {"count": total, "rows": rows}
+
+
+def search_catalog(conn: sqlite3.Connection, query: str, *, limit: int = 20) -> list[dict]:
+    """Datasets of catalog.db matching the query: those matching every term in their title
+    first, then by bm25 with title > keywords > publisher > column titles > description."""
+    expression = match_expression(query)
+    if not expression or not conn.execute("select 1 from sqlite_master where name = ?", [CATALOG_INDEX]).fetchone():
+        return []
+    idx = quote(CATALOG_INDEX)
+    title = f"{{c{CATALOG_COLUMNS.index('title')}}} : ({expression})"
+    weights = ", ".join(str(w) for w in CATALOG_WEIGHTS)
+    sql = f"""
+        with hits as (select rowid, bm25({idx}, {weights}) as score from {idx} where {idx} match :q),
+             in_title as (select rowid from {idx} where {idx} match :title)
+        select d.name, d.title, d.title_en, d.description, d.description_en, d.publisher, d.rows,
+               hits.score, hits.rowid in (select rowid from in_title) as title_match
+        from hits join datasets d on d.rowid = hits.rowid
+        order by title_match desc, hits.score limit :limit
+    """
+    out = []
+    for name, t, t_en, d, d_en, pub, rows, score, in_title in conn.execute(sql, {"q": expression, "title": title, "limit": limit}):
+        out.append({
+            "name": name, "title": t, "title_en": t_en, "description": d, "description_en": d_en,
+            "publisher": pub, "rows": rows, "score": round(score, 4), "title_match": bool(in_title),
+            "title_html": highlight(t, query), "title_en_html": highlight(t_en, query),
+            "description_html": highlight(d, query, width=160), "description_en_html": highlight(d_en, query, width=160),
+        })
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Highlighting
+
+
+def match_spans(text: str, query: str) -> list[tuple[int, int]]:
+    """Merged (start, end) spans of the original text where a piece of the query matches."""
+    if not text:
+        return []
+    norm, origin = normalize_with_offsets(text)
+    classes = norm.translate(_CLASSES)
+    spans = []
+    for kind, seg, prefix in query_segments(query):
+        start = norm.find(seg)
+        while start != -1:
+            end = start + len(seg)
+            ok = True
+            if kind == WORD:
+                ok = start == 0 or classes[start - 1] != WORD
+                if prefix:
+                    while end < len(norm) and classes[end] == WORD:
+                        end += 1
+                elif end < len(norm) and classes[end] == WORD:
+                    ok = False
+            if ok:
+                spans.append((origin[start], origin[end - 1] + 1))
+            start = norm.find(seg, start + 1)
+        del kind  # CJK pieces match anywhere: substring semantics
+    spans.sort()
+    merged: list[list[int]] = []
+    for s, e in spans:
+        if merged and s <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], e)
+        else:
+            merged.append([s, e])
+    return [(s, e) for s, e in merged]
+
+
+def highlight(text, query: str, *, width: int | None = None) -> str | None:
+    """HTML of `text` (escaped) with matches in <mark>; with `width`, a window around the first
+    match of about that many characters."""
+    if text is None:
+        return None
+    text = str(text)
+    spans = match_spans(text, query)
+    lo, hi = 0, len(text)
+    if width and len(text) > width:
+        first = spans[0][0] if spans else 0
+        lo = max(0, first - width // 3)
+        hi = min(len(text), lo + width)
+    parts, pos = [], lo
+    for s, e in spans:
+        if e <= lo or s >= hi:
+            continue
+        s, e = max(s, lo), min(e, hi)
+        parts.append(escape(text[pos:s]))
+        parts.append("<mark>" + escape(text[s:e]) + "</mark>")
+        pos = e
+    parts.append(escape(text[pos:hi]))
+    return ("…" if lo > 0 else "") + "".join(parts) + ("…" if hi < len(text) else "")
+
+
+__all__ = ["CJK", "PARAM", "count", "filter_clause", "highlight", "match_spans", "matching_rowids", "search_catalog", "search_table"]

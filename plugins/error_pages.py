@@ -1,0 +1,204 @@
+"""The site's own error pages: 400/403/404/500 in Chinese (default) or English (`?_lang=en`),
+and a JSON body for JSON requests.
+
+Why not Datasette's: its `handle_exception` (datasette/handle_exception.py, 0.65) prints every
+error, 404s included, with `rich` and all local variables (request headers, cookies) to stdout
+when `rich` is importable, and frictionless installs it; it answers request mistakes such as
+`?_sort=<unknown column>` with 500 (DatasetteError defaults to status 500); and its page is
+English only.
+
+How ours wins: Datasette calls *every* `handle_exception` implementation, awaits every result
+in turn (app.py `handle_exception`), then sends the first. So a plain hook returning first is
+not enough: the default's coroutine would still run (and print). Ours is a hook *wrapper*: it
+sees the other implementations' results before Datasette awaits any of them, puts our response
+first and drops the default's, so the default never runs. `forbidden` goes through its own hook,
+whose first result is the only one awaited; ours is registered after the default (which is
+`trylast`), so it comes first.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from urllib.parse import urlencode
+
+from datasette import Response, hookimpl
+from datasette.utils import add_cors_headers
+from datasette.utils.asgi import Base400
+from datasette.views.base import DatasetteError
+from markupsafe import Markup
+
+log = logging.getLogger("gongkai.errors")
+
+TITLES = {
+    400: ("请求有误", "Bad request"),
+    403: ("无权访问", "Forbidden"),
+    404: ("找不到页面", "Page not found"),
+    405: ("不支持该请求方法", "Method not allowed"),
+    500: ("服务器出错了", "Server error"),
+}
+
+HINTS = {
+    400: ("请检查网址中的参数（例如排序列、每页行数）后重试。", "Check the parameters in the address (such as the sort column or page size) and try again."),
+    403: ("您没有查看此内容的权限。", "You do not have permission to see this."),
+    404: ("网址可能有误，或者该内容已被移除。", "The address may be mistyped, or the content may have been removed."),
+    405: ("此网址不接受该请求方法。", "This address does not accept that request method."),
+    500: ("这是我们这边的问题，请稍后再试。", "This is a problem on our side. Please try again later."),
+}
+
+# Datasette's English messages for request mistakes, and what they say in Chinese.
+# `{0}`… are the pattern's groups (user input, escaped when rendered).
+MESSAGES_ZH = [
+    (r"Database not found", "找不到该数据库"),
+    (r"Table not found.*", "找不到该数据表"),
+    (r"Record not found", "找不到该记录"),
+    (r"404", "找不到该页面"),
+    (r"Cannot sort table by (.*)", "无法按“{0}”排序：没有这一列，或这一列不能排序"),
+    (r"Cannot use _sort and _sort_desc at the same time", "不能同时使用 _sort 和 _sort_desc"),
+    (r"_size must be a positive integer", "_size（每页行数）必须是正整数"),
+    (r"_size must be <= (\d+)", "_size（每页行数）不能大于 {0}"),
+    (r"_col=(.*) - invalid columns", "_col 中有不存在的列：{0}"),
+    (r"_nocol=(.*) - invalid columns", "_nocol 中有不存在或不能隐藏的列：{0}"),
+    (r"_facet= is not allowed", "本站不允许使用 _facet"),
+    (r"_where= is not allowed", "本站不允许使用 _where"),
+    (r"_next not allowed for CSV streaming", "导出完整 CSV 时不能使用 _next"),
+    (r"Invalid _through - could not find corresponding foreign key", "_through 参数无效：找不到对应的外键"),
+    (r"You do not have permission to .*", "您没有查看此内容的权限"),
+    (r"(?s).*SQL query took too long.*", "查询用时过长，已被中止。请缩小查询范围后重试。"),
+]
+_MESSAGES_ZH = [(re.compile(pattern), zh) for pattern, zh in MESSAGES_ZH]
+
+
+def translate(message: str) -> str | None:
+    for pattern, zh in _MESSAGES_ZH:
+        m = pattern.fullmatch(message)
+        if m:
+            return zh.format(*m.groups())
+    return None
+
+
+def classify(exception: Exception) -> tuple[int, str]:
+    """The HTTP status and the English message to show for an exception."""
+    if isinstance(exception, Base400):
+        return exception.status, str(exception.args[0]) if exception.args else ""
+    if isinstance(exception, DatasetteError):
+        message = exception.message
+        if exception.message_is_html:
+            message = Markup(message).striptags()
+        # Datasette raises DatasetteError only for problems with the request (unknown sort
+        # column, bad _through, invalid SQL); the 500 is only the class's default status.
+        status = 400 if exception.status == 500 else exception.status
+        return status, str(message)
+    return 500, ""
+
+
+def messages(status: int, message: str) -> tuple[str, str]:
+    """(Chinese, English) message; a 500 never shows the exception text (it may hold internals)."""
+    title_zh, title_en = TITLES.get(status, TITLES[500 if status >= 500 else 400])
+    if status >= 500 or not message:
+        return title_zh, title_en
+    return translate(message) or f"{title_zh}：{message}", message
+
+
+def wants_json(request) -> bool:
+    if request.path.split("?")[0].endswith(".json"):
+        return True
+    accept = request.headers.get("accept", "")
+    return "application/json" in accept and "text/html" not in accept
+
+
+def language(request) -> str:
+    return "en" if request.args.get("_lang") == "en" else "zh"
+
+
+def switch_language_url(request, lang: str) -> str:
+    args = [(k, v) for k in request.args for v in request.args.getlist(k) if k != "_lang"]
+    if lang == "zh":
+        args.append(("_lang", "en"))
+    query = urlencode(args)
+    return request.path + (f"?{query}" if query else "")
+
+
+def page_context(datasette, request, status: int, message_zh: str, message_en: str) -> dict:
+    lang = language(request)
+    pick = (lambda zh, en: en) if lang == "en" else (lambda zh, en: zh)
+    title = TITLES.get(status, TITLES[500 if status >= 500 else 400])
+    hint = HINTS.get(status, HINTS[500 if status >= 500 else 400])
+    return {
+        "lang": lang,
+        "html_lang": "en" if lang == "en" else "zh-CN",
+        "status": status,
+        "title": pick(*title),
+        "message": pick(message_zh, message_en),
+        "hint": pick(*hint),
+        "site_name": pick("公开 · 政府数据", "Gongkai · Open government data"),
+        "home_url": datasette.urls.instance() + ("?_lang=en" if lang == "en" else ""),
+        "home_label": pick("返回首页", "Go to the home page"),
+        "skip_label": pick("跳到正文", "Skip to content"),
+        "language_nav_label": pick("语言", "Language"),
+        "switch_url": switch_language_url(request, lang),
+        "switch_label": pick("English", "中文"),
+        "switch_lang": pick("en", "zh-CN"),
+        "status_label": pick("错误代码", "Error code"),
+    }
+
+
+FALLBACK_HTML = (
+    '<!DOCTYPE html><html lang="{lang}"><head><meta charset="utf-8">'
+    '<meta name="viewport" content="width=device-width, initial-scale=1">'
+    "<title>{status} {title}</title></head><body><main><h1>{status} {title}</h1>"
+    "<p>{message}</p></main></body></html>"
+)
+
+
+async def error_response(datasette, request, status: int, message: str) -> Response:
+    message_zh, message_en = messages(status, message)
+    headers = {}
+    if datasette.cors:
+        add_cors_headers(headers)
+    if wants_json(request):
+        title_zh, title_en = TITLES.get(status, TITLES[500 if status >= 500 else 400])
+        body = {
+            "ok": False,
+            "error": message_en,
+            "error_zh": message_zh,
+            "status": status,
+            "title": title_en,
+            "title_zh": title_zh,
+        }
+        return Response.json(body, status=status, headers=headers)
+    context = page_context(datasette, request, status, message_zh, message_en)
+    try:
+        template = datasette.jinja_env.get_template("error.html")
+        html = await template.render_async(context)
+    except Exception:  # a broken template must not turn a 404 into a crash
+        log.exception("error.html failed to render")
+        esc = {k: Markup.escape(v) for k, v in context.items() if isinstance(v, str)}
+        html = FALLBACK_HTML.format(lang=esc["html_lang"], status=status, title=esc["title"], message=esc["message"])
+    return Response.html(html, status=status, headers=headers)
+
+
+def _is_datasette_default(result) -> bool:
+    return getattr(result, "__module__", None) == "datasette.handle_exception"
+
+
+@hookimpl(wrapper=True)
+def handle_exception(datasette, request, exception):
+    others = yield
+    status, message = classify(exception)
+    if status >= 500:
+        # One plain traceback in the server log; no local variables (they hold request data).
+        log.error("%s %s", request.method, request.path, exc_info=exception)
+
+    async def ours():
+        return await error_response(datasette, request, status, message)
+
+    return [ours] + [r for r in others if not _is_datasette_default(r)]
+
+
+@hookimpl
+def forbidden(datasette, request, message):
+    async def inner():
+        return await error_response(datasette, request, 403, message)
+
+    return inner

@@ -1,0 +1,233 @@
+"""Search for the whole site (gongkai.search does the work; this file connects it to Datasette).
+
+- `?_search=` on every table the build indexed: a `filters_from_request` hook adds
+  `rowid in (select rowid from _search_<table> where … match :param)` with the query compiled by
+  `gongkai.search.match_expression` (Chinese substrings, Latin words and prefixes, AND, quoted
+  phrases), so the table keeps its sort order, facets and pagination. Datasette's own search
+  never sees our index: it is contentless, which Datasette's FTS detection does not pick up.
+- `/-/search?q=` (HTML, Chinese by default, English with `_lang=en`) and `/-/search.json?q=`:
+  the catalogue search over catalog.db plus one ranked query per indexed table of every
+  dataset (fanned out in parallel; SQLite could attach only 10 databases at once), grouped by
+  dataset with counts and highlighted matches, each group linking into the filtered table.
+
+Reads only what the build wrote: the databases (their `_search_*` tables) and catalog.db.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from urllib.parse import urlencode
+
+from datasette import Response, hookimpl
+from datasette.filters import FilterArguments
+from datasette.utils import path_from_row_pks
+from markupsafe import Markup
+
+from gongkai.search import match_expression, parse, read_indexes, search_catalog, search_table
+from gongkai.search.query import PARAM, filter_clause
+
+CATALOG_DB = "catalog"
+ROWS_PER_TABLE = 5
+STATE = "_gongkai_search_state"
+
+TEXT = {
+    "title": ("搜索", "Search"),
+    "site_name": ("公开 · 政府数据", "Gongkai · Open government data"),
+    "label": ("搜索数据集和数据", "Search datasets and data"),
+    "button": ("搜索", "Search"),
+    "placeholder": ("例如：维修、政府采购 2023、\"open data\"", "e.g. 维修, 政府采购 2023, \"open data\""),
+    "hint": (
+        "多个词之间用空格分隔，表示同时包含；中文按字匹配任意位置，英文按单词或词首匹配；用引号搜索短语。",
+        "Separate words with spaces to find rows containing all of them; Chinese matches anywhere in the text, "
+        "English matches whole words or word beginnings; use quotes for a phrase.",
+    ),
+    "datasets": ("数据集", "Datasets"),
+    "data": ("数据", "Data"),
+    "no_datasets": ("没有标题或说明匹配的数据集。", "No dataset title or description matches."),
+    "no_rows": ("没有匹配的数据行。", "No rows match."),
+    "rows_matched": ("行匹配", "matching rows"),
+    "see_all": ("查看全部匹配行", "See all matching rows"),
+    "in_table": ("数据表", "Table"),
+    "empty": ("请输入要搜索的内容。", "Type what you are looking for."),
+    "switch": ("English", "中文"),
+    "results_for": ("搜索结果：", "Results for "),
+    "search_matches": ("搜索", "search matches"),
+}
+
+
+def language(request) -> str:
+    return "en" if request.args.get("_lang") == "en" else "zh"
+
+
+def texts(lang: str) -> dict:
+    i = 1 if lang == "en" else 0
+    return {k: v[i] for k, v in TEXT.items()}
+
+
+async def site_indexes(datasette) -> dict:
+    """{(database, table): TableIndex}, read once from the immutable databases."""
+    state = getattr(datasette, STATE, None)
+    if state is None:
+        state = {}
+        for name, db in datasette.databases.items():
+            if name == "_internal":
+                continue
+            try:
+                found = await db.execute_fn(read_indexes)
+            except Exception:  # a database without sqlite_master access is simply not searchable
+                continue
+            for table, tindex in found.items():
+                state[(name, table)] = tindex
+        setattr(datasette, STATE, state)
+    return state
+
+
+# ---------------------------------------------------------------------------------------------
+# ?_search= on a table
+
+
+@hookimpl(trylast=True)
+def filters_from_request(request, database, table, datasette):
+    async def inner():
+        tindex = (await site_indexes(datasette)).get((database, table))
+        if tindex is None:
+            return None
+        query = (request.args.get("_search") or "").strip()
+        lang = language(request)
+        box = {"query": query, "columns": list(tindex.columns), "lang": lang, **_box_text(lang),
+               "hidden": [(k, v) for k in request.args for v in request.args.getlist(k)
+                          if k not in ("_search", "_next")]}
+        extra = {"gongkai_search": box}
+        expression = match_expression(query)
+        if not expression:
+            return FilterArguments([], extra_context=extra)
+        return FilterArguments(
+            [filter_clause(tindex.index)],
+            params={PARAM: expression},
+            human_descriptions=[f"搜索 search “{query}”"],
+            extra_context=extra,
+        )
+
+    return inner
+
+
+def _box_text(lang: str) -> dict:
+    if lang == "en":
+        return {"label": "Search this table", "button": "Search", "hint": TEXT["hint"][1]}
+    return {"label": "在本表中搜索", "button": "搜索", "hint": TEXT["hint"][0]}
+
+
+# ---------------------------------------------------------------------------------------------
+# /-/search
+
+
+async def _dataset_titles(datasette) -> dict:
+    if CATALOG_DB not in datasette.databases:
+        return {}
+    try:
+        rows = await datasette.databases[CATALOG_DB].execute("select name, title, title_en from datasets")
+    except Exception:
+        return {}
+    return {r["name"]: (r["title"], r["title_en"]) for r in rows}
+
+
+async def run_search(datasette, query: str, lang: str) -> dict:
+    indexes = await site_indexes(datasette)
+    catalog = []
+    if CATALOG_DB in datasette.databases:
+        catalog = await datasette.databases[CATALOG_DB].execute_fn(lambda conn: search_catalog(conn, query))
+    for hit in catalog:
+        hit["url"] = datasette.urls.database(hit["name"]) + ("?_lang=en" if lang == "en" else "")
+    data = [(db, t) for (db, t) in indexes if db != CATALOG_DB]
+
+    async def one(db_name, table):
+        tindex = indexes[(db_name, table)]
+        db = datasette.databases[db_name]
+        result = await db.execute_fn(lambda conn: search_table(conn, tindex, query, limit=ROWS_PER_TABLE))
+        if not result["count"]:
+            return None
+        pks = await db.primary_keys(table)
+        args = {"_search": query, **({"_lang": "en"} if lang == "en" else {})}
+        rows = []
+        for hit in result["rows"]:
+            row = hit["row"]
+            path = path_from_row_pks({**row, "rowid": hit["rowid"]}, pks, not pks)
+            rows.append({
+                "url": datasette.urls.row(db_name, table, path),
+                "pk": path,
+                "score": hit["score"],
+                "values": {c: row.get(c) for c in tindex.columns},
+                "highlights": hit["highlights"],
+            })
+        return {
+            "table": table,
+            "count": result["count"],
+            "url": datasette.urls.table(db_name, table) + "?" + urlencode(args),
+            "json_url": datasette.urls.table(db_name, table, format="json") + "?" + urlencode({"_search": query}),
+            "best_score": min((r["score"] for r in rows), default=0.0),
+            "rows": rows,
+        }
+
+    results = await asyncio.gather(*(one(db, t) for db, t in data)) if data else []
+    titles = await _dataset_titles(datasette)
+    groups: dict[str, dict] = {}
+    for (db_name, _), result in zip(data, results):
+        if not result:
+            continue
+        title, title_en = titles.get(db_name, (None, None))
+        group = groups.setdefault(db_name, {
+            "dataset": db_name, "title": title, "title_en": title_en,
+            "url": datasette.urls.database(db_name), "count": 0, "tables": [],
+        })
+        group["count"] += result["count"]
+        group["tables"].append(result)
+    for group in groups.values():
+        group["tables"].sort(key=lambda t: t["best_score"])
+        group["best_score"] = group["tables"][0]["best_score"]
+    ordered = sorted(groups.values(), key=lambda g: g["best_score"])
+    return {
+        "ok": True,
+        "q": query,
+        "terms": [t.text for t in parse(query)],
+        "datasets": catalog,
+        "groups": ordered,
+        "total": sum(g["count"] for g in ordered),
+    }
+
+
+async def search_view(datasette, request):
+    query = (request.args.get("q") or "").strip()
+    lang = language(request)
+    wants_json = request.url_vars.get("format") == ".json"
+    result = await run_search(datasette, query, lang) if match_expression(query) else {
+        "ok": True, "q": query, "terms": [], "datasets": [], "groups": [], "total": 0,
+    }
+    if wants_json:
+        return Response.json(result, headers={"Access-Control-Allow-Origin": "*"} if datasette.cors else None)
+    t = texts(lang)
+    other = [(k, v) for k in request.args for v in request.args.getlist(k) if k != "_lang"]
+    if lang == "zh":
+        other.append(("_lang", "en"))
+    html = await datasette.render_template(
+        "gongkai_search.html",
+        {
+            "q": query,
+            "lang": lang,
+            "html_lang": "en" if lang == "en" else "zh-CN",
+            "t": t,
+            "result": result,
+            "mark": Markup,
+            "json_url": datasette.urls.path("/-/search.json") + "?" + urlencode({"q": query}),
+            "switch_url": request.path + ("?" + urlencode(other) if other else ""),
+            "switch_lang": "en" if lang == "zh" else "zh-CN",
+        },
+        request=request,
+    )
+    # Datasette 0.65's base.html writes a bare <html>; the page's language belongs on it.
+    html = html.replace("<html>", f'<html lang="{"en" if lang == "en" else "zh-CN"}">', 1)
+    return Response.html(html)
+
+
+@hookimpl
+def register_routes():
+    return [(r"^/-/search(?P<format>\.json)?$", search_view)]
