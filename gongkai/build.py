@@ -235,6 +235,8 @@ def _build(root: Path, out: Path, say: Callable[[str], None], started: float) ->
     try:
         for dataset in datasets:
             builds.append(_build_one(dataset, site, root, release, previous, old_state, code, say))
+            if builds[-1].valid:
+                _publish_files(dataset, release, previous if builds[-1].reused else None)
             _write_reports(out / "reports", release / "reports", builds[-1])
         result = BuildResult(ok=False, site_dir=None, datasets=builds, site_errors=list(site.errors))
         if site.errors or result.failed:
@@ -299,6 +301,24 @@ def _build_one(dataset: Dataset, site: Site, root: Path, release: Path, previous
         report=report.report([result]), markdown=report.markdown_summary(result),
         modified=modified or first_seen, first_seen=first_seen,
     )
+
+
+def _publish_files(dataset: Dataset, release: Path, previous: Path | None) -> None:
+    """The files people download: the descriptor and each resource's original file, under
+    `downloads/<dataset>/` at the paths the descriptor gives. Copied, not linked to the
+    working tree (an edit in place there must not change a published release); an unchanged
+    dataset links the previous release's copies, which nothing ever writes to."""
+    target = release / "downloads" / dataset.name
+    names = [p.name for p in dataset.folder.iterdir() if p.name.startswith("datapackage.")]
+    names += [r.path for r in dataset.resources if r.fullpath is not None]
+    for name in names:
+        dest = target / name
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        old = previous / "downloads" / dataset.name / name if previous else None
+        if old is not None and old.is_file():
+            os.link(old, dest)
+        else:
+            shutil.copyfile(dataset.folder / name, dest)
 
 
 def _write_reports(latest: Path, served: Path, build: DatasetBuild) -> None:

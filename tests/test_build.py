@@ -125,3 +125,16 @@ def test_site_metadata_error_fails_build(site_root, tmp_path):
     result, messages = build(site_root, tmp_path / "out")
     assert not result.ok
     assert current_release(tmp_path / "out") is None
+
+
+def test_downloads_are_published_copies(site_root, tmp_path):
+    out = tmp_path / "out"
+    assert build(site_root, out)[0].ok
+    downloads = out / "site" / "downloads"
+    assert (downloads / "towns" / "datapackage.json").is_file()
+    original = site_root / "datasets/towns/data/provinces.csv"
+    published = downloads / "towns" / "data" / "provinces.csv"
+    assert published.read_bytes() == original.read_bytes()
+    assert not os.path.samefile(published, original)  # an edit in place can't reach the site
+    assert build(site_root, out)[0].ok  # unchanged: linked from the previous release
+    assert (out / "site" / "downloads" / "towns" / "data" / "provinces.csv").read_bytes() == original.read_bytes()
