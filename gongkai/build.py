@@ -18,6 +18,7 @@ written after a build, so sharing the inode is safe).
 from __future__ import annotations
 
 import fcntl
+import functools
 import hashlib
 import json
 import os
@@ -90,7 +91,10 @@ def load_dataset(dataset: Dataset, db_path: Path, *, search: bool = True) -> Dat
 
     def sink(resource, rows):
         load.create_table(db, resource)
+        rows.part_writer = functools.partial(load.write_part, resource)
         load.insert_rows(db, resource, rows)
+        for part in rows.parts:
+            load.append_part(db, resource, part)
         if search:
             index_resource(db, resource)
         load.create_indexes(db, resource)

@@ -59,7 +59,10 @@ def validate_dataset(dataset: Dataset, *, sink: Sink | None = None, limit_errors
     """Validate every resource of the dataset; ``sink`` receives each resource's valid rows.
 
     ``sink(resource, rows)`` is called once per resource, in validation order, and must
-    consume ``rows``; validating and loading are then a single pass over the file.
+    consume ``rows``; validating and loading are then a single pass over the file. ``rows`` is
+    a ``RowStream``: a sink that sets ``rows.part_writer`` before iterating lets a big table's
+    second half be validated and written in parallel by a child process, and must then append
+    each file in ``rows.parts`` after the rows it iterated (see ``speculate``).
     """
     resources = dataset.resources
     if any(error.type in METADATA for error in dataset.errors):
@@ -97,7 +100,7 @@ def validate_dataset(dataset: Dataset, *, sink: Sink | None = None, limit_errors
                 limit_errors=limit_errors,
                 collect=sorted(wanted.get(resource.name, ())),
             )
-            _feed(sink, resource, validator.rows())
+            _feed(sink, resource, validator.stream())
             errors, labels = validator.errors, validator.labels
             stats = dict(validator.stats)
             stats.setdefault("labels", list(labels))

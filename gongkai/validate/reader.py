@@ -296,7 +296,11 @@ def _newline(fmt: str) -> str | None:
 
 def records(text: str, fmt: str, options: dict) -> Iterator[list[str]]:
     """The file's CSV records (a quoted cell may span lines: one record, one row number)."""
-    return csv.reader(lines(text, fmt), **options)
+    return records_of(lines(text, fmt), options)
+
+
+def records_of(lines: Iterable[str], options: dict) -> Iterator[list[str]]:
+    return csv.reader(lines, **options)
 
 
 def head_records(text: str, fmt: str, options: dict, count: int) -> list[list[str]]:

@@ -25,7 +25,7 @@ from typing import Any, Iterator
 
 from ..errors import Error
 from ..model import Resource
-from . import reader
+from . import reader, speculate
 from .fields import CellError, compile_field
 
 class _Stop(Exception):
@@ -204,7 +204,12 @@ class TableValidator:
 
     # Public API
 
-    def rows(self) -> Iterator[tuple]:
+    def stream(self) -> "speculate.RowStream":
+        """The valid rows for a consumer that can also take parts written in parallel
+        (see `speculate`); iterating it is iterating `rows()`."""
+        return speculate.RowStream(self)
+
+    def rows(self, out: "speculate.RowStream | None" = None) -> Iterator[tuple]:
         """The valid rows as tuples of SQLite-ready values, in schema field order."""
         if self._consumed:
             raise RuntimeError("rows() can only be consumed once")
@@ -218,7 +223,11 @@ class TableValidator:
                 del self.errors[self._limit :]
                 raise _Stop
             counter = [0]
-            stream = _compile_stream(self)(self._content, self._slow, counter)
+            make = _compile_stream(self)
+            if speculate.eligible(self):
+                stream = speculate.stream(self, make, counter, out)
+            else:
+                stream = make(self._content, self._slow, counter)
             # the loop allocates a few objects per row and keeps many (keys, references):
             # the cyclic collector would rescan the growing key memory again and again
             gc_enabled = gc.isenabled()

@@ -1,0 +1,163 @@
+"""Validate (and load) the second part of a big table in a forked child while this process does
+the first.
+
+Validation is Python and holds the GIL, so a second core only helps in a second process. The
+parent and the child each read the file with their own csv reader; the child skips the first
+part's records (parsing without validating costs little) and its reader then stands exactly
+where the parent's will, between two records, so it reads the rest with the exact row numbers.
+The child runs the same generated row function with its own copy of the key memories. When
+the consumer of the rows can take a *part* (a `RowStream` whose `part_writer` is set, as the
+SQLite loader does) the child writes its valid rows there itself; the parent appends the part
+after its own rows, in C, without the rows ever crossing between the processes.
+
+The child is only a guess that the second part is clean. At the end it hands back its key
+memories (primary key, `unique`, values other resources refer to); the parent takes the part
+only if the child met no row the fast path could not accept and no key of the part collides
+with the first part's. Otherwise the part is thrown away and the parent validates the second
+part itself, from the first row, with its own state, exactly as without the child: the result
+never depends on the child, only the time does.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import pickle
+import shutil
+import signal
+import tempfile
+from pathlib import Path
+from typing import Callable, Iterator
+
+from . import reader
+
+MIN_BYTES_ENV = "GONGKAI_SPECULATE_MIN_BYTES"  # tests lower it to exercise the split on small files
+MIN_BYTES = 8 << 20  # below this a fork costs more than it saves
+PARENT_SHARE = 0.5
+CLEAN, DIRTY, FAILED = 0, 3, 4
+
+
+class _Dirty(Exception):
+    """The child met a row only the slow path can judge."""
+
+
+class RowStream:
+    """A table's valid rows, iterated once; `parts` lists SQLite files holding the rows after
+    them (written by `part_writer`, when the consumer set one before iterating)."""
+
+    def __init__(self, validator):
+        self._validator = validator
+        self._iterator = None
+        self.part_writer: Callable[[Iterator[tuple], Path], None] | None = None
+        self.parts: list[Path] = []
+
+    def __iter__(self):
+        if self._iterator is None:
+            self._iterator = self._validator.rows(out=self)
+        return self._iterator
+
+    def __next__(self):
+        return next(iter(self))
+
+
+def eligible(v) -> bool:
+    """Whether this table is worth splitting and can be (else it is validated in one piece)."""
+    if not hasattr(os, "fork") or (os.cpu_count() or 1) < 2:
+        return False
+    min_bytes = int(os.environ.get(MIN_BYTES_ENV, MIN_BYTES))
+    if v._fmt != "csv" or len(v._text) < min_bytes or not v.labels or v._layout.comment_rows:
+        return False
+    return isinstance(reader.lines(v._text, v._fmt), list)
+
+
+def stream(v, make: Callable, counter: list, out: RowStream | None) -> Iterator[tuple]:
+    """The table's valid rows, the second part checked (and written) by a child process."""
+    lines = reader.lines(v._text, v._fmt)
+    target = max(1, int(len(lines) * PARENT_SHARE))  # the data records the parent validates
+
+    def open_records():
+        recs = reader.records_of(lines, v._options)
+        _, consumed = reader.read_labels(recs, v._layout)
+        return recs, consumed
+
+    recs, consumed = open_records()
+    start2 = consumed + 1 + target  # the second part's first row number
+    first = reader.content(itertools.islice(recs, target), v._layout, consumed + 1)
+    rest = reader.content(recs, v._layout, start2)  # the reader continues after the first part
+    v._content = itertools.chain(first, rest)  # what the error limit's reference look-up reads
+
+    workdir = Path(tempfile.mkdtemp(prefix="gongkai-part-"))
+    part = workdir / "part.db"
+    state_file = workdir / "state.pickle"
+    writer = out.part_writer if out is not None else None
+    pid = os.fork()
+    if pid == 0:  # the child: skip the first part, check the rest, write it, exit at once
+        code = FAILED
+        try:
+            child_recs, _ = open_records()
+            for _ in itertools.islice(child_recs, target):
+                pass
+            code = _child(v, make, reader.content(child_recs, v._layout, start2), writer, part, state_file)
+        finally:
+            os._exit(code)
+    try:
+        yield from make(first, v._slow, counter)
+        _, status = os.waitpid(pid, 0)
+        pid = 0
+        if os.WIFEXITED(status) and os.WEXITSTATUS(status) == CLEAN and _adopt(v, state_file, counter):
+            if writer is not None:
+                kept = workdir.parent / f"{workdir.name}.db"
+                os.replace(part, kept)  # the consumer appends it, then deletes it
+                out.parts.append(kept)
+            return
+        counter2 = [0]
+        yield from make(rest, v._slow, counter2)
+        counter[0] += counter2[0]
+    finally:
+        if pid:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _child(v, make: Callable, content, writer, part: Path, state_file: Path) -> int:
+    def slow(row_number, cells):
+        raise _Dirty
+
+    counter = [0]
+    rows = make(content, slow, counter)
+    try:
+        if writer is not None:
+            writer(rows, part)
+        else:
+            for _ in rows:
+                pass
+    except _Dirty:
+        return DIRTY
+    state = {
+        "rows": counter[0],
+        "pk": v._pk_seen,
+        "unique": v._unique_seen,
+        "collect": [refs for _, _, refs in v._collect],
+    }
+    with open(state_file, "wb") as fh:
+        pickle.dump(state, fh, protocol=pickle.HIGHEST_PROTOCOL)
+    return CLEAN
+
+
+def _adopt(v, state_file: Path, counter: list) -> bool:
+    """Take the child's key memories if no key collides with the first part's."""
+    with open(state_file, "rb") as fh:
+        state = pickle.load(fh)
+    if v._pk_seen.keys() & state["pk"].keys():
+        return False
+    for i, seen in v._unique_seen.items():
+        if seen.keys() & state["unique"][i].keys():
+            return False
+    v._pk_seen.update(state["pk"])
+    for i, seen in v._unique_seen.items():
+        seen.update(state["unique"][i])
+    for (_, _, refs), child_refs in zip(v._collect, state["collect"]):
+        refs |= child_refs
+    counter[0] += state["rows"]
+    return True

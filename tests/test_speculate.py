@@ -1,0 +1,121 @@
+"""The parallel second half (gongkai.validate.speculate) never changes a result, only the time.
+
+Every case runs twice, the split forced on (any size) and off, and must give the same errors,
+row counts and database contents.
+"""
+
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from gongkai.build import load_dataset
+from gongkai.catalog import read_dataset
+from gongkai.validate import speculate, validate_dataset
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def outcome(folder, monkeypatch, split: bool, db_path=None):
+    monkeypatch.setenv(speculate.MIN_BYTES_ENV, "0" if split else str(1 << 40))
+    dataset = read_dataset(folder)
+    result = load_dataset(dataset, db_path, search=False) if db_path else validate_dataset(dataset)
+    errors = [[(e.type, e.row_number, e.field_name, e.note) for e in t.errors] for t in result.tasks]
+    rows = [t.stats.get("rows") for t in result.tasks]
+    tables = None
+    if db_path:
+        conn = sqlite3.connect(db_path)
+        tables = {t.resource.name: conn.execute(f"select * from [{t.resource.name}] order by rowid").fetchall()
+                  for t in result.tasks}
+    return errors, rows, tables
+
+
+def both(folder, monkeypatch, tmp_path, load=True):
+    on = outcome(folder, monkeypatch, True, tmp_path / "on.db" if load else None)
+    off = outcome(folder, monkeypatch, False, tmp_path / "off.db" if load else None)
+    assert on == off
+    return on
+
+
+def write(tmp_path, name, csv_text, schema, extra_resources=()):
+    folder = tmp_path / name
+    folder.mkdir()
+    (folder / "data.csv").write_text(csv_text, encoding="utf-8")
+    resources = [{"name": "data", "path": "data.csv", "schema": schema}, *extra_resources]
+    (folder / "datapackage.json").write_text(json.dumps({"name": name, "resources": resources}, ensure_ascii=False))
+    return folder
+
+
+SCHEMA = {
+    "fields": [
+        {"name": "id", "type": "integer"},
+        {"name": "名称", "type": "string", "constraints": {"required": True}},
+        {"name": "code", "type": "string", "constraints": {"unique": True}},
+    ],
+    "primaryKey": ["id"],
+}
+
+
+def table(n, edit=None):
+    rows = [[str(i), f"项目{i}", f"c{i}"] for i in range(1, n + 1)]
+    if edit:
+        edit(rows)
+    return "id,名称,code\n" + "".join(",".join(r) + "\n" for r in rows)
+
+
+@pytest.mark.parametrize("case", [
+    "clean",
+    "pk-across-halves",
+    "unique-across-halves",
+    "error-in-second-half",
+    "error-in-first-half",
+    "blank-row-second-half",
+    "quoted-newlines",
+])
+def test_split_gives_the_same_result(case, tmp_path, monkeypatch):
+    edits = {
+        "clean": None,
+        "pk-across-halves": lambda r: r[350].__setitem__(0, "3"),
+        "unique-across-halves": lambda r: r[390].__setitem__(2, "c10"),
+        "error-in-second-half": lambda r: r[380].__setitem__(0, "x"),
+        "error-in-first-half": lambda r: r[5].__setitem__(1, ""),
+        "blank-row-second-half": lambda r: r.insert(300, ["", "", ""]),
+        "quoted-newlines": lambda r: [row.__setitem__(1, f'"多行\n{row[1]}"') for row in r[::7]],
+    }
+    folder = write(tmp_path, "t", table(400, edits[case]), SCHEMA)
+    errors, rows, tables = both(folder, monkeypatch, tmp_path)
+    assert rows == [400 + (case == "blank-row-second-half")]
+    if case == "clean" or case == "quoted-newlines":
+        assert errors == [[]] and len(tables["data"]) == 400
+
+
+def test_error_limit_in_first_half_still_collects_references(tmp_path, monkeypatch):
+    bad = lambda r: [row.__setitem__(0, "x" + row[0]) for row in r[:30]]  # noqa: E731
+    child = {"name": "child", "path": "child.csv",
+             "schema": {"fields": [{"name": "code", "type": "string"}],
+                        "foreignKeys": [{"fields": ["code"], "reference": {"resource": "data", "fields": ["code"]}}]}}
+    folder = write(tmp_path, "t", table(400, bad), SCHEMA, [child])
+    (folder / "child.csv").write_text("code\nc399\nc1\nnope\n", encoding="utf-8")
+    monkeypatch.setenv(speculate.MIN_BYTES_ENV, "0")
+    result = validate_dataset(read_dataset(folder), limit_errors=10)
+    assert len(result.tasks[0].errors) == 10
+    assert [(e.type, e.row_number) for e in result.tasks[1].errors] == [("foreign-key", 4)]
+
+
+@pytest.mark.parametrize("folder", sorted(p for p in (FIXTURES / "invalid").iterdir() if p.is_dir())[:40]
+                         + sorted(p for p in (FIXTURES / "valid").iterdir() if p.is_dir()), ids=lambda p: p.name)
+def test_fixture_corpus_unchanged_by_split(folder, tmp_path, monkeypatch):
+    both(folder, monkeypatch, tmp_path, load=False)
+
+
+def test_split_really_happens_and_parts_are_adopted(tmp_path, monkeypatch):
+    adopted = []
+    real = speculate._adopt
+    monkeypatch.setattr(speculate, "_adopt", lambda *a: adopted.append(real(*a)) or adopted[-1])
+    folder = write(tmp_path, "t", table(400), SCHEMA)
+    errors, rows, tables = outcome(folder, monkeypatch, True, tmp_path / "on.db")
+    assert adopted == [True] and errors == [[]] and len(tables["data"]) == 400
+    folder2 = write(tmp_path, "u", table(400, lambda r: r[350].__setitem__(0, "3")), SCHEMA)
+    outcome(folder2, monkeypatch, True, tmp_path / "u.db")
+    assert adopted == [True, False]  # the collision sends the second half back to the parent
