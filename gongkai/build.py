@@ -38,7 +38,7 @@ from .validate import DatasetResult, validate_dataset
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 STATE_FILE = "build-state.json"
-KEEP_RELEASES = 2  # the served one and the one before it, which a still-running server may hold
+LOCK_WAIT_S = 10  # a build that was just killed may still be releasing the lock
 
 
 class BuildError(Exception):
@@ -213,10 +213,16 @@ def build_site(root: Path, out: Path, *, progress: Callable[[str], None] | None 
     (out / "releases").mkdir(parents=True, exist_ok=True)
     (out / "reports").mkdir(exist_ok=True)
     lock = open(out / ".lock", "w")
-    try:
-        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        raise BuildError(f"another build is running in {out}") from None
+    deadline = time.monotonic() + LOCK_WAIT_S
+    while True:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            break
+        except BlockingIOError:
+            if time.monotonic() > deadline:
+                lock.close()
+                raise BuildError(f"another build is running in {out} / 另一个构建正在进行") from None
+            time.sleep(0.1)
     try:
         return _build(root, out, say, started)
     finally:

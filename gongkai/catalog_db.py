@@ -13,7 +13,11 @@ import sqlite_utils
 
 from .catalog import Site
 from .model import Dataset
+from .portal import charts
+from .portal.markdown import plain, render
 from .sitemeta import _text
+
+SUMMARY_CHARS = 180  # the plain-text summary shown in catalogue lists
 
 
 def _json(value) -> str | None:
@@ -29,9 +33,12 @@ def dataset_row(ds: Dataset, build) -> dict:
     spatial = d.get("gov:spatial") or {}
     contact = d.get("gov:contact") or {}
     openness = d.get("gov:openness") or {}
+    # The original is in the dataset's main language; the other is in gov:translations.
+    language = "en" if zh and not en else "zh"
     return {
         "name": ds.name,
         "id": d.get("id"),
+        "language": language,
         "title": d.get("title"),
         "description": d.get("description"),
         "title_en": en.get("title"),
@@ -62,6 +69,16 @@ def dataset_row(ds: Dataset, build) -> dict:
         "valid": int(build.valid),
         "hash": build.hash,
         "descriptor": _json(d),
+        # Pre-rendered so no request parses Markdown (portal pages show these, sanitised).
+        "description_html": render(d.get("description")),
+        "description_en_html": render(en.get("description")) or None,
+        "description_zh_html": render(zh.get("description")) or None,
+        "summary": plain(d.get("description"), SUMMARY_CHARS),
+        "summary_en": plain(en.get("description"), SUMMARY_CHARS) or None,
+        "summary_zh": plain(zh.get("description"), SUMMARY_CHARS) or None,
+        "formats": _json(sorted({(r.format or "").lower() for r in ds.resources if r.format})),
+        "field_count": sum(len(r.fields) for r in ds.resources),
+        "personal_data": _json(d.get("gov:personalData") or []),
     }
 
 
@@ -78,6 +95,8 @@ def resource_rows(ds: Dataset, build) -> list[dict]:
             "description": res.descriptor.get("description"),
             "title_en": en.get("title"),
             "description_en": en.get("description"),
+            "title_zh": ((res.descriptor.get("gov:translations") or {}).get("zh") or {}).get("title"),
+            "description_zh": ((res.descriptor.get("gov:translations") or {}).get("zh") or {}).get("description"),
             "path": res.path,
             "format": res.format,
             "encoding": res.encoding,
@@ -133,8 +152,36 @@ def _registry_rows(registry: dict[str, dict]) -> list[dict]:
     return rows
 
 
+def site_rows(site: Site) -> list[dict]:
+    """The site's own metadata (metadata/site.yaml) as key → JSON value, for the layout."""
+    info = site.site or {}
+    keys = ("title", "description", "base_url", "default_license", "languages", "default_language", "contact")
+    return [{"key": k, "value": _json(info[k])} for k in keys if k in info]
+
+
+def chart_rows(release: Path, ds: Dataset) -> list[dict]:
+    """At most one chart per dataset, chosen and aggregated from the dataset's fresh database
+    (gongkai.portal.charts), so the landing page reads one row instead of scanning a table."""
+    db_path = release / f"{ds.name}.db"
+    if not db_path.exists():
+        return []
+    import sqlite3
+
+    conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+    try:
+        for res in ds.resources:
+            chart = charts.build_chart(conn, res.name, res.fields, primary_key=res.primary_key, foreign_keys=res.foreign_keys)
+            if chart:
+                return [{"dataset": ds.name, "resource": res.name, "kind": chart["kind"], "spec": _json(chart)}]
+    finally:
+        conn.close()
+    return []
+
+
 def write(path: Path, site: Site, datasets: list[Dataset], builds: dict) -> None:
     db = sqlite_utils.Database(path, recreate=True)
+    db["site"].create({"key": str, "value": str}, pk="key")
+    db["site"].insert_all(site_rows(site))
     for name, registry in (("publishers", site.publishers), ("themes", site.themes), ("licenses", site.licenses)):
         db[name].insert_all(_registry_rows(registry), pk="id", alter=True)
         if not db[name].exists():
@@ -153,6 +200,8 @@ def write(path: Path, site: Site, datasets: list[Dataset], builds: dict) -> None
         foreign_keys=[("dataset", "datasets", "name")],
         columns={"searchable": int},  # 0/1; gongkai.search.index_catalog fills what was indexed
     )
+    db["charts"].create({"dataset": str, "resource": str, "kind": str, "spec": str}, pk="dataset")
+    db["charts"].insert_all([r for ds in built for r in chart_rows(Path(path).parent, ds)])
     for table, columns in (("datasets", ["publisher"]), ("datasets", ["theme"]), ("resources", ["dataset"]),
                            ("fields", ["dataset", "resource"])):
         if db[table].exists():

@@ -78,12 +78,14 @@ def make_datasette(site_dir: Path, *, root: Path, settings: dict | None = None) 
         inspect_data = {name: info for name, info in inspect_data.items() if name in names}
     plugins_dir = root / "plugins"
     template_dir = root / "templates"
+    static_dir = root / "static"  # the site's CSS, served at /static/ by the site itself
     return Datasette(
         immutables=files,
         inspect_data=inspect_data or None,
         metadata=read_json(site_dir / "metadata.json") or {},
         plugins_dir=str(plugins_dir) if plugins_dir.is_dir() else None,
         template_dir=str(template_dir) if template_dir.is_dir() else None,
+        static_mounts=[("static", str(static_dir))] if static_dir.is_dir() else None,
         settings={**SETTINGS, **(settings or {})},
         cors=True,
     )

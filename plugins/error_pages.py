@@ -28,23 +28,24 @@ from datasette.utils.asgi import Base400
 from datasette.views.base import DatasetteError
 from markupsafe import Markup
 
+from gongkai import i18n
+
 log = logging.getLogger("gongkai.errors")
 
-TITLES = {
-    400: ("请求有误", "Bad request"),
-    403: ("无权访问", "Forbidden"),
-    404: ("找不到页面", "Page not found"),
-    405: ("不支持该请求方法", "Method not allowed"),
-    500: ("服务器出错了", "Server error"),
-}
+STATUSES = (400, 403, 404, 405, 500)
 
-HINTS = {
-    400: ("请检查网址中的参数（例如排序列、每页行数）后重试。", "Check the parameters in the address (such as the sort column or page size) and try again."),
-    403: ("您没有查看此内容的权限。", "You do not have permission to see this."),
-    404: ("网址可能有误，或者该内容已被移除。", "The address may be mistyped, or the content may have been removed."),
-    405: ("此网址不接受该请求方法。", "This address does not accept that request method."),
-    500: ("这是我们这边的问题，请稍后再试。", "This is a problem on our side. Please try again later."),
-}
+
+def _known(status: int) -> int:
+    return status if status in STATUSES else (500 if status >= 500 else 400)
+
+
+def title(status: int, lang: str) -> str:
+    return i18n.t(f"error_title_{_known(status)}", lang)
+
+
+def hint(status: int, lang: str) -> str:
+    return i18n.t(f"error_hint_{_known(status)}", lang)
+
 
 # Datasette's English messages for request mistakes, and what they say in Chinese.
 # `{0}`… are the pattern's groups (user input, escaped when rendered).
@@ -94,7 +95,7 @@ def classify(exception: Exception) -> tuple[int, str]:
 
 def messages(status: int, message: str) -> tuple[str, str]:
     """(Chinese, English) message; a 500 never shows the exception text (it may hold internals)."""
-    title_zh, title_en = TITLES.get(status, TITLES[500 if status >= 500 else 400])
+    title_zh, title_en = title(status, "zh"), title(status, "en")
     if status >= 500 or not message:
         return title_zh, title_en
     return translate(message) or f"{title_zh}：{message}", message
@@ -107,39 +108,13 @@ def wants_json(request) -> bool:
     return "application/json" in accept and "text/html" not in accept
 
 
-def language(request) -> str:
-    return "en" if request.args.get("_lang") == "en" else "zh"
-
-
-def switch_language_url(request, lang: str) -> str:
-    args = [(k, v) for k in request.args for v in request.args.getlist(k) if k != "_lang"]
-    if lang == "zh":
-        args.append(("_lang", "en"))
-    query = urlencode(args)
-    return request.path + (f"?{query}" if query else "")
-
-
-def page_context(datasette, request, status: int, message_zh: str, message_en: str) -> dict:
-    lang = language(request)
-    pick = (lambda zh, en: en) if lang == "en" else (lambda zh, en: zh)
-    title = TITLES.get(status, TITLES[500 if status >= 500 else 400])
-    hint = HINTS.get(status, HINTS[500 if status >= 500 else 400])
+def page_context(status: int, message_zh: str, message_en: str, lang: str) -> dict:
+    """What error.html needs besides the language tools plugins/i18n.py gives every template."""
     return {
-        "lang": lang,
-        "html_lang": "en" if lang == "en" else "zh-CN",
         "status": status,
-        "title": pick(*title),
-        "message": pick(message_zh, message_en),
-        "hint": pick(*hint),
-        "site_name": pick("公开 · 政府数据", "Gongkai · Open government data"),
-        "home_url": datasette.urls.instance() + ("?_lang=en" if lang == "en" else ""),
-        "home_label": pick("返回首页", "Go to the home page"),
-        "skip_label": pick("跳到正文", "Skip to content"),
-        "language_nav_label": pick("语言", "Language"),
-        "switch_url": switch_language_url(request, lang),
-        "switch_label": pick("English", "中文"),
-        "switch_lang": pick("en", "zh-CN"),
-        "status_label": pick("错误代码", "Error code"),
+        "title": title(status, lang),
+        "message": message_en if lang == "en" else message_zh,
+        "hint": hint(status, lang),
     }
 
 
@@ -157,7 +132,7 @@ async def error_response(datasette, request, status: int, message: str) -> Respo
     if datasette.cors:
         add_cors_headers(headers)
     if wants_json(request):
-        title_zh, title_en = TITLES.get(status, TITLES[500 if status >= 500 else 400])
+        title_zh, title_en = title(status, "zh"), title(status, "en")
         body = {
             "ok": False,
             "error": message_en,
@@ -167,14 +142,16 @@ async def error_response(datasette, request, status: int, message: str) -> Respo
             "title_zh": title_zh,
         }
         return Response.json(body, status=status, headers=headers)
-    context = page_context(datasette, request, status, message_zh, message_en)
+    lang = i18n.lang_of(request)
+    context = page_context(status, message_zh, message_en, lang)
     try:
-        template = datasette.jinja_env.get_template("error.html")
-        html = await template.render_async(context)
+        # Through render_template, so plugins/i18n.py adds the language tools and base.html's
+        # header, footer and language switch work as on every other page.
+        html = await datasette.render_template("error.html", context, request=request)
     except Exception:  # a broken template must not turn a 404 into a crash
         log.exception("error.html failed to render")
         esc = {k: Markup.escape(v) for k, v in context.items() if isinstance(v, str)}
-        html = FALLBACK_HTML.format(lang=esc["html_lang"], status=status, title=esc["title"], message=esc["message"])
+        html = FALLBACK_HTML.format(lang=i18n.html_lang(lang), status=status, title=esc["title"], message=esc["message"])
     return Response.html(html, status=status, headers=headers)
 
 

@@ -5,7 +5,7 @@
   `gongkai.search.match_expression` (Chinese substrings, Latin words and prefixes, AND, quoted
   phrases), so the table keeps its sort order, facets and pagination. Datasette's own search
   never sees our index: it is contentless, which Datasette's FTS detection does not pick up.
-- `/-/search?q=` (HTML, Chinese by default, English with `_lang=en`) and `/-/search.json?q=`:
+- `/-/search?q=` (HTML, Chinese by default, English with `_lang=en`: gongkai.i18n) and `/-/search.json?q=`:
   the catalogue search over catalog.db plus one ranked query per indexed table of every
   dataset (fanned out in parallel; SQLite could attach only 10 databases at once), grouped by
   dataset with counts and highlighted matches, each group linking into the filtered table.
@@ -23,6 +23,7 @@ from datasette.filters import FilterArguments
 from datasette.utils import path_from_row_pks
 from markupsafe import Markup
 
+from gongkai import i18n
 from gongkai.search import match_expression, parse, read_indexes, search_catalog, search_table
 from gongkai.search.query import PARAM, filter_clause
 
@@ -30,38 +31,10 @@ CATALOG_DB = "catalog"
 ROWS_PER_TABLE = 5
 STATE = "_gongkai_search_state"
 
-TEXT = {
-    "title": ("搜索", "Search"),
-    "site_name": ("公开 · 政府数据", "Gongkai · Open government data"),
-    "label": ("搜索数据集和数据", "Search datasets and data"),
-    "button": ("搜索", "Search"),
-    "placeholder": ("例如：维修、政府采购 2023、\"open data\"", "e.g. 维修, 政府采购 2023, \"open data\""),
-    "hint": (
-        "多个词之间用空格分隔，表示同时包含；中文按字匹配任意位置，英文按单词或词首匹配；用引号搜索短语。",
-        "Separate words with spaces to find rows containing all of them; Chinese matches anywhere in the text, "
-        "English matches whole words or word beginnings; use quotes for a phrase.",
-    ),
-    "datasets": ("数据集", "Datasets"),
-    "data": ("数据", "Data"),
-    "no_datasets": ("没有标题或说明匹配的数据集。", "No dataset title or description matches."),
-    "no_rows": ("没有匹配的数据行。", "No rows match."),
-    "rows_matched": ("行匹配", "matching rows"),
-    "see_all": ("查看全部匹配行", "See all matching rows"),
-    "in_table": ("数据表", "Table"),
-    "empty": ("请输入要搜索的内容。", "Type what you are looking for."),
-    "switch": ("English", "中文"),
-    "results_for": ("搜索结果：", "Results for "),
-    "search_matches": ("搜索", "search matches"),
-}
 
 
 def language(request) -> str:
-    return "en" if request.args.get("_lang") == "en" else "zh"
-
-
-def texts(lang: str) -> dict:
-    i = 1 if lang == "en" else 0
-    return {k: v[i] for k, v in TEXT.items()}
+    return i18n.lang_of(request)
 
 
 async def site_indexes(datasette) -> dict:
@@ -112,9 +85,8 @@ def filters_from_request(request, database, table, datasette):
 
 
 def _box_text(lang: str) -> dict:
-    if lang == "en":
-        return {"label": "Search this table", "button": "Search", "hint": TEXT["hint"][1]}
-    return {"label": "在本表中搜索", "button": "搜索", "hint": TEXT["hint"][0]}
+    return {key: i18n.t(f"search_{name}", lang) for key, name in
+            (("label", "table_label"), ("button", "button"), ("hint", "hint"))}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -137,7 +109,7 @@ async def run_search(datasette, query: str, lang: str) -> dict:
     if CATALOG_DB in datasette.databases:
         catalog = await datasette.databases[CATALOG_DB].execute_fn(lambda conn: search_catalog(conn, query))
     for hit in catalog:
-        hit["url"] = datasette.urls.database(hit["name"]) + ("?_lang=en" if lang == "en" else "")
+        hit["url"] = i18n.lang_url(datasette.urls.path(f"/datasets/{hit['name']}"), lang)
     data = [(db, t) for (db, t) in indexes if db != CATALOG_DB]
 
     async def one(db_name, table):
@@ -153,7 +125,7 @@ async def run_search(datasette, query: str, lang: str) -> dict:
             row = hit["row"]
             path = path_from_row_pks({**row, "rowid": hit["rowid"]}, pks, not pks)
             rows.append({
-                "url": datasette.urls.row(db_name, table, path),
+                "url": i18n.lang_url(datasette.urls.row(db_name, table, path), lang),
                 "pk": path,
                 "score": hit["score"],
                 "values": {c: row.get(c) for c in tindex.columns},
@@ -177,7 +149,7 @@ async def run_search(datasette, query: str, lang: str) -> dict:
         title, title_en = titles.get(db_name, (None, None))
         group = groups.setdefault(db_name, {
             "dataset": db_name, "title": title, "title_en": title_en,
-            "url": datasette.urls.database(db_name), "count": 0, "tables": [],
+            "url": i18n.lang_url(datasette.urls.path(f"/datasets/{db_name}"), lang), "count": 0, "tables": [],
         })
         group["count"] += result["count"]
         group["tables"].append(result)
@@ -204,27 +176,16 @@ async def search_view(datasette, request):
     }
     if wants_json:
         return Response.json(result, headers={"Access-Control-Allow-Origin": "*"} if datasette.cors else None)
-    t = texts(lang)
-    other = [(k, v) for k in request.args for v in request.args.getlist(k) if k != "_lang"]
-    if lang == "zh":
-        other.append(("_lang", "en"))
     html = await datasette.render_template(
         "gongkai_search.html",
         {
             "q": query,
-            "lang": lang,
-            "html_lang": "en" if lang == "en" else "zh-CN",
-            "t": t,
             "result": result,
             "mark": Markup,
             "json_url": datasette.urls.path("/-/search.json") + "?" + urlencode({"q": query}),
-            "switch_url": request.path + ("?" + urlencode(other) if other else ""),
-            "switch_lang": "en" if lang == "zh" else "zh-CN",
         },
         request=request,
     )
-    # Datasette 0.65's base.html writes a bare <html>; the page's language belongs on it.
-    html = html.replace("<html>", f'<html lang="{"en" if lang == "en" else "zh-CN"}">', 1)
     return Response.html(html)
 
 

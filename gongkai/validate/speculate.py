@@ -90,10 +90,12 @@ def stream(v, make: Callable, counter: list, out: RowStream | None) -> Iterator[
     part = workdir / "part.db"
     state_file = workdir / "state.pickle"
     writer = out.part_writer if out is not None else None
+    parent = os.getpid()
     pid = os.fork()
     if pid == 0:  # the child: skip the first part, check the rest, write it, exit at once
         code = FAILED
         try:
+            _die_with(parent)
             child_recs, _ = open_records()
             for _ in itertools.islice(child_recs, target):
                 pass
@@ -118,6 +120,20 @@ def stream(v, make: Callable, counter: list, out: RowStream | None) -> Iterator[
             os.kill(pid, signal.SIGKILL)
             os.waitpid(pid, 0)
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _die_with(parent: int) -> None:
+    """A killed parent must not leave its child running: the child holds copies of the
+    parent's open files, the build lock among them."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG (Linux)
+    except (OSError, AttributeError):
+        pass
+    if os.getppid() != parent:  # the parent died before the death signal was armed
+        os._exit(FAILED)
 
 
 def _child(v, make: Callable, content, writer, part: Path, state_file: Path) -> int:

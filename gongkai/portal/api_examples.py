@@ -1,0 +1,66 @@
+"""Ready-to-copy API calls for one table, with the real URLs of the site serving the page.
+
+`base` is the site's origin as the request saw it (scheme://host[:port]); paths come from
+Datasette's URL builder, so they are right for any table name. Python uses only the standard
+library; JavaScript is the browser's (or Node 18+'s) `fetch`.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import quote, urlencode
+
+
+def base_url(scheme: str, host: str) -> str:
+    return f"{scheme}://{host}".rstrip("/")
+
+
+def sql_identifier(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def urls(base: str, table_path: str, database_path: str, table: str, *, rows: int = 5) -> dict:
+    """The API URLs of one table: rows as JSON, CSV export, a SQL query, search, the schema."""
+    sql = f"select * from {sql_identifier(table)} limit {rows}"
+    return {
+        "json": f"{base}{table_path}.json?" + urlencode({"_shape": "array", "_size": rows}),
+        "csv": f"{base}{table_path}.csv?" + urlencode({"_stream": "on", "_size": "max"}),
+        "sql": f"{base}{database_path}.json?" + urlencode({"sql": sql, "_shape": "array"}, quote_via=quote),
+        "search": f"{base}{table_path}.json?" + urlencode({"_search": "…", "_shape": "array"}),
+    }
+
+
+def _py_string(s: str) -> str:
+    return repr(s)
+
+
+def _js_string(s: str) -> str:
+    return "'" + s.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def curl(url: str) -> str:
+    return "curl '" + url.replace("'", "'\\''") + "'"
+
+
+def python(url: str) -> str:
+    return (
+        "import json\n"
+        "from urllib.request import urlopen\n\n"
+        f"with urlopen({_py_string(url)}) as response:\n"
+        "    rows = json.load(response)\n"
+        "for row in rows:\n"
+        "    print(row)\n"
+    )
+
+
+def javascript(url: str) -> str:
+    return (
+        f"const response = await fetch({_js_string(url)});\n"
+        "const rows = await response.json();\n"
+        "console.table(rows);\n"
+    )
+
+
+def examples(base: str, table_path: str, database_path: str, table: str, *, rows: int = 5) -> dict:
+    """{"urls": {...}, "curl": str, "python": str, "javascript": str} for one table."""
+    u = urls(base, table_path, database_path, table, rows=rows)
+    return {"urls": u, "curl": curl(u["json"]), "python": python(u["json"]), "javascript": javascript(u["sql"])}

@@ -1,0 +1,219 @@
+"""Charts on the landing page: which chart suits a table, its data (build time), and the
+geometry of a small accessible SVG (request time, pure arithmetic; the template draws it).
+
+- A *line* chart when a table has a time column (year, date, yearmonth) and a measure (a number
+  with a `gov:unit`): one line, or the five largest series (by the latest value) when another
+  text column splits the rows (e.g. countries).
+- Otherwise a *bar* chart of how many rows fall in each category of a text column with a few
+  distinct values (2–40, and repeated, in a column most rows fill); a single-column foreign key is labelled with the
+  referenced row's name.
+No other chart: a chart that does not suit the data is worse than none.
+"""
+
+from __future__ import annotations
+
+import math
+import sqlite3
+
+TIME_TYPES = ("year", "date", "yearmonth")
+NUMERIC_TYPES = ("integer", "number")
+MAX_SERIES = 5
+MAX_BARS = 40
+MAX_POINTS = 400
+
+
+def _q(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+# ---------------------------------------------------------------------------------------------
+# Build time: choosing and aggregating
+
+
+def _line(conn, table: str, fields: list[dict]) -> dict | None:
+    time = next((f for f in fields if f.get("type") in TIME_TYPES), None)
+    measure = next((f for f in fields if f.get("type") in NUMERIC_TYPES and f.get("gov:unit")), None)
+    if not time or not measure:
+        return None
+    t, m = _q(time["name"]), _q(measure["name"])
+    rows, distinct = conn.execute(f"select count(*), count(distinct {t}) from {_q(table)} where {m} is not null").fetchone()
+    if distinct < 2:
+        return None
+    spec = {"kind": "line", "table": table, "x": time["name"], "x_type": time["type"], "y": measure["name"],
+            "unit": measure.get("gov:unit"), "series_field": None, "series_total": 1, "series": []}
+    if rows == distinct:
+        points = conn.execute(f"select {t}, {m} from {_q(table)} where {m} is not null order by {t} limit {MAX_POINTS}").fetchall()
+        spec["series"] = [{"name": None, "points": [list(p) for p in points]}]
+        return spec
+    texts = [f for f in fields if f.get("type", "string") == "string"]
+    best = None
+    for f in texts:
+        n = conn.execute(f"select count(distinct {_q(f['name'])}) from {_q(table)}").fetchone()[0]
+        if n > 1 and (best is None or n < best[1]):
+            best = (f, n)
+    if best is None:  # several rows per time and nothing to split them by: the total
+        points = conn.execute(
+            f"select {t}, sum({m}) from {_q(table)} where {m} is not null group by {t} order by {t} limit {MAX_POINTS}"
+        ).fetchall()
+        spec["series"] = [{"name": None, "points": [list(p) for p in points]}]
+        spec["aggregate"] = "sum"
+        return spec
+    s = _q(best[0]["name"])
+    top = [r[0] for r in conn.execute(
+        f"select {s} from {_q(table)} where {m} is not null and {t} = (select max({t}) from {_q(table)} where {m} is not null) "
+        f"group by {s} order by max({m}) desc limit {MAX_SERIES}"
+    )]
+    for name in top:
+        points = conn.execute(
+            f"select {t}, {m} from {_q(table)} where {s} = ? and {m} is not null order by {t} limit {MAX_POINTS}", [name]
+        ).fetchall()
+        spec["series"].append({"name": name, "points": [list(p) for p in points]})
+    spec["series_field"] = best[0]["name"]
+    spec["series_total"] = best[1]
+    return spec if spec["series"] else None
+
+
+def _labels(conn, field: dict, foreign_keys: list[dict]) -> dict:
+    """{code: name} for a single-column foreign key into a table with a text column."""
+    for fk in foreign_keys or []:
+        if fk.get("fields") == [field["name"]] and len(fk.get("reference_fields") or []) == 1:
+            target, key = fk.get("resource"), fk["reference_fields"][0]
+            cols = [r[1] for r in conn.execute(f"pragma table_info({_q(target)})")] if target else []
+            name = "name" if "name" in cols else next((c for c in cols if c != key and "name" in c.lower()), None)
+            if name:
+                return {k: v for k, v in conn.execute(f"select {_q(key)}, {_q(name)} from {_q(target)}")}
+    return {}
+
+
+def _bar(conn, table: str, fields: list[dict], primary_key: list[str], foreign_keys: list[dict]) -> dict | None:
+    (rows,) = conn.execute(f"select count(*) from {_q(table)}").fetchone()
+    if rows < 10:
+        return None
+    best = None
+    for f in fields:
+        if f.get("type", "string") != "string" or f["name"] in primary_key:
+            continue
+        n, filled = conn.execute(f"select count(distinct {_q(f['name'])}), count({_q(f['name'])}) from {_q(table)}").fetchone()
+        # A few values, each repeated on average, in a column most rows fill.
+        if 2 <= n <= MAX_BARS and n * 2 <= filled and filled * 2 >= rows and (best is None or n < best[1]):
+            best = (f, n)
+    if best is None:
+        return None
+    f = best[0]
+    c = _q(f["name"])
+    counts = conn.execute(
+        f"select {c}, count(*) as n from {_q(table)} where {c} is not null group by {c} order by n desc, {c} limit {MAX_BARS}"
+    ).fetchall()
+    labels = _labels(conn, f, foreign_keys)
+    bars = [[value, n, labels.get(value)] for value, n in counts]
+    return {"kind": "bar", "table": table, "category": f["name"], "bars": bars, "categories": best[1], "rows": rows}
+
+
+def build_chart(conn: sqlite3.Connection, table: str, fields: list[dict], *, primary_key=(), foreign_keys=()) -> dict | None:
+    """The chart that suits one loaded table, with its data; None when none does."""
+    return _line(conn, table, fields) or _bar(conn, table, fields, list(primary_key or []), list(foreign_keys or []))
+
+
+# ---------------------------------------------------------------------------------------------
+# Request time: geometry for the SVG template
+
+# Colours with ≥ 3:1 contrast on white (WCAG 1.4.11), told apart by dash pattern too.
+PALETTE = ("#0b57a4", "#b3261e", "#1e7b34", "#7a4fb0", "#8a5a00")
+DASHES = ("", "6 3", "2 3", "8 3 2 3", "1 2")
+
+
+def nice_ticks(lo: float, hi: float, count: int = 5) -> list[float]:
+    """About `count` round tick values covering [lo, hi]."""
+    if hi == lo:
+        hi = lo + 1
+    raw = (hi - lo) / max(1, count)
+    mag = 10 ** math.floor(math.log10(raw))
+    step = next(s * mag for s in (1, 2, 2.5, 5, 10) if s * mag >= raw)
+    start = math.floor(lo / step) * step
+    ticks, v = [], start
+    while v <= hi + step * 1e-9:
+        ticks.append(round(v, 10))
+        v += step
+    if ticks[-1] < hi:
+        ticks.append(round(ticks[-1] + step, 10))
+    return ticks
+
+
+def compact(value: float, lang: str = "zh") -> str:
+    """A short number for axes: 1.2万亿 / 1.2T."""
+    if value is None:
+        return ""
+    a = abs(value)
+    units = ((1e12, "万亿"), (1e8, "亿"), (1e4, "万")) if lang == "zh" else ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "K"))
+    for size, suffix in units:
+        if a >= size:
+            text = f"{value / size:.2f}".rstrip("0").rstrip(".")
+            return text + suffix
+    if float(value).is_integer():
+        return f"{int(value):,}" if lang == "en" else str(int(value))
+    return f"{value:.3g}"
+
+
+def full_number(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and not value.is_integer():
+        return f"{value:,.2f}"
+    return f"{int(value):,}"
+
+
+def _x_number(value, x_type: str) -> float:
+    if x_type == "year":
+        return float(value)
+    text = str(value)
+    y, mo = int(text[:4]), int(text[5:7]) if len(text) >= 7 else 1
+    d = int(text[8:10]) if len(text) >= 10 else 1
+    return y + (mo - 1) / 12 + (d - 1) / 365
+
+
+def line_layout(spec: dict, lang: str, *, width: int = 640, height: int = 300) -> dict:
+    left, right, top, bottom = 64, 12, 12, 36
+    pw, ph = width - left - right, height - top - bottom
+    xs = [_x_number(p[0], spec["x_type"]) for s in spec["series"] for p in s["points"]]
+    ys = [p[1] for s in spec["series"] for p in s["points"]]
+    x0, x1 = min(xs), max(xs)
+    yt = nice_ticks(min(0.0, min(ys)), max(ys))
+    y0, y1 = yt[0], yt[-1]
+
+    def sx(v):
+        return round(left + (v - x0) / ((x1 - x0) or 1) * pw, 1)
+
+    def sy(v):
+        return round(top + ph - (v - y0) / ((y1 - y0) or 1) * ph, 1)
+
+    series = []
+    for i, s in enumerate(spec["series"]):
+        pts = " ".join(f"{sx(_x_number(x, spec['x_type']))},{sy(y)}" for x, y in s["points"])
+        series.append({"name": s["name"], "points": pts, "color": PALETTE[i % len(PALETTE)],
+                       "dash": DASHES[i % len(DASHES)], "last": s["points"][-1] if s["points"] else None})
+    xticks = [{"x": sx(v), "label": str(int(v))} for v in nice_ticks(x0, x1, 6) if x0 <= v <= x1 and float(v).is_integer()]
+    return {
+        "width": width, "height": height, "left": left, "top": top, "bottom": top + ph, "right": left + pw,
+        "series": series, "xticks": xticks,
+        "yticks": [{"y": sy(v), "label": compact(v, lang)} for v in yt],
+    }
+
+
+def bar_layout(spec: dict, lang: str, *, width: int = 640, bar: int = 18, gap: int = 6, label_width: int = 150) -> dict:
+    bars = spec["bars"]
+    top = 8
+    height = top + len(bars) * (bar + gap) + 24
+    pw = width - label_width - 60
+    ticks = nice_ticks(0, max(n for _, n, _ in bars), 4)
+    hi = ticks[-1] or 1
+    out = []
+    for i, (value, n, label) in enumerate(bars):
+        y = top + i * (bar + gap)
+        text = f"{value} {label}" if label else str(value)
+        out.append({"y": y, "ty": y + bar * 0.75, "w": round(n / hi * pw, 1), "label": text,
+                    "value": full_number(n), "n": n, "code": value, "name": label})
+    return {
+        "width": width, "height": height, "bar": bar, "x0": label_width, "plot_width": pw,
+        "bars": out, "axis_y": top + len(bars) * (bar + gap),
+        "xticks": [{"x": round(label_width + v / hi * pw, 1), "label": compact(v, lang)} for v in ticks],
+    }

@@ -1,0 +1,106 @@
+"""The data dictionary: each column's name, title, type, unit, description and constraints in
+words, in both languages; and the same as a CSV file people can download.
+
+Input rows are catalog.db `fields` rows (constraints as the descriptor's JSON).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+# Table Schema types in words: (zh, en)
+TYPES: dict[str, tuple[str, str]] = {
+    "string": ("文本", "text"),
+    "integer": ("整数", "integer"),
+    "number": ("数字", "number"),
+    "boolean": ("是/否", "true/false"),
+    "date": ("日期", "date"),
+    "time": ("时间", "time"),
+    "datetime": ("日期时间", "date and time"),
+    "year": ("年份", "year"),
+    "yearmonth": ("年月", "year and month"),
+    "duration": ("时长", "duration"),
+    "geopoint": ("地理坐标点", "geographic point"),
+    "geojson": ("GeoJSON 几何", "GeoJSON geometry"),
+    "object": ("JSON 对象", "JSON object"),
+    "array": ("JSON 数组", "JSON array"),
+    "list": ("列表", "list"),
+    "any": ("任意值", "any value"),
+}
+
+
+def type_words(type_: str | None, fmt: str | None = None) -> tuple[str, str]:
+    zh, en = TYPES.get(type_ or "string", (type_ or "", type_ or ""))
+    if fmt and fmt != "default":
+        zh, en = f"{zh}（格式 {fmt}）", f"{en} (format {fmt})"
+    return zh, en
+
+
+def _value(v) -> str:
+    return json.dumps(v, ensure_ascii=False) if isinstance(v, (list, dict)) else str(v)
+
+
+def constraint_words(constraints) -> list[tuple[str, str]]:
+    """Each constraint as a (zh, en) sentence fragment, in a stable order."""
+    if isinstance(constraints, str):
+        constraints = json.loads(constraints) if constraints else {}
+    c = constraints or {}
+    out: list[tuple[str, str]] = []
+    if c.get("required"):
+        out.append(("必填", "required"))
+    if c.get("unique"):
+        out.append(("值不重复", "unique"))
+    if "enum" in c:
+        values = "、".join(_value(v) for v in c["enum"])
+        values_en = ", ".join(_value(v) for v in c["enum"])
+        out.append((f"只能取以下值：{values}", f"one of: {values_en}"))
+    for key, zh, en in (
+        ("minimum", "最小值 {}", "at least {}"),
+        ("exclusiveMinimum", "大于 {}", "greater than {}"),
+        ("maximum", "最大值 {}", "at most {}"),
+        ("exclusiveMaximum", "小于 {}", "less than {}"),
+        ("minLength", "长度至少 {}", "length at least {}"),
+        ("maxLength", "长度至多 {}", "length at most {}"),
+        ("pattern", "须完整匹配正则表达式 {}", "matches the regular expression {} in full"),
+    ):
+        if key in c:
+            out.append((zh.format(_value(c[key])), en.format(_value(c[key]))))
+    return out
+
+
+def entry(field: dict) -> dict:
+    """One dictionary line, both languages: what the page and the CSV show. A missing
+    translation falls back to the original (the dataset's main language)."""
+    type_zh, type_en = type_words(field.get("type"), field.get("format"))
+    words = constraint_words(field.get("constraints"))
+    return {
+        "name": field["name"],
+        "title_zh": field.get("title_zh") or field.get("title") or "",
+        "title_en": field.get("title_en") or field.get("title") or "",
+        "title": field.get("title") or "",
+        "type": field.get("type") or "string",
+        "type_zh": type_zh,
+        "type_en": type_en,
+        "unit": field.get("unit") or "",
+        "description": field.get("description") or "",
+        "description_zh": field.get("description_zh") or field.get("description") or "",
+        "description_en": field.get("description_en") or field.get("description") or "",
+        "constraints_zh": "；".join(zh for zh, _ in words),
+        "constraints_en": "; ".join(en for _, en in words),
+    }
+
+
+CSV_COLUMNS = ["name", "title_zh", "title_en", "type", "unit", "description_zh", "description_en",
+               "constraints_zh", "constraints_en"]
+
+
+def to_csv(fields: list[dict]) -> str:
+    """The data dictionary of one resource as CSV (UTF-8 with BOM added by the caller if wanted)."""
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=CSV_COLUMNS, extrasaction="ignore", lineterminator="\r\n")
+    writer.writeheader()
+    for f in fields:
+        writer.writerow(entry(f))
+    return buf.getvalue()

@@ -1,0 +1,193 @@
+"""Every template gets the page's language and the tools to speak it (gongkai/i18n.py).
+
+Template variables (from `extra_template_vars`, so Datasette's own pages and the site's routes
+that render through `datasette.render_template` get the same):
+
+- `lang` ("zh" | "en"), `html_lang` ("zh-CN" | "en"), `other_lang`;
+- `t(key, **fmt)`: a string of gongkai/locales/*.yaml in this language;
+- `lang_url(url)`: `url` in this language (adds or removes `_lang=en`), for every link rendered;
+- `alternates` {"zh": url, "en": url}: this page in each language; `switch_url`: the other one;
+- `localized(value)`: a `{zh, en}` value in this language; `localized_field(row, "title")`:
+  a catalogue row's `title_en`/`title_zh` translation or its original;
+- `gk_dataset(name)`, `gk_table(database, table)`: the dataset's and table's title and
+  description in this language, and `gk_columns(database, table)`: {column: {title,
+  description, unit}}, all read once from catalog.db at startup (it is immutable);
+- `gk_links`: {home, datasets, search, api, about, licence, privacy} URLs in this language;
+  `gk_css_url`: the site's stylesheet; `gk_css_inline`: its text (for error pages);
+- `gk_site`: the site's contact, if the build wrote a `site` table (key, value JSON) into
+  catalog.db, else {}.
+
+No cookie is ever read or set: the language is only in the URL (see gongkai/i18n.py).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+from datasette import hookimpl
+from markupsafe import Markup
+
+from gongkai import i18n
+
+CATALOG_DB = "catalog"
+STATE = "_gongkai_i18n_catalog"
+_EMPTY: dict = {}
+
+# The site's own pages, linked from the header and footer (plugins/portal.py serves them).
+LINKS = {
+    "home": "/",
+    "datasets": "/datasets",
+    "search": "/-/search",
+    "api": "/api",
+    "about": "/about",
+    "licence": "/licence",
+    "privacy": "/privacy",
+}
+CSS = "gongkai.css"
+
+
+def css_text(datasette) -> Markup:
+    """The stylesheet itself, for pages that must not depend on another request (errors)."""
+    for _, folder in datasette.static_mounts:
+        path = Path(folder) / CSS
+        if path.is_file():
+            return Markup(path.read_text(encoding="utf-8").replace("</", "<\\/"))
+    return Markup("")
+
+
+def css_url(datasette) -> str:
+    """/static/gongkai.css?<hash of the file>: browsers may cache it for as long as it is unchanged."""
+    for mount, folder in datasette.static_mounts:
+        path = Path(folder) / CSS
+        if path.is_file():
+            digest = hashlib.sha256(path.read_bytes()).hexdigest()[:12]
+            return datasette.urls.path(f"/{mount}/{CSS}") + f"?{digest}"
+    return datasette.urls.path(f"/static/{CSS}")
+
+
+def _read_catalog(conn) -> dict:
+    """Titles and descriptions (with translations) of datasets, tables and columns."""
+    def table_exists(name):
+        return conn.execute("select 1 from sqlite_master where type='table' and name=?", [name]).fetchone()
+
+    def rows(sql):
+        cur = conn.execute(sql)
+        names = [d[0] for d in cur.description]
+        return [dict(zip(names, r)) for r in cur.fetchall()]
+
+    def cols(table):
+        return {r[1] for r in conn.execute(f"pragma table_info([{table}])")}
+
+    out = {"datasets": {}, "tables": {}, "columns": {}, "site": {}}
+    if table_exists("datasets"):
+        for r in rows("select * from datasets"):
+            out["datasets"][r["name"]] = r
+    if table_exists("resources"):
+        for r in rows("select * from resources"):
+            out["tables"][(r["dataset"], r["name"])] = r
+    if table_exists("fields"):
+        for r in rows("select * from fields order by dataset, resource, position"):
+            out["columns"].setdefault((r["dataset"], r["resource"]), {})[r["name"]] = r
+    if table_exists("site") and {"key", "value"} <= cols("site"):
+        for key, value in conn.execute("select key, value from site"):
+            try:
+                out["site"][key] = json.loads(value)
+            except (TypeError, ValueError):
+                out["site"][key] = value
+    return out
+
+
+async def catalog_info(datasette) -> dict:
+    state = getattr(datasette, STATE, None)
+    if state is None:
+        state = {"datasets": {}, "tables": {}, "columns": {}, "site": {}}
+        db = datasette.databases.get(CATALOG_DB)
+        if db is not None:
+            try:
+                state = await db.execute_fn(_read_catalog)
+            except Exception:  # an unreadable catalogue only costs the translations
+                pass
+        state["css_url"] = css_url(datasette)
+        state["css_text"] = css_text(datasette)
+        state["links"] = {k: datasette.urls.path(v) for k, v in LINKS.items()}
+        setattr(datasette, STATE, state)
+    return state
+
+
+def _text(row, key, lang):
+    return i18n.localized_field(row, key, lang) if row else None
+
+
+def template_vars(request, lang: str, info: dict) -> dict:
+    """The language toolbox for one page (pure: `info` is the catalogue read at startup)."""
+    alternates = i18n.alternates(request) if request is not None else {"zh": "/", "en": "/?_lang=en"}
+    other = i18n.other_lang(lang)
+
+    def t(key, **fmt):
+        return i18n.t(key, lang, **fmt)
+
+    def lang_url(url):
+        return i18n.lang_url(url, lang) if lang != i18n.DEFAULT_LANG else url
+
+    def gk_dataset(name):
+        row = info["datasets"].get(name)
+        if not row:
+            return {"name": name, "title": None, "description": None}
+        return {"name": name, "title": _text(row, "title", lang), "description": _text(row, "description", lang)}
+
+    def gk_table(database, table):
+        row = info["tables"].get((database, table))
+        if not row:
+            return {"name": table, "title": None, "description": None}
+        return {"name": table, "title": _text(row, "title", lang), "description": _text(row, "description", lang)}
+
+    def gk_columns(database, table):
+        found = info["columns"].get((database, table))
+        if not found:
+            return _EMPTY
+        return {
+            name: {"title": _text(r, "title", lang), "description": _text(r, "description", lang), "unit": r.get("unit")}
+            for name, r in found.items()
+        }
+
+    return {
+        "lang": lang,
+        "html_lang": i18n.html_lang(lang),
+        "other_lang": other,
+        "other_html_lang": i18n.html_lang(other),
+        "t": t,
+        "lang_url": lang_url,
+        "alternates": alternates,
+        "switch_url": alternates[other],
+        "localized": lambda value: i18n.localized(value, lang),
+        "localized_field": lambda row, key: i18n.localized_field(row, key, lang),
+        "gk_dataset": gk_dataset,
+        "gk_table": gk_table,
+        "gk_columns": gk_columns,
+        "gk_site": info["site"],
+        "gk_css_url": info.get("css_url", "/static/gongkai.css"),
+        "gk_css_inline": info.get("css_text", ""),
+        "gk_links": {k: lang_url(v) for k, v in info.get("links", LINKS).items()},
+    }
+
+
+@hookimpl
+def extra_template_vars(request, datasette):
+    state = getattr(datasette, STATE, None)
+    if state is not None:
+        return template_vars(request, i18n.lang_of(request), state)
+
+    async def inner():
+        return template_vars(request, i18n.lang_of(request), await catalog_info(datasette))
+
+    return inner
+
+
+@hookimpl
+def startup(datasette):
+    async def inner():
+        await catalog_info(datasette)
+
+    return inner
