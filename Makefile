@@ -6,7 +6,7 @@ PORT   ?= 8001
 OUT    ?= build
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install build validate serve test bench clean
+.PHONY: install browser build validate serve test bench clean
 
 # Re-install when the project's dependencies change; the venv is created when missing.
 $(STAMP): pyproject.toml
@@ -17,6 +17,25 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# The browser tests (tests/browser/) drive Debian's Chromium through Playwright; Chinese pages
+# need CJK fonts to render. Installed with apt when missing and we are root; otherwise stop
+# and say what to install (the browser tests are part of the suite, never skipped).
+CHROMIUM         ?= /usr/bin/chromium
+BROWSER_PACKAGES := chromium fonts-noto-cjk
+export GONGKAI_CHROMIUM := $(CHROMIUM)
+
+browser:                  ## install Chromium and CJK fonts for the browser tests (apt, as root)
+	@if [ -x "$(CHROMIUM)" ] && fc-list :lang=zh 2>/dev/null | grep -q .; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  echo "installing $(BROWSER_PACKAGES) for the browser tests"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(BROWSER_PACKAGES); \
+	else \
+	  echo "make test: the browser tests need the Debian packages '$(BROWSER_PACKAGES)' ($(CHROMIUM) and a Chinese font)." >&2; \
+	  echo "  install them as root:  apt-get install -y --no-install-recommends $(BROWSER_PACKAGES)" >&2; \
+	  echo "  or point CHROMIUM=/path/to/chromium at another build" >&2; \
+	  exit 1; \
+	fi
+
 build: install            ## validate + load every dataset into $(OUT)/site (atomic swap)
 	$(PY) -m gongkai build --out $(OUT)
 
@@ -26,7 +45,7 @@ validate: install         ## validate every dataset, print a bilingual report
 serve: build              ## build, then serve at http://127.0.0.1:$(PORT)
 	$(PY) -m gongkai serve --out $(OUT) --port $(PORT)
 
-test: install             ## the whole test suite (what CI runs)
+test: install browser     ## the whole test suite (what CI runs), browser tests included
 	$(PY) -m pytest -q
 
 bench: install            ## benchmarks → $(OUT)/bench.json
