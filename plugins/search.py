@@ -1,6 +1,7 @@
 """Search for the whole site (gongkai.search does the work; this file connects it to Datasette).
 
-- `?_search=` on every table the build indexed: a `filters_from_request` hook adds
+- `?_search=` on every table the build indexed: a `filters_from_request` hook adds (for up to
+  1,000 matches, the matching rowids themselves: the page runs its clause twice, count and rows)
   `rowid in (select rowid from _search_<table> where … match :param)` with the query compiled by
   `gongkai.search.match_expression` (Chinese substrings, Latin words and prefixes, AND, quoted
   phrases), so the table keeps its sort order, facets and pagination. Datasette's own search
@@ -16,6 +17,7 @@ Reads only what the build wrote: the databases (their `_search_*` tables) and ca
 from __future__ import annotations
 
 import asyncio
+import json
 from urllib.parse import urlencode
 
 from datasette import Response, hookimpl
@@ -25,7 +27,7 @@ from markupsafe import Markup
 
 from gongkai import i18n
 from gongkai.search import match_expression, parse, read_indexes, search_catalog, search_table
-from gongkai.search.query import PARAM, filter_clause
+from gongkai.search.query import PARAM, few_matches, filter_clause, rowid_list_clause
 
 CATALOG_DB = "catalog"
 ROWS_PER_TABLE = 5
@@ -74,9 +76,16 @@ def filters_from_request(request, database, table, datasette):
         expression = match_expression(query)
         if not expression:
             return FilterArguments([], extra_context=extra)
+        found = await datasette.get_database(database).execute_fn(
+            lambda conn: few_matches(conn, tindex.index, expression)
+        )
+        if found is not None:
+            clause, param = rowid_list_clause(), json.dumps(found)
+        else:
+            clause, param = filter_clause(tindex.index), expression
         return FilterArguments(
-            [filter_clause(tindex.index)],
-            params={PARAM: expression},
+            [clause],
+            params={PARAM: param},
             human_descriptions=[f"搜索 search “{query}”"],
             extra_context=extra,
         )

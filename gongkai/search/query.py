@@ -14,9 +14,29 @@ from .tokens import _CLASSES, CJK, WORD, match_expression, query_segments
 PARAM = "_gongkai_search"
 
 
+ROWID_LIST_MAX = 1000  # up to this many matches, a table page filters by the rowids themselves
+
+
 def filter_clause(index: str, param: str = PARAM) -> str:
     """A WHERE clause keeping the rows of the indexed table that match `:param`."""
     return f"rowid in (select rowid from {quote(index)} where {quote(index)} match :{param})"
+
+
+def rowid_list_clause(param: str = PARAM) -> str:
+    """A WHERE clause keeping the rows whose rowids are in the JSON array `:param`."""
+    return f"rowid in (select value from json_each(:{param}))"
+
+
+def few_matches(conn: sqlite3.Connection, index: str, expression: str, limit: int = ROWID_LIST_MAX) -> list[int] | None:
+    """The matching rowids when there are at most `limit` of them, else None.
+
+    A table page runs its WHERE clause twice (the count and the rows): with a handful of
+    matches, evaluating the full-text query once and filtering by the rowids halves the cost;
+    with many, the index subquery is cheaper than a long list, and the probe stops at limit+1."""
+    rows = conn.execute(
+        f"select rowid from {quote(index)} where {quote(index)} match ? limit ?", [expression, limit + 1]
+    ).fetchall()
+    return None if len(rows) > limit else [r[0] for r in rows]
 
 
 def matching_rowids(conn: sqlite3.Connection, index: str, expression: str) -> set[int]:

@@ -33,7 +33,7 @@ from . import reader
 
 MIN_BYTES_ENV = "GONGKAI_SPECULATE_MIN_BYTES"  # tests lower it to exercise the split on small files
 MIN_BYTES = 8 << 20  # below this a fork costs more than it saves
-PARENT_SHARE = 0.5
+PARENT_SHARE = 0.56
 CLEAN, DIRTY, FAILED = 0, 3, 4
 
 
@@ -67,12 +67,12 @@ def eligible(v) -> bool:
     min_bytes = int(os.environ.get(MIN_BYTES_ENV, MIN_BYTES))
     if v._fmt != "csv" or len(v._text) < min_bytes or not v.labels or v._layout.comment_rows:
         return False
-    return isinstance(reader.lines(v._text, v._fmt), list)
+    return isinstance(v._lines, list)
 
 
 def stream(v, make: Callable, counter: list, out: RowStream | None) -> Iterator[tuple]:
     """The table's valid rows, the second part checked (and written) by a child process."""
-    lines = reader.lines(v._text, v._fmt)
+    lines = v._lines
     target = max(1, int(len(lines) * PARENT_SHARE))  # the data records the parent validates
 
     def open_records():

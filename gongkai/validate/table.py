@@ -81,6 +81,7 @@ class TableValidator:
         self._failed = False
         self._consumed = False
         self._text = ""
+        self._lines: list[str] | Any = None
         try:
             source = reader.load(resource)
             self.stats["bytes"] = source.bytes
@@ -119,7 +120,11 @@ class TableValidator:
         )
 
     def _open_content(self):
-        recs = reader.records(self._text, self._fmt, self._options)
+        # a list of lines is kept: reading the table again (self-references, the parallel
+        # half in gongkai.validate.speculate) reuses it instead of splitting the text again
+        lines = self._lines if isinstance(self._lines, list) else reader.lines(self._text, self._fmt)
+        self._lines = lines
+        recs = reader.records_of(lines, self._options)
         labels, consumed = reader.read_labels(recs, self._layout)
         return labels, reader.content(recs, self._layout, consumed + 1)
 
