@@ -12,6 +12,7 @@ Nothing here reads data files: that is the validator's job. What this module own
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 from dataclasses import dataclass, field
@@ -20,6 +21,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 import yaml
+from frictionless import FrictionlessException, Package
 
 from .errors import Error
 from .model import Dataset, Resource
@@ -284,10 +286,6 @@ def frictionless_errors(descriptor: dict) -> list[Error]:
     """frictionless's descriptor checks, as `frictionless validate` runs them first (through
     `Package.from_descriptor`, which also accepts the Table Schema short forms such as
     `"primaryKey": "id"`)."""
-    import copy
-
-    from frictionless import FrictionlessException, Package
-
     try:
         Package.from_descriptor(copy.deepcopy(descriptor))
         return []
