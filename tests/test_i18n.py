@@ -22,7 +22,7 @@ from conftest import FIXTURES, REPO
 def test_every_key_has_chinese_and_english():
     assert i18n.STRINGS, "the strings table is empty"
     for key, entry in i18n.STRINGS.items():
-        assert set(entry) == {"zh", "en"}, key
+        assert {"zh", "en"} <= set(entry) <= {"zh", "en", "en_one"}, key  # en_one: English singular
         assert entry["zh"].strip() and entry["en"].strip(), key
 
 
@@ -30,6 +30,8 @@ def test_placeholders_match_between_languages():
     field = re.compile(r"{(\w*)}")
     for key, entry in i18n.STRINGS.items():
         assert sorted(field.findall(entry["zh"])) == sorted(field.findall(entry["en"])), key
+        if "en_one" in entry:
+            assert sorted(field.findall(entry["en_one"])) == sorted(field.findall(entry["en"])), key
 
 
 def test_loader_merges_files_and_refuses_a_key_defined_twice(tmp_path):
@@ -198,3 +200,10 @@ async def test_site_css_is_served_by_the_site(ds):
     css = await ds.client.get(found.group(1).split("?")[0])
     assert css.status_code == 200 and ".skip-link" in css.text
     assert "https://" not in r.text.split("</head>")[0].replace('"https://', "")  # nothing from other hosts
+
+
+def test_english_singular():
+    from gongkai.i18n import t
+    assert t("portal.n_datasets", "en", n=1) == "1 dataset"
+    assert t("portal.n_datasets", "en", n=2) == "2 datasets"
+    assert t("portal.n_datasets", "zh", n=1) == "1 个数据集"
