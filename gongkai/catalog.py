@@ -6,7 +6,7 @@ Nothing here reads data files: that is the validator's job. What this module own
   `shared:<name>` from `metadata/schemas/<name>.json`) and refusing unsafe paths;
 - frictionless's own descriptor checks (package-error, resource-error, schema-error,
   field-error), so a descriptor frictionless would reject is rejected here the same way;
-- our catalogue profile (docs: ../shared design notes → README "Dataset profile"), as
+- our catalogue profile (docs/dataset-profile.md), as
   `profile-error` / `metadata-error`.
 """
 

@@ -7,6 +7,8 @@ import datetime as _dt
 import re
 from typing import Any, Callable
 
+from ._text import text_reader
+
 CONSTRAINTS = ("required", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "enum")
 
 
@@ -30,17 +32,7 @@ def create_value_reader(field: dict) -> Callable[[Any], Any]:
         strptime = _dt.datetime.strptime
         parse = lambda cell: strptime(cell, fmt)  # noqa: E731
 
-    def value_reader(cell: Any):
-        if isinstance(cell, _dt.datetime):
-            return cell
-        if not isinstance(cell, str):
-            return None
-        try:
-            return parse(cell)
-        except Exception:
-            return None
-
-    return value_reader
+    return text_reader(parse, _dt.datetime)
 
 
 def to_sqlite(value: _dt.datetime) -> str:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime
 from typing import Any, Callable
 
+from ._text import text_reader
+
 CONSTRAINTS = ("required", "enum")
 
 
@@ -15,17 +17,7 @@ def create_value_reader(field: dict) -> Callable[[Any], Any]:
     parse = isodate.parse_duration
     kinds = (isodate.Duration, datetime.timedelta)
 
-    def value_reader(cell: Any):
-        if isinstance(cell, kinds):
-            return cell
-        if not isinstance(cell, str):
-            return None
-        try:
-            return parse(cell)
-        except Exception:
-            return None
-
-    return value_reader
+    return text_reader(parse, kinds)
 
 
 # The SQLite form is the ISO text as written (validated, not re-rendered: "PT36H" stays "PT36H").

@@ -6,6 +6,8 @@ from __future__ import annotations
 import datetime as _dt
 from typing import Any, Callable
 
+from ._text import text_reader
+
 CONSTRAINTS = ("required", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "enum")
 
 
@@ -28,17 +30,7 @@ def create_value_reader(field: dict) -> Callable[[Any], Any]:
         strptime = _dt.datetime.strptime
         parse = lambda cell: strptime(cell, fmt).timetz()  # noqa: E731
 
-    def value_reader(cell: Any):
-        if isinstance(cell, _dt.time):
-            return cell
-        if not isinstance(cell, str):
-            return None
-        try:
-            return parse(cell)
-        except Exception:
-            return None
-
-    return value_reader
+    return text_reader(parse, _dt.time)
 
 
 def to_sqlite(value: _dt.time) -> str:
