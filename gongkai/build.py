@@ -57,6 +57,8 @@ class DatasetBuild:
     markdown: str
     modified: str | None  # ISO 8601, from git or from when this content was first seen
     first_seen: str
+    issued: str | None = None  # the first commit of the folder, or the first build that saw it
+    first_built: str | None = None
     reused: bool = False
 
 
@@ -140,17 +142,22 @@ def dataset_hash(folder: Path, root: Path, code: str) -> str:
     return h.hexdigest()
 
 
-def git_modified(folder: Path) -> str | None:
-    """The date of the last commit that touched the folder; None outside git or in a shallow clone
-    where the folder's history is missing."""
+def git_dates(folder: Path) -> tuple[str | None, str | None]:
+    """(issued, modified): the dates of the first and the last commit that touched the folder.
+
+    None where git cannot tell: outside a repository, for a folder never committed, and for
+    `issued` in a shallow clone (its oldest commit is only where the clone was cut)."""
     try:
-        out = subprocess.run(
-            ["git", "log", "-1", "--format=%cI", "--", "."],
-            cwd=folder, capture_output=True, text=True, timeout=20,
-        )
+        log = subprocess.run(["git", "log", "--format=%cI", "--", "."],
+                             cwd=folder, capture_output=True, text=True, timeout=20)
+        shallow = subprocess.run(["git", "rev-parse", "--is-shallow-repository"],
+                                 cwd=folder, capture_output=True, text=True, timeout=20)
     except (OSError, subprocess.SubprocessError):
-        return None
-    return out.stdout.strip() or None if out.returncode == 0 else None
+        return None, None
+    dates = log.stdout.split() if log.returncode == 0 else []
+    if not dates:
+        return None, None
+    return (None if shallow.stdout.strip() == "true" else dates[-1]), dates[0]
 
 
 def _now() -> str:
@@ -287,7 +294,8 @@ def _build_one(dataset: Dataset, site: Site, root: Path, release: Path, previous
     digest = dataset_hash(dataset.folder, root, code)
     old = (old_state.get("datasets") or {}).get(dataset.name)
     db_name = f"{dataset.name}.db"
-    modified = git_modified(dataset.folder)
+    issued, modified = git_dates(dataset.folder)
+    first_built = (old or {}).get("first_built") or _now()
     if old and old.get("hash") == digest and previous and (previous / db_name).exists():
         os.link(previous / db_name, release / db_name)
         say(f"· {dataset.name}: 未变化 unchanged")
@@ -296,6 +304,7 @@ def _build_one(dataset: Dataset, site: Site, root: Path, release: Path, previous
             report=json.loads((previous / "reports" / f"{dataset.name}.json").read_text()),
             markdown=(previous / "reports" / f"{dataset.name}.md").read_text(),
             modified=modified or old.get("first_seen"), first_seen=old.get("first_seen") or _now(), reused=True,
+            issued=issued or first_built, first_built=first_built,
         )
     t0 = time.perf_counter()
     result = load_dataset(dataset, release / db_name)
@@ -310,6 +319,7 @@ def _build_one(dataset: Dataset, site: Site, root: Path, release: Path, previous
         name=dataset.name, hash=digest, valid=result.valid, tables=tables,
         report=report.report([result]), markdown=report.markdown_summary(result),
         modified=modified or first_seen, first_seen=first_seen,
+        issued=issued or first_built, first_built=first_built,
     )
 
 
@@ -344,7 +354,7 @@ def _state(code: str, builds: list[DatasetBuild], previous: Path | None) -> dict
         "previous_release": previous.name if previous else None,
         "built": _now(),
         "datasets": {
-            b.name: {"hash": b.hash, "tables": b.tables, "first_seen": b.first_seen}
+            b.name: {"hash": b.hash, "tables": b.tables, "first_seen": b.first_seen, "first_built": b.first_built}
             for b in builds
         },
     }

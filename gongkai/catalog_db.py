@@ -63,6 +63,7 @@ def dataset_row(ds: Dataset, build) -> dict:
         "version": d.get("version"),
         "created": str(d["created"]) if d.get("created") else None,
         "modified": build.modified,
+        "issued": build.issued,
         "resources": len(ds.resources),
         "rows": sum(t.get("rows", 0) for t in build.tables.values()),
         "bytes": sum(t.get("bytes", 0) for t in build.tables.values()),

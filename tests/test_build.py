@@ -138,3 +138,36 @@ def test_downloads_are_published_copies(site_root, tmp_path):
     assert not os.path.samefile(published, original)  # an edit in place can't reach the site
     assert build(site_root, out)[0].ok  # unchanged: linked from the previous release
     assert (out / "site" / "downloads" / "towns" / "data" / "provinces.csv").read_bytes() == original.read_bytes()
+
+
+def test_issued_and_modified_come_from_git(site_root, tmp_path):
+    def git(*args):
+        subprocess.run(["git", *args], cwd=site_root, check=True, capture_output=True,
+                       env={**os.environ, "GIT_AUTHOR_DATE": DATE, "GIT_COMMITTER_DATE": DATE,
+                            "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.org",
+                            "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.org"})
+    DATE = "2020-01-02T03:04:05+00:00"
+    git("init", "-q")
+    git("add", "-A")
+    git("commit", "-qm", "first")
+    DATE = "2024-05-06T07:08:09+00:00"
+    csv = site_root / "datasets/budget/budget.csv"
+    csv.write_text(csv.read_text(encoding="utf-8").replace("800", "801"), encoding="utf-8")
+    git("commit", "-qam", "second")
+    out = tmp_path / "out"
+    assert build(site_root, out)[0].ok
+    rows = dict(((n, (i, m)) for n, i, m in sqlite3.connect(out / "site" / "catalog.db").execute(
+        "select name, issued, modified from datasets")))
+    assert rows["budget"] == ("2020-01-02T03:04:05+00:00", "2024-05-06T07:08:09+00:00")
+    assert rows["towns"] == ("2020-01-02T03:04:05+00:00", "2020-01-02T03:04:05+00:00")
+
+
+def test_issued_without_git_is_the_first_build(site_root, tmp_path):
+    out = tmp_path / "out"
+    assert build(site_root, out)[0].ok
+    first = sqlite3.connect(out / "site" / "catalog.db").execute("select issued from datasets where name='towns'").fetchone()[0]
+    csv = site_root / "datasets/towns/data/provinces.csv"
+    csv.write_text(csv.read_text(encoding="utf-8") + '13,"河北省"\n', encoding="utf-8")
+    assert build(site_root, out)[0].ok
+    again = sqlite3.connect(out / "site" / "catalog.db").execute("select issued from datasets where name='towns'").fetchone()[0]
+    assert first and again == first  # a change of content is not a new issue date

@@ -156,7 +156,7 @@ def _rows(conn: sqlite3.Connection, sql: str, values: dict) -> list[dict]:
 
 
 LIST_COLUMNS = ("name, title, title_en, title_zh, summary, summary_en, summary_zh, publisher, theme, license, "
-                "frequency, openness, modified, created, rows, bytes, resources, formats, keywords, keywords_translated, "
+                "frequency, openness, modified, issued, created, rows, bytes, resources, formats, keywords, keywords_translated, "
                 "language, valid")
 
 
