@@ -267,7 +267,7 @@ def _build(root: Path, out: Path, say: Callable[[str], None], started: float) ->
         by_name = {b.name: b for b in builds}
         catalog_db.write(release / "catalog.db", site, datasets, by_name)
         index_catalog(release / "catalog.db", site, datasets)
-        sitemeta.write(release, site, datasets, by_name)
+        sitemeta.write(release, site, datasets, by_name, previous)
         _write_text(release / STATE_FILE, json.dumps(_state(code, builds, previous), ensure_ascii=False, indent=1))
     except BaseException:
         shutil.rmtree(release, ignore_errors=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import sqlite3
 from pathlib import Path
 
@@ -88,11 +89,19 @@ def sha256_file(path: Path) -> str:
     return h.hexdigest()
 
 
-def inspect_data(site_dir: Path) -> dict:
+def inspect_data(site_dir: Path, previous: Path | None = None) -> dict:
     """Datasette's inspect format for every database in site_dir. `file` is relative to site_dir
-    (the site directory moves between releases); Datasette only reads hash, size and counts."""
+    (the site directory moves between releases); Datasette only reads hash, size and counts.
+
+    A database hard-linked from the `previous` release is the same file: its entry is reused
+    instead of hashing and counting it again on every build."""
+    known = _read_json(previous / "inspect.json") if previous else {}
     data = {}
     for path in sorted(Path(site_dir).glob("*.db")):
+        old = known.get(path.stem)
+        if old and (previous / path.name).exists() and os.path.samefile(previous / path.name, path):
+            data[path.stem] = old
+            continue
         conn = sqlite3.connect(f"file:{path}?immutable=1", uri=True)
         try:
             names = [r[0] for r in conn.execute("select name from sqlite_master where type='table'")]
@@ -108,9 +117,16 @@ def inspect_data(site_dir: Path) -> dict:
     return data
 
 
-def write(release: Path, site: Site, datasets: list[Dataset], builds: dict) -> None:
+def _read_json(path: Path) -> dict:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+
+
+def write(release: Path, site: Site, datasets: list[Dataset], builds: dict, previous: Path | None = None) -> None:
     (release / "metadata.json").write_text(
         json.dumps(datasette_metadata(site, [d for d in datasets if d.name in builds]), ensure_ascii=False, indent=1),
         encoding="utf-8",
     )
-    (release / "inspect.json").write_text(json.dumps(inspect_data(release), indent=1), encoding="utf-8")
+    (release / "inspect.json").write_text(json.dumps(inspect_data(release, previous), indent=1), encoding="utf-8")

@@ -414,6 +414,11 @@ async def download(datasette, request, send):
 # Publishers and themes
 
 
+def _datasets_by(conn, column: str, ident: str) -> list[dict]:
+    """The datasets of one publisher or theme, most recently changed first."""
+    return _rows(conn, f"select {catalogue.LIST_COLUMNS} from datasets where {column} = ? order by modified desc, name", [ident])
+
+
 async def publisher_view(datasette, request):
     ident = request.url_vars["id"]
     lang = i18n.lang_of(request)
@@ -426,7 +431,7 @@ async def publisher_view(datasette, request):
             "p": p,
             "parent": _one(conn, "select * from publishers where id = ?", [p.get("parent")]) if p.get("parent") else None,
             "children": _rows(conn, "select * from publishers where parent = ? order by id", [ident]) if "parent" in p else [],
-            "datasets": _rows(conn, f"select {catalogue.LIST_COLUMNS} from datasets where publisher = ? order by modified desc, name", [ident]),
+            "datasets": _datasets_by(conn, "publisher", ident),
             "reg": _registries(conn),
         }
 
@@ -457,7 +462,7 @@ async def theme_view(datasette, request):
             return None
         return {
             "theme": th,
-            "datasets": _rows(conn, f"select {catalogue.LIST_COLUMNS} from datasets where theme = ? order by modified desc, name", [ident]),
+            "datasets": _datasets_by(conn, "theme", ident),
             "reg": _registries(conn),
         }
 

@@ -171,3 +171,19 @@ def test_issued_without_git_is_the_first_build(site_root, tmp_path):
     assert build(site_root, out)[0].ok
     again = sqlite3.connect(out / "site" / "catalog.db").execute("select issued from datasets where name='towns'").fetchone()[0]
     assert first and again == first  # a change of content is not a new issue date
+
+
+def test_unchanged_database_keeps_its_inspect_entry(site_root, tmp_path, monkeypatch):
+    out = tmp_path / "out"
+    assert build(site_root, out)[0].ok
+    first = json.loads((out / "site" / "inspect.json").read_text())
+    hashed = []
+    import gongkai.sitemeta as sitemeta
+    real = sitemeta.sha256_file
+    monkeypatch.setattr(sitemeta, "sha256_file", lambda p: hashed.append(p.name) or real(p))
+    csv = site_root / "datasets/budget/budget.csv"
+    csv.write_text(csv.read_text(encoding="utf-8").replace("800", "801"), encoding="utf-8")
+    assert build(site_root, out)[0].ok
+    second = json.loads((out / "site" / "inspect.json").read_text())
+    assert "towns.db" not in hashed and "budget.db" in hashed  # only what changed is hashed again
+    assert second["towns"] == first["towns"] and second["budget"]["hash"] != first["budget"]["hash"]

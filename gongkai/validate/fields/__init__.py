@@ -77,30 +77,28 @@ def type_notes(type: str, format: str) -> tuple[str, str]:
     )
 
 
+CONSTRAINT_NOTES_ZH = {
+    "required": "此列为必填",
+    "minimum": "应不小于 {raw}（约束 minimum）",
+    "maximum": "应不大于 {raw}（约束 maximum）",
+    "exclusiveMinimum": "应大于 {raw}（约束 exclusiveMinimum）",
+    "exclusiveMaximum": "应小于 {raw}（约束 exclusiveMaximum）",
+    "minLength": "长度应不少于 {raw}（约束 minLength）",
+    "maxLength": "长度应不超过 {raw}（约束 maxLength）",
+    "pattern": "应符合模式 {raw}（约束 pattern）",
+    "enum": "应为以下值之一：{raw}（约束 enum）",
+}
+
+
 def constraint_notes(name: str, raw: Any) -> tuple[str, str]:
     """frictionless's English note (tests compare it verbatim) and a Chinese one saying what was expected."""
     note = f'constraint "{name}" is "{raw}"'
-    if name == "required":
-        zh = "此列为必填"
-    elif name == "minimum":
-        zh = f"应不小于 {raw}（约束 minimum）"
-    elif name == "maximum":
-        zh = f"应不大于 {raw}（约束 maximum）"
-    elif name == "exclusiveMinimum":
-        zh = f"应大于 {raw}（约束 exclusiveMinimum）"
-    elif name == "exclusiveMaximum":
-        zh = f"应小于 {raw}（约束 exclusiveMaximum）"
-    elif name == "minLength":
-        zh = f"长度应不少于 {raw}（约束 minLength）"
-    elif name == "maxLength":
-        zh = f"长度应不超过 {raw}（约束 maxLength）"
-    elif name == "pattern":
-        zh = f"应符合模式 {raw}（约束 pattern）"
-    elif name == "enum":
-        values = "、".join(str(v) for v in raw) if isinstance(raw, (builtins.list, tuple)) else str(raw)
-        zh = f"应为以下值之一：{values}（约束 enum）"
+    if name == "enum":
+        raw_zh = "、".join(str(v) for v in raw) if isinstance(raw, (builtins.list, tuple)) else str(raw)
     else:
-        zh = f"不满足约束 {name}（应为 {raw}）"
+        raw_zh = raw
+    template = CONSTRAINT_NOTES_ZH.get(name, "不满足约束 {name}（应为 {raw}）")
+    zh = template.format(name=name, raw=raw_zh)
     return note, zh
 
 

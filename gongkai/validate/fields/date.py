@@ -7,6 +7,8 @@ import re
 from datetime import date, datetime
 from typing import Any, Callable
 
+from ._text import text_reader
+
 CONSTRAINTS = ("required", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "enum")
 
 DEFAULT_PATTERN = "%Y-%m-%d"
@@ -24,19 +26,15 @@ def create_value_reader(field: dict) -> Callable[[Any], Any]:
         strptime = datetime.strptime
         parse = lambda cell: strptime(cell, pattern).date()  # noqa: E731
 
+    read = text_reader(parse, date)
+
     def value_reader(cell: Any):
+        # a datetime is a date too: only midnight counts, as frictionless does
         if isinstance(cell, datetime):
             if cell.hour == 0 and cell.minute == 0 and cell.second == 0:
                 return datetime(cell.year, cell.month, cell.day).date()
             return None
-        if isinstance(cell, date):
-            return cell
-        if not isinstance(cell, str):
-            return None
-        try:
-            return parse(cell)
-        except Exception:
-            return None
+        return read(cell)
 
     return value_reader
 
