@@ -1,19 +1,31 @@
 """Write validated rows into SQLite: one database per dataset, one typed table per resource.
 
-Tables are created with sqlite-utils (types, primary key, foreign keys declared so Datasette
-links rows); rows are inserted with one `executemany` per resource inside one transaction,
-because the validator already yields SQLite-ready tuples and anything per-row on top of that
-(dicts, type detection) would cost more than the validation. Indexes come after the insert.
-The database is a throwaway build artefact until the build swaps it in, so durability pragmas
-are off while writing.
+A database being written is a `BuildDatabase`: two connections to one file. Its `schema`
+connection is sqlite-utils (on Python's sqlite3 module), which creates the tables, types,
+primary and foreign keys the way Datasette reads them, and builds the search index. Its `rows`
+connection is APSW, which inserts the rows, appends the parts validated in parallel, creates
+the indexes and gathers statistics: APSW bundles a current SQLite built with sorter worker
+threads (so CREATE INDEX sorts on every core) and without the SECURE_DELETE and OMIT_LOOKASIDE
+options of Debian's, and binds rows faster than the sqlite3 module. Measured on the bench table
+(500k rows x 8): 280k-row insert 0.25 s vs 0.42-0.48 s, two indexes 0.27-0.33 s vs 0.69-0.75 s.
+The two connections never hold a transaction at the same time (sqlite3 runs in autocommit
+mode and APSW commits before returning), so neither locks the other out.
+
+Rows go in with one `executemany` per resource inside one transaction, because the validator
+already yields SQLite-ready tuples and anything per-row on top of that (dicts, type detection)
+would cost more than the validation. Indexes come after the insert. The database is a
+throwaway build artefact until the build swaps it in, so durability pragmas are off while
+writing.
 """
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from pathlib import Path
 from typing import Iterable
 
+import apsw
 import sqlite_utils
 
 from .model import Resource
@@ -25,47 +37,75 @@ SQLITE_TYPES = {
     "boolean": int,
 }
 
-BUILD_PRAGMAS = (
-    "PRAGMA threads = 4",  # SQLite's own sorter threads for CREATE INDEX (C, no GIL)
+# Both connections: a throwaway file, written once.
+WRITE_PRAGMAS = (
     "PRAGMA journal_mode = OFF",
     "PRAGMA synchronous = OFF",
-    "PRAGMA locking_mode = EXCLUSIVE",
-    "PRAGMA temp_store = MEMORY",
-    "PRAGMA cache_size = -262144",  # 256 MiB: the PK index of a 500k-row table stays in memory
 )
+ROWS_PRAGMAS = WRITE_PRAGMAS + (
+    "PRAGMA cache_size = -262144",  # 256 MiB: the PK index of a 500k-row table stays in memory
+    # SQLite's own sorter threads for CREATE INDEX (C, no GIL). They only start when the sort
+    # spills to temporary files, so temp_store stays FILE (the OS caches those files anyway).
+    f"PRAGMA threads = {min(os.cpu_count() or 1, 8)}",
+    "PRAGMA temp_store = FILE",
+)
+# While an index is built: a small sorter memory makes SQLite sort it in chunks, one per worker
+# thread, and merge them (two indexes on 500k rows: 0.3 s instead of 0.6 s on 2 cores).
+INDEX_CACHE_PAGES = -2000
 
 
-def open_build_db(path: Path) -> sqlite_utils.Database:
+class BuildDatabase:
+    """A dataset's database while the build writes it (see the module docstring)."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        conn = sqlite3.connect(str(self.path), isolation_level=None)
+        for pragma in WRITE_PRAGMAS:
+            conn.execute(pragma)
+        self.schema = sqlite_utils.Database(conn)
+        self.rows = apsw.Connection(str(self.path))
+        for pragma in ROWS_PRAGMAS:
+            self.rows.execute(pragma)
+
+    @property
+    def conn(self) -> sqlite3.Connection:
+        """The sqlite3 connection, for code that takes a sqlite-utils Database or a connection."""
+        return self.schema.conn
+
+    def close(self) -> None:
+        self.rows.close()
+        self.schema.conn.close()
+
+
+def open_build_db(path: Path) -> BuildDatabase:
     """A new, empty database for writing a dataset; replaces any leftover file at path."""
     path = Path(path)
-    if path.exists():
-        path.unlink()
-    conn = sqlite3.connect(str(path), isolation_level=None)
-    for pragma in BUILD_PRAGMAS:
-        conn.execute(pragma)
-    return sqlite_utils.Database(conn)
+    for suffix in ("", "-journal"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    return BuildDatabase(path)
 
 
 def column_types(resource: Resource) -> dict[str, type]:
     return {f["name"]: SQLITE_TYPES.get(f.get("type", "string"), str) for f in resource.fields}
 
 
-def create_table(db: sqlite_utils.Database, resource: Resource) -> sqlite_utils.db.Table:
+def create_table(db: BuildDatabase, resource: Resource) -> sqlite_utils.db.Table:
     """Create the resource's table; foreign keys to tables that exist already are declared.
 
     The package validator hands resources over referenced-first, so every foreign key to
     another resource finds its table; a self-reference is declared through sqlite-utils too.
     """
     pk = resource.primary_key
+    schema = db.schema
     foreign_keys = []
     for fk in resource.foreign_keys:
         target = fk["resource"] or resource.name
         if len(fk["fields"]) != 1:
             continue  # sqlite-utils declares single-column foreign keys; composite ones are still validated
-        if target != resource.name and target not in db.table_names():
+        if target != resource.name and target not in schema.table_names():
             continue
         foreign_keys.append((fk["fields"][0], target, fk["reference_fields"][0]))
-    table = db.create_table(
+    table = schema.create_table(
         resource.name,
         column_types(resource),
         pk=(pk[0] if len(pk) == 1 else tuple(pk)) if pk else None,
@@ -73,48 +113,45 @@ def create_table(db: sqlite_utils.Database, resource: Resource) -> sqlite_utils.
     )
     # Declared after creation so a self-reference finds its own table.
     if foreign_keys:
-        db.add_foreign_keys([(resource.name, col, other, other_col) for col, other, other_col in foreign_keys])
+        schema.add_foreign_keys([(resource.name, col, other, other_col) for col, other, other_col in foreign_keys])
     return table
 
 
-def insert_rows(db: sqlite_utils.Database, resource: Resource, rows: Iterable[tuple]) -> int:
+def insert_rows(db: BuildDatabase, resource: Resource, rows: Iterable[tuple]) -> int:
     """Insert SQLite-ready tuples (schema field order) in one transaction; returns the row count."""
     placeholders = ", ".join("?" for _ in resource.fields)
-    sql = f"INSERT INTO [{resource.name}] VALUES ({placeholders})"
-    conn = db.conn
-    before = conn.total_changes
-    conn.execute("BEGIN")
-    try:
+    sql = f"INSERT INTO {_quote(resource.name)} VALUES ({placeholders})"
+    conn = db.rows
+    before = conn.total_changes()
+    with conn:  # one transaction, rolled back if the rows raise
         conn.executemany(sql, rows)
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
-    conn.execute("COMMIT")
-    return conn.total_changes - before
+    return conn.total_changes() - before
 
 
 def write_part(resource: Resource, rows: Iterable[tuple], path: Path) -> None:
     """Rows of a table validated in parallel (see gongkai.validate.speculate), written to a
     database of their own for `append_part` to add after the rows inserted here."""
     db = open_build_db(path)
-    db.create_table(resource.name, column_types(resource), column_order=resource.field_names)
-    insert_rows(db, resource, rows)
-    db.conn.close()
+    try:
+        db.schema.create_table(resource.name, column_types(resource), column_order=resource.field_names)
+        insert_rows(db, resource, rows)
+    finally:
+        db.close()
 
 
-def append_part(db: sqlite_utils.Database, resource: Resource, path: Path) -> int:
+def append_part(db: BuildDatabase, resource: Resource, path: Path) -> int:
     """Append a part's rows in one INSERT … SELECT (C speed), then delete the part."""
-    conn = db.conn
-    before = conn.total_changes
+    conn = db.rows
+    before = conn.total_changes()
     conn.execute("ATTACH DATABASE ? AS part", (str(path),))
     try:
-        conn.execute("BEGIN")
-        conn.execute(f"INSERT INTO main.[{resource.name}] SELECT * FROM part.[{resource.name}]")
-        conn.execute("COMMIT")
+        table = _quote(resource.name)
+        with conn:
+            conn.execute(f"INSERT INTO main.{table} SELECT * FROM part.{table}")
     finally:
         conn.execute("DETACH DATABASE part")
         Path(path).unlink(missing_ok=True)
-    return conn.total_changes - before
+    return conn.total_changes() - before
 
 
 def index_columns(resource: Resource) -> list[str]:
@@ -134,16 +171,26 @@ def index_columns(resource: Resource) -> list[str]:
     return [c for i, c in enumerate(wanted) if c not in wanted[:i] and [c] != list(pk)]
 
 
-def create_indexes(db: sqlite_utils.Database, resource: Resource) -> None:
-    table = db[resource.name]
-    for column in index_columns(resource):
-        table.create_index([column], if_not_exists=True)
+def create_indexes(db: BuildDatabase, resource: Resource) -> None:
+    """One index per `index_columns` column, named as sqlite-utils names them."""
+    conn = db.rows
+    (cache,) = conn.execute("PRAGMA cache_size").fetchone()
+    conn.execute(f"PRAGMA cache_size = {INDEX_CACHE_PAGES}")
+    try:
+        for column in index_columns(resource):
+            name = _quote(f"idx_{resource.name}_{column}")
+            conn.execute(f"CREATE INDEX IF NOT EXISTS {name} ON {_quote(resource.name)} ({_quote(column)})")
+    finally:
+        conn.execute(f"PRAGMA cache_size = {cache}")
 
 
-def finish_database(db: sqlite_utils.Database) -> None:
+def finish_database(db: BuildDatabase) -> None:
     """Statistics for the query planner, then close. The file is immutable from here on."""
     # a sample is enough for the planner's choices and costs a fraction of a full scan
-    db.conn.execute("PRAGMA analysis_limit = 2000")
-    db.conn.execute("ANALYZE")
-    db.conn.execute("PRAGMA journal_mode = DELETE")
-    db.conn.close()
+    db.rows.execute("PRAGMA analysis_limit = 2000")
+    db.rows.execute("ANALYZE")
+    db.close()
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
