@@ -686,8 +686,10 @@ def _compile_stream(v: TableValidator):
         if inline:
             body.append(f"v{i} = {inline.replace('{c}', f'x{i}')}")
         elif i in keyed or column.caster.type not in MEMO_TYPES or not MEMO_SIZE:
-            ns[f"c{i}"] = column.caster.cast
-            body.append(f"v{i} = c{i}(x{i})")
+            # the cast's own statements, inlined: no function call per cell
+            block, names = column.caster.block_for(f"x{i}", f"v{i}", f"_{i}")
+            ns.update(names)
+            body += block
         else:
             # a cast is a pure function of the cell text: remember the valid results of
             # the types whose parsing is dear and whose values repeat (dates); the size cap

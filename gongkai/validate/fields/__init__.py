@@ -199,9 +199,9 @@ def _type_module(field: dict):
 class Caster:
     """A compiled field: ``cast(cell)`` and the ``inline`` hint (see the module docstring)."""
 
-    __slots__ = ("cast", "inline", "field", "type", "format", "missing_values", "source")
+    __slots__ = ("cast", "inline", "field", "type", "format", "missing_values", "source", "block", "namespace")
 
-    def __init__(self, cast, inline, field, type, format, missing_values, source=""):
+    def __init__(self, cast, inline, field, type, format, missing_values, source="", block="", namespace=None):
         self.cast: Callable[[str], Any] = cast
         self.inline: str | None = inline
         self.field = field
@@ -209,6 +209,34 @@ class Caster:
         self.format = format
         self.missing_values = missing_values
         self.source = source  # the generated source of ``cast``, for debugging
+        self.block = block  # the body of ``cast``: statements reading ``cell`` into ``v`` or raising
+        self.namespace = namespace or {}  # the names ``block`` uses
+
+    def block_for(self, cell: str, value: str, suffix: str) -> tuple[list[str], dict[str, Any]]:
+        """``block`` with ``cell`` and ``v`` renamed and every name of its namespace suffixed, for
+        a loop that inlines several casters: (statements, the namespace entries they use).
+
+        Inlined, a cell costs no function call; the statements are the cast's own, so the
+        verdict and the value are the cast's too (the loop sends a row that raises to the
+        exact slow path)."""
+        import io
+        import tokenize
+
+        names = {"cell": cell, "v": value}
+        ns: dict[str, Any] = {}
+        out = []
+        previous = None
+        for tok in tokenize.generate_tokens(io.StringIO(self.block + "\n").readline):
+            text = tok.string
+            if tok.type == tokenize.NAME and not (previous is not None and previous.string == "."):
+                if text in names:
+                    text = names[text]
+                elif text in self.namespace and not text.startswith("__"):
+                    ns[text + suffix] = self.namespace[text]
+                    text += suffix
+            out.append(tok._replace(string=text))
+            previous = tok
+        return tokenize.untokenize(out).splitlines(), ns
 
     def __repr__(self) -> str:
         return f"<Caster {self.field.get('name')!r} {self.type}/{self.format}>"
@@ -306,38 +334,39 @@ def compile_field(field: dict, missing_values: list | None = None) -> Caster:
     fail_src.append("    t, n, nz = notes[0]")
     fail_src.append("    return CellError(t, n, nz, notes)")
 
-    lines = ["def cast(cell):"]
-    if missing:
-        if set(missing) == {""}:
-            lines.append("    if not cell:")  # cells are str: `not cell` is `cell == ''`
-        else:
-            ns["_M"] = frozenset(missing)
-            lines.append("    if cell in _M:")
-        if required:
-            lines.append("        raise CellError('constraint-error', _RN, _RNZ)")
-        else:
-            lines.append("        return None")
+    # The cast's body as statements that read `cell` into `v` or raise. The cast returns `v`;
+    # the table's row loop inlines the very same statements (`Caster.block_for`), so the two
+    # cannot disagree.
+    body: list[str] = []
     if text is not None:
         code, extra = text
         ns.update(extra)
-        lines.extend("    " + line for line in code.splitlines())
+        body.extend(code.splitlines())
     else:
-        lines.append("    v = _read(cell)")
+        body.append("v = _read(cell)")
     if text is None or "v = cell" != text[0].strip():
-        lines.append("    if v is None:")
-        lines.append("        raise CellError('type-error', _TN, _TNZ)")
+        body += ["if v is None:", "    raise CellError('type-error', _TN, _TNZ)"]
     for cond, _, _ in conds:
-        lines.append(f"    if not ({cond}):")
-        lines.append("        raise _fail(v, cell)")
+        body += [f"if not ({cond}):", "    raise _fail(v, cell)"]
     post = getattr(module, "create_post_reader", None)
     post = post(field) if post else None
     if post is not None:  # e.g. array items, read once the array itself passed
         ns["_post"] = post
-        lines.append("    v = _post(v)")
+        body.append("v = _post(v)")
     if getattr(module, "SQLITE_IS_CELL", False):
-        lines.append("    return cell")
-    else:
-        lines.append("    return v" if text is not None else "    return _conv(v)")
+        body.append("v = cell")
+    elif text is None:
+        body.append("v = _conv(v)")
+    block = body
+    if missing:
+        if set(missing) == {""}:
+            test = "if not cell:"  # cells are str: `not cell` is `cell == ''`
+        else:
+            ns["_M"] = frozenset(missing)
+            test = "if cell in _M:"
+        missed = "    raise CellError('constraint-error', _RN, _RNZ)" if required else "    v = None"
+        block = [test, missed, "else:"] + ["    " + line for line in body]
+    lines = ["def cast(cell):"] + ["    " + line for line in block] + ["    return v"]
     source = "\n".join(lines) + "\n\n" + "\n".join(fail_src) + "\n"
     exec(compile(source, f"<cast {type_name} {field.get('name')!r}>", "exec"), ns)
     cast = ns["cast"]
@@ -352,7 +381,7 @@ def compile_field(field: dict, missing_values: list | None = None) -> Caster:
             guard = "== ''" if values == ("",) else f"in {values!r}"
             if "{" not in guard and "}" not in guard:
                 inline = f"(None if {{c}} {guard} else {hint})" if missing else hint
-    return Caster(cast, inline, field, type_name, fmt, missing, source)
+    return Caster(cast, inline, field, type_name, fmt, missing, source, "\n".join(block), ns)
 
 
 def _safe_bound(op: str, bound: Any) -> Callable[[Any], bool]:
