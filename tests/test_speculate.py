@@ -4,15 +4,20 @@ Every case runs twice, the split forced on (any size) and off, and must give the
 row counts and database contents.
 """
 
+import csv
+import io
+import itertools
 import json
 import sqlite3
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings, strategies as st
 
 from gongkai.build import load_dataset
 from gongkai.catalog import read_dataset
 from gongkai.validate import speculate, validate_dataset
+from gongkai.validate.reader import scan_records
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -72,6 +77,8 @@ def table(n, edit=None):
     "error-in-first-half",
     "blank-row-second-half",
     "quoted-newlines",
+    "quoted-newlines-everywhere",
+    "crlf-and-quotes",
 ])
 def test_split_gives_the_same_result(case, tmp_path, monkeypatch):
     edits = {
@@ -82,11 +89,17 @@ def test_split_gives_the_same_result(case, tmp_path, monkeypatch):
         "error-in-first-half": lambda r: r[5].__setitem__(1, ""),
         "blank-row-second-half": lambda r: r.insert(300, ["", "", ""]),
         "quoted-newlines": lambda r: [row.__setitem__(1, f'"多行\n{row[1]}"') for row in r[::7]],
+        # the split point falls inside a record whatever the share
+        "quoted-newlines-everywhere": lambda r: [row.__setitem__(1, f'"多\n行\r\n{row[1]}"') for row in r],
+        "crlf-and-quotes": lambda r: [row.__setitem__(2, f'"{row[2]}"') for row in r[::3]],
     }
-    folder = write(tmp_path, "t", table(400, edits[case]), SCHEMA)
+    text = table(400, edits[case])
+    if case == "crlf-and-quotes":
+        text = text.replace("\n", "\r\n")
+    folder = write(tmp_path, "t", text, SCHEMA)
     errors, rows, tables = both(folder, monkeypatch, tmp_path)
     assert rows == [400 + (case == "blank-row-second-half")]
-    if case == "clean" or case == "quoted-newlines":
+    if case in ("clean", "quoted-newlines", "quoted-newlines-everywhere", "crlf-and-quotes"):
         assert errors == [[]] and len(tables["data"]) == 400
 
 
@@ -116,6 +129,50 @@ def test_split_really_happens_and_parts_are_adopted(tmp_path, monkeypatch):
     folder = write(tmp_path, "t", table(400), SCHEMA)
     errors, rows, tables = outcome(folder, monkeypatch, True, tmp_path / "on.db")
     assert adopted == [True] and errors == [[]] and len(tables["data"]) == 400
+    quoted = table(400, lambda r: [row.__setitem__(1, f'"多\n行{row[1]}"') for row in r])
+    folder = write(tmp_path, "q", quoted, SCHEMA)
+    errors, rows, tables = outcome(folder, monkeypatch, True, tmp_path / "q.db")
+    assert adopted == [True, True] and errors == [[]] and tables["data"][399][1] == "多\n行项目400"
+    adopted.clear()
     folder2 = write(tmp_path, "u", table(400, lambda r: r[350].__setitem__(0, "3")), SCHEMA)
     outcome(folder2, monkeypatch, True, tmp_path / "u.db")
-    assert adopted == [True, False]  # the collision sends the second half back to the parent
+    assert adopted == [False]  # the collision sends the second half back to the parent
+
+
+# -- where the second part starts ------------------------------------------------------------
+
+LINE_ENDS = st.sampled_from(["\n", "\r\n", "\r"])
+LINES = st.one_of(
+    st.builds(lambda e: "a,b,c" + e, LINE_ENDS),
+    LINE_ENDS,  # a blank line is a record too
+    st.builds(lambda q, e: 'x,"q' + q + 'w",z' + e, st.sampled_from(["\n", "\r\n", "\r", '""', ","]), LINE_ENDS),
+    st.builds(lambda e: 'ab"c,d' + e, LINE_ENDS),  # a quote inside an unquoted cell is text
+    st.builds(lambda e: "e\\" + e, LINE_ENDS),  # an escaped line end, where there is an escape char
+    st.builds(lambda e: '"unterminated' + e, LINE_ENDS),
+    st.builds(lambda e: '"a""b",c' + e, LINE_ENDS),
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(lines=st.lists(LINES, max_size=25), cut=st.booleans(), escape=st.booleans(), data=st.data())
+def test_scan_records_agrees_with_the_csv_module(lines, cut, escape, data):
+    text = "".join(lines)
+    if cut:
+        text = text.rstrip("\r\n")
+    options = {"delimiter": ",", "quotechar": '"', "escapechar": "\\" if escape else None,
+               "doublequote": not escape, "quoting": csv.QUOTE_MINIMAL, "skipinitialspace": False}
+    # the oracle: the csv module over the lines a newline="" text stream gives
+    stream_lines = list(io.StringIO(text, newline=""))
+    offsets = list(itertools.accumulate(map(len, stream_lines), initial=0))
+    reader = csv.reader(iter(stream_lines), **options)
+    starts = [0]
+    try:
+        for _ in reader:
+            starts.append(offsets[reader.line_num])
+    except csv.Error:
+        return  # the table is then read in one piece
+    first = data.draw(st.integers(0, len(starts) - 1))
+    stop = data.draw(st.integers(0, len(text) + 2))
+    position, count = scan_records(text, starts[first], stop, options)
+    after = [(p, k - first) for k, p in enumerate(starts) if k >= first and p >= min(stop, len(text))]
+    assert (position, count) == (after[0] if after else (len(text), len(starts) - 1 - first))

