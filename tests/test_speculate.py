@@ -8,6 +8,7 @@ import csv
 import io
 import itertools
 import json
+import os
 import sqlite3
 from pathlib import Path
 
@@ -101,6 +102,24 @@ def test_split_gives_the_same_result(case, tmp_path, monkeypatch):
     assert rows == [400 + (case == "blank-row-second-half")]
     if case in ("clean", "quoted-newlines", "quoted-newlines-everywhere", "crlf-and-quotes"):
         assert errors == [[]] and len(tables["data"]) == 400
+
+
+@pytest.mark.parametrize("failure", ["csv-error", "no-record-start", "child-dies"])
+def test_without_a_boundary_the_parent_reads_on_alone(failure, tmp_path, monkeypatch):
+    """The child sends the second part's start through a pipe; whatever keeps it from doing
+    so, the parent reads the rest itself and the result is the sequential one."""
+    def scan(text, start, stop, options):
+        if failure == "csv-error":
+            raise csv.Error("simulated")
+        if failure == "no-record-start":
+            return len(text), 0
+        os._exit(9)
+
+    folder = write(tmp_path, "t", table(400, lambda r: r[300].__setitem__(0, "x")), SCHEMA)
+    off = outcome(folder, monkeypatch, False, tmp_path / "off.db")
+    monkeypatch.setattr(speculate.reader, "scan_records", scan)
+    on = outcome(folder, monkeypatch, True, tmp_path / "on.db")
+    assert on == off and off[1] == [400] and off[0][0][0][:3] == ("type-error", 302, "id")
 
 
 def test_error_limit_in_first_half_still_collects_references(tmp_path, monkeypatch):

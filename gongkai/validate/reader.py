@@ -390,33 +390,46 @@ def scan_records(text: str, start: int, stop: int, options: dict) -> tuple[int, 
     A record spans lines only through a quoted (or escaped) line end, so a line without the
     quote or escape character, met at a record's start, is one whole record: such lines are
     counted in C (``str.count``), and only a line holding one of those characters is read by
-    the csv module, which takes the rest of its record from the lines after it. So the scan
-    is exact without parsing most of the text: about 0.03 s for 29 MB with a quoted cell in one
-    line in twenty. csv.Error propagates (the caller reads the table in one piece instead).
+    the csv module, which takes the rest of its record from the lines after it. Exact, and
+    about 0.05 s where parsing would take 0.15 s (29 MB, a quoted cell in one line in twenty).
+    csv.Error propagates (the caller reads the table in one piece instead).
     """
     specials = [c for c in (options.get("quotechar"), options.get("escapechar")) if c]
     end_of_text = len(text)
     stop = min(stop, end_of_text)
+    if start >= stop:
+        return start, 0
+    end = line_start_from(text, stop)  # the line holding `stop` belongs to the scan too
+    lines = TextLines(text, start)
+    records = csv.reader(lines, **options)  # one reader, moved from record start to record start
+    find, rfind = text.find, text.rfind
+    no_cr = find("\r", start, end) < 0  # then "\n" is the only line end: one count, one rfind
     pos, count = start, 0
-    while pos < stop:
-        end = _line_start_from(text, stop)  # the line holding `stop` belongs to the scan too
-        found = [i for i in (text.find(c, pos, end) for c in specials) if i >= 0]
-        if not found:
-            count += _breaks(text, pos, end)
+    while pos < end:
+        first = -1
+        for c in specials:
+            i = find(c, pos, end)
+            if i >= 0 and (first < 0 or i < first):
+                first = i
+        if first < 0:
+            count += text.count("\n", pos, end) if no_cr else _breaks(text, pos, end)
             if end == end_of_text and end > pos and text[-1] not in "\r\n":
                 count += 1  # the last line, without a line end
             return end, count
-        first = min(found)
-        line = max(pos, text.rfind("\n", pos, first) + 1, text.rfind("\r", pos, first) + 1)
-        count += _breaks(text, pos, line)
-        lines = TextLines(text, line)
-        next(csv.reader(lines, **options), None)
+        if no_cr:
+            line = max(pos, rfind("\n", pos, first) + 1)
+            count += text.count("\n", pos, line)
+        else:
+            line = max(pos, rfind("\n", pos, first) + 1, rfind("\r", pos, first) + 1)
+            count += _breaks(text, pos, line)
+        lines.position = line
+        next(records, None)
         pos = lines.position
         count += 1
     return pos, count
 
 
-def _line_start_from(text: str, i: int) -> int:
+def line_start_from(text: str, i: int) -> int:
     """The first line start at or after position `i`."""
     if i <= 0 or i >= len(text):
         return max(0, min(i, len(text)))

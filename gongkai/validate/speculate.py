@@ -1,11 +1,13 @@
 """Validate (and load) the second part of a big table in a forked child while this process does
 the first.
 
-Validation is Python and holds the GIL, so a second core only helps in a second process. Before
-forking, the parent finds where the second part starts: the first record start after half of
-the text, and how many records come before it (`reader.scan_records`, exact and mostly in C).
-Each process then splits only its own part into lines, after the fork, and reads it with its
-own csv reader and the exact row numbers. The child runs the same generated row function with its own copy of the key memories. When
+Validation is Python and holds the GIL, so a second core only helps in a second process. The
+parent guesses a line start a little after half of the text and forks. The child finds the
+first record start at or after the guess, and how many records come before it
+(`reader.scan_records`: exact, mostly in C), and sends it through a pipe; the parent reads its
+lines up to the guess and then, from the pipe, on to that record start. Each process splits
+only its own part into lines, after the fork, and reads it with its own csv reader and the
+exact row numbers. The child runs the same generated row function with its own copy of the key memories. When
 the consumer of the rows can take a *part* (a `RowStream` whose `part_writer` is set, as the
 SQLite loader does) the child writes its valid rows there itself; the parent appends the part
 after its own rows, in C, without the rows ever crossing between the processes.
@@ -36,7 +38,7 @@ MIN_BYTES_ENV = "GONGKAI_SPECULATE_MIN_BYTES"  # tests lower it to exercise the 
 MIN_BYTES = 8 << 20  # below this a fork costs more than it saves
 # The share of the text the parent validates: the child also writes its own database and
 # hands back its key memories.
-PARENT_SHARE = 0.55
+PARENT_SHARE = 0.53
 CLEAN, DIRTY, FAILED = 0, 3, 4
 
 
@@ -80,40 +82,65 @@ def stream(v, make: Callable, counter: list, out: RowStream | None) -> Iterator[
     """The table's valid rows, the second part checked (and written) by a child process."""
     text, options, layout = v._text, v._options, v._layout
     body, consumed = v._body
-    try:
-        split, before = reader.scan_records(text, body, body + int((len(text) - body) * PARENT_SHARE), options)
-    except csv.Error:
-        split = len(text)
-    if split >= len(text):  # no second part (or the csv module gives up): one piece
+    guess = reader.line_start_from(text, body + int((len(text) - body) * PARENT_SHARE))
+    if guess >= len(text):  # no second part: one piece
         yield from make(v._content, v._slow, counter)
         return
 
-    def part(start: int, stop: int | None, row: int):
+    def lines(start: int, stop: int | None = None):
         # each process splits its own part into lines, after the fork: line objects made
         # before it would be shared copy-on-write, and touching them (reference counts)
         # copies their pages, in both processes (measured: 0.14 s a process on the bench)
-        return reader.content(reader.records_of(reader.lines(text[start:stop], "csv"), options), layout, row)
+        return reader.lines(text[start:stop], "csv")
 
-    start2 = consumed + 1 + before  # the second part's first row number
-    rest = Deferred(lambda: part(split, None, start2))
+    def part(start: int, row: int):
+        return reader.content(reader.records_of(lines(start), options), layout, row)
 
     workdir = Path(tempfile.mkdtemp(prefix="gongkai-part-"))
     partdb = workdir / "part.db"
     state_file = workdir / "state.pickle"
     writer = out.part_writer if out is not None else None
     parent = os.getpid()
+    boundary_r, boundary_w = os.pipe()
     pid = os.fork()
-    if pid == 0:  # the child: check the second part, write it, exit at once
+    if pid == 0:  # the child: find where its part starts, check the part, write it, exit at once
         code = FAILED
         try:
             _die_with(parent)
-            code = _child(v, make, part(split, None, start2), writer, partdb, state_file)
+            os.close(boundary_r)
+            try:
+                split, before = reader.scan_records(text, body, guess, options)
+            except csv.Error:  # the parent meets it too, reading on in one piece
+                split, before = len(text), 0
+            os.write(boundary_w, f"{split} {before}".encode())
+            os.close(boundary_w)
+            if split < len(text):
+                code = _child(v, make, part(split, consumed + 1 + before), writer, partdb, state_file)
         finally:
             os._exit(code)
+    os.close(boundary_w)
+    # The parent reads up to the guess, then up to the record start the child found after it
+    # (by then long written to the pipe); without one, on to the end, as if alone.
+    found: list[int] = []
+    pipe = [boundary_r]  # emptied once read or closed
+
+    def after_guess():
+        split = _read_boundary(pipe, len(text))
+        if split is None:
+            return lines(guess)
+        found.append(split)
+        return lines(guess, split)
+
+    def rest():
+        return part(found[0], consumed + 1 + counter[0]) if found else iter(())
+
     try:
-        first = part(body, split, consumed + 1)
-        v._content = itertools.chain(first, rest)  # what the error limit's reference look-up reads
+        source = itertools.chain(lines(body, guess), Deferred(after_guess))
+        first = reader.content(reader.records_of(source, options), layout, consumed + 1)
+        v._content = itertools.chain(first, Deferred(rest))  # what the error limit's look-up reads
         yield from make(first, v._slow, counter)
+        if not found:  # the parent read everything itself
+            return
         _, status = os.waitpid(pid, 0)
         pid = 0
         if os.WIFEXITED(status) and os.WEXITSTATUS(status) == CLEAN and _adopt(v, state_file, counter):
@@ -123,13 +150,34 @@ def stream(v, make: Callable, counter: list, out: RowStream | None) -> Iterator[
                 out.parts.append(kept)
             return
         counter2 = [0]
-        yield from make(rest, v._slow, counter2)
+        yield from make(rest(), v._slow, counter2)
         counter[0] += counter2[0]
     finally:
+        if pipe:  # never read: the parent stopped early (error limit); the rest is read alone
+            os.close(pipe.pop())
         if pid:
             os.kill(pid, signal.SIGKILL)
             os.waitpid(pid, 0)
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _read_boundary(pipe: list, end: int) -> int | None:
+    """The record start the child found (the second part's start), or None if it found none
+    (it died first, or the text ends before one, or the pipe was closed unread)."""
+    if not pipe:
+        return None
+    fd = pipe.pop()
+    data = b""
+    try:
+        while chunk := os.read(fd, 64):
+            data += chunk
+    finally:
+        os.close(fd)
+    try:
+        split = int(data.split()[0])
+    except (IndexError, ValueError):
+        return None
+    return split if split < end else None
 
 
 class Deferred:
