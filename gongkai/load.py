@@ -39,10 +39,14 @@ SQLITE_TYPES = {
 
 # Both connections: a throwaway file, written once.
 WRITE_PRAGMAS = (
+    # set before the first table: half the pages (and read/write calls) of the default 4096
+    "PRAGMA page_size = 8192",
     "PRAGMA journal_mode = OFF",
     "PRAGMA synchronous = OFF",
 )
+MMAP_BYTES = 1 << 32  # reads (the append, CREATE INDEX's scan) through a memory map, no read()s
 ROWS_PRAGMAS = WRITE_PRAGMAS + (
+    f"PRAGMA mmap_size = {MMAP_BYTES}",
     "PRAGMA cache_size = -262144",  # 256 MiB: the PK index of a 500k-row table stays in memory
     # SQLite's own sorter threads for CREATE INDEX (C, no GIL). They only start when the sort
     # spills to temporary files, so temp_store stays FILE (the OS caches those files anyway).
@@ -145,6 +149,7 @@ def append_part(db: BuildDatabase, resource: Resource, path: Path) -> int:
     before = conn.total_changes()
     conn.execute("ATTACH DATABASE ? AS part", (str(path),))
     try:
+        conn.execute(f"PRAGMA part.mmap_size = {MMAP_BYTES}")
         table = _quote(resource.name)
         with conn:
             conn.execute(f"INSERT INTO main.{table} SELECT * FROM part.{table}")
