@@ -77,7 +77,7 @@ def filters_from_request(request, database, table, datasette):
         if not expression:
             return FilterArguments([], extra_context=extra)
         found = await datasette.get_database(database).execute_fn(
-            lambda conn: few_matches(conn, tindex.index, expression)
+            lambda conn: few_matches(conn, tindex, query)
         )
         if found is not None:
             clause, param = rowid_list_clause(), json.dumps(found)

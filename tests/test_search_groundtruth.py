@@ -16,8 +16,9 @@ import sqlite3
 import pytest
 
 from gongkai.search import index_tokens, match_expression, normalize, parse
-from gongkai.search.index import create_index
-from gongkai.search.query import matching_rowids
+from gongkai.search import query as search_query
+from gongkai.search.index import create_index, read_indexes
+from gongkai.search.query import few_matches, matching_rowids
 
 CJK = "\u3400-\u4dbf\u4e00-\u9fff"
 W = rf"[^\W_{CJK}]"
@@ -131,6 +132,36 @@ def test_recall_and_precision_on_1200_sampled_queries(corpus):
     assert checked >= 1000
     assert empty >= 50  # the sample really includes queries that must find nothing
     assert not failures, failures[:10]
+
+
+def test_the_table_filter_finds_what_the_index_finds(corpus):
+    """`few_matches` (what `?_search=` uses) starts from the rarest token of each phrase and
+    checks the rows in Python: on every sampled query it must give the oracle's rows."""
+    conn, rows, normalised = corpus
+    tindex = read_indexes(conn)["t"]
+    assert tindex.terms == "_search_t_terms"
+    narrowed = 0
+    failures = []
+    for q in sample_queries(rows, 1200, seed=8) + ["维修 保养 2023", "北京市教育局 维修", "政府 采购 项目 数据"]:
+        phrases = search_query.match_phrases(q)
+        if not phrases:
+            continue
+        narrowed += search_query._narrowed(conn, tindex, phrases) is not None
+        got = few_matches(conn, tindex, q, limit=len(rows))
+        got = set(got) if got is not None else matching_rowids(conn, tindex.index, match_expression(q))
+        want = oracle(normalised, q)
+        if got != want:
+            failures.append((q, sorted(got - want)[:5], sorted(want - got)[:5]))
+    assert narrowed >= 200  # the narrowing really ran, not just the plain index
+    assert not failures, failures[:10]
+
+
+def test_the_table_filter_without_a_terms_table(corpus):
+    conn, rows, normalised = corpus
+    tindex = read_indexes(conn)["t"]
+    plain = tindex.__class__(tindex.table, tindex.index, tindex.columns, None)
+    for q in ["维修 保养", "北京市教育局", "open data"]:
+        assert set(few_matches(conn, plain, q, limit=len(rows))) == oracle(normalised, q)
 
 
 def test_precision_traps(corpus):

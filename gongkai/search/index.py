@@ -9,6 +9,9 @@ For a table `t` the build writes, in the dataset's database:
   Datasette hides it and every table whose name starts with it.
 - `_search_t_columns`: which source column each FTS column indexes (hidden the same way), so
   the database describes its own index and the site needs nothing else to use it.
+- `_search_t_terms`: every token and the number of rows holding it (from FTS5's own
+  `fts5vocab`), so a query can start from the rarest token of each phrase
+  (`gongkai.search.query.few_matches`).
 
 In `catalog.db`, `_search_datasets` indexes every dataset's title, keywords, publisher,
 column titles and descriptions in both languages, and `fields.searchable` records what was
@@ -27,11 +30,14 @@ from .tokens import index_tokens
 
 INDEX_PREFIX = "_search_"
 COLUMNS_SUFFIX = "_columns"
+TERMS_SUFFIX = "_terms"
 CATALOG_INDEX = "_search_datasets"
 # `ascii`: splits only on ASCII separators; our tokens are already cut, whatever their script.
-# `prefix='1'`: one-character queries (`市*`) read one prefix doclist instead of merging every
-# bigram that starts with the character.
-FTS_OPTIONS = "tokenize='ascii', prefix='1', content='', detail=full"
+# `prefix='1 4'`: one-character queries (`市*`) read one prefix doclist instead of merging every
+# bigram that starts with the character; so do four-character word prefixes, above all years
+# (`2023*` finds 2023 and 20231231): 2 ms less per query on the bench table, for 2.6% more
+# index (CJK tokens are at most two characters long, so only words get 4-prefix entries).
+FTS_OPTIONS = "tokenize='ascii', prefix='1 4', content='', detail=full"
 MIN_AVERAGE_LENGTH = 4
 
 _HINTS = re.compile(
@@ -65,6 +71,7 @@ class TableIndex:
     table: str
     index: str
     columns: tuple[str, ...]  # source columns, in FTS column order (c0, c1, …)
+    terms: str | None = None  # the table of token document counts, where there is one
 
 
 # ---------------------------------------------------------------------------------------------
@@ -139,13 +146,42 @@ def create_index(conn: sqlite3.Connection, table: str, columns: list[str], rows_
             f"INSERT INTO {quote(name + COLUMNS_SUFFIX)} VALUES (?, ?, ?)",
             [(i, f, c) for i, (f, c) in enumerate(zip(fts_columns, columns))],
         )
+        terms = _write_terms(conn, name) if rows_sql is None else None
     except BaseException:
         if not in_tx:
             conn.execute("ROLLBACK")
         raise
     if not in_tx:
         conn.execute("COMMIT")
-    return TableIndex(table, name, tuple(columns))
+    return TableIndex(table, name, tuple(columns), terms)
+
+
+def _write_terms(conn: sqlite3.Connection, name: str) -> str | None:
+    """`<index>_terms`: each token with the number of rows holding it (0.4 s for 500k rows).
+    None when the name is taken (a table of the dataset may be called so): queries then go
+    to the index directly, as fast as before there was a terms table."""
+    terms = name + TERMS_SUFFIX
+    row = conn.execute("select sql from sqlite_master where name = ?", [terms]).fetchone()
+    if row and row[0] == _terms_sql(terms):  # an earlier build's: rebuilt below
+        conn.execute(f"DROP TABLE {quote(terms)}")
+    elif row:
+        return None
+    vocab = quote("_gongkai_vocab")
+    conn.execute(f"CREATE VIRTUAL TABLE temp.{vocab} USING fts5vocab(main, {_literal(name)}, 'row')")
+    try:
+        conn.execute(_terms_sql(terms))
+        conn.execute(f"INSERT INTO {quote(terms)} SELECT term, doc FROM temp.{vocab}")
+    finally:
+        conn.execute(f"DROP TABLE temp.{vocab}")
+    return terms
+
+
+def _terms_sql(terms: str) -> str:
+    return f"CREATE TABLE {quote(terms)} (term TEXT PRIMARY KEY, docs INTEGER NOT NULL) WITHOUT ROWID"
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
 
 
 def index_resource(db, resource) -> list[str]:
@@ -175,7 +211,11 @@ def read_indexes(conn: sqlite3.Connection) -> dict[str, TableIndex]:
         if not conn.execute("select 1 from sqlite_master where name = ?", [index]).fetchone():
             continue
         cols = [r[0] for r in conn.execute(f"select column from {quote(name)} order by position")]
-        out[table] = TableIndex(table, index, tuple(cols))
+        terms = index + TERMS_SUFFIX
+        has_terms = conn.execute(
+            "select 1 from sqlite_master where name = ? and sql = ?", [terms, _terms_sql(terms)]
+        ).fetchone()
+        out[table] = TableIndex(table, index, tuple(cols), terms if has_terms else None)
     return out
 
 

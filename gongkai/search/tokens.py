@@ -114,19 +114,45 @@ def term_tokens(term: Term) -> list[tuple[str, bool]]:
     return out
 
 
-def term_expression(term: Term) -> str | None:
-    tokens = term_tokens(term)
-    if not tokens:
-        return None
+Phrase = list[tuple[str, bool]]  # [(token, is_prefix)]: what one term must find, in order
+
+
+def phrase_expression(tokens: Phrase) -> str:
     # Only the final token can be a prefix (see term_tokens); tokens never hold a double quote.
     phrase = '"' + " ".join(t for t, _ in tokens) + '"'
     return phrase + " *" if tokens[-1][1] else phrase
 
 
+def term_expression(term: Term) -> str | None:
+    tokens = term_tokens(term)
+    return phrase_expression(tokens) if tokens else None
+
+
+def match_phrases(query: str | None) -> list[Phrase]:
+    """The phrases of a query, one per term: all must be found (AND)."""
+    return [p for p in (term_tokens(t) for t in parse(query)) if p]
+
+
 def match_expression(query: str | None) -> str | None:
     """The FTS5 MATCH expression for a user's query; None when it has nothing to search for."""
-    parts = [e for e in (term_expression(t) for t in parse(query)) if e]
+    parts = [phrase_expression(p) for p in match_phrases(query)]
     return " AND ".join(parts) if parts else None
+
+
+def phrase_found(phrase: Phrase, tokens: list[str]) -> bool:
+    """Whether the phrase occurs in a cell's tokens (`index_tokens(...).split()`), as FTS5
+    finds a phrase: its tokens at consecutive positions, the last one a prefix if marked."""
+    n = len(phrase)
+    first, _ = phrase[0]
+    last, prefix = phrase[-1]
+    for i in range(len(tokens) - n + 1):
+        if n > 1 and tokens[i] != first:
+            continue
+        if all(tokens[i + j] == phrase[j][0] for j in range(1, n - 1)) and (
+            tokens[i + n - 1].startswith(last) if prefix else tokens[i + n - 1] == last
+        ):
+            return True
+    return False
 
 
 def query_segments(query: str | None) -> list[tuple[str, str, bool]]:
