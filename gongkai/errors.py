@@ -50,6 +50,7 @@ ERROR_TYPES: dict[str, tuple[str, str]] = {
     # our own: the catalogue profile (docs: README, "Error types")
     "profile-error": ("Catalogue Profile Error", "目录元数据错误"),
     "metadata-error": ("Site Metadata Error", "站点元数据错误"),
+    "integer-range": ("Integer Out Of Range", "整数超出范围"),
 }
 
 

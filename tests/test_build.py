@@ -10,7 +10,8 @@ import time
 
 import pytest
 
-from gongkai.build import build_site, current_release
+from gongkai.build import build_site, current_release, load_dataset
+from gongkai.catalog import read_dataset
 
 
 def build(root, out):
@@ -187,3 +188,15 @@ def test_unchanged_database_keeps_its_inspect_entry(site_root, tmp_path, monkeyp
     second = json.loads((out / "site" / "inspect.json").read_text())
     assert "towns.db" not in hashed and "budget.db" in hashed  # only what changed is hashed again
     assert second["towns"] == first["towns"] and second["budget"]["hash"] != first["budget"]["hash"]
+
+
+def test_an_integer_sqlite_cannot_store_is_an_error_not_a_crash(tmp_path):
+    folder = tmp_path / "big"
+    folder.mkdir()
+    (folder / "t.csv").write_text("id,big\n1,5\n2,99999999999999999999\n", encoding="utf-8")
+    (folder / "datapackage.json").write_text(json.dumps({"name": "big", "resources": [{
+        "name": "t", "path": "t.csv",
+        "schema": {"fields": [{"name": "id", "type": "integer"}, {"name": "big", "type": "integer"}]}}]}))
+    result = load_dataset(read_dataset(folder), tmp_path / "big.db")
+    assert not result.valid
+    assert [(e.type, e.row_number, e.field_name) for t in result.tasks for e in t.errors] == [("integer-range", 3, "big")]

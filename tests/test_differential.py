@@ -90,7 +90,7 @@ def test_same_errors_as_frictionless(case: Case, tmp_path: Path):
 # Cells per type: valid and invalid spellings, including the ones where loose parsers differ.
 POOLS: dict[str, list[str]] = {
     "string": ["a", "北京", "abc", " ", "Zz9", "a b", "长长长长长", "1"],
-    "integer": ["1", "-2", "+3", "007", "10", "1.0", "1e3", " 4", "abc", "1_000", "٣", "99999999999999999999"],
+    "integer": ["1", "-2", "+3", "007", "10", "1.0", "1e3", " 4", "abc", "1_000", "٣", "9223372036854775807"],
     "number": ["1.5", "-0.5", "1e3", "NaN", "inf", "1,5", ".5", "5.", "abc", "1_0", "10", "0"],
     "boolean": ["true", "false", "True", "FALSE", "1", "0", "yes", "t", "是"],
     "date": ["2024-01-05", "2024-1-5", "2024-02-30", "20240105", "2024-01-05T00:00:00", "2020-12-31", "x"],

@@ -51,7 +51,7 @@ class _Column:
         fails a constraint, and that value still counts for keys and references."""
         if self.loose_caster is None:
             field = {k: v for k, v in self.field.items() if k != "constraints"}
-            self.loose_caster = compile_field(field, self.missing_values)
+            self.loose_caster = compile_field(field, self.missing_values, storage=False)
         return self.loose_caster.cast(cell)
 
 

@@ -242,10 +242,12 @@ class Caster:
         return f"<Caster {self.field.get('name')!r} {self.type}/{self.format}>"
 
 
-def compile_field(field: dict, missing_values: list | None = None) -> Caster:
+def compile_field(field: dict, missing_values: list | None = None, *, storage: bool = True) -> Caster:
     """Compile one Table Schema field (a descriptor dict) into a ``Caster``.
 
     ``missing_values`` are the schema's; the field's own ``missingValues`` override them.
+    ``storage=False`` leaves out the checks of what SQLite can store (the type's
+    ``storage_check``): for the value frictionless keeps of an invalid cell.
     """
     field = dict(field)
     type_name, module = _type_module(field)
@@ -348,6 +350,13 @@ def compile_field(field: dict, missing_values: list | None = None) -> Caster:
         body += ["if v is None:", "    raise CellError('type-error', _TN, _TNZ)"]
     for cond, _, _ in conds:
         body += [f"if not ({cond}):", "    raise _fail(v, cell)"]
+    storage = getattr(module, "storage_check", None) if storage else None
+    storage = storage(field) if storage else None
+    if storage is not None:  # what SQLite cannot hold, though the type accepts it
+        cond, extra, notes = storage
+        ns.update(extra)
+        ns["_SN"] = notes
+        body += [f"if not ({cond}):", "    raise CellError(*_SN)"]
     post = getattr(module, "create_post_reader", None)
     post = post(field) if post else None
     if post is not None:  # e.g. array items, read once the array itself passed
@@ -372,7 +381,7 @@ def compile_field(field: dict, missing_values: list | None = None) -> Caster:
     cast = ns["cast"]
 
     inline = None
-    if not checked and not required:
+    if not checked and not required and storage is None:
         hint = getattr(module, "inline_hint", None)
         hint = hint(field) if hint else None
         if hint is not None and all(isinstance(m, str) for m in missing):

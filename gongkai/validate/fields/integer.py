@@ -38,6 +38,20 @@ def create_value_reader(field: dict) -> Callable[[Any], Any]:
     return value_reader
 
 
+SQLITE_MIN, SQLITE_MAX = -(1 << 63), (1 << 63) - 1
+
+
+def storage_check(field: dict):
+    """SQLite keeps integers in 64 bits and would turn a larger one into a rounded float, so
+    such a cell gets an error of its own (frictionless accepts it): nothing is published
+    changed. Numbers that long are codes or identifiers, which belong in a string field."""
+    note = (f"the integer is outside the range SQLite stores ({SQLITE_MIN} to {SQLITE_MAX}): "
+            "if it is a code or an identifier, declare the field as a string")
+    note_zh = (f"整数超出 SQLite 能保存的范围（{SQLITE_MIN} 至 {SQLITE_MAX}）："
+               "如果这是编码或编号，请把字段类型声明为 string（字符串）")
+    return "_LO <= v <= _HI", {"_LO": SQLITE_MIN, "_HI": SQLITE_MAX}, ("integer-range", note, note_zh)
+
+
 def to_sqlite(value: int) -> int:
     return value
 
@@ -50,8 +64,3 @@ def text_reader_code(field: dict):
         return None
     code = "try:\n    v = int(cell)\nexcept ValueError:\n    v = _read(cell)"
     return code, {}
-
-
-def inline_hint(field: dict):
-    # int() raises on what it refuses; the table layer then calls cast for the exact verdict
-    return "int({c})" if field.get("bareNumber", True) else None
