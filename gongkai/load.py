@@ -190,10 +190,19 @@ def create_indexes(db: BuildDatabase, resource: Resource) -> None:
 
 
 def finish_database(db: BuildDatabase) -> None:
-    """Statistics for the query planner, then close. The file is immutable from here on."""
-    # a sample is enough for the planner's choices and costs a fraction of a full scan
-    db.rows.execute("PRAGMA analysis_limit = 2000")
-    db.rows.execute("ANALYZE")
+    """Statistics for the query planner, then close. The file is immutable from here on.
+
+    Every data table is analysed in full (0.08 s for 500k rows and two indexes): a sample
+    (`analysis_limit`) reads the first entries of an index only, so an enum column whose first
+    2,000 entries share one value looks 80 times more selective than it is, and a filtered,
+    date-sorted page then sorts 166k rows (48 ms) instead of walking the date index (1.6 ms).
+    The search index's shadow tables are left out: FTS5 reads them by key, never planned."""
+    tables = [r[0] for r in db.rows.execute(
+        "select name from sqlite_master where type = 'table' and name not like '\\_search\\_%' escape '\\' "
+        "and name not like 'sqlite\\_%' escape '\\'"
+    )]
+    for table in tables:
+        db.rows.execute(f"ANALYZE {_quote(table)}")
     db.close()
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 
 from datasette import hookimpl
+from datasette.plugins import pm
 from datasette.utils import to_css_class
 
 
@@ -68,6 +69,41 @@ def startup(datasette):
             datasette.refresh_schemas = schemas_are_fixed
 
     return inner
+
+
+class EmptyHookShortcut:
+    """A pluggy hook caller that answers [] at once while the hook has no implementation.
+
+    Datasette calls `render_cell` for every cell of every table, row and query page (~300
+    times for a 36-row page): with no plugin implementing it, each call still checks its
+    arguments and runs pluggy's loop, ~5 us, 1.4 ms of a 7 ms page. Anything else (and every
+    call once a plugin implements the hook, registered before or after) goes to pluggy itself.
+    """
+
+    def __init__(self, caller):
+        self._gongkai_caller = caller
+
+    def __call__(self, **kwargs):
+        caller = self._gongkai_caller
+        if not caller._hookimpls:
+            return []
+        return caller(**kwargs)
+
+    def __getattr__(self, name):
+        return getattr(self._gongkai_caller, name)
+
+
+PER_CELL_HOOKS = ("render_cell",)
+
+
+def shortcut_empty_hooks(manager=pm) -> None:
+    for name in PER_CELL_HOOKS:
+        caller = getattr(manager.hook, name)
+        if not isinstance(caller, EmptyHookShortcut):
+            setattr(manager.hook, name, EmptyHookShortcut(caller))
+
+
+shortcut_empty_hooks()
 
 
 MMAP_BYTES = 1 << 30

@@ -200,3 +200,22 @@ def test_an_integer_sqlite_cannot_store_is_an_error_not_a_crash(tmp_path):
     result = load_dataset(read_dataset(folder), tmp_path / "big.db")
     assert not result.valid
     assert [(e.type, e.row_number, e.field_name) for t in result.tasks for e in t.errors] == [("integer-range", 3, "big")]
+
+
+def test_planner_statistics_cover_whole_indexes(tmp_path):
+    # An enum whose first 2,500 rows share one value: sampled statistics would call that value
+    # rare and sort every matching row for a date-ordered page instead of walking the date index.
+    folder = tmp_path / "stats"
+    folder.mkdir()
+    rows = "".join(f"{i},{'a' if i <= 2500 else 'b'},2024-01-{i % 28 + 1:02d}\n" for i in range(1, 3001))
+    (folder / "t.csv").write_text("id,cat,d\n" + rows, encoding="utf-8")
+    (folder / "datapackage.json").write_text(json.dumps({"name": "stats", "resources": [{
+        "name": "t", "path": "t.csv", "schema": {"primaryKey": ["id"], "fields": [
+            {"name": "id", "type": "integer"},
+            {"name": "cat", "type": "string", "constraints": {"enum": ["a", "b"]}},
+            {"name": "d", "type": "date"}]}}]}))
+    assert load_dataset(read_dataset(folder), tmp_path / "stats.db", search=False).valid
+    conn = sqlite3.connect(tmp_path / "stats.db")
+    assert conn.execute("select stat from sqlite_stat1 where idx = 'idx_t_cat'").fetchone() == ("3000 1500",)
+    plan = conn.execute("explain query plan select * from t where cat = 'a' order by d limit 10").fetchall()
+    assert "idx_t_d" in plan[0][3] and "TEMP B-TREE" not in str(plan)

@@ -220,3 +220,27 @@ async def test_template_lookups_keep_jinja_semantics(site):
     await ds.invoke_startup()
     template = ds.jinja_env.from_string("{{ d.x }}|{{ d.keys()|list|length }}|{{ d.missing is undefined }}|{{ o.real }}")
     assert await template.render_async(d={"x": "<b>", "keys": 5}, o=3) == "&lt;b&gt;|2|True|3"
+
+
+async def test_render_cell_plugins_still_run(site):
+    """plugins/fast_pages.py answers render_cell at once while no plugin implements it; one
+    registered later must still be called for every cell."""
+    from datasette import hookimpl
+    from datasette.plugins import pm
+
+    class Shout:
+        @staticmethod
+        @hookimpl
+        def render_cell(value, column):
+            return f"<<{value}>>" if column == "项目" else None
+
+    ds = make_datasette(site, root=ROOT)
+    before = (await ds.client.get("/budget/spending")).text
+    assert "&lt;&lt;" not in before
+    pm.register(Shout, name="test-shout")
+    try:
+        page = (await ds.client.get("/budget/spending")).text
+        assert "&lt;&lt;" in page
+    finally:
+        pm.unregister(name="test-shout")
+    assert "&lt;&lt;" not in (await ds.client.get("/budget/spending")).text
