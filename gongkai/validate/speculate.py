@@ -38,7 +38,7 @@ MIN_BYTES_ENV = "GONGKAI_SPECULATE_MIN_BYTES"  # tests lower it to exercise the 
 MIN_BYTES = 8 << 20  # below this a fork costs more than it saves
 # The share of the text the parent validates: the child also writes its own database and
 # hands back its key memories.
-PARENT_SHARE = 0.53
+PARENT_SHARE = 0.5
 CLEAN, DIRTY, FAILED = 0, 3, 4
 
 
