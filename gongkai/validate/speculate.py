@@ -7,10 +7,11 @@ first record start at or after the guess, and how many records come before it
 (`reader.scan_records`: exact, mostly in C), and sends it through a pipe; the parent reads its
 lines up to the guess and then, from the pipe, on to that record start. Each process splits
 only its own part into lines, after the fork, and reads it with its own csv reader and the
-exact row numbers. The child runs the same generated row function with its own copy of the key memories. When
-the consumer of the rows can take a *part* (a `RowStream` whose `part_writer` is set, as the
-SQLite loader does) the child writes its valid rows there itself; the parent appends the part
-after its own rows, in C, without the rows ever crossing between the processes.
+exact row numbers. The child runs the same generated row function with its own copy of the
+key memories. When the consumer of the rows can take a *part* (a `RowStream` whose
+`part_writer` is set, as the SQLite loader does) the child writes its valid rows there
+itself; the parent appends the part after its own rows, in C, without the rows ever crossing
+between the processes.
 
 The child is only a guess that the second part is clean. At the end it hands back its key
 memories (primary key, `unique`, values other resources refer to); the parent takes the part
@@ -112,7 +113,7 @@ def stream(v, make: Callable, counter: list, out: RowStream | None) -> Iterator[
                 split, before = reader.scan_records(text, body, guess, options)
             except csv.Error:  # the parent meets it too, reading on in one piece
                 split, before = len(text), 0
-            os.write(boundary_w, f"{split} {before}".encode())
+            os.write(boundary_w, str(split).encode())
             os.close(boundary_w)
             if split < len(text):
                 code = _child(v, make, part(split, consumed + 1 + before), writer, partdb, state_file)
@@ -225,10 +226,10 @@ def _child(v, make: Callable, content, writer, part: Path, state_file: Path) -> 
                 pass
     except _Dirty:
         return DIRTY
-    state = {
+    state = {  # the keys alone: the row numbers they map to are only for later rows' errors
         "rows": counter[0],
-        "pk": v._pk_seen,
-        "unique": v._unique_seen,
+        "pk": list(v._pk_seen),
+        "unique": {i: list(seen) for i, seen in v._unique_seen.items()},
         "collect": [refs for _, _, refs in v._collect],
     }
     with open(state_file, "wb") as fh:
@@ -237,17 +238,17 @@ def _child(v, make: Callable, content, writer, part: Path, state_file: Path) -> 
 
 
 def _adopt(v, state_file: Path, counter: list) -> bool:
-    """Take the child's key memories if no key collides with the first part's."""
+    """Take the child's part if none of its keys collides with the first part's.
+
+    The key memories themselves are not merged: they only serve rows still to come, and the
+    part ends the table. The values other resources refer to are."""
     with open(state_file, "rb") as fh:
         state = pickle.load(fh)
-    if v._pk_seen.keys() & state["pk"].keys():
+    if not v._pk_seen.keys().isdisjoint(state["pk"]):
         return False
     for i, seen in v._unique_seen.items():
-        if seen.keys() & state["unique"][i].keys():
+        if not seen.keys().isdisjoint(state["unique"][i]):
             return False
-    v._pk_seen.update(state["pk"])
-    for i, seen in v._unique_seen.items():
-        seen.update(state["unique"][i])
     for (_, _, refs), child_refs in zip(v._collect, state["collect"]):
         refs |= child_refs
     counter[0] += state["rows"]
