@@ -98,10 +98,11 @@ def _narrowed(conn: sqlite3.Connection, tindex: TableIndex, phrases: list[Phrase
     pieces = [[t for t, _ in p] for p in phrases]
     found = []
     for rowid, *cells in rows:
-        texts = [normalize(str(cell)) for cell in cells if cell is not None and cell != ""]
+        cells = [cell for cell in cells if cell is not None and cell != ""]
+        texts = [normalize(str(cell)) for cell in cells]
         if not all(any(all(piece in text for piece in ps) for text in texts) for ps in pieces):
             continue
-        token_lists = [index_tokens(cell).split(" ") for cell in cells if cell is not None and cell != ""]
+        token_lists = [index_tokens(cell).split(" ") for cell in cells]
         if all(any(phrase_found(p, tokens) for tokens in token_lists) for p in phrases):
             found.append(rowid)
     found.sort()

@@ -123,11 +123,6 @@ def phrase_expression(tokens: Phrase) -> str:
     return phrase + " *" if tokens[-1][1] else phrase
 
 
-def term_expression(term: Term) -> str | None:
-    tokens = term_tokens(term)
-    return phrase_expression(tokens) if tokens else None
-
-
 def match_phrases(query: str | None) -> list[Phrase]:
     """The phrases of a query, one per term: all must be found (AND)."""
     return [p for p in (term_tokens(t) for t in parse(query)) if p]

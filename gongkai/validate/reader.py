@@ -337,8 +337,7 @@ def lines(text: str, fmt: str) -> Iterable[str]:
     """
     if fmt == "csv":
         split = text.splitlines(keepends=True)
-        cr = text.count("\r")
-        breaks = text.count("\n") + cr - (text.count("\r\n") if cr else 0)
+        breaks = _breaks(text, 0, len(text))
         if len(split) == breaks + (1 if text and not text.endswith(("\n", "\r")) else 0):
             return split
     return io.StringIO(text, newline=_newline(fmt))
@@ -378,7 +377,7 @@ class TextLines:
 
 
 def _breaks(text: str, start: int, stop: int) -> int:
-    """The line ends in text[start:stop], both ends at line starts."""
+    """The line ends (\\n, \\r\\n, \\r) in text[start:stop], both ends at line starts."""
     cr = text.count("\r", start, stop)
     return text.count("\n", start, stop) + cr - (text.count("\r\n", start, stop) if cr else 0)
 

@@ -47,23 +47,31 @@ class _Dirty(Exception):
     """The child met a row only the slow path can judge."""
 
 
-class RowStream:
-    """A table's valid rows, iterated once; `parts` lists SQLite files holding the rows after
-    them (written by `part_writer`, when the consumer set one before iterating)."""
+class Deferred:
+    """An iterator made on first use (a part of a table split into lines only if it is read).
+    A `for` loop asks for it once, so it costs nothing per row."""
 
-    def __init__(self, validator):
-        self._validator = validator
+    def __init__(self, make):
+        self._make = make
         self._iterator = None
-        self.part_writer: Callable[[Iterator[tuple], Path], None] | None = None
-        self.parts: list[Path] = []
 
     def __iter__(self):
         if self._iterator is None:
-            self._iterator = self._validator.rows(out=self)
+            self._iterator = iter(self._make())
         return self._iterator
 
     def __next__(self):
         return next(iter(self))
+
+
+class RowStream(Deferred):
+    """A table's valid rows, iterated once; `parts` lists SQLite files holding the rows after
+    them (written by `part_writer`, when the consumer set one before iterating)."""
+
+    def __init__(self, validator):
+        super().__init__(lambda: validator.rows(out=self))
+        self.part_writer: Callable[[Iterator[tuple], Path], None] | None = None
+        self.parts: list[Path] = []
 
 
 def may_split(v) -> bool:
@@ -179,23 +187,6 @@ def _read_boundary(pipe: list, end: int) -> int | None:
     except (IndexError, ValueError):
         return None
     return split if split < end else None
-
-
-class Deferred:
-    """An iterator made on first use (a part of a table split into lines only if it is read).
-    A `for` loop asks for it once, so it costs nothing per row."""
-
-    def __init__(self, make):
-        self._make = make
-        self._iterator = None
-
-    def __iter__(self):
-        if self._iterator is None:
-            self._iterator = iter(self._make())
-        return self._iterator
-
-    def __next__(self):
-        return next(iter(self))
 
 
 def _die_with(parent: int) -> None:

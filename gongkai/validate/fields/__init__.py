@@ -242,6 +242,16 @@ class Caster:
         return f"<Caster {self.field.get('name')!r} {self.type}/{self.format}>"
 
 
+def _resolve(field: dict, missing_values: list | None):
+    """(a copy of the field with its format resolved, type name, type module, format, missing
+    values, constraints): what both readers start from."""
+    field = dict(field)
+    type_name, module = _type_module(field)
+    fmt = field_format(field)
+    field["format"] = fmt
+    return field, type_name, module, fmt, field_missing_values(field, missing_values), field.get("constraints") or {}
+
+
 def compile_field(field: dict, missing_values: list | None = None, *, storage: bool = True) -> Caster:
     """Compile one Table Schema field (a descriptor dict) into a ``Caster``.
 
@@ -249,12 +259,7 @@ def compile_field(field: dict, missing_values: list | None = None, *, storage: b
     ``storage=False`` leaves out the checks of what SQLite can store (the type's
     ``storage_check``): for the value frictionless keeps of an invalid cell.
     """
-    field = dict(field)
-    type_name, module = _type_module(field)
-    fmt = field_format(field)
-    field["format"] = fmt
-    missing = field_missing_values(field, missing_values)
-    constraints = field.get("constraints") or {}
+    field, type_name, module, fmt, missing, constraints = _resolve(field, missing_values)
     native_reader = module.create_value_reader(field)
 
     # The constraints frictionless will check: supported by the type and not None, in its order.
@@ -413,12 +418,7 @@ def native_cell_reader(field: dict, missing_values: list | None = None) -> Calla
     Used for array items (JSON values); values are natives (Decimal, date...), notes a dict
     name -> (note, note_zh) in frictionless's order, or None.
     """
-    field = dict(field)
-    type_name, module = _type_module(field)
-    fmt = field_format(field)
-    field["format"] = fmt
-    missing = field_missing_values(field, missing_values)
-    constraints = field.get("constraints") or {}
+    field, type_name, module, fmt, missing, constraints = _resolve(field, missing_values)
     reader = module.create_value_reader(field)
     tnotes = module.type_notes(field) if hasattr(module, "type_notes") else type_notes(type_name, fmt)
     checks = []
