@@ -30,13 +30,12 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
 
-from . import catalog_db, load, report, sitemeta
+from . import catalog_db, codehash, load, report, sitemeta
 from .search import index_catalog, index_resource
 from .catalog import Site, read_catalog, read_dataset, read_site
 from .model import Dataset
 from .validate import DatasetResult, validate_dataset
 
-PACKAGE_DIR = Path(__file__).resolve().parent
 STATE_FILE = "build-state.json"
 LOCK_WAIT_S = 10  # a build that was just killed may still be releasing the lock
 
@@ -125,14 +124,6 @@ def _hash_files(paths: list[Path], h: "hashlib._Hash", base: Path) -> None:
             for block in iter(lambda: fh.read(1 << 20), b""):
                 h.update(block)
         h.update(b"\0")
-
-
-def code_hash() -> str:
-    """Everything the build's output depends on besides the data: the package's own code."""
-    h = hashlib.sha256()
-    files = [p for p in PACKAGE_DIR.rglob("*.py") if "__spec__" not in p.parts and "bench" not in p.parts]
-    _hash_files(files, h, PACKAGE_DIR)
-    return h.hexdigest()
 
 
 def dataset_hash(folder: Path, root: Path, code: str) -> str:
@@ -241,7 +232,7 @@ def _build(root: Path, out: Path, say: Callable[[str], None], started: float) ->
     # A killed build leaves an unfinished release folder behind; nothing points to it.
     _prune(out, [previous, _previous_target(out)])
     old_state = _read_state(previous)
-    code = code_hash()
+    code = codehash.code_hash()  # only the code that shapes a dataset's database and reports
     site, datasets = read_catalog(root)
     release = out / "releases" / (datetime.now().strftime("%Y%m%dT%H%M%S.%f") + f"-{os.getpid()}")
     release.mkdir()

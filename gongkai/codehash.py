@@ -1,0 +1,103 @@
+"""Which code a dataset's build output depends on, as one hash (what decides a rebuild).
+
+A dataset is rebuilt when its files, the site metadata or the code that shapes its database and
+reports change. That code is not the whole package: the portal, the plugins, the templates and
+the locales only run when a page is served, and a fix to them must not rebuild a thousand
+datasets. The build-side code is found, not listed: the modules named in `ROOTS` and every
+module of the package they import, read from the source with `ast` (nothing is imported), so a
+new validation module is covered the day it is imported and a new portal module never is.
+
+A package's `__init__.py` counts only when it is itself imported (`from . import validate`,
+`from .validate import validate_dataset`): `from .search.index import x` depends on
+`search/index.py` alone, which keeps the search package's query code (serve-side) out.
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+from pathlib import Path
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+PACKAGE = PACKAGE_DIR.name
+
+# The modules that make a dataset's outputs: its database (reading, validation, loading, the
+# search index) and its reports. gongkai.build orchestrates and is deliberately not a root: it
+# also imports the release-wide writers (catalogue, metadata.json), which run on every build.
+ROOTS = ("validate", "load", "search.index", "report", "catalog")
+
+
+def _module_file(package_dir: Path, dotted: str) -> Path | None:
+    base = package_dir.joinpath(*dotted.split(".")) if dotted else package_dir
+    if base.with_suffix(".py").is_file():
+        return base.with_suffix(".py")
+    if (base / "__init__.py").is_file():
+        return base / "__init__.py"
+    return None
+
+
+def _dotted(package_dir: Path, path: Path) -> str:
+    rel = path.relative_to(package_dir).with_suffix("")
+    parts = list(rel.parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def _imports(package_dir: Path, path: Path) -> set[str]:
+    """Dotted names (relative to the package) of the package's modules that `path` imports."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    here = _dotted(package_dir, path).split(".") if path.name != "__init__.py" or path.parent != package_dir else []
+    # the package a relative import starts from: the module's own package
+    current = here if path.name == "__init__.py" else here[:-1]
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.name == PACKAGE or alias.name.startswith(PACKAGE + "."):
+                    found.add(alias.name[len(PACKAGE) + 1:])
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = current[: len(current) - (node.level - 1)] if node.level > 1 else current
+                module = ".".join([*base, *(node.module.split(".") if node.module else [])])
+            elif node.module and (node.module == PACKAGE or node.module.startswith(PACKAGE + ".")):
+                module = node.module[len(PACKAGE) + 1:]
+            else:
+                continue
+            for alias in node.names:  # `from .validate import fields` imports a module
+                sub = f"{module}.{alias.name}" if module else alias.name
+                if _module_file(package_dir, sub) is not None:
+                    found.add(sub)
+                elif module:
+                    found.add(module)
+            if not node.names and module:
+                found.add(module)
+    return {name for name in found if _module_file(package_dir, name) is not None}
+
+
+def build_code_files(package_dir: Path | None = None) -> list[Path]:
+    """The source files of the root modules and everything of the package they import."""
+    package_dir = Path(package_dir or PACKAGE_DIR)
+    seen: dict[str, Path] = {}
+    todo = list(ROOTS)
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        path = _module_file(package_dir, name)
+        if path is None:
+            raise FileNotFoundError(f"build code module {PACKAGE}.{name} not found in {package_dir}")
+        seen[name] = path
+        todo.extend(_imports(package_dir, path) - seen.keys())
+    return sorted(seen.values())
+
+
+def code_hash(package_dir: Path | None = None) -> str:
+    """SHA-256 over the build-side source files (their paths and bytes)."""
+    package_dir = Path(package_dir or PACKAGE_DIR)
+    h = hashlib.sha256()
+    for path in build_code_files(package_dir):
+        h.update(str(path.relative_to(package_dir)).encode() + b"\0")
+        h.update(path.read_bytes())
+        h.update(b"\0")
+    return h.hexdigest()
