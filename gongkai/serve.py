@@ -34,6 +34,8 @@ from pathlib import Path
 
 from datasette.app import Datasette
 
+from . import catalogue
+
 # Environment variables through which `serve` hands the site to each uvicorn worker
 # (workers are separate processes that import `gongkai.asgi` and call its factory).
 SITE_DIR_ENV = "GONGKAI_SITE_DIR"
@@ -51,8 +53,9 @@ SETTINGS = {
 
 
 def database_files(site_dir: Path) -> list[Path]:
-    """The databases a site directory serves, in a stable order."""
-    return sorted(p for p in Path(site_dir).glob("*.db") if p.is_file())
+    """The dataset databases a site directory serves, in a stable order. `catalog.db` is not one
+    of them: the portal reads it through gongkai.catalogue (it is no public database)."""
+    return sorted(p for p in Path(site_dir).glob("*.db") if p.is_file() and p.name != catalogue.FILE)
 
 
 def read_json(path: Path) -> dict | None:
@@ -79,7 +82,7 @@ def make_datasette(site_dir: Path, *, root: Path, settings: dict | None = None) 
     plugins_dir = root / "plugins"
     template_dir = root / "templates"
     static_dir = root / "static"  # the site's CSS, served at /static/ by the site itself
-    return Datasette(
+    ds = Datasette(
         immutables=files,
         inspect_data=inspect_data or None,
         metadata=read_json(site_dir / "metadata.json") or {},
@@ -89,6 +92,8 @@ def make_datasette(site_dir: Path, *, root: Path, settings: dict | None = None) 
         settings={**SETTINGS, **(settings or {})},
         cors=True,
     )
+    catalogue.attach(ds, site_dir)
+    return ds
 
 
 def serve(
