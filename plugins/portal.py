@@ -22,7 +22,7 @@ from datasette.utils.asgi import NotFound, asgi_send_file
 
 from gongkai import catalogue, i18n
 from gongkai.catalogue import listing
-from gongkai.portal import api_examples, dictionary, pages
+from gongkai.portal import api_examples, dictionary, pages, preview
 from gongkai.portal.markdown import render as render_markdown
 
 PREVIEW_ROWS = 5
@@ -94,15 +94,14 @@ async def datasets_view(datasette, request):
     return await render(datasette, request, "portal_catalogue.html", ctx)
 
 
-async def _preview(datasette, name: str, table: str) -> pages.Preview | None:
+async def _preview(datasette, name: str, table: str) -> preview.Preview | None:
     db = datasette.databases.get(name)
     if db is None:
         return None
     try:
-        result = await db.execute(f"select * from {api_examples.sql_identifier(table)} limit {PREVIEW_ROWS}")
+        return await db.execute_fn(lambda conn: preview.read(conn, table, PREVIEW_ROWS))
     except Exception:  # a missing table shows an empty preview, not a broken page
         return None
-    return pages.Preview(list(result.columns), [list(row) for row in result.rows])
 
 
 async def dataset_view(datasette, request):

@@ -118,7 +118,7 @@ async def run_search(datasette, query: str, lang: str) -> dict:
     async def one(db_name, table):
         tindex = indexes[(db_name, table)]
         db = datasette.databases[db_name]
-        result = await db.execute_fn(lambda conn: search_table(conn, tindex, query, limit=ROWS_PER_TABLE))
+        result = await db.execute_fn(lambda conn: search_table(conn, tindex, query, limit=ROWS_PER_TABLE, labels=True))
         if not result["count"]:
             return None
         pks = await db.primary_keys(table)
@@ -133,6 +133,7 @@ async def run_search(datasette, query: str, lang: str) -> dict:
                 "score": hit["score"],
                 "values": {c: row.get(c) for c in tindex.columns},
                 "highlights": hit["highlights"],
+                "labels": hit.get("labels", {}),
             })
         return {
             "table": table,

@@ -21,6 +21,7 @@ from ..catalogue import listing
 from ..catalogue.reader import Counted, DatasetBundle, LicenceUse, PublisherBundle, Registries, ThemeBundle
 from ..catalogue.records import ChartRecord, DatasetRecord, FieldRecord, Publisher, SiteInfo
 from . import api_examples, charts, dictionary, quality
+from .preview import Preview, cell_text
 
 
 @dataclass(frozen=True)
@@ -73,9 +74,16 @@ class DatasetItem:
     theme_url: str | None
     modified_day: str
     formats: list
+    size_text: str
 
     def __getattr__(self, key: str) -> Any:  # the record's own columns: `ds.rows`, `ds.resources`
         return getattr(self.record, key)
+
+
+def size_text(tables: int | None, rows: int | None, lang: str) -> str:
+    """"2 张表，1,234 行" / "1 table, 1,234 rows" (English singular where it is one)."""
+    joiner = "，" if lang == "zh" else ", "
+    return joiner.join((i18n.t("portal.n_tables", lang, n=tables or 0), i18n.t("portal.n_rows", lang, n=rows or 0)))
 
 
 def dataset_items(records: list[DatasetRecord], reg: Registries, links: Links) -> list[DatasetItem]:
@@ -95,6 +103,7 @@ def dataset_items(records: list[DatasetRecord], reg: Registries, links: Links) -
             theme_url=links.theme(r.theme) if theme and r.theme else None,
             modified_day=(r.modified or "")[:10],
             formats=list(r.formats or []),
+            size_text=size_text(r.resources, r.rows, lang),
         ))
     return out
 
@@ -268,9 +277,9 @@ class ResourceBlock:
     display_title: str
     display_description: str
     dictionary: list[dict]
-    preview: list[list]
+    preview: list[list[str | None]]  # cells as text for reading (cell_text); None = missing
     columns: list[str]
-    column_titles: list[str]
+    column_titles: list[str]  # the columns' titles in the page's language
     table_url: str
     csv_url: str
     json_url: str
@@ -278,14 +287,6 @@ class ResourceBlock:
     dictionary_url: str
     api: dict
     primary_key: list
-
-
-@dataclass
-class Preview:
-    """The first rows of a table, as the plugin read them from the dataset's database."""
-
-    columns: list[str]
-    rows: list[list]
 
 
 @dataclass
@@ -359,7 +360,7 @@ def dataset_page(*, bundle: DatasetBundle, previews: dict[str, Preview], links: 
             display_title=r.text("title", lang) or r.name,
             display_description=r.text("description", lang) or "",
             dictionary=[dictionary.entry(f) for f in fields],
-            preview=shown.rows,
+            preview=[[cell_text(v) for v in row] for row in shown.rows],
             columns=shown.columns,
             column_titles=[titles.get(c, c) for c in shown.columns],
             table_url=links.page(tpath),
@@ -510,8 +511,7 @@ class PersonalDataItem:
     field: str | None
     kind: str | None
     legal_basis: str | None
-    masking: str | None
-
+    masking: str | None  # in words: a known token such as "none" is translated
 
 @dataclass
 class StaticPage:
@@ -527,6 +527,16 @@ class StaticPage:
     extra: dict = field(default_factory=dict)
 
 
+MASKING_TOKENS = ("none", "partial", "full", "hashed", "aggregated")
+
+
+def masking_text(value, lang: str) -> str | None:
+    """`gov:personalData[].masking` in words: the profile's tokens are translated, free text kept."""
+    if isinstance(value, str) and value.strip().lower() in MASKING_TOKENS:
+        return i18n.t(f"portal.masking.{value.strip().lower()}", lang)
+    return None if value is None else str(value)
+
+
 def static_page(*, page: str, site: SiteInfo, licences: list[LicenceUse], personal: list[DatasetRecord],
                 example: dict | None, base: str, links: Links) -> StaticPage:
     lang = links.lang
@@ -540,7 +550,7 @@ def static_page(*, page: str, site: SiteInfo, licences: list[LicenceUse], person
                 dataset=r.name, dataset_title=r.text("title", lang) or r.name, dataset_url=links.dataset(r.name),
                 resource=item.get("resource"), field=item.get("field"), kind=item.get("kind"),
                 legal_basis=tr.get("legalBasis") or item.get("legalBasis"),
-                masking=tr.get("masking") or item.get("masking"),
+                masking=masking_text(tr.get("masking") or item.get("masking"), lang),
             ))
     contact = site.contact or {}
     return StaticPage(

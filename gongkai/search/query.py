@@ -9,6 +9,7 @@ import sqlite3
 from html import escape
 
 from .index import TableIndex, quote
+from .labels import row_labels
 from .normalize import normalize, normalize_with_offsets
 from .tokens import (_CLASSES, CJK, WORD, Phrase, index_tokens, match_expression, match_phrases,
                      phrase_expression, phrase_found, query_segments)
@@ -118,10 +119,11 @@ def count(conn: sqlite3.Connection, index: str, expression: str) -> int:
     return conn.execute(f"select count(*) from {quote(index)} where {quote(index)} match ?", [expression]).fetchone()[0]
 
 
-def search_table(conn: sqlite3.Connection, tindex: TableIndex, query: str, *, limit: int = 5) -> dict:
-    """Count and best `limit` rows (bm25) of one table for a query, with highlighted text.
+def search_table(conn: sqlite3.Connection, tindex: TableIndex, query: str, *, limit: int = 5, labels: bool = False) -> dict:
+    """Count and best `limit` rows (bm25) of one table for a query, with highlighted text; with
+    `labels`, each row's label columns too (`labels.row_labels`: what tells one hit from another).
 
-    {"count": n, "rows": [{"rowid", "score", "row": {column: value}, "highlights": {column: html}}]}
+    {"count": n, "rows": [{"rowid", "score", "row": {column: value}, "highlights": {column: html}, "labels"}]}
     """
     expression = match_expression(query)
     if not expression:
@@ -152,6 +154,9 @@ def search_table(conn: sqlite3.Connection, tindex: TableIndex, query: str, *, li
             "row": row,
             "highlights": {c: h for c, h in marks.items() if h and "<mark>" in h},
         })
+    if labels and rows:
+        for hit, found in zip(rows, row_labels(conn, tindex.table, [h["row"] for h in rows], set(tindex.columns))):
+            hit["labels"] = found
     return {"count": total, "rows": rows}
 
 
