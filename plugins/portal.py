@@ -282,7 +282,7 @@ async def dataset_view(datasette, request):
     d = data["dataset"]
     today = date.today()
     q = quality.score(d, data["resources"], data["fields"], known_licences=data["known_licences"], today=today)
-    base = api_examples.base_url(request.scheme, request.host)
+    base = api_examples.configured_base_url((data["site"] or {}).get("base_url"))
     db = datasette.databases.get(name)
     resources = []
     for r in data["resources"]:
@@ -498,7 +498,7 @@ async def static_page(datasette, request):
         return out
 
     data = await _catalog(datasette).execute_fn(read)
-    base = api_examples.base_url(request.scheme, request.host)
+    base = api_examples.configured_base_url((data["site"] or {}).get("base_url"))
     example = None
     if data["example"]:
         db_name, table = data["example"]["dataset"], data["example"]["name"]
