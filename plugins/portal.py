@@ -23,7 +23,7 @@ from datasette.utils.asgi import NotFound, asgi_send_file
 from markupsafe import Markup
 
 from gongkai import i18n
-from gongkai.portal import api_examples, catalogue, charts, dictionary, quality
+from gongkai.portal import api_examples, catalogue, charts, dictionary, quality, routes
 from gongkai.portal.markdown import render as render_markdown
 
 CATALOG_DB = "catalog"
@@ -530,15 +530,6 @@ async def static_page(datasette, request):
 
 @hookimpl
 def register_routes():
-    name = r"(?P<name>[a-z0-9][a-z0-9-]*)"
-    return [
-        (r"^/$", home),
-        (r"^/datasets$", datasets_view),
-        (rf"^/datasets/{name}$", dataset_view),
-        (rf"^/datasets/{name}/report(?P<format>\.json|\.md)?$", report_view),
-        (rf"^/datasets/{name}/(?P<resource>[^/]+)/dictionary\.csv$", dictionary_csv),
-        (rf"^/downloads/{name}/(?P<path>.+)$", download),
-        (r"^/publishers/(?P<id>[^/]+)$", publisher_view),
-        (r"^/themes/(?P<id>[^/]+)$", theme_view),
-        (r"^/(?P<page>about|api|licence|privacy)$", static_page),
-    ]
+    # The table lives in gongkai.portal.routes so that gongkai.catalog reserves its names.
+    views = globals()
+    return [(pattern, views[view]) for pattern, view in routes.PORTAL_ROUTES]
