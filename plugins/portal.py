@@ -23,7 +23,7 @@ from datasette.utils.asgi import NotFound, asgi_send_file
 from markupsafe import Markup
 
 from gongkai import i18n
-from gongkai.portal import api_examples, catalogue, charts, dictionary, quality
+from gongkai.portal import api_examples, catalogue, charts, dictionary, quality, routes
 from gongkai.portal.markdown import render as render_markdown
 
 CATALOG_DB = "catalog"
@@ -282,7 +282,7 @@ async def dataset_view(datasette, request):
     d = data["dataset"]
     today = date.today()
     q = quality.score(d, data["resources"], data["fields"], known_licences=data["known_licences"], today=today)
-    base = api_examples.base_url(request.scheme, request.host)
+    base = api_examples.configured_base_url((data["site"] or {}).get("base_url"))
     db = datasette.databases.get(name)
     resources = []
     for r in data["resources"]:
@@ -498,7 +498,7 @@ async def static_page(datasette, request):
         return out
 
     data = await _catalog(datasette).execute_fn(read)
-    base = api_examples.base_url(request.scheme, request.host)
+    base = api_examples.configured_base_url((data["site"] or {}).get("base_url"))
     example = None
     if data["example"]:
         db_name, table = data["example"]["dataset"], data["example"]["name"]
@@ -530,15 +530,6 @@ async def static_page(datasette, request):
 
 @hookimpl
 def register_routes():
-    name = r"(?P<name>[a-z0-9][a-z0-9-]*)"
-    return [
-        (r"^/$", home),
-        (r"^/datasets$", datasets_view),
-        (rf"^/datasets/{name}$", dataset_view),
-        (rf"^/datasets/{name}/report(?P<format>\.json|\.md)?$", report_view),
-        (rf"^/datasets/{name}/(?P<resource>[^/]+)/dictionary\.csv$", dictionary_csv),
-        (rf"^/downloads/{name}/(?P<path>.+)$", download),
-        (r"^/publishers/(?P<id>[^/]+)$", publisher_view),
-        (r"^/themes/(?P<id>[^/]+)$", theme_view),
-        (r"^/(?P<page>about|api|licence|privacy)$", static_page),
-    ]
+    # The table lives in gongkai.portal.routes so that gongkai.catalog reserves its names.
+    views = globals()
+    return [(pattern, views[view]) for pattern, view in routes.PORTAL_ROUTES]
