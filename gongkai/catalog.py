@@ -24,13 +24,13 @@ import yaml
 from frictionless import FrictionlessException, Package
 
 from .errors import Error
+from .portal.routes import reserved_names
 from .model import Dataset, Resource
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]*$")
-RESERVED_NAMES = frozenset(
-    "api assets catalog data datasets downloads en feeds openapi publishers robots search "
-    "sitemap static themes zh".split()
-)
+# Every top-level path of the site, derived from the portal's route table (a dataset named
+# like a route would have an unreachable database page).
+RESERVED_NAMES = reserved_names()
 FREQUENCIES = ("daily", "weekly", "monthly", "quarterly", "annual", "irregular", "never")
 OPENNESS_CLASSES = ("unconditional", "conditional")
 DESCRIPTOR_NAMES = ("datapackage.json", "datapackage.yaml", "datapackage.yml")

@@ -6,6 +6,8 @@
   fraction (measured with the bench in the CHANGELOG). On English pages the site-internal
   links Datasette put in cells (row links, foreign-key labels) get `_lang=en`.
 - `gk_summary(markdown)`: a description's first paragraph as plain text.
+- `gk_link(url, text)`, `gk_mail_link(email)`: a publisher-supplied URL as a link only for
+  http/https/mailto, else plain text (gongkai/portal/links.py).
 - `gk_describe(...)`: the human description of a table page's filters, search and sort in the
   page's language. Datasette builds it in English in Python (`human_description_en`, from
   `datasette/filters.py`); we rebuild it from the same parts: the filter selections, `_search`
@@ -22,6 +24,7 @@ from datasette import hookimpl
 from markupsafe import Markup, escape
 
 from gongkai import i18n
+from gongkai.portal import links
 
 _INTERNAL_HREF = re.compile(r'href="(/[^"?#]*)"')
 
@@ -217,3 +220,7 @@ def prepare_jinja2_environment(env):
     env.globals["gk_operators"] = operators
     env.globals["gk_column_choices"] = column_choices
     env.globals["gk_sort_choices"] = sort_choices
+    # Every publisher-supplied URL the site renders goes through these (gongkai/portal/links.py).
+    env.globals["gk_link"] = links.link
+    env.globals["gk_mail_link"] = links.mail_link
+    env.filters["safe_url"] = links.safe_url

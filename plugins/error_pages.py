@@ -14,6 +14,17 @@ sees the other implementations' results before Datasette awaits any of them, put
 first and drops the default's, so the default never runs. `forbidden` goes through its own hook,
 whose first result is the only one awaited; ours is registered after the default (which is
 `trylast`), so it comes first.
+
+Before any view runs, an ASGI wrapper (`asgi_wrapper`) answers what no view of this read-only
+site should see:
+
+- a method other than GET, HEAD and OPTIONS: 405 with `Allow`, bilingual. Datasette's table
+  view answers POST with an AssertionError (500), `/-/messages` and `/-/logout` would set
+  cookies. OPTIONS (CORS preflight) is answered here too, 204 with the CORS headers, the same
+  for every address.
+- Datasette's debug and account pages a visitor has no use for (`HIDDEN`): 404. They show the
+  server's threads and tasks (file paths), installed plugins, permission checks, or set
+  cookies, and some carry inline styles the site's CSP refuses.
 """
 
 from __future__ import annotations
@@ -24,7 +35,7 @@ from urllib.parse import urlencode
 
 from datasette import Response, hookimpl
 from datasette.utils import add_cors_headers
-from datasette.utils.asgi import Base400
+from datasette.utils.asgi import Base400, Request
 from datasette.views.base import DatasetteError
 from markupsafe import Markup
 
@@ -33,6 +44,10 @@ from gongkai import i18n
 log = logging.getLogger("gongkai.errors")
 
 STATUSES = (400, 403, 404, 405, 500)
+ALLOWED_METHODS = ("GET", "HEAD", "OPTIONS")
+ALLOW = ", ".join(ALLOWED_METHODS)
+# Datasette's top-level pages (app.py `_routes`) that are not for visitors, with or without `.json`.
+HIDDEN = re.compile(r"^/-/(threads|plugins|patterns|allow-debug|permissions|messages|actor|auth-token|logout|config)(\.json)?/?$")
 
 
 def _known(status: int) -> int:
@@ -65,6 +80,7 @@ MESSAGES_ZH = [
     (r"_next not allowed for CSV streaming", "导出完整 CSV 时不能使用 _next"),
     (r"Invalid _through - could not find corresponding foreign key", "_through 参数无效：找不到对应的外键"),
     (r"You do not have permission to .*", "您没有查看此内容的权限"),
+    (r"Method ([A-Z]+) is not allowed here", "此网址不接受 {0} 请求"),
     (r"(?s).*SQL query took too long.*", "查询用时过长，已被中止。请缩小查询范围后重试。"),
 ]
 _MESSAGES_ZH = [(re.compile(pattern), zh) for pattern, zh in MESSAGES_ZH]
@@ -179,3 +195,53 @@ def forbidden(datasette, request, message):
         return await error_response(datasette, request, 403, message)
 
     return inner
+
+
+def _request(scope, receive) -> Request:
+    # These answers come before Datasette's CSRF middleware, which puts `csrftoken` in the
+    # scope for render_template; no page rendered here has a form that needs one.
+    return Request(dict(scope, csrftoken=lambda: ""), receive)
+
+
+async def method_not_allowed(datasette, scope, receive, send):
+    request = _request(scope, receive)
+    await datasette.invoke_startup()  # idempotent; a first request may arrive before it ran
+    method = "".join(c for c in scope.get("method", "") if c.isalpha())[:20]
+    response = await error_response(datasette, request, 405, f"Method {method} is not allowed here")
+    response.headers["Allow"] = ALLOW
+    await response.asgi_send(send)
+
+
+async def preflight(datasette, send):
+    headers = {"Allow": ALLOW}
+    if datasette.cors:
+        add_cors_headers(headers)
+        headers["Access-Control-Allow-Methods"] = ALLOW
+        headers["Access-Control-Max-Age"] = "3600"
+    await Response("", status=204, headers=headers).asgi_send(send)
+
+
+async def not_found(datasette, scope, receive, send):
+    await datasette.invoke_startup()
+    response = await error_response(datasette, _request(scope, receive), 404, "404")
+    await response.asgi_send(send)
+
+
+@hookimpl
+def asgi_wrapper(datasette):
+    def wrap(app):
+        async def asgi(scope, receive, send):
+            if scope["type"] != "http":
+                return await app(scope, receive, send)
+            method = scope.get("method", "GET")
+            if method == "OPTIONS":
+                return await preflight(datasette, send)
+            if method not in ALLOWED_METHODS:
+                return await method_not_allowed(datasette, scope, receive, send)
+            if HIDDEN.match(scope.get("path", "")):
+                return await not_found(datasette, scope, receive, send)
+            return await app(scope, receive, send)
+
+        return asgi
+
+    return wrap

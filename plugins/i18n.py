@@ -30,6 +30,7 @@ from datasette import hookimpl
 from markupsafe import Markup
 
 from gongkai import catalogue, i18n
+from gongkai.portal import inline_css
 
 STATE = "_gongkai_i18n_catalog"
 _EMPTY: dict = {}
@@ -48,12 +49,9 @@ CSS = "gongkai.css"
 
 
 def css_text(datasette) -> Markup:
-    """The stylesheet itself, for pages that must not depend on another request (errors)."""
-    for _, folder in datasette.static_mounts:
-        path = Path(folder) / CSS
-        if path.is_file():
-            return Markup(path.read_text(encoding="utf-8").replace("</", "<\\/"))
-    return Markup("")
+    """The stylesheet itself, for pages that must not depend on another request (errors).
+    plugins/security_headers.py allows exactly this text by its hash (gongkai.portal.inline_css)."""
+    return Markup(inline_css.css_text(datasette.static_mounts))
 
 
 def css_url(datasette) -> str:

@@ -22,7 +22,7 @@ from datasette.utils.asgi import NotFound, asgi_send_file
 
 from gongkai import catalogue, i18n
 from gongkai.catalogue import listing
-from gongkai.portal import api_examples, dictionary, pages, preview
+from gongkai.portal import api_examples, dictionary, pages, preview, routes
 from gongkai.portal.markdown import render as render_markdown
 
 PREVIEW_ROWS = 5
@@ -112,7 +112,7 @@ async def dataset_view(datasette, request):
     previews = {r.name: p for r in bundle.resources if (p := await _preview(datasette, name, r.name))}
     ctx = pages.dataset_page(
         bundle=bundle, previews=previews, links=links(datasette, request),
-        base=api_examples.base_url(request.scheme, request.host), today=date.today(),
+        base=api_examples.configured_base_url(bundle.site.base_url), today=date.today(),
         table_path=datasette.urls.table, table_file=lambda db, t, fmt: datasette.urls.table(db, t, format=fmt),
         database_path=datasette.urls.database,
     )
@@ -189,7 +189,7 @@ async def static_page(datasette, request):
         return dict(site=c.site(), licences=c.licences_in_use(), personal=c.with_personal_data(), table=c.largest_table())
 
     data = await read(datasette, ask)
-    base = api_examples.base_url(request.scheme, request.host)
+    base = api_examples.configured_base_url(data["site"].base_url)
     table = data.pop("table")
     example = None
     if table is not None:
@@ -202,15 +202,6 @@ async def static_page(datasette, request):
 
 @hookimpl
 def register_routes():
-    name = r"(?P<name>[a-z0-9][a-z0-9-]*)"
-    return [
-        (r"^/$", home),
-        (r"^/datasets$", datasets_view),
-        (rf"^/datasets/{name}$", dataset_view),
-        (rf"^/datasets/{name}/report(?P<format>\.json|\.md)?$", report_view),
-        (rf"^/datasets/{name}/(?P<resource>[^/]+)/dictionary\.csv$", dictionary_csv),
-        (rf"^/downloads/{name}/(?P<path>.+)$", download),
-        (r"^/publishers/(?P<id>[^/]+)$", publisher_view),
-        (r"^/themes/(?P<id>[^/]+)$", theme_view),
-        (r"^/(?P<page>about|api|licence|privacy)$", static_page),
-    ]
+    # The table lives in gongkai.portal.routes so that gongkai.catalog reserves its names.
+    views = globals()
+    return [(pattern, views[view]) for pattern, view in routes.PORTAL_ROUTES]

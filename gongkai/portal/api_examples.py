@@ -1,17 +1,32 @@
 """Ready-to-copy API calls for one table, with the real URLs of the site serving the page.
 
-`base` is the site's origin as the request saw it (scheme://host[:port]); paths come from
-Datasette's URL builder, so they are right for any table name. Python uses only the standard
+`base` is the site's configured address (`configured_base_url`: `GONGKAI_BASE_URL`, else
+`base_url` in metadata/site.yaml), never the request's `Host` header, which any client can
+forge (and a cache in front of the site would then serve the forged URLs to everyone). Paths
+come from Datasette's URL builder, so they are right for any table name. Python uses only the standard
 library; JavaScript is the browser's (or Node 18+'s) `fetch`.
 """
 
 from __future__ import annotations
 
-from urllib.parse import quote, urlencode
+import os
+from urllib.parse import quote, urlencode, urlsplit
+
+BASE_URL_ENV = "GONGKAI_BASE_URL"
 
 
-def base_url(scheme: str, host: str) -> str:
-    return f"{scheme}://{host}".rstrip("/")
+def configured_base_url(site_value=None, environ=None) -> str:
+    """The site's absolute address without a trailing slash: `$GONGKAI_BASE_URL` (a deployment,
+    a test server on a free port) or else site.yaml's `base_url`. Only an http(s) URL with a
+    host counts; without one the examples use site-relative paths ('')."""
+    environ = os.environ if environ is None else environ
+    for candidate in (environ.get(BASE_URL_ENV), site_value):
+        if not isinstance(candidate, str) or not candidate.strip():
+            continue
+        parts = urlsplit(candidate.strip())
+        if parts.scheme in ("http", "https") and parts.hostname and not parts.query and not parts.fragment:
+            return f"{parts.scheme}://{parts.netloc}{parts.path}".rstrip("/")
+    return ""
 
 
 def sql_identifier(name: str) -> str:

@@ -10,6 +10,8 @@ import csv
 import io
 import json
 
+from .csv_cells import neutralise
+
 # Table Schema types in words: (zh, en)
 TYPES: dict[str, tuple[str, str]] = {
     "string": ("文本", "text"),
@@ -102,5 +104,6 @@ def to_csv(fields: list[dict]) -> str:
     writer = csv.DictWriter(buf, fieldnames=CSV_COLUMNS, extrasaction="ignore", lineterminator="\r\n")
     writer.writeheader()
     for f in fields:
-        writer.writerow(entry(f))
+        # Titles, descriptions and units are publisher text: no cell may run as a formula.
+        writer.writerow({k: neutralise(v) for k, v in entry(f).items()})
     return buf.getvalue()

@@ -76,9 +76,19 @@ def base_url(tmp_path_factory) -> str:
         sys.executable, "-m", "gongkai", "serve",
         "--out", str(out), "--root", str(REPO), "--port", str(port), "--workers", "1",
     ]
-    # Datasette's own JSON page answers even while a portal page under construction does not.
-    with running(cmd, port, "/-/versions.json", out / "server.log") as (url, _pid):
-        yield url
+    # The pages' absolute URLs (API examples) come from the configured base URL, never from
+    # the request: point it at this server so copied examples answer here.
+    previous = os.environ.get("GONGKAI_BASE_URL")
+    os.environ["GONGKAI_BASE_URL"] = f"http://127.0.0.1:{port}"
+    try:
+        # Datasette's own JSON page answers even while a portal page under construction does not.
+        with running(cmd, port, "/-/versions.json", out / "server.log") as (url, _pid):
+            yield url
+    finally:
+        if previous is None:
+            os.environ.pop("GONGKAI_BASE_URL", None)
+        else:
+            os.environ["GONGKAI_BASE_URL"] = previous
 
 
 # --- the browser -----------------------------------------------------------------------------
