@@ -35,6 +35,8 @@ from .search import index_catalog, index_resource
 from .catalog import Site, read_catalog, read_dataset, read_site
 from .model import Dataset
 from .validate import DatasetResult, validate_dataset
+from .validate import files
+from .validate.speculate import RowStream
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 STATE_FILE = "build-state.json"
@@ -92,6 +94,8 @@ def load_dataset(dataset: Dataset, db_path: Path, *, search: bool = True) -> Dat
     db = load.open_build_db(db_path)
 
     def sink(resource, rows):
+        if not isinstance(rows, RowStream):
+            return  # not validated (a descriptor error) or its look-up failed: nothing to load
         load.create_table(db, resource)
         rows.part_writer = functools.partial(load.write_part, resource)
         load.insert_rows(db, resource, rows)
@@ -111,7 +115,11 @@ def load_dataset(dataset: Dataset, db_path: Path, *, search: bool = True) -> Dat
 def check(paths: list[Path], root: Path) -> list[DatasetResult]:
     """Validate dataset folders without loading them (what `gongkai validate` runs)."""
     site = read_site(root) if (Path(root) / "metadata").is_dir() else None
-    return [validate_dataset(read_dataset(Path(p), site)) for p in paths]
+    results = [validate_dataset(read_dataset(Path(p), site)) for p in paths]
+    if site is not None and site.errors and results:
+        # the build refuses broken site metadata: so does validation (reported once)
+        results[0].errors.extend(site.errors)
+    return results
 
 
 # ---------------------------------------------------------------------------------------------
