@@ -32,7 +32,7 @@ from typing import Callable
 
 from . import catalog_db, load, report, sitemeta
 from .search import index_catalog, index_resource
-from .catalog import Site, read_catalog, read_dataset, read_site
+from .catalog import DESCRIPTOR_NAMES, Site, read_catalog, read_dataset, read_site
 from .model import Dataset
 from .validate import DatasetResult, validate_dataset
 from .validate import files
@@ -144,9 +144,12 @@ def code_hash() -> str:
 
 
 def dataset_hash(folder: Path, root: Path, code: str) -> str:
+    """The code, site metadata and dataset folder, walked without following any link (a link is
+    hashed as its target text) and opening only regular files, each read up to the size limit:
+    a FIFO, /dev/zero or a link out of the repository cannot hang or leak into the hash."""
     h = hashlib.sha256(code.encode())
-    _hash_files([p for p in (Path(root) / "metadata").rglob("*") if p.is_file()], h, Path(root))
-    _hash_files([p for p in Path(folder).rglob("*") if p.is_file()], h, Path(root))
+    files.hash_folder(Path(root) / "metadata", h.update, "metadata")
+    files.hash_folder(Path(folder), h.update, f"datasets/{Path(folder).name}")
     return h.hexdigest()
 
 
@@ -337,16 +340,21 @@ def _publish_files(dataset: Dataset, release: Path, previous: Path | None) -> No
     working tree (an edit in place there must not change a published release); an unchanged
     dataset links the previous release's copies, which nothing ever writes to."""
     target = release / "downloads" / dataset.name
-    names = [p.name for p in dataset.folder.iterdir() if p.name.startswith("datapackage.")]
+    # only the descriptor names and the validated resources' paths, each read through the same
+    # checks as validation (inside the folder, a regular file, within the size limit)
+    names = [n for n in DESCRIPTOR_NAMES if os.path.lexists(dataset.folder / n)]
     names += [r.path for r in dataset.resources if r.fullpath is not None]
-    for name in names:
+    for name in dict.fromkeys(names):
         dest = target / name
         dest.parent.mkdir(parents=True, exist_ok=True)
         old = previous / "downloads" / dataset.name / name if previous else None
-        if old is not None and old.is_file():
+        if old is not None and old.is_file() and not old.is_symlink():
             os.link(old, dest)
         else:
-            shutil.copyfile(dataset.folder / name, dest)
+            try:
+                files.copy_file(dataset.folder, name, dest)
+            except files.FileRefused as refused:  # changed since it was validated
+                raise BuildError(f"{dataset.name}/{name}: {refused.note} / {refused.note_zh}") from None
 
 
 def _write_reports(latest: Path, served: Path, build: DatasetBuild) -> None:
