@@ -193,7 +193,8 @@ def read_dataset(folder: Path, site: Site | None = None) -> Dataset:
         dataset.errors.append(error.at(dataset=folder.name, file=path.name))
         return dataset
     # every key read below (and by the loader and the catalogue) has its JSON type first
-    shape_errors = shape.check_package(descriptor) + _profile_names(descriptor)
+    shape_errors = shape.check_package(descriptor)
+    shape_errors = shape_errors or _profile_names(descriptor)
     if shape_errors:
         dataset.errors.extend(e.at(dataset=folder.name, file=path.name) for e in shape_errors)
         return dataset

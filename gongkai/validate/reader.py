@@ -182,7 +182,7 @@ class Layout:
         declares neither ``header`` nor ``headerRows``: the first row whose width is near the
         sample's average (a title line above the header is skipped)."""
         layout = cls._declared(dialect)
-        if sample and "header" not in dialect and "headerRows" not in dialect:
+        if sample and dialect.get("header") is None and dialect.get("headerRows") is None:
             widths = [len(cells) for cells in sample]
             width = round(sum(widths) / len(widths))
             drift = max(round(width * 0.1), 1)
@@ -197,10 +197,10 @@ class Layout:
     @classmethod
     def _declared(cls, dialect: dict) -> "Layout":
         return cls(
-            header=bool(dialect.get("header", True)),
+            header=dialect.get("header") is not False,
             header_rows=list(dialect.get("headerRows") or [1]),
-            header_join=dialect.get("headerJoin", " "),
-            header_case=bool(dialect.get("headerCase", True)),
+            header_join=dialect.get("headerJoin") if dialect.get("headerJoin") is not None else " ",
+            header_case=dialect.get("headerCase") is not False,
             comment_char=dialect.get("commentChar") or None,
             comment_rows=list(dialect.get("commentRows") or []),
             skip_blank_rows=bool(dialect.get("skipBlankRows", False)),
@@ -223,8 +223,9 @@ def csv_options(text: str, fmt: str, dialect: dict) -> dict:
     on the first 100 lines (frictionless does this even for TSV, whose tab delimiter is
     only a default the sniffer may override).
     """
-    declared = {k: dialect[k] for k in CSV_OPTIONS if k in dialect}
-    declared.update(dialect.get("csv") or {})
+    # an option set to null is an option not set (the descriptor's shape is checked upstream)
+    declared = {k: dialect[k] for k in CSV_OPTIONS if dialect.get(k) is not None}
+    declared.update({k: v for k, v in (dialect.get("csv") or {}).items() if k in CSV_OPTIONS and v is not None})
     options = {
         "delimiter": ",",
         "lineTerminator": "\r\n",
