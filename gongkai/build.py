@@ -32,9 +32,11 @@ from typing import Callable
 
 from . import catalogue, codehash, load, report, sitemeta
 from .search import index_resource
-from .catalog import Site, read_catalog, read_dataset, read_site
+from .catalog import DESCRIPTOR_NAMES, Site, read_catalog, read_dataset, read_site
 from .model import Dataset
 from .validate import DatasetResult, validate_dataset
+from .validate import files
+from .validate.speculate import RowStream
 
 STATE_FILE = "build-state.json"
 LOCK_WAIT_S = 10  # a build that was just killed may still be releasing the lock
@@ -91,6 +93,8 @@ def load_dataset(dataset: Dataset, db_path: Path, *, search: bool = True) -> Dat
     db = load.open_build_db(db_path)
 
     def sink(resource, rows):
+        if not isinstance(rows, RowStream):
+            return  # not validated (a descriptor error) or its look-up failed: nothing to load
         load.create_table(db, resource)
         rows.part_writer = functools.partial(load.write_part, resource)
         load.insert_rows(db, resource, rows)
@@ -110,7 +114,11 @@ def load_dataset(dataset: Dataset, db_path: Path, *, search: bool = True) -> Dat
 def check(paths: list[Path], root: Path) -> list[DatasetResult]:
     """Validate dataset folders without loading them (what `gongkai validate` runs)."""
     site = read_site(root) if (Path(root) / "metadata").is_dir() else None
-    return [validate_dataset(read_dataset(Path(p), site)) for p in paths]
+    results = [validate_dataset(read_dataset(Path(p), site)) for p in paths]
+    if site is not None and site.errors and results:
+        # the build refuses broken site metadata: so does validation (reported once)
+        results[0].errors.extend(site.errors)
+    return results
 
 
 # ---------------------------------------------------------------------------------------------
@@ -127,9 +135,12 @@ def _hash_files(paths: list[Path], h: "hashlib._Hash", base: Path) -> None:
 
 
 def dataset_hash(folder: Path, root: Path, code: str) -> str:
+    """The code, site metadata and dataset folder, walked without following any link (a link is
+    hashed as its target text) and opening only regular files, each read up to the size limit:
+    a FIFO, /dev/zero or a link out of the repository cannot hang or leak into the hash."""
     h = hashlib.sha256(code.encode())
-    _hash_files([p for p in (Path(root) / "metadata").rglob("*") if p.is_file()], h, Path(root))
-    _hash_files([p for p in Path(folder).rglob("*") if p.is_file()], h, Path(root))
+    files.hash_folder(Path(root) / "metadata", h.update, "metadata")
+    files.hash_folder(Path(folder), h.update, f"datasets/{Path(folder).name}")
     return h.hexdigest()
 
 
@@ -319,16 +330,21 @@ def _publish_files(dataset: Dataset, release: Path, previous: Path | None) -> No
     working tree (an edit in place there must not change a published release); an unchanged
     dataset links the previous release's copies, which nothing ever writes to."""
     target = release / "downloads" / dataset.name
-    names = [p.name for p in dataset.folder.iterdir() if p.name.startswith("datapackage.")]
+    # only the descriptor names and the validated resources' paths, each read through the same
+    # checks as validation (inside the folder, a regular file, within the size limit)
+    names = [n for n in DESCRIPTOR_NAMES if os.path.lexists(dataset.folder / n)]
     names += [r.path for r in dataset.resources if r.fullpath is not None]
-    for name in names:
+    for name in dict.fromkeys(names):
         dest = target / name
         dest.parent.mkdir(parents=True, exist_ok=True)
         old = previous / "downloads" / dataset.name / name if previous else None
-        if old is not None and old.is_file():
+        if old is not None and old.is_file() and not old.is_symlink():
             os.link(old, dest)
         else:
-            shutil.copyfile(dataset.folder / name, dest)
+            try:
+                files.copy_file(dataset.folder, name, dest)
+            except files.FileRefused as refused:  # changed since it was validated
+                raise BuildError(f"{dataset.name}/{name}: {refused.note} / {refused.note_zh}") from None
 
 
 def _write_reports(latest: Path, served: Path, build: DatasetBuild) -> None:

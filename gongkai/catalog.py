@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 import re
 from dataclasses import dataclass, field
 from datetime import date
@@ -26,8 +27,10 @@ from frictionless import FrictionlessException, Package
 from .errors import Error
 from .portal.routes import reserved_names
 from .model import Dataset, Resource
+from .validate import files, shape
 
-SLUG = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+# `\Z`, not `$`: `$` also matches before a final newline ("budget\n" would pass)
+SLUG = re.compile(r"^[a-z0-9][a-z0-9-]*\Z")
 # Every top-level path of the site, derived from the portal's route table (a dataset named
 # like a route would have an unreachable database page).
 RESERVED_NAMES = reserved_names()
@@ -36,8 +39,10 @@ OPENNESS_CLASSES = ("unconditional", "conditional")
 DESCRIPTOR_NAMES = ("datapackage.json", "datapackage.yaml", "datapackage.yml")
 FORMATS = {".csv": "csv", ".tsv": "tsv", ".xlsx": "xlsx"}
 # Licence ids are SPDX-style identifiers (ODC-PDDL-1.0, CC-BY-4.0), as datapackage.json names them.
-LICENCE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.+-]*$")
-EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+LICENCE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.+-]*\Z")
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+\Z")
+# Profiles frictionless knows by name; any other would make it fetch a URL or read a file
+PROFILES = ("data-package", "tabular-data-package", "data-resource", "tabular-data-resource")
 
 
 @dataclass
@@ -70,6 +75,8 @@ def read_site(root: Path) -> Site:
         data, error = _read_yaml(path)
         if error:
             site.errors.append(error)
+        else:
+            site.errors.extend(e.at(file=f"metadata/{name}.yaml") for e in shape.site_links(data, ""))
         loaded[name] = data
     site.site = loaded["site"] if isinstance(loaded["site"], dict) else {}
     for name in ("publishers", "themes", "licenses"):
@@ -82,22 +89,17 @@ def read_site(root: Path) -> Site:
 
 def _read_yaml(path: Path) -> tuple[Any, Error | None]:
     rel = f"metadata/{path.name}"
-    if not path.exists():
+    if not os.path.lexists(path):
         return None, Error(
             "metadata-error",
             note=f"the file {rel} is missing",
             note_zh=f"缺少文件 {rel}",
             file=rel,
         )
-    try:
-        return yaml.safe_load(path.read_text(encoding="utf-8")), None
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        return None, Error(
-            "metadata-error",
-            note=f"{rel} is not valid UTF-8 YAML: {exc}",
-            note_zh=f"{rel} 不是有效的 UTF-8 YAML：{exc}",
-            file=rel,
-        )
+    data, error = parse_file(path.parent, path.name)
+    if error:
+        return None, Error("metadata-error", note=error.note, note_zh=error.note_zh, file=rel)
+    return data, None
 
 
 def _registry(data: Any, rel: str, pattern: re.Pattern) -> tuple[dict[str, dict], list[Error]]:
@@ -106,6 +108,20 @@ def _registry(data: Any, rel: str, pattern: re.Pattern) -> tuple[dict[str, dict]
         return {}, []
     if isinstance(data, dict):
         data = [dict(v, id=k) if isinstance(v, dict) else {"id": k} for k, v in data.items()]
+    if isinstance(data, list):
+        # a link the site renders (a licence's url/path, a publisher's homepage) must be a link
+        for i, entry in enumerate(data, start=1):
+            if isinstance(entry, dict):
+                for key in ("url", "path", "homepage", "email", "title", "name"):
+                    value = entry.get(key)
+                    if key in ("title", "name") and isinstance(value, dict):
+                        value = next((v for v in value.values() if not isinstance(v, str)), None)
+                        if value is None:
+                            continue
+                    if value is not None and not isinstance(value, str):
+                        return {}, [Error("metadata-error", file=rel,
+                                          note=f'entry {i}: "{key}" must be a string, got {shape.json_type(value)}',
+                                          note_zh=f"第 {i} 个条目的“{key}”应为字符串，实际为 {shape.json_type(value)}")]
     if not isinstance(data, list):
         return {}, [Error("metadata-error", note=f"{rel} must be a list of entries with an id",
                           note_zh=f"{rel} 应为带 id 的条目列表", file=rel)]
@@ -129,11 +145,12 @@ def _registry(data: Any, rel: str, pattern: re.Pattern) -> tuple[dict[str, dict]
 
 
 def dataset_folders(root: Path) -> list[Path]:
-    """Every folder under `datasets/` (sorted), whether or not it holds a descriptor."""
+    """Every folder under `datasets/` (sorted), whether or not it holds a descriptor; a link to a
+    folder is listed too, to be refused by `read_dataset`."""
     base = Path(root) / "datasets"
     if not base.is_dir():
         return []
-    return sorted(p for p in base.iterdir() if p.is_dir() and not p.name.startswith("."))
+    return sorted(p for p in base.iterdir() if (p.is_dir() or p.is_symlink()) and not p.name.startswith("."))
 
 
 def read_catalog(root: Path) -> tuple[Site, list[Dataset]]:
@@ -142,8 +159,9 @@ def read_catalog(root: Path) -> tuple[Site, list[Dataset]]:
 
 
 def descriptor_path(folder: Path) -> Path | None:
+    """The descriptor's path, whatever it is (a link, a FIFO...): reading it says what is wrong."""
     for name in DESCRIPTOR_NAMES:
-        if (folder / name).is_file():
+        if os.path.lexists(folder / name):
             return folder / name
     return None
 
@@ -153,6 +171,14 @@ def read_dataset(folder: Path, site: Site | None = None) -> Dataset:
     without it the folder is treated as a plain Data Package."""
     folder = Path(folder)
     dataset = Dataset(name=folder.name, folder=folder, descriptor={})
+    if folder.is_symlink():
+        dataset.errors.append(Error(
+            "package-error", dataset=folder.name,
+            note=f"the dataset folder {folder.name}/ is a symbolic link: the build reads only real folders "
+                 "under datasets/; replace the link with the folder itself",
+            note_zh=f"数据集文件夹 {folder.name}/ 是符号链接：构建只读取 datasets/ 下的真实文件夹，请用文件夹本身替换该链接",
+        ))
+        return dataset
     path = descriptor_path(folder)
     if path is None:
         dataset.errors.append(Error(
@@ -165,6 +191,12 @@ def read_dataset(folder: Path, site: Site | None = None) -> Dataset:
     descriptor, error = _read_descriptor(path)
     if error:
         dataset.errors.append(error.at(dataset=folder.name, file=path.name))
+        return dataset
+    # every key read below (and by the loader and the catalogue) has its JSON type first
+    shape_errors = shape.check_package(descriptor)
+    shape_errors = shape_errors or _profile_names(descriptor)
+    if shape_errors:
+        dataset.errors.extend(e.at(dataset=folder.name, file=path.name) for e in shape_errors)
         return dataset
     dataset.descriptor = descriptor
     if site is not None:
@@ -180,45 +212,112 @@ def read_dataset(folder: Path, site: Site | None = None) -> Dataset:
     if not dataset.errors:
         # frictionless's own checks run on the resolved descriptor, so a schema given by path is
         # checked as well as an inline one.
-        resolved = dict(descriptor, resources=[dict(r.descriptor, schema=r.schema) for r in dataset.resources])
+        resolved = dict(descriptor, resources=[dict(r.descriptor, schema=r.schema, **({"dialect": r.dialect} if r.dialect else {}))
+                                               for r in dataset.resources])
         dataset.errors.extend(e.at(dataset=folder.name) for e in frictionless_errors(resolved))
     return dataset
 
 
-def _read_descriptor(path: Path) -> tuple[dict, Error | None]:
+def _profile_names(descriptor: dict) -> list[Error]:
+    """A custom `profile` makes frictionless fetch it (a URL) or read it (a path, from the working
+    directory): only the standard names are accepted."""
+    out = []
+    places = [("profile", descriptor)] + [(f"resources[{i}].profile", r) for i, r in enumerate(descriptor.get("resources") or [])]
+    for where, owner in places:
+        value = owner.get("profile")
+        if value is not None and value not in PROFILES:
+            out.append(Error("package-error", note=f'"{where}" is "{value}": custom profiles are not supported '
+                             f'(the build fetches no URL and reads no file outside the dataset); use one of {", ".join(PROFILES)} or leave it out',
+                             note_zh=f"“{where}”为“{value}”：不支持自定义 profile（构建不会下载网址，也不读取数据集之外的文件）；"
+                             f"请使用 {', '.join(PROFILES)} 之一，或删除该属性"))
+    return out
+
+
+class _NoAliasLoader(yaml.SafeLoader):
+    """safe_load without aliases: a descriptor never needs them, and expanding them is the
+    "billion laughs" attack (a few hundred bytes that take gigabytes)."""
+
+    def compose_node(self, parent, index):
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            raise yaml.composer.ComposerError(None, None, "YAML aliases (*name) are not allowed in descriptors",
+                                              event.start_mark)
+        return super().compose_node(parent, index)
+
+
+def _jsonable(value: Any, where: str = "") -> Any:
+    """YAML's values as JSON's (dates as ISO strings); anything JSON has not is a ValueError."""
+    if isinstance(value, dict):
+        out = {}
+        for k, v in value.items():
+            if not isinstance(k, str):
+                raise ValueError(f"the key {k!r} under {where or 'the top level'} must be a string")
+            out[k] = _jsonable(v, f"{where}.{k}" if where else k)
+        return out
+    if isinstance(value, list):
+        return [_jsonable(v, f"{where}[{i}]") for i, v in enumerate(value)]
+    if isinstance(value, (date,)):
+        return value.isoformat()
+    if value is None or isinstance(value, (str, bool, int, float)):
+        return value
+    raise ValueError(f"the value at {where or 'the top level'} is a YAML {type(value).__name__}, which JSON has not")
+
+
+def parse_file(folder: Path, rel: str) -> tuple[Any, Error | None]:
+    """A JSON or YAML file inside folder, read through `files` (inside the folder, a regular
+    file, at most the descriptor limit), parsed without recursion limits or aliases to exploit.
+    The error is a package-error the caller may retype."""
+    name = PurePosixPath(rel).name
     try:
-        text = path.read_text(encoding="utf-8-sig")
-        data = yaml.safe_load(text) if path.suffix in (".yaml", ".yml") else json.loads(text)
+        raw = files.read_descriptor_bytes(folder, rel)
+    except files.FileRefused as refused:
+        return None, Error("package-error", note=refused.note, note_zh=refused.note_zh)
+    try:
+        text = raw.decode("utf-8-sig")
+        if name.endswith((".yaml", ".yml")):
+            data = _jsonable(yaml.load(text, Loader=_NoAliasLoader))
+        else:
+            data = json.loads(text)
+        if shape.depth_problem(data):
+            raise RecursionError
     except UnicodeDecodeError as exc:
-        return {}, Error("package-error", note=f"{path.name} is not UTF-8 (byte {exc.start})",
-                         note_zh=f"{path.name} 不是 UTF-8 编码（第 {exc.start} 字节）")
+        return None, Error("package-error", note=f"{name} is not UTF-8 (byte {exc.start})",
+                         note_zh=f"{name} 不是 UTF-8 编码（第 {exc.start} 字节）")
     except json.JSONDecodeError as exc:
-        return {}, Error("package-error", note=f"{path.name} is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}",
-                         note_zh=f"{path.name} 不是有效的 JSON：第 {exc.lineno} 行第 {exc.colno} 列，{exc.msg}")
+        return None, Error("package-error", note=f"{name} is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}",
+                         note_zh=f"{name} 不是有效的 JSON：第 {exc.lineno} 行第 {exc.colno} 列，{exc.msg}")
     except yaml.YAMLError as exc:
-        return {}, Error("package-error", note=f"{path.name} is not valid YAML: {exc}",
-                         note_zh=f"{path.name} 不是有效的 YAML：{exc}")
+        return None, Error("package-error", note=f"{name} is not valid YAML: {exc}",
+                         note_zh=f"{name} 不是有效的 YAML：{exc}")
+    except RecursionError:
+        return None, Error("package-error", note=f"{name} nests more than {shape.MAX_DEPTH} levels deep: "
+                         "a descriptor needs far fewer; flatten it",
+                         note_zh=f"{name} 的嵌套超过 {shape.MAX_DEPTH} 层：描述文件不需要这么深，请简化其结构")
+    except ValueError as exc:  # e.g. an integer of more than 4300 digits, a YAML set or binary
+        return None, Error("package-error", note=f"{name} cannot be read as JSON data: {exc}",
+                         note_zh=f"{name} 无法按 JSON 数据读取：{exc}")
+    return data, None
+
+
+def _read_descriptor(path: Path) -> tuple[dict, Error | None]:
+    data, error = parse_file(path.parent, path.name)
+    if error:
+        return {}, error
     if not isinstance(data, dict):
         return {}, Error("package-error", note=f"{path.name} must hold a JSON object",
                          note_zh=f"{path.name} 的内容必须是 JSON 对象")
     return data, None
 
 
-def is_safe_path(path: str) -> bool:
-    """frictionless's rule for untrusted descriptors: relative, no `..`, no hidden parts."""
-    if not isinstance(path, str) or not path or "\\" in path or "://" in path:
-        return False
-    pure = PurePosixPath(path)
-    if pure.is_absolute() or re.match(r"^[A-Za-z]:", path):
-        return False
-    return all(part not in ("..", "") and not part.startswith(".") for part in pure.parts)
+# one rule for every path a descriptor gives, shared with the reader
+is_safe_path = files.is_safe_path
 
 
 def _read_resource(res: Any, index: int, folder: Path, site: Site | None) -> tuple[Resource | None, list[Error]]:
     if not isinstance(res, dict):
         return None, [Error("package-error", note=f"resource {index} must be an object",
                             note_zh=f"第 {index} 个资源必须是对象")]
-    name = res.get("name") or f"resource{index}"
+    name = res.get("name") if isinstance(res.get("name"), str) and res.get("name") else f"resource{index}"
     errors: list[Error] = []
     path = res.get("path")
     if isinstance(path, list):
@@ -229,14 +328,16 @@ def _read_resource(res: Any, index: int, folder: Path, site: Site | None) -> tup
         errors.append(Error("resource-error", resource=name, note='"path" is required',
                             note_zh="缺少“path”（数据文件路径）"))
     elif not is_safe_path(path):
-        errors.append(Error("resource-error", resource=name, file=path,
-                            note=f'path "{path}" is not safe: use a relative path inside the dataset folder, without "..", hidden folders or URLs',
-                            note_zh=f"路径“{path}”不安全：请使用数据集文件夹内的相对路径，不含“..”、隐藏文件夹或网址"))
+        note, note_zh = files.unsafe_note(path)
+        errors.append(Error("resource-error", resource=name, file=path, note=note, note_zh=note_zh))
     else:
         fullpath = folder / path
     schema, schema_errors = _resolve_schema(res.get("schema"), name, folder, site)
     errors.extend(schema_errors)
-    fmt = (res.get("format") or FORMATS.get(Path(path).suffix.lower(), "") if isinstance(path, str) else "").lower()
+    dialect, dialect_errors = _resolve_dialect(res.get("dialect"), name, folder)
+    errors.extend(dialect_errors)
+    declared = res.get("format") if isinstance(res.get("format"), str) else ""
+    fmt = (declared or (FORMATS.get(Path(path).suffix.lower(), "") if isinstance(path, str) else "")).lower()
     resource = Resource(
         dataset="",
         name=name,
@@ -244,11 +345,33 @@ def _read_resource(res: Any, index: int, folder: Path, site: Site | None) -> tup
         fullpath=fullpath,
         schema=schema if isinstance(schema, dict) else {"fields": []},
         format=fmt or "csv",
-        encoding=(res.get("encoding") or "utf-8"),
-        dialect=res.get("dialect") if isinstance(res.get("dialect"), dict) else {},
+        encoding=res.get("encoding") if isinstance(res.get("encoding"), str) and res.get("encoding") else "utf-8",
+        dialect=dialect or {},
         descriptor=res,
     )
     return resource, errors
+
+
+def _read_part(rel: str, folder: Path, kind: str, resource: str, label: str) -> tuple[dict | None, list[Error]]:
+    """A schema or dialect file inside folder, as a dict, or its error (of `kind`)."""
+    if not is_safe_path(rel):
+        note, note_zh = files.unsafe_note(rel)
+        return None, [Error(kind, resource=resource, file=label, note=note, note_zh=note_zh)]
+    data, error = parse_file(folder, rel)
+    if error is None and not isinstance(data, dict):
+        error = Error(kind, note=f"{label} must hold a JSON object", note_zh=f"{label} 的内容必须是 JSON 对象")
+    if error:
+        return None, [Error(kind, resource=resource, file=label, note=error.note, note_zh=error.note_zh)]
+    return data, []
+
+
+def _resolve_dialect(dialect: Any, resource: str, folder: Path) -> tuple[dict | None, list[Error]]:
+    if dialect is None or isinstance(dialect, dict):
+        return dialect, []
+    data, errors = _read_part(dialect, folder, "dialect-error", resource, dialect)
+    if data is not None:
+        errors = [e.at(resource=resource, file=dialect) for e in shape.check_dialect(data, "dialect")]
+    return (data if not errors else None), errors
 
 
 def _resolve_schema(schema: Any, resource: str, folder: Path, site: Site | None) -> tuple[dict | None, list[Error]]:
@@ -265,21 +388,14 @@ def _resolve_schema(schema: Any, resource: str, folder: Path, site: Site | None)
         if site is None or not SLUG.match(shared):
             return None, [Error("schema-error", resource=resource, note=f'unknown shared schema "{shared}"',
                                 note_zh=f"未知的共享表结构“{shared}”")]
-        path = site.schemas_dir / f"{shared}.json"
-        label = f"metadata/schemas/{shared}.json"
-    elif is_safe_path(schema):
-        path = folder / schema
-        label = schema
+        base, rel, label = site.root / "metadata", f"schemas/{shared}.json", f"metadata/schemas/{shared}.json"
     else:
-        return None, [Error("schema-error", resource=resource, note=f'schema path "{schema}" is not safe',
-                            note_zh=f"表结构路径“{schema}”不安全")]
-    if not path.is_file():
-        return None, [Error("schema-error", resource=resource, file=label, note=f"schema file {label} does not exist",
-                            note_zh=f"表结构文件 {label} 不存在")]
-    data, error = _read_descriptor(path)
-    if error:
-        return None, [Error("schema-error", resource=resource, file=label, note=error.note, note_zh=error.note_zh)]
-    return data, []
+        base, rel, label = folder, schema, schema
+    data, errors = _read_part(rel, base, "schema-error", resource, label)
+    if data is not None:
+        # a schema file is checked as an inline schema is, before anything reads it
+        errors = [e.at(resource=resource, file=label) for e in shape.check_schema(data, "schema")]
+    return (data if not errors else None), errors
 
 
 def frictionless_errors(descriptor: dict) -> list[Error]:

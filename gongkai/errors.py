@@ -30,6 +30,7 @@ ERROR_TYPES: dict[str, tuple[str, str]] = {
     "package-error": ("Package Error", "数据包描述错误"),
     "schema-error": ("Schema Error", "表结构错误"),
     "field-error": ("Field Error", "字段定义错误"),
+    "dialect-error": ("Dialect Error", "CSV 方言错误"),
     # header / labels
     "blank-label": ("Blank Label", "表头为空"),
     "duplicate-label": ("Duplicate Label", "表头重复"),
@@ -51,6 +52,7 @@ ERROR_TYPES: dict[str, tuple[str, str]] = {
     "profile-error": ("Catalogue Profile Error", "目录元数据错误"),
     "metadata-error": ("Site Metadata Error", "站点元数据错误"),
     "integer-range": ("Integer Out Of Range", "整数超出范围"),
+    "number-range": ("Number Not Finite", "数值不是有限数"),
 }
 
 

@@ -7,7 +7,7 @@ objects built by hand.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from .errors import Error
@@ -26,6 +26,14 @@ class Resource:
     encoding: str = "utf-8"
     dialect: dict = field(default_factory=dict)
     descriptor: dict = field(default_factory=dict)  # the raw resource descriptor
+
+    @property
+    def folder(self) -> Path | None:
+        """The dataset folder the path is relative to: nothing outside it may be read."""
+        if self.fullpath is None:
+            return None
+        depth = len(PurePosixPath(self.path).parts) if self.path else 1
+        return Path(self.fullpath).parents[max(depth, 1) - 1]
 
     @property
     def fields(self) -> list[dict]:

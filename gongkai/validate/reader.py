@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Iterable, Iterator
 
 from ..errors import Error
+from . import files
 from ..model import Resource
 
 # frictionless raises the csv module's limit the same way (formats/csv/parser.py)
@@ -48,22 +49,8 @@ class SourceProblem(Exception):
 
 # Paths
 
-
-def is_safe_path(path: str) -> bool:
-    """frictionless's ``helpers.is_safe_path`` plus our own rule: no hidden components.
-
-    A dataset comes from a pull request: its descriptor must not make the build read
-    files outside its folder (``../``, absolute, ``~``, variables, ``file://``) nor hidden
-    files such as ``.git/config``.
-    """
-    if not path or os.path.isabs(path) or path.startswith("~"):
-        return False
-    if os.path.expandvars(path) != path or re.match(r"%.+%", path) or re.match(r"\$.+", path):
-        return False
-    if path.lower().startswith("file:"):
-        return False
-    parts = re.split(r"[\\/]", path)
-    return not any(part == ".." or (part.startswith(".") and part != ".") for part in parts)
+# one rule for every path a descriptor gives (the catalogue checks it too)
+is_safe_path = files.is_safe_path
 
 
 # Bytes
@@ -82,15 +69,9 @@ def load(resource: Resource) -> Source:
     """Read and decode the resource's file, or raise SourceProblem."""
     path = resource.path
     if resource.fullpath is None or not is_safe_path(path):
-        raise SourceProblem(
-            Error(
-                type="resource-error",
-                note=f'path "{path}" is not safe: it must be relative, inside the dataset folder, '
-                "without \"..\" or hidden (\".\") components",
-                note_zh=f"路径“{path}”不安全：必须是数据集文件夹内的相对路径，不能包含“..”或以“.”开头的隐藏目录",
-            )
-        )
-    fmt = (resource.format or "csv").lower()
+        note, note_zh = files.unsafe_note(path)
+        raise SourceProblem(Error(type="resource-error", note=note, note_zh=note_zh))
+    fmt = resource.format.lower() if isinstance(resource.format, str) and resource.format else "csv"
     if fmt not in SUPPORTED_FORMATS:
         raise SourceProblem(
             Error(
@@ -100,15 +81,12 @@ def load(resource: Resource) -> Source:
             )
         )
     try:
-        data = resource.fullpath.read_bytes()
-    except OSError as exc:
-        raise SourceProblem(
-            Error(
-                type="scheme-error",
-                note=f'cannot read file "{path}": {exc.strerror or exc}',
-                note_zh=f"无法读取文件“{path}”：{_oserror_zh(exc)}",
-            )
-        ) from exc
+        data = files.read_bytes(resource.folder, path)
+    except files.FileRefused as refused:
+        # a missing file is frictionless's scheme-error; a refused one (a link out of the
+        # folder, a FIFO or device, over the size limit) is a resource-error
+        kind = "scheme-error" if refused.kind in ("missing", "unreadable") else "resource-error"
+        raise SourceProblem(Error(type=kind, note=refused.note, note_zh=refused.note_zh)) from refused
     # hashlib releases the GIL on large buffers: a big file is hashed while it is decoded
     hasher = hashlib.sha256()
     hashing = None
@@ -131,20 +109,14 @@ def _digest(hasher, hashing: threading.Thread | None) -> str:
     return hasher.hexdigest()
 
 
-def _oserror_zh(exc: OSError) -> str:
-    if isinstance(exc, FileNotFoundError):
-        return "文件不存在"
-    if isinstance(exc, PermissionError):
-        return "没有读取权限"
-    if isinstance(exc, IsADirectoryError):
-        return "这是一个文件夹，不是文件"
-    return str(exc)
-
-
 def decode(data: bytes, encoding: str) -> str:
     """Decode strictly; a UTF-8 byte-order mark is accepted and stripped."""
     try:
-        codec = codecs.lookup(encoding).name
+        info = codecs.lookup(encoding) if isinstance(encoding, str) else None
+        # rot13, base64, zlib... are codecs too, but not text encodings: bytes.decode refuses them
+        if info is None or not getattr(info, "_is_text_encoding", True):
+            raise LookupError(encoding)
+        codec = info.name
     except LookupError as exc:
         raise SourceProblem(
             Error(
@@ -210,7 +182,7 @@ class Layout:
         declares neither ``header`` nor ``headerRows``: the first row whose width is near the
         sample's average (a title line above the header is skipped)."""
         layout = cls._declared(dialect)
-        if sample and "header" not in dialect and "headerRows" not in dialect:
+        if sample and dialect.get("header") is None and dialect.get("headerRows") is None:
             widths = [len(cells) for cells in sample]
             width = round(sum(widths) / len(widths))
             drift = max(round(width * 0.1), 1)
@@ -225,10 +197,10 @@ class Layout:
     @classmethod
     def _declared(cls, dialect: dict) -> "Layout":
         return cls(
-            header=bool(dialect.get("header", True)),
+            header=dialect.get("header") is not False,
             header_rows=list(dialect.get("headerRows") or [1]),
-            header_join=dialect.get("headerJoin", " "),
-            header_case=bool(dialect.get("headerCase", True)),
+            header_join=dialect.get("headerJoin") if dialect.get("headerJoin") is not None else " ",
+            header_case=dialect.get("headerCase") is not False,
             comment_char=dialect.get("commentChar") or None,
             comment_rows=list(dialect.get("commentRows") or []),
             skip_blank_rows=bool(dialect.get("skipBlankRows", False)),
@@ -251,8 +223,9 @@ def csv_options(text: str, fmt: str, dialect: dict) -> dict:
     on the first 100 lines (frictionless does this even for TSV, whose tab delimiter is
     only a default the sniffer may override).
     """
-    declared = {k: dialect[k] for k in CSV_OPTIONS if k in dialect}
-    declared.update(dialect.get("csv") or {})
+    # an option set to null is an option not set (the descriptor's shape is checked upstream)
+    declared = {k: dialect[k] for k in CSV_OPTIONS if dialect.get(k) is not None}
+    declared.update({k: v for k, v in (dialect.get("csv") or {}).items() if k in CSV_OPTIONS and v is not None})
     options = {
         "delimiter": ",",
         "lineTerminator": "\r\n",

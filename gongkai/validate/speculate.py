@@ -33,7 +33,7 @@ import tempfile
 from pathlib import Path
 from typing import Callable, Iterator
 
-from . import reader
+from . import pattern_guard, reader
 
 MIN_BYTES_ENV = "GONGKAI_SPECULATE_MIN_BYTES"  # tests lower it to exercise the split on small files
 MIN_BYTES = 8 << 20  # below this a fork costs more than it saves
@@ -115,6 +115,7 @@ def stream(v, make: Callable, counter: list, out: RowStream | None) -> Iterator[
     if pid == 0:  # the child: find where its part starts, check the part, write it, exit at once
         code = FAILED
         try:
+            pattern_guard.rearm_after_fork()  # a runaway pattern ends the child too (it is then DIRTY)
             _die_with(parent)
             os.close(boundary_r)
             try:

@@ -25,7 +25,7 @@ from typing import Any, Iterator
 
 from ..errors import Error
 from ..model import Resource
-from . import reader, speculate
+from . import pattern_guard, reader, speculate
 from .fields import CellError, compile_field
 
 class _Stop(Exception):
@@ -229,6 +229,22 @@ class TableValidator:
         self._consumed = True
         if self._failed:
             return
+        patterns = [c.name for c in self._columns if (c.field.get("constraints") or {}).get("pattern") is not None]
+        with pattern_guard.guarded(bool(patterns)):
+            try:
+                yield from self._rows(out)
+            except pattern_guard.PatternTimeout:
+                names = ", ".join(f'"{n}"' for n in patterns)
+                self._fail(Error(
+                    type="field-error",
+                    note=f"checking one row took more than {pattern_guard.TICK_S:g} s in the pattern constraint of {names}: "
+                    "the regular expression backtracks catastrophically (nested repetition such as (a+)+); "
+                    "simplify it, e.g. a+ instead of (a+)+",
+                    note_zh=f"字段 {names} 的 pattern 约束检查一行用时超过 {pattern_guard.TICK_S:g} 秒："
+                    "该正则表达式存在灾难性回溯（如 (a+)+ 这样的嵌套重复），请简化，例如把 (a+)+ 改为 a+",
+                ))
+
+    def _rows(self, out):
         try:
             if self._self_refs:
                 self._collect_self_references()
@@ -270,7 +286,12 @@ class TableValidator:
             if algorithm == "sha256":
                 actual = self.stats["sha256"]
             elif algorithm in hashlib.algorithms_available:
-                actual = hashlib.new(algorithm, self.resource.fullpath.read_bytes()).hexdigest()
+                # read again through the same checks (inside the folder, a regular file, capped)
+                try:
+                    data = reader.files.read_bytes(self.resource.folder, self.resource.path)
+                except reader.files.FileRefused:
+                    data = None
+                actual = hashlib.new(algorithm, data).hexdigest() if data is not None else None
             else:
                 actual = None
             if actual is not None and actual != digest:

@@ -56,6 +56,26 @@ def create_value_reader(field: dict) -> Callable[[Any], Any]:
     return value_reader
 
 
+def storage_check(field: dict):
+    """NaN and ±Infinity (and exponents too large for a float, which become infinite) are numbers
+    to frictionless, but SQLite stores NaN as NULL and JSON has neither: the API would publish a
+    changed value. Such a cell gets an error of its own, as an integer SQLite cannot hold does."""
+    note = ("NaN and infinite numbers cannot be stored or published (SQLite stores NaN as NULL, JSON has "
+            "no Infinity): leave the cell empty for a missing value, or give a finite number")
+    note_zh = ("NaN 和无穷大不能保存或发布（SQLite 把 NaN 存为 NULL，JSON 没有 Infinity）："
+               "缺失值请留空，否则请填写有限的数值")
+    if text_reader_code(field) is not None:
+        # the text reader leaves a float: finite exactly when v - v is 0 (nan and inf give nan)
+        return "v - v == 0", {}, ("number-range", note, note_zh)
+    return "_FIN(v)", {"_FIN": _finite}, ("number-range", note, note_zh)
+
+
+def _finite(value: Any) -> bool:
+    if isinstance(value, Decimal):
+        return value.is_finite() and to_sqlite(value) - to_sqlite(value) == 0
+    return value - value == 0
+
+
 def to_sqlite(value: Any) -> float | int:
     if isinstance(value, Decimal):
         if value.is_nan():  # float() refuses a signaling NaN
