@@ -29,10 +29,11 @@ import os
 import re
 import sqlite3
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 
 from datasette.database import QueryInterrupted, Results
-from datasette.utils import sqlite_timelimit
 from datasette.views.base import DatasetteError
 
 from .limits import Limits
@@ -158,6 +159,24 @@ def _value_size(value) -> int:
     return len(value) if isinstance(value, (str, bytes)) else 8
 
 
+@contextmanager
+def deadline(conn: sqlite3.Connection, ms: int):
+    """Datasette's `sqlite_timelimit`, checking the clock every 50,000 VM steps (~4 ms) rather
+    than every 1,000: each check takes the GIL, and a visitor query taking it 12,000 times a
+    second (while the page threads of its worker also want it) slowed pages by 4x under abuse.
+    """
+    end = time.perf_counter() + ms / 1000
+
+    def handler():
+        return 1 if time.perf_counter() >= end else 0
+
+    conn.set_progress_handler(handler, 50_000)
+    try:
+        yield
+    finally:
+        conn.set_progress_handler(None, 50_000)
+
+
 # --- the pools ----------------------------------------------------------------------------
 
 
@@ -213,7 +232,7 @@ def _install_on(db, ds, pools: Pools) -> None:
             if kind is None:
                 return fn(conn)
             # The time limit holds for every statement of visitor SQL, not only `execute`'s.
-            with sqlite_timelimit(conn, ds.sql_time_limit_ms):
+            with deadline(conn, ds.sql_time_limit_ms):
                 return fn(conn)
 
         executor = ds.executor if kind is None else pools.visitor
@@ -230,7 +249,7 @@ def _install_on(db, ds, pools: Pools) -> None:
             time_limit_ms = ds.sql_time_limit_ms
             if custom_time_limit and custom_time_limit < time_limit_ms:
                 time_limit_ms = custom_time_limit
-            with sqlite_timelimit(conn, time_limit_ms):
+            with deadline(conn, time_limit_ms):
                 try:
                     cursor = conn.cursor()
                     cursor.execute(sql, params if params is not None else {})

@@ -147,7 +147,9 @@ def asgi_wrapper(datasette):
             client = (scope.get("client") or ("-", 0))[0]
             refused = gate.admit(client, kind)
             if refused is not None:
-                response = await refusal(datasette, Request(scope, receive), *refused)
+                # Outside Datasette's CSRF middleware: a page with no form needs no token.
+                request = Request(dict(scope, csrftoken=lambda: ""), receive)
+                response = await refusal(datasette, request, *refused)
                 return await response.asgi_send(send)
             token = VISITOR.set(kind)
             try:
