@@ -15,11 +15,14 @@ Why these settings (measured by `gongkai.bench.serve` on a 500,000-row table):
   bulk of the stock page's cost). Facets the publisher wants are declared in metadata.json.
 - Time limits bound what one request can cost a worker; `facet_time_limit_ms` bounds the
   declared facets (each is a GROUP BY over the filtered rows).
-- `num_sql_threads` 0: queries run on the worker's event loop instead of hopping to a thread
-  pool. A table page runs ~8 small indexed queries; the hops and the GIL hand-offs cost ~2 ms
-  of CPU per page (~15%). The price: a slow query holds its worker until it finishes, at most
-  `sql_time_limit_ms`; the other worker keeps serving, and with two cores a thread pool would
-  not run more SQL at once anyway.
+- `num_sql_threads` is `Limits.page_threads` (4): queries run off the event loop, so a slow
+  query (a facet, a filter on an unindexed column) holds one thread, never every request of its
+  worker. Until 2026-11 this was 0 (queries on the event loop, ~2 ms of CPU less per table
+  page); under 20 clients one 245 ms facet query then made a 3 ms page wait 13.5 s.
+  Visitor SQL has a pool of its own (gongkai/query_pools.py, plugins/visitor_limits.py).
+- `max_csv_mb` 0: a streamed CSV of a table is never cut at a size; it streams page by page with
+  bounded memory, and one that fails midway is aborted (plugins/complete_downloads.py), so a
+  download is complete or visibly broken, never a 200 ending in an error line.
 - plugins/fast_pages.py removes per-request work that cannot change on an immutable site.
 
 uvicorn picks up uvloop and httptools when they are installed (`uvicorn[standard]`); they take
@@ -34,7 +37,8 @@ from pathlib import Path
 
 from datasette.app import Datasette
 
-from . import catalogue
+from . import catalogue, query_pools
+from .limits import Limits
 
 # Environment variables through which `serve` hands the site to each uvicorn worker
 # (workers are separate processes that import `gongkai.asgi` and call its factory).
@@ -48,7 +52,8 @@ SETTINGS = {
     "default_page_size": 50,
     "max_returned_rows": 1000,
     "allow_download": True,
-    "num_sql_threads": 0,  # see the module docstring
+    "num_sql_threads": Limits().page_threads,  # see the module docstring
+    "max_csv_mb": 0,  # see the module docstring
 }
 
 
@@ -77,8 +82,17 @@ def read_json(path: Path) -> dict | None:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
-def make_datasette(site_dir: Path, *, root: Path, settings: dict | None = None) -> Datasette:
+class Site(Datasette):
+    def _connected_databases(self):
+        # /-/databases.json lists each database's file path: a visitor needs none of them.
+        return [{k: v for k, v in d.items() if k != "path"} for d in super()._connected_databases()]
+
+
+def make_datasette(site_dir: Path, *, root: Path, settings: dict | None = None, limits: Limits | None = None) -> Datasette:
     """The Datasette instance serving `site_dir` with the plugins and templates under `root`.
+
+    `limits` (default: `Limits.load(root)`, i.e. metadata/site.yaml's `limits:` and the
+    GONGKAI_LIMIT_* environment) bound what one visitor can cost (gongkai/limits.py).
 
     `site_dir` is resolved here once: `build/site` is a symlink the build swaps to a new release
     folder, and a running server must keep reading the release it started with.
@@ -94,18 +108,38 @@ def make_datasette(site_dir: Path, *, root: Path, settings: dict | None = None) 
     plugins_dir = root / "plugins"
     template_dir = root / "templates"
     static_dir = root / "static"  # the site's CSS, served at /static/ by the site itself
-    ds = Datasette(
+    limits = limits or Limits.load(root)
+    ds = Site(
         immutables=files,
         inspect_data=inspect_data or None,
         metadata=read_json(site_dir / "metadata.json") or {},
         plugins_dir=str(plugins_dir) if plugins_dir.is_dir() else None,
         template_dir=str(template_dir) if template_dir.is_dir() else None,
         static_mounts=[("static", str(static_dir))] if static_dir.is_dir() else None,
-        settings={**SETTINGS, **(settings or {})},
+        settings={**SETTINGS, "num_sql_threads": limits.page_threads, **(settings or {})},
         cors=True,
     )
+    ds._gongkai_limits = limits  # read by plugins/visitor_limits.py
+    query_pools.install(ds, limits)
     catalogue.attach(ds, site_dir)
     return ds
+
+
+def uvicorn_options(limits: Limits) -> dict:
+    """uvicorn's keyword arguments that bound what a client's connections can hold."""
+    options = {
+        # gongkai/http_timeouts.py: uvicorn has no timeout for a request whose headers never end.
+        "http": "gongkai.http_timeouts:HeaderTimeoutProtocol",
+        "timeout_keep_alive": limits.keep_alive_s,
+        "limit_concurrency": limits.limit_concurrency,
+        "backlog": limits.backlog,
+        # uvicorn trusts X-Forwarded-For from 127.0.0.1 by default: anyone on the host could
+        # then pick the address the rate limits see. Only configured proxies are trusted.
+        "proxy_headers": bool(limits.trusted_proxies),
+    }
+    if limits.trusted_proxies:
+        options["forwarded_allow_ips"] = limits.trusted_proxies
+    return options
 
 
 def serve(
@@ -139,4 +173,5 @@ def serve(
         lifespan="on",
         log_level=log_level,
         access_log=False,
+        **uvicorn_options(Limits.load(Path(root))),
     )

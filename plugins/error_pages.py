@@ -82,6 +82,11 @@ MESSAGES_ZH = [
     (r"You do not have permission to .*", "您没有查看此内容的权限"),
     (r"Method ([A-Z]+) is not allowed here", "此网址不接受 {0} 请求"),
     (r"(?s).*SQL query took too long.*", "查询用时过长，已被中止。请缩小查询范围后重试。"),
+    # gongkai/query_pools.py's guards on visitor SQL
+    (r"Query result is larger than (\d+) bytes", "查询结果超过 {0} 字节，已被拒绝。请减少返回的行或列后重试。"),
+    (r"Query makes a value larger than (\d+) bytes", "查询产生的值超过 {0} 字节，已被拒绝。"),
+    (r"Query uses a function or statement this site does not allow", "查询使用了本站不允许的函数或语句。"),
+    (r"Query needs more memory than this site allows", "查询所需内存超过本站允许的上限。"),
 ]
 _MESSAGES_ZH = [(re.compile(pattern), zh) for pattern, zh in MESSAGES_ZH]
 

@@ -204,6 +204,9 @@ class Catalogue:
         found = self._all(DatasetRecord, "name in (select value from json_each(?))", [json.dumps(list(names), ensure_ascii=False)])
         return {d.name: d for d in found}
 
+    def resource(self, dataset: str, name: str) -> ResourceRecord | None:
+        return self._one(ResourceRecord, "dataset = ? and name = ?", [dataset, name])
+
     def dictionary(self, dataset: str, resource: str) -> list[FieldRecord] | None:
         """The fields of one resource in order; None when there is no such resource."""
         if self._one(ResourceRecord, "dataset = ? and name = ?", [dataset, resource]) is None:
