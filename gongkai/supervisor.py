@@ -41,6 +41,8 @@ from .worker import Worker
 
 logger = logging.getLogger("uvicorn.error")
 READY_TIMEOUT_S = 90.0  # a replacement worker imports Datasette and the plugins; a busy machine is slow
+# A retiring worker finishes its requests first; one still busy after this long is killed.
+RETIRE_TIMEOUT_S = 120.0
 
 
 def _now() -> str:
@@ -55,6 +57,7 @@ class Supervisor(Multiprocess):
         self.registry = registry
         self.reloads: list[dict] = []
         self._registry_fd: int | None = None
+        self.retiring: list[tuple[Worker, float]] = []  # stopped by a reload, still draining
         super().__init__(config, sockets)
 
     # --- workers -------------------------------------------------------------------------
@@ -71,6 +74,7 @@ class Supervisor(Multiprocess):
 
     def keep_subprocess_alive(self) -> None:
         """uvicorn's, except that the replacement serves the supervisor's held release."""
+        self._reap_retiring()
         if self.should_exit.is_set():
             return
         changed = False
@@ -122,13 +126,35 @@ class Supervisor(Multiprocess):
                 self._drop_unused_holds()
                 self._reloaded(record, ok=False, error=error)
                 return
-            old.terminate()  # SIGTERM: it stops accepting, drains (gongkai/worker.py), exits
-            old.join()
+            # SIGTERM: it stops accepting, drains (gongkai/worker.py) and exits on its own time;
+            # not waited for here, so one slow request does not hold up the reload or the
+            # supervisor (it holds its own lock on its release until it exits).
+            old.terminate()
+            self.retiring.append((old, time.monotonic() + RETIRE_TIMEOUT_S))
             self.processes[idx] = fresh
             self._publish()
         self._drop_unused_holds()
         logger.info(f"Serving {new.path.name} / 正在提供 {new.path.name}")
         self._reloaded(record, ok=True)
+
+    def _reap_retiring(self) -> None:
+        for entry in list(self.retiring):
+            worker, deadline = entry
+            if worker.process.is_alive() and time.monotonic() < deadline:
+                continue
+            if worker.process.is_alive():
+                logger.error(f"Retiring worker [{worker.pid}] still busy after {RETIRE_TIMEOUT_S:.0f}s; killing it "
+                             f"/ 退役的工作进程超时，强制结束")
+                worker.process.kill()
+            worker.process.join()
+            self.retiring.remove(entry)
+            self._publish()
+
+    def join_all(self) -> None:
+        super().join_all()
+        for worker, _ in self.retiring:
+            worker.process.join()
+        self.retiring.clear()
 
     def _reloaded(self, record: dict, *, ok: bool, error: str | None = None) -> None:
         record.update(done=_now(), ok=ok, to=self.hold.path.name, **({"error": error} if error else {}))
@@ -153,6 +179,7 @@ class Supervisor(Multiprocess):
             "release": self.hold.path.name,
             "release_dir": str(self.hold.path),
             "workers": [{"pid": p.pid, "release": Path(p.release).name} for p in self.processes],
+            "retiring": [w.pid for w, _ in self.retiring],
             "reloads": self.reloads,
             "updated": _now(),
         }

@@ -26,11 +26,14 @@ from socket import socket
 from uvicorn.server import Server
 from uvicorn.supervisors.multiprocess import Process
 
+# Nothing heavy at import: this module is imported when the pickled Worker arrives in the new
+# process, before uvicorn's health-check thread starts; Datasette (gongkai.serve) is imported
+# by the app factory, while that thread already answers the supervisor's pings.
 from . import releases
-from .serve import SITE_DIR_ENV
 
 DRAIN_S = 3.0  # longest wait for clients to close their connections once a worker retires
 _draining = False  # set in this worker process when it starts retiring
+_hold: releases.Hold | None = None  # this worker's lock on its release, for its whole life
 
 
 class DrainingServer(Server):
@@ -60,9 +63,9 @@ class Worker(Process):
 
     def target(self, sockets: list[socket] | None = None) -> None:  # pragma: no cover (child)
         # Runs in the new process. The lock lives as long as this process (its descriptor is
-        # never closed); the site factory (gongkai.asgi) reads the folder from the environment.
-        self._hold = releases.hold(self.release)
-        os.environ[SITE_DIR_ENV] = str(self._hold.path)
+        # never closed).
+        global _hold
+        _hold = releases.hold(self.release)
         super().target(sockets)
 
 
@@ -87,5 +90,9 @@ def close_when_draining(app):
 def create_app():
     """The app factory uvicorn calls in each worker (`gongkai.worker:create_app`)."""
     from .asgi import create_app as site_app
+    from .serve import SITE_DIR_ENV
+
+    if _hold is not None:  # gongkai.asgi reads the folder from the environment
+        os.environ[SITE_DIR_ENV] = str(_hold.path)
 
     return close_when_draining(site_app())

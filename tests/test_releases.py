@@ -175,8 +175,12 @@ def test_reload_moves_to_the_new_build_without_a_failed_request(site_root, tmp_p
             assert_site_answers(client, rows=3)
         status = server.status()
         assert status["release"] == new.name and {w["release"] for w in status["workers"]} == {new.name}
-        # Nothing uses the old release any more: the next build prunes it.
-        assert not releases.in_use(old)
+        # Once the old workers have drained and exited, nothing uses the old release: the next
+        # build prunes it.
+        deadline = time.monotonic() + 60
+        while releases.in_use(old) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not releases.in_use(old) and server.status()["retiring"] == []
         build(site_root, out)
         assert not old.exists() and new.exists()
 
