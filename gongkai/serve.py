@@ -39,6 +39,8 @@ from datasette.app import Datasette
 SITE_DIR_ENV = "GONGKAI_SITE_DIR"  # set by each worker (gongkai/worker.py) to its release
 ROOT_ENV = "GONGKAI_ROOT"
 
+HEALTHCHECK_TIMEOUT_S = 30  # see serve()
+
 SETTINGS = {
     "suggest_facets": False,
     "sql_time_limit_ms": 3000,
@@ -132,6 +134,11 @@ def serve(
         lifespan="on",
         log_level=log_level,
         access_log=False,
+        # The supervisor kills a worker as hung when it misses a health ping for this long
+        # (uvicorn's default, 5 s, also kills workers that are merely busy: one slow request
+        # holding the GIL, or a worker still importing on a loaded 2-core machine), and
+        # every connection the worker held goes with it.
+        timeout_worker_healthcheck=HEALTHCHECK_TIMEOUT_S,
     )
     supervisor = Supervisor(config, [], site=site_dir, registry=registry)
     supervisor.sockets = [config.bind_socket()]  # bound once the release is held; shared by all workers
