@@ -169,8 +169,8 @@ def run(out: Path, root: Path, *, clients: int = 50, seconds: float = 60.0, work
         event("reload_done", ok=reload["ok"], serving=reload.get("serving"))
 
         at(kill_at)
-        victim = server.worker_pids()[0]
-        held = _established(victim, server.port)
+        # The worker holding the most connections: the kill then costs the most it can.
+        held, victim = max((_established(pid, server.port), pid) for pid in server.worker_pids())
         kill_t = time.time()
         os.kill(victim, signal.SIGKILL)
         kill.update(t=kill_t - t0, pid=victim, connections=held)
