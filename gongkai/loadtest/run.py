@@ -58,12 +58,21 @@ def _users(targets: Targets, think: float, abuse: list[str]):
     # whose connection closed before the answer (RFC 9110 allows it, browsers do it), which
     # would hide exactly the dropped connections this test is about. urllib3 with locust's
     # zero retries only replaces a pooled connection it sees closed before it sends.
+    counter = iter(range(1, 1 << 16))
+
     class Visitor(HttpUser):
-        """A person or a script browsing: one keep-alive connection, a short pause between requests."""
+        """A person or a script browsing: one keep-alive connection, a short pause between requests.
+
+        Each visitor is its own client to the site's per-client limits: the load generator plays
+        the reverse proxy in front of many people, so it is the server's one trusted proxy
+        (`Server` sets GONGKAI_LIMIT_TRUSTED_PROXIES) and each visitor sends its own
+        X-Forwarded-For (a loopback address: nothing is ever sent there)."""
         wait_time = between(0, 2 * think)
 
         def on_start(self):
             self.rng = random.Random(id(self))
+            n = next(counter)
+            self.client.headers["X-Forwarded-For"] = f"127.1.{n >> 8}.{n & 255}"
 
         @task
         def visit(self):
@@ -71,7 +80,9 @@ def _users(targets: Targets, think: float, abuse: list[str]):
             self.client.get(targets.pick(self.rng)[name], name=name, timeout=TIMEOUT_S)
 
     class Abuser(HttpUser):
-        """One client sending the expensive queries, one at a time."""
+        """One client sending the expensive queries, one at a time (from the generator's own
+        address: its per-client limits answer 429 once it has used them up, which counts as
+        refused)."""
         fixed_count = 1
         wait_time = between(0.5, 1.5)
 

@@ -48,7 +48,9 @@ class Server:
         cmd = gongkai_cmd("serve", "--out", str(self.out), "--root", str(self.root),
                           "--port", str(self.port), "--workers", str(self.workers))
         with open(self.log_path, "wb") as log:
-            self.proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=child_env(),
+            # The load generator is the reverse proxy in front of its simulated visitors.
+            env = dict(child_env(), GONGKAI_LIMIT_TRUSTED_PROXIES="127.0.0.1")
+            self.proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env,
                                          start_new_session=True)
         deadline = time.monotonic() + STARTUP_TIMEOUT_S
         while True:
