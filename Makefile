@@ -6,7 +6,7 @@ PORT   ?= 8001
 OUT    ?= build
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install browser build validate serve test bench clean
+.PHONY: install browser build validate serve reload test bench loadtest clean
 
 # Re-install when the project's dependencies change; the venv is created when missing.
 $(STAMP): pyproject.toml
@@ -45,11 +45,25 @@ validate: install         ## validate every dataset, print a bilingual report
 serve: build              ## build, then serve at http://127.0.0.1:$(PORT)
 	$(PY) -m gongkai serve --out $(OUT) --port $(PORT)
 
+reload: install           ## make every running server of $(OUT) serve its latest build (no request dropped)
+	$(PY) -m gongkai reload --out $(OUT)
+
 test: install browser     ## the whole test suite (what CI runs), browser tests included
 	$(PY) -m pytest -q
 
 bench: install            ## benchmarks → $(OUT)/bench.json
 	$(PY) -m gongkai.bench --out $(OUT)/bench.json
+
+# A bounded load (locust) on a local server of $(OUT) on 127.0.0.1, with a rebuild swapped in
+# and a worker killed halfway; figures → $(OUT)/loadtest.json. LOADTEST_CLIENTS=50 and
+# LOADTEST_SECONDS=60 by default (also LOADTEST_WORKERS, LOADTEST_THINK, LOADTEST_ABUSE).
+LOADTEST_STAMP := $(VENV)/.loadtest-stamp
+$(LOADTEST_STAMP): pyproject.toml $(STAMP)
+	$(PY) -m pip install --quiet -e '.[loadtest]'
+	@touch $(LOADTEST_STAMP)
+
+loadtest: $(LOADTEST_STAMP)  ## load test with a worker kill and a reload → $(OUT)/loadtest.json
+	$(PY) -m gongkai.loadtest --out $(OUT) --root .
 
 clean:
 	rm -rf $(OUT)

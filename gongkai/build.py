@@ -3,7 +3,9 @@
 Layout under `out/` (default `build/`):
 
     releases/<id>/       one complete site per successful build: <dataset>.db, catalog.db,
-                         inspect.json, metadata.json, reports/, build-state.json
+                         inspect.json, metadata.json, reports/, build-state.json; and the
+                         lock a server holds while serving it, the marker written last
+                         (gongkai/releases.py)
     site -> releases/<id>  the served site; a symlink replaced with one rename(2), so a reader
                          sees the old site or the new one, never half of either
     reports/             the latest attempt's reports (also when it failed: publishers need them)
@@ -30,7 +32,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
 
-from . import catalogue, codehash, load, report, sitemeta
+from . import catalogue, codehash, load, releases, report, sitemeta
+from .releases import current_release  # noqa: F401  (the build's API: tests and tools use it)
 from .search import index_resource
 from .catalog import DESCRIPTOR_NAMES, Site, read_catalog, read_dataset, read_site
 from .model import Dataset
@@ -170,11 +173,6 @@ def _now() -> str:
 # Releases, the atomic swap
 
 
-def current_release(out: Path) -> Path | None:
-    link = Path(out) / "site"
-    return link.resolve() if link.is_symlink() and link.resolve().is_dir() else None
-
-
 def _read_state(release: Path | None) -> dict:
     if release is None:
         return {}
@@ -202,12 +200,10 @@ def _swap(out: Path, release: Path) -> None:
     os.replace(tmp, link)
 
 
-def _prune(out: Path, keep: list[Path]) -> None:
-    releases = out / "releases"
-    keep_set = {p.resolve() for p in keep if p}
-    for path in sorted(releases.iterdir()):
-        if path.resolve() not in keep_set:
-            shutil.rmtree(path, ignore_errors=True)
+def _prune(out: Path, keep: list[Path | None]) -> None:
+    """Delete old releases, except those in `keep` and those a running server holds
+    (gongkai/releases.py: a server holds a shared lock on the release it serves)."""
+    releases.prune(out, keep)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -245,8 +241,7 @@ def _build(root: Path, out: Path, say: Callable[[str], None], started: float) ->
     old_state = _read_state(previous)
     code = codehash.code_hash()  # only the code that shapes a dataset's database and reports
     site, datasets = read_catalog(root)
-    release = out / "releases" / (datetime.now().strftime("%Y%m%dT%H%M%S.%f") + f"-{os.getpid()}")
-    release.mkdir()
+    release = releases.create(out)
     (release / "reports").mkdir()
     say(f"构建 Building {len(datasets)} 个数据集 datasets → {release.relative_to(out.parent) if out.parent in release.parents else release}")
 
@@ -270,10 +265,13 @@ def _build(root: Path, out: Path, say: Callable[[str], None], started: float) ->
         catalogue.write(release, site, datasets, by_name)
         sitemeta.write(release, site, datasets, by_name, previous)
         _write_text(release / STATE_FILE, json.dumps(_state(code, builds, previous), ensure_ascii=False, indent=1))
+        releases.finish(release)  # last: a server only ever opens a release the build finished
     except BaseException:
         shutil.rmtree(release, ignore_errors=True)
         raise
     _swap(out, release)
+    # The previous release stays one more build (a server may be resolving the link right now);
+    # older ones go unless a server still holds them.
     _prune(out, [release, previous])
     total = sum(t.get("rows", 0) for b in builds for t in b.tables.values())
     seconds = time.perf_counter() - started
@@ -284,7 +282,7 @@ def _build(root: Path, out: Path, say: Callable[[str], None], started: float) ->
 
 
 def _previous_target(out: Path) -> Path | None:
-    """The release before the current one, kept so a server that opened it keeps working."""
+    """The release before the current one (kept one more build, see `_build`)."""
     state = _read_state(current_release(out))
     prev = state.get("previous_release")
     return (out / "releases" / prev) if prev else None

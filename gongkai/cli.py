@@ -82,10 +82,46 @@ def serve(out, root, host, port, workers):
     """Serve the last successful build with Datasette."""
     from .serve import serve as run
 
+    from .releases import ReleaseUnavailable
+
     site = out / "site"
     if not site.exists():
         raise click.ClickException(f"nothing built yet in {out}: run `gongkai build` first / 尚未构建，请先运行 gongkai build")
-    run(site, root=root.resolve(), host=host, port=port, workers=workers)
+    try:
+        run(site, root=root.resolve(), host=host, port=port, workers=workers, registry=out / "servers")
+    except ReleaseUnavailable as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+@cli.command()
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default="build", show_default=True,
+              help="The build folder whose servers should pick up its latest site.")
+@click.option("--wait/--no-wait", default=True, show_default=True,
+              help="Wait until every server has replaced all its workers.")
+@click.option("--timeout", type=float, default=180.0, show_default=True, help="Seconds to wait at most.")
+def reload(out, wait, timeout):
+    """Make every running server of OUT serve the latest build, without dropping requests.
+
+    Sends SIGHUP to each live `gongkai serve` registered in OUT/servers/; each replaces its
+    workers one at a time. Exits 1 if a server could not switch (it keeps serving what it had).
+    """
+    from .supervisor import reload_servers
+
+    results = reload_servers(out / "servers", wait=wait, timeout=timeout)
+    if not results:
+        click.echo(f"没有正在运行的服务器 No running server for {out}; nothing to reload", err=True)
+        return
+    failed = False
+    for r in results:
+        if r.get("ok") is None:
+            click.echo(f"已通知 Signalled server {r['pid']}", err=True)
+        elif r["ok"]:
+            click.echo(f"✓ 服务器 Server {r['pid']}: 正在提供 now serving {r['to']}", err=True)
+        else:
+            failed = True
+            click.echo(f"✗ 服务器 Server {r['pid']}: 未能切换 could not switch ({r.get('error')}); "
+                       f"仍在提供 still serving {r.get('to', '?')}", err=True)
+    sys.exit(1 if failed else 0)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -5,9 +5,9 @@ replaces both on each served database so that
 
 - page queries run on Datasette's own executor (`num_sql_threads` = `Limits.page_threads`): a
   slow query holds one thread, never the event loop, so other requests keep being answered;
-- visitor SQL (the request's kind, set by plugins/visitor_limits.py in `VISITOR`) runs on a
-  separate pool of `sql_threads` threads at a lower CPU priority, on connections guarded by
-  `guard_connection`: so it can use at most those threads and what the pages leave of the CPU.
+- visitor SQL and CSV streams (the request's kind, set by plugins/visitor_limits.py in
+  `VISITOR`; `POOLED`) run on a separate pool of `sql_threads` threads at a lower CPU
+  priority, on connections guarded by `guard_connection`: so it can use at most those threads and what the pages leave of the CPU.
 
 Guards on visitor connections, each for a class of abuse:
 - SQLITE_LIMIT_LENGTH: no string or blob above `sql_value_bytes` (zeroblob(1e9),
@@ -40,6 +40,11 @@ from .limits import Limits
 
 # The kind of visitor SQL the current request runs ("sql", "search", "csv"), or None.
 VISITOR: contextvars.ContextVar[str | None] = contextvars.ContextVar("gongkai_visitor_sql", default=None)
+# The kinds that run on the visitor pool: SQL a visitor wrote, and whole-table CSV streams.
+# Search runs the site's own bounded queries: on the page threads, under the time limit, and
+# rate-limited per client like the others (plugins/visitor_limits.py); a slow visitor query
+# never queues a search behind it.
+POOLED = frozenset({"sql", "csv"})
 
 _local = threading.local()
 
@@ -235,12 +240,12 @@ def _install_on(db, ds, pools: Pools) -> None:
             with deadline(conn, ds.sql_time_limit_ms):
                 return fn(conn)
 
-        executor = ds.executor if kind is None else pools.visitor
+        executor = pools.visitor if kind in POOLED else ds.executor
         return await asyncio.get_running_loop().run_in_executor(executor, in_thread)
 
     async def execute(sql, params=None, truncate=False, custom_time_limit=None, page_size=None, log_sql_errors=True):
         kind = VISITOR.get()
-        if kind is None:
+        if kind not in POOLED:  # pages, and the site's own search queries (time-limited above)
             return await original_execute(sql, params, truncate, custom_time_limit, page_size, log_sql_errors)
         cap = limits.sql_result_bytes if kind != "csv" else None
         page_size = page_size or ds.page_size

@@ -42,8 +42,10 @@ from .limits import Limits
 
 # Environment variables through which `serve` hands the site to each uvicorn worker
 # (workers are separate processes that import `gongkai.asgi` and call its factory).
-SITE_DIR_ENV = "GONGKAI_SITE_DIR"
+SITE_DIR_ENV = "GONGKAI_SITE_DIR"  # set by each worker (gongkai/worker.py) to its release
 ROOT_ENV = "GONGKAI_ROOT"
+
+HEALTHCHECK_TIMEOUT_S = 30  # see serve()
 
 SETTINGS = {
     "suggest_facets": False,
@@ -150,21 +152,31 @@ def serve(
     port: int = 8001,
     workers: int | None = None,
     log_level: str = "info",
+    registry: Path | None = None,
 ) -> None:
-    """Run the site under uvicorn until interrupted.
+    """Run the site under uvicorn until interrupted (SIGHUP: move to the newest build).
 
     `datasette serve` runs one process, so one core does all the Python work (routing,
     templates, JSON) while the other idles. uvicorn's supervisor instead starts one worker
     process per core, each importing `gongkai.asgi` and building its own Datasette; they share
     nothing but the immutable database files, which the OS page cache shares for free.
+
+    The supervisor is ours (gongkai/supervisor.py): it holds the release it serves so no build
+    deletes it, restarts crashed workers on that same release, and on SIGHUP replaces the
+    workers one at a time with workers on the release `site_dir` points to by then.
+    `registry` (default: `servers/` beside `site_dir` when that is the build's symlink) is
+    where it registers for `gongkai reload`.
     """
     import uvicorn
 
-    site_dir = Path(site_dir).resolve()  # one release for every worker, even if the link swaps
-    os.environ[SITE_DIR_ENV] = str(site_dir)
+    from .supervisor import Supervisor
+
+    site_dir = Path(site_dir).absolute()  # the link itself: a reload re-resolves it
+    if registry is None and site_dir.is_symlink():
+        registry = site_dir.parent / "servers"
     os.environ[ROOT_ENV] = str(Path(root).resolve())
-    uvicorn.run(
-        "gongkai.asgi:create_app",
+    config = uvicorn.Config(
+        "gongkai.worker:create_app",  # gongkai.asgi's app, on the release the worker was given
         factory=True,
         host=host,
         port=port,
@@ -174,4 +186,12 @@ def serve(
         log_level=log_level,
         access_log=False,
         **uvicorn_options(Limits.load(Path(root))),
+        # The supervisor kills a worker as hung when it misses a health ping for this long
+        # (uvicorn's default, 5 s, also kills workers that are merely busy: one slow request
+        # holding the GIL, or a worker still importing on a loaded 2-core machine), and
+        # every connection the worker held goes with it.
+        timeout_worker_healthcheck=HEALTHCHECK_TIMEOUT_S,
     )
+    supervisor = Supervisor(config, [], site=site_dir, registry=registry)
+    supervisor.sockets = [config.bind_socket()]  # bound once the release is held; shared by all workers
+    supervisor.run()

@@ -69,7 +69,7 @@ class Gate:
         """None if admitted (then `release` later), else (status, Retry-After seconds)."""
         if self.client_running.get(client, 0) >= self.limits.client_in_flight:
             return 429, 1
-        uses_pool = kind != "csv"
+        uses_pool = kind == "sql"  # the queue bound is visitor SQL's (search runs with the pages)
         if uses_pool and self.pool_running >= self.limits.sql_max_in_flight:
             return 503, 2
         wait = self.buckets[kind].take(client, time.monotonic())
@@ -85,7 +85,7 @@ class Gate:
             self.client_running[client] = left
         else:
             self.client_running.pop(client, None)
-        self.pool_running -= kind != "csv"
+        self.pool_running -= kind == "sql"
 
 
 def limits_of(datasette) -> Limits:

@@ -1,0 +1,98 @@
+"""One server worker process: holds its release, serves it, and retires without dropping a request.
+
+The supervisor (gongkai/supervisor.py) starts each worker with uvicorn's multiprocessing
+"spawn" machinery; a `Worker` is pickled into the new process, so everything it needs travels
+with it: the release folder its supervisor resolved and locked. The worker takes its own
+shared lock on that release before it imports the site (a lock held by the supervisor alone
+would vanish if the supervisor died while its workers kept serving), and opens exactly that
+folder, never whatever `build/site` points to by then.
+
+Retiring (SIGTERM, sent by a reload) is uvicorn's graceful shutdown with a drain in front:
+uvicorn on its own stops accepting and at once closes every idle keep-alive connection, and
+any connection it accepted but had not read yet — a client that sent its request a moment
+earlier sees a reset. `DrainingServer` first stops accepting (the shared listening socket
+keeps its backlog for the other workers), answers every further request on an open connection
+with `Connection: close`, and waits (at most `DRAIN_S`) for the clients to finish and close
+their connections; only connections idle that long are closed by uvicorn.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from socket import socket
+
+from uvicorn.server import Server
+from uvicorn.supervisors.multiprocess import Process
+
+# Nothing heavy at import: this module is imported when the pickled Worker arrives in the new
+# process, before uvicorn's health-check thread starts; Datasette (gongkai.serve) is imported
+# by the app factory, while that thread already answers the supervisor's pings.
+from . import releases
+
+DRAIN_S = 3.0  # longest wait for clients to close their connections once a worker retires
+_draining = False  # set in this worker process when it starts retiring
+_hold: releases.Hold | None = None  # this worker's lock on its release, for its whole life
+
+
+class DrainingServer(Server):
+    async def shutdown(self, sockets: list[socket] | None = None) -> None:
+        global _draining
+        _draining = True
+        for server in self.servers:
+            server.close()  # stop accepting; the shared socket's backlog goes to the others
+        deadline = time.monotonic() + DRAIN_S
+        while self.server_state.connections and time.monotonic() < deadline and not self.force_exit:
+            await asyncio.sleep(0.02)
+        await super().shutdown(sockets)
+
+
+class Worker(Process):
+    """uvicorn's worker process, started on one given release folder."""
+
+    def __init__(self, config, sockets: list[socket], release: str) -> None:
+        self.release = release  # travels to the child: spawn pickles this object at start()
+        super().__init__(config, sockets)
+
+    @property
+    def server(self) -> Server:
+        if self._server is None:
+            self._server = DrainingServer(config=self.config)
+        return self._server
+
+    def target(self, sockets: list[socket] | None = None) -> None:  # pragma: no cover (child)
+        # Runs in the new process. The lock lives as long as this process (its descriptor is
+        # never closed).
+        global _hold
+        _hold = releases.hold(self.release)
+        super().target(sockets)
+
+
+def close_when_draining(app):
+    """ASGI middleware: once this worker retires, every response closes its connection, so a
+    client never sends its next request down a connection about to be closed."""
+
+    async def asgi(scope, receive, send):
+        if scope["type"] != "http":
+            return await app(scope, receive, send)
+
+        async def send_closing(message):
+            if _draining and message["type"] == "http.response.start":
+                message = {**message, "headers": [*message.get("headers", ()), (b"connection", b"close")]}
+            await send(message)
+
+        return await app(scope, receive, send_closing)
+
+    return asgi
+
+
+def create_app():
+    """The app factory uvicorn calls in each worker (`gongkai.worker:create_app`)."""
+    from .asgi import create_app as site_app
+    from .serve import SITE_DIR_ENV
+
+    if _hold is not None:  # gongkai.asgi reads the folder from the environment
+        os.environ[SITE_DIR_ENV] = str(_hold.path)
+
+    return close_when_draining(site_app())
