@@ -32,9 +32,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
 
-from . import catalog_db, codehash, load, releases, report, sitemeta
+from . import catalogue, codehash, load, releases, report, sitemeta
 from .releases import current_release  # noqa: F401  (the build's API: tests and tools use it)
-from .search import index_catalog, index_resource
+from .search import index_resource
 from .catalog import DESCRIPTOR_NAMES, Site, read_catalog, read_dataset, read_site
 from .model import Dataset
 from .validate import DatasetResult, validate_dataset
@@ -262,8 +262,7 @@ def _build(root: Path, out: Path, say: Callable[[str], None], started: float) ->
             result.seconds = time.perf_counter() - started
             return result
         by_name = {b.name: b for b in builds}
-        catalog_db.write(release / "catalog.db", site, datasets, by_name)
-        index_catalog(release / "catalog.db", site, datasets)
+        catalogue.write(release, site, datasets, by_name)
         sitemeta.write(release, site, datasets, by_name, previous)
         _write_text(release / STATE_FILE, json.dumps(_state(code, builds, previous), ensure_ascii=False, indent=1))
         releases.finish(release)  # last: a server only ever opens a release the build finished

@@ -21,10 +21,10 @@ import datasette.views.base as views_base
 from datasette import hookimpl
 from datasette.utils import LimitedWriter
 
+from gongkai import catalogue
 from gongkai.limits import Limits
 
 log = logging.getLogger("gongkai.downloads")
-CATALOG_DB = "catalog"
 
 
 class StreamAborted(Exception):
@@ -62,13 +62,14 @@ def extra_template_vars(template, database, table, view_name, request, datasette
         db = datasette.databases.get(database)
         limits = getattr(datasette, "_gongkai_limits", None) or Limits()
         count = ((db.cached_table_counts or {}).get(table) if db is not None else None) or 0
-        if count <= limits.large_table_rows or CATALOG_DB not in datasette.databases:
+        if count <= limits.large_table_rows:
             return {}
-        rows = await datasette.databases[CATALOG_DB].execute(
-            "select path from resources where dataset = ? and name = ?", [database, table]
-        )
-        if not rows.rows or not rows.rows[0][0]:
+        try:
+            resource = await catalogue.of(datasette).read(lambda c: c.resource(database, table))
+        except catalogue.CatalogueMissing:
             return {}
-        return {"gk_full_download": {"url": datasette.urls.path(f"/downloads/{database}/{rows.rows[0][0]}"), "rows": count}}
+        if resource is None or not resource.path:
+            return {}
+        return {"gk_full_download": {"url": datasette.urls.path(f"/downloads/{database}/{resource.path}"), "rows": count}}
 
     return inner

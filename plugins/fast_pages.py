@@ -13,6 +13,8 @@ from datasette import hookimpl
 from datasette.plugins import pm
 from datasette.utils import to_css_class
 
+from gongkai.serve import memory_map
+
 
 # Names a template can reach on a dict as attributes (`d.items`): Jinja gives the attribute
 # precedence over the key, so these keep Jinja's own lookup.
@@ -106,15 +108,8 @@ def shortcut_empty_hooks(manager=pm) -> None:
 shortcut_empty_hooks()
 
 
-MMAP_BYTES = 1 << 30
-
-
 @hookimpl
 def prepare_connection(conn, database, datasette):
-    # The served databases never change, so SQLite may read them through a memory map instead
-    # of read(2) into its own page cache: no copy per page. Search queries walk long doclists
-    # of the full-text index, and this takes about a quarter off them. Address space only: the
-    # pages are the OS page cache's, shared by every worker.
     db = datasette.databases.get(database)
     if db is not None and not db.is_mutable:
-        conn.execute(f"PRAGMA mmap_size = {MMAP_BYTES}")
+        memory_map(conn)

@@ -11,28 +11,27 @@ that render through `datasette.render_template` get the same):
   a catalogue row's `title_en`/`title_zh` translation or its original;
 - `gk_dataset(name)`, `gk_table(database, table)`: the dataset's and table's title and
   description in this language, and `gk_columns(database, table)`: {column: {title,
-  description, unit}}, all read once from catalog.db at startup (it is immutable);
+  description, unit}}, all read once from catalog.db at startup (it is immutable), and the
+  dataset's licence title in this language (`gk_dataset(name).licence_title`);
 - `gk_links`: {home, datasets, search, api, about, licence, privacy} URLs in this language;
   `gk_css_url`: the site's stylesheet; `gk_css_inline`: its text (for error pages);
-- `gk_site`: the site's contact, if the build wrote a `site` table (key, value JSON) into
-  catalog.db, else {}.
+- `gk_site`: the site's metadata (`gongkai.catalogue.records.SiteInfo` as a dict), else {}.
 
 No cookie is ever read or set: the language is only in the URL (see gongkai/i18n.py).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
-import json
 from pathlib import Path
 
 from datasette import hookimpl
 from markupsafe import Markup
 
-from gongkai import i18n
+from gongkai import catalogue, i18n
 from gongkai.portal import inline_css
 
-CATALOG_DB = "catalog"
 STATE = "_gongkai_i18n_catalog"
 _EMPTY: dict = {}
 
@@ -65,48 +64,22 @@ def css_url(datasette) -> str:
     return datasette.urls.path(f"/static/{CSS}")
 
 
-def _read_catalog(conn) -> dict:
-    """Titles and descriptions (with translations) of datasets, tables and columns."""
-    def table_exists(name):
-        return conn.execute("select 1 from sqlite_master where type='table' and name=?", [name]).fetchone()
-
-    def rows(sql):
-        cur = conn.execute(sql)
-        names = [d[0] for d in cur.description]
-        return [dict(zip(names, r)) for r in cur.fetchall()]
-
-    def cols(table):
-        return {r[1] for r in conn.execute(f"pragma table_info([{table}])")}
-
-    out = {"datasets": {}, "tables": {}, "columns": {}, "site": {}}
-    if table_exists("datasets"):
-        for r in rows("select * from datasets"):
-            out["datasets"][r["name"]] = r
-    if table_exists("resources"):
-        for r in rows("select * from resources"):
-            out["tables"][(r["dataset"], r["name"])] = r
-    if table_exists("fields"):
-        for r in rows("select * from fields order by dataset, resource, position"):
-            out["columns"].setdefault((r["dataset"], r["resource"]), {})[r["name"]] = r
-    if table_exists("site") and {"key", "value"} <= cols("site"):
-        for key, value in conn.execute("select key, value from site"):
-            try:
-                out["site"][key] = json.loads(value)
-            except (TypeError, ValueError):
-                out["site"][key] = value
-    return out
+def _read_catalog(c: catalogue.Catalogue) -> dict:
+    """Titles and descriptions (with translations) of datasets, tables and columns, and the
+    licences' titles: what Datasette's own pages show in the page's language."""
+    datasets, tables, columns = c.titles()
+    return {"datasets": datasets, "tables": tables, "columns": columns,
+            "licences": c.registries().licences, "site": dataclasses.asdict(c.site())}
 
 
 async def catalog_info(datasette) -> dict:
     state = getattr(datasette, STATE, None)
     if state is None:
-        state = {"datasets": {}, "tables": {}, "columns": {}, "site": {}}
-        db = datasette.databases.get(CATALOG_DB)
-        if db is not None:
-            try:
-                state = await db.execute_fn(_read_catalog)
-            except Exception:  # an unreadable catalogue only costs the translations
-                pass
+        state = {"datasets": {}, "tables": {}, "columns": {}, "licences": {}, "site": {}}
+        try:
+            state = await catalogue.of(datasette).read(_read_catalog)
+        except catalogue.CatalogueMissing:  # a release without a catalogue only loses the translations
+            pass
         state["css_url"] = css_url(datasette)
         state["css_text"] = css_text(datasette)
         state["links"] = {k: datasette.urls.path(v) for k, v in LINKS.items()}
@@ -115,7 +88,7 @@ async def catalog_info(datasette) -> dict:
 
 
 def _text(row, key, lang):
-    return i18n.localized_field(row, key, lang) if row else None
+    return row.text(key, lang) if row else None
 
 
 def template_vars(request, lang: str, info: dict) -> dict:
@@ -132,8 +105,10 @@ def template_vars(request, lang: str, info: dict) -> dict:
     def gk_dataset(name):
         row = info["datasets"].get(name)
         if not row:
-            return {"name": name, "title": None, "description": None}
-        return {"name": name, "title": _text(row, "title", lang), "description": _text(row, "description", lang)}
+            return {"name": name, "title": None, "description": None, "licence_title": None}
+        licence = info["licences"].get(row.license or "")
+        return {"name": name, "title": _text(row, "title", lang), "description": _text(row, "description", lang),
+                "licence_title": _text(licence, "title", lang)}
 
     def gk_table(database, table):
         row = info["tables"].get((database, table))
@@ -146,7 +121,7 @@ def template_vars(request, lang: str, info: dict) -> dict:
         if not found:
             return _EMPTY
         return {
-            name: {"title": _text(r, "title", lang), "description": _text(r, "description", lang), "unit": r.get("unit")}
+            name: {"title": _text(r, "title", lang), "description": _text(r, "description", lang), "unit": r.unit}
             for name, r in found.items()
         }
 

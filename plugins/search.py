@@ -25,11 +25,10 @@ from datasette.filters import FilterArguments
 from datasette.utils import path_from_row_pks
 from markupsafe import Markup
 
-from gongkai import i18n
-from gongkai.search import match_expression, parse, read_indexes, search_catalog, search_table
+from gongkai import catalogue, i18n
+from gongkai.search import match_expression, parse, read_indexes, search_table
 from gongkai.search.query import PARAM, few_matches, filter_clause, rowid_list_clause
 
-CATALOG_DB = "catalog"
 ROWS_PER_TABLE = 5
 STATE = "_gongkai_search_state"
 
@@ -102,29 +101,24 @@ def _box_text(lang: str) -> dict:
 # /-/search
 
 
-async def _dataset_titles(datasette) -> dict:
-    if CATALOG_DB not in datasette.databases:
-        return {}
+async def _catalogue(datasette, fn, default):
     try:
-        rows = await datasette.databases[CATALOG_DB].execute("select name, title, title_en from datasets")
-    except Exception:
-        return {}
-    return {r["name"]: (r["title"], r["title_en"]) for r in rows}
+        return await catalogue.of(datasette).read(fn)
+    except catalogue.CatalogueMissing:
+        return default
 
 
 async def run_search(datasette, query: str, lang: str) -> dict:
     indexes = await site_indexes(datasette)
-    catalog = []
-    if CATALOG_DB in datasette.databases:
-        catalog = await datasette.databases[CATALOG_DB].execute_fn(lambda conn: search_catalog(conn, query))
+    catalog = [hit.as_dict() for hit in await _catalogue(datasette, lambda c: c.search(query), [])]
     for hit in catalog:
         hit["url"] = i18n.lang_url(datasette.urls.path(f"/datasets/{hit['name']}"), lang)
-    data = [(db, t) for (db, t) in indexes if db != CATALOG_DB]
+    data = list(indexes)
 
     async def one(db_name, table):
         tindex = indexes[(db_name, table)]
         db = datasette.databases[db_name]
-        result = await db.execute_fn(lambda conn: search_table(conn, tindex, query, limit=ROWS_PER_TABLE))
+        result = await db.execute_fn(lambda conn: search_table(conn, tindex, query, limit=ROWS_PER_TABLE, labels=True))
         if not result["count"]:
             return None
         pks = await db.primary_keys(table)
@@ -139,6 +133,7 @@ async def run_search(datasette, query: str, lang: str) -> dict:
                 "score": hit["score"],
                 "values": {c: row.get(c) for c in tindex.columns},
                 "highlights": hit["highlights"],
+                "labels": hit.get("labels", {}),
             })
         return {
             "table": table,
@@ -150,7 +145,8 @@ async def run_search(datasette, query: str, lang: str) -> dict:
         }
 
     results = await asyncio.gather(*(one(db, t) for db, t in data)) if data else []
-    titles = await _dataset_titles(datasette)
+    named = await _catalogue(datasette, lambda c: c.datasets_named([db for db, _ in data]), {})
+    titles = {name: (d.title, d.title_en) for name, d in named.items()}
     groups: dict[str, dict] = {}
     for (db_name, _), result in zip(data, results):
         if not result:

@@ -122,13 +122,13 @@ def plant_bad_urls(site: Path) -> None:
         d = json.loads(conn.execute("select descriptor from datasets where name='xss'").fetchone()[0])
         d["sources"] = [{"title": f"source {i} " + P, "path": url} for i, url in enumerate(BAD_URLS)]
         d["licenses"] = [{"name": "xss-lic", "path": BAD_URLS[0], "title": P}]
-        conn.execute("update datasets set sources = ?, descriptor = ?, contact_email = ? where name = 'xss'",
+        conn.execute("update datasets set sources = ?, descriptor = ?, contact_email = ?, license_path = ? where name = 'xss'",
                      [json.dumps(d["sources"], ensure_ascii=False), json.dumps(d, ensure_ascii=False),
-                      f'x@example.gov.cn?body="><svg onload="{MARK}">'])
+                      f'x@example.gov.cn?body="><svg onload="{MARK}">', BAD_URLS[0]])
         conn.execute("update licenses set url = ? where id = 'xss-lic'", [BAD_URLS[1]])
         conn.execute("update publishers set homepage = ?, email = ? where id = 'xss-pub'",
                      [BAD_URLS[2], f'"><svg onload="{MARK}">@example.gov.cn'])
-        conn.execute("update site set value = ? where key = 'contact'",
+        conn.execute("update site set contact = ?",
                      [json.dumps({"name": P, "email": f'"><img src=x onerror="{MARK}">@x.cn'}, ensure_ascii=False)])
     conn.close()
     path = site / "metadata.json"

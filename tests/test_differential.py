@@ -195,6 +195,7 @@ def tables(draw) -> tuple[dict, str]:
 # (a one-column header over four-cell rows makes row 2 the header). Those guesses are properties of
 # real files, pinned by fixtures (invalid/header-row-inferred); here the subject is cell and row
 # semantics.
+STORAGE_CHECKS = {"number-range", "integer-range"}
 DIALECT = {"header": True, "headerRows": [1], "delimiter": ",", "quoteChar": '"', "doubleQuote": True,
            "skipInitialSpace": False}  # fmt: skip
 
@@ -215,7 +216,9 @@ def test_random_tables_same_errors_as_frictionless(table):
         }
         (folder / "datapackage.json").write_text(json.dumps(descriptor, ensure_ascii=False), encoding="utf-8")
         theirs = frictionless_keys(folder)
-        ours = our_keys(folder)
+        # SQLite cannot store what these report (NaN, infinities, integers past 64 bits), which
+        # frictionless accepts: deliberate divergences, each pinned by its own fixture.
+        ours = our_keys(folder).without(STORAGE_CHECKS)
         assert ours.comparable() == theirs.comparable(), (
             differences(theirs, ours) + f"\nschema: {json.dumps(schema, ensure_ascii=False)}\ncsv:\n{text}"
         )

@@ -6,7 +6,8 @@ import io
 import sqlite3
 from datetime import date
 
-from gongkai.portal import api_examples, catalogue, charts, dictionary, markdown, quality, timeliness
+from gongkai.catalogue import listing as catalogue
+from gongkai.portal import api_examples, charts, dictionary, markdown, quality, timeliness
 
 
 # --- timeliness --------------------------------------------------------------------------------

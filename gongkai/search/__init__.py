@@ -2,17 +2,18 @@
 
 - `normalize`: per-character NFKC, case folding, Traditional → Simplified.
 - `tokens`: what is indexed for a cell, and the FTS5 expression for a user's query.
-- `index`: which columns are searchable; `index_resource` and `index_catalog` for the build.
-- `query`: the table filter, ranked search with highlights, the catalogue search.
+- `index`: which columns are searchable; `index_resource` for the build, `create_index` for any index.
+- `query`: the table filter, ranked search with highlights (the catalogue search runs in
+  `gongkai.catalogue.reader` on the same expressions).
 """
 
-from .index import TableIndex, index_catalog, index_resource, read_indexes, searchable_columns
+from .index import TableIndex, index_resource, read_indexes, searchable_columns
 from .normalize import normalize
-from .query import filter_clause, highlight, search_catalog, search_table
+from .query import filter_clause, highlight, search_table
 from .tokens import index_tokens, match_expression, parse
 
 __all__ = [
-    "TableIndex", "filter_clause", "highlight", "index_catalog", "index_resource", "index_tokens",
-    "match_expression", "normalize", "parse", "read_indexes", "search_catalog", "search_table",
+    "TableIndex", "filter_clause", "highlight", "index_resource", "index_tokens",
+    "match_expression", "normalize", "parse", "read_indexes", "search_table",
     "searchable_columns",
 ]

@@ -14,8 +14,8 @@ For a table `t` the build writes, in the dataset's database:
   (`gongkai.search.query.few_matches`).
 
 In `catalog.db`, `_search_datasets` indexes every dataset's title, keywords, publisher,
-column titles and descriptions in both languages, and `fields.searchable` records what was
-indexed.
+column titles and descriptions in both languages (`gongkai.catalogue.writer` fills it with
+`create_index`; `CATALOG_COLUMNS` are its columns).
 """
 
 from __future__ import annotations
@@ -226,88 +226,3 @@ def read_indexes(conn: sqlite3.Connection) -> dict[str, TableIndex]:
 # match in keywords, publisher, column titles or description.
 CATALOG_COLUMNS = ("title", "keywords", "publisher", "columns", "description")
 CATALOG_WEIGHTS = (10.0, 5.0, 3.0, 2.0, 1.0)
-
-
-def _texts(*values) -> str:
-    out = []
-    for v in values:
-        if v is None:
-            continue
-        if isinstance(v, str) and v.startswith("["):
-            try:
-                v = json.loads(v)
-            except ValueError:
-                pass
-        out.extend(str(x) for x in v) if isinstance(v, list) else out.append(str(v))
-    return "\n".join(x for x in out if x)
-
-
-def catalog_documents(conn: sqlite3.Connection) -> list[tuple]:
-    """(rowid, title, keywords, publisher, columns, description) per dataset of catalog.db."""
-    publishers = {}
-    if conn.execute("select 1 from sqlite_master where name = 'publishers'").fetchone():
-        cols = {r[1] for r in conn.execute("pragma table_info(publishers)")}
-        for row in conn.execute("select id, {}, {} from publishers".format(
-            "name" if "name" in cols else "null", "name_en" if "name_en" in cols else "null")):
-            publishers[row[0]] = _texts(*row)
-    fields: dict[str, list] = {}
-    resources: dict[str, list] = {}
-    for ds, *texts in conn.execute("select dataset, name, title, title_en, title_zh from fields order by dataset, resource, position"):
-        fields.setdefault(ds, []).extend(texts)
-    for ds, *texts in conn.execute("select dataset, name, title, title_en, description, description_en from resources order by dataset, position"):
-        resources.setdefault(ds, []).extend(texts)
-    docs = []
-    for row in conn.execute(
-        "select rowid, name, title, title_en, title_zh, keywords, keywords_translated, publisher, "
-        "description, description_en, description_zh from datasets"
-    ):
-        rowid, name, t, t_en, t_zh, kw, kw_tr, pub, d, d_en, d_zh = row
-        docs.append((
-            rowid,
-            _texts(t, t_en, t_zh),
-            _texts(kw, kw_tr),
-            publishers.get(pub) or _texts(pub),
-            _texts(*fields.get(name, [])),
-            _texts(d, d_en, d_zh, name, *resources.get(name, [])),
-        ))
-    return docs
-
-
-def dataset_search_columns(site_dir: Path) -> dict[tuple[str, str], list[str]]:
-    """{(dataset, table): indexed columns} read from the databases of a release folder."""
-    out = {}
-    for path in sorted(Path(site_dir).glob("*.db")):
-        if path.name == "catalog.db":
-            continue
-        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-        try:
-            for table, idx in read_indexes(conn).items():
-                out[(path.stem, table)] = list(idx.columns)
-        finally:
-            conn.close()
-    return out
-
-
-def index_catalog(catalog_db_path: Path, site=None, datasets=None) -> None:
-    """Index catalog.db for the catalogue search and record which columns each dataset's search
-    index covers (`fields.searchable`). Reads only catalog.db and the databases beside it."""
-    path = Path(catalog_db_path)
-    indexed = dataset_search_columns(path.parent)
-    conn = sqlite3.connect(str(path), isolation_level=None)
-    try:
-        conn.execute("BEGIN")
-        if conn.execute("select 1 from sqlite_master where name = 'fields'").fetchone():
-            conn.execute("UPDATE fields SET searchable = 0 WHERE searchable IS NULL")
-            for (ds, table), columns in indexed.items():
-                conn.executemany(
-                    "UPDATE fields SET searchable = 1 WHERE dataset = ? AND resource = ? AND name = ?",
-                    [(ds, table, c) for c in columns],
-                )
-        docs = catalog_documents(conn) if conn.execute("select 1 from sqlite_master where name = 'datasets'").fetchone() else []
-        conn.execute("COMMIT")
-        rows_sql = "select * from temp._gongkai_catalog_docs"
-        conn.execute(f"CREATE TEMP TABLE _gongkai_catalog_docs (rid INTEGER, {', '.join(CATALOG_COLUMNS)})")
-        conn.executemany(f"INSERT INTO temp._gongkai_catalog_docs VALUES ({', '.join('?' * (len(CATALOG_COLUMNS) + 1))})", docs)
-        create_index(conn, "datasets", list(CATALOG_COLUMNS), rows_sql=rows_sql)
-    finally:
-        conn.close()

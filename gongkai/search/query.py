@@ -1,6 +1,6 @@
-"""Running searches: the table filter, ranked search of one table, the catalogue search, and
-highlighting. Plain functions over a sqlite3 connection, so the plugin runs them in
-Datasette's SQL threads and the tests and bench run them directly."""
+"""Running searches: the table filter, ranked search of one table, and highlighting. Plain
+functions over a sqlite3 connection, so the plugin runs them in Datasette's SQL threads and the
+tests and bench run them directly."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ import json
 import sqlite3
 from html import escape
 
-from .index import CATALOG_COLUMNS, CATALOG_INDEX, CATALOG_WEIGHTS, TableIndex, quote
+from .index import TableIndex, quote
+from .labels import row_labels
 from .normalize import normalize, normalize_with_offsets
 from .tokens import (_CLASSES, CJK, WORD, Phrase, index_tokens, match_expression, match_phrases,
                      phrase_expression, phrase_found, query_segments)
@@ -118,10 +119,11 @@ def count(conn: sqlite3.Connection, index: str, expression: str) -> int:
     return conn.execute(f"select count(*) from {quote(index)} where {quote(index)} match ?", [expression]).fetchone()[0]
 
 
-def search_table(conn: sqlite3.Connection, tindex: TableIndex, query: str, *, limit: int = 5) -> dict:
-    """Count and best `limit` rows (bm25) of one table for a query, with highlighted text.
+def search_table(conn: sqlite3.Connection, tindex: TableIndex, query: str, *, limit: int = 5, labels: bool = False) -> dict:
+    """Count and best `limit` rows (bm25) of one table for a query, with highlighted text; with
+    `labels`, each row's label columns too (`labels.row_labels`: what tells one hit from another).
 
-    {"count": n, "rows": [{"rowid", "score", "row": {column: value}, "highlights": {column: html}}]}
+    {"count": n, "rows": [{"rowid", "score", "row": {column: value}, "highlights": {column: html}, "labels"}]}
     """
     expression = match_expression(query)
     if not expression:
@@ -152,35 +154,10 @@ def search_table(conn: sqlite3.Connection, tindex: TableIndex, query: str, *, li
             "row": row,
             "highlights": {c: h for c, h in marks.items() if h and "<mark>" in h},
         })
+    if labels and rows:
+        for hit, found in zip(rows, row_labels(conn, tindex.table, [h["row"] for h in rows], set(tindex.columns))):
+            hit["labels"] = found
     return {"count": total, "rows": rows}
-
-
-def search_catalog(conn: sqlite3.Connection, query: str, *, limit: int = 20) -> list[dict]:
-    """Datasets of catalog.db matching the query: those matching every term in their title
-    first, then by bm25 with title > keywords > publisher > column titles > description."""
-    expression = match_expression(query)
-    if not expression or not conn.execute("select 1 from sqlite_master where name = ?", [CATALOG_INDEX]).fetchone():
-        return []
-    idx = quote(CATALOG_INDEX)
-    title = f"{{c{CATALOG_COLUMNS.index('title')}}} : ({expression})"
-    weights = ", ".join(str(w) for w in CATALOG_WEIGHTS)
-    sql = f"""
-        with hits as (select rowid, bm25({idx}, {weights}) as score from {idx} where {idx} match :q),
-             in_title as (select rowid from {idx} where {idx} match :title)
-        select d.name, d.title, d.title_en, d.description, d.description_en, d.publisher, d.rows,
-               hits.score, hits.rowid in (select rowid from in_title) as title_match
-        from hits join datasets d on d.rowid = hits.rowid
-        order by title_match desc, hits.score limit :limit
-    """
-    out = []
-    for name, t, t_en, d, d_en, pub, rows, score, in_title in conn.execute(sql, {"q": expression, "title": title, "limit": limit}):
-        out.append({
-            "name": name, "title": t, "title_en": t_en, "description": d, "description_en": d_en,
-            "publisher": pub, "rows": rows, "score": round(score, 4), "title_match": bool(in_title),
-            "title_html": highlight(t, query), "title_en_html": highlight(t_en, query),
-            "description_html": highlight(d, query, width=160), "description_en_html": highlight(d_en, query, width=160),
-        })
-    return out
 
 
 # ---------------------------------------------------------------------------------------------
@@ -244,4 +221,4 @@ def highlight(text, query: str, *, width: int | None = None) -> str | None:
     return ("…" if lo > 0 else "") + "".join(parts) + ("…" if hi < len(text) else "")
 
 
-__all__ = ["CJK", "PARAM", "count", "few_matches", "filter_clause", "highlight", "match_spans", "matching_rowids", "search_catalog", "search_table"]
+__all__ = ["CJK", "PARAM", "count", "few_matches", "filter_clause", "highlight", "match_spans", "matching_rowids", "search_table"]

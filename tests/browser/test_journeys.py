@@ -197,6 +197,8 @@ def test_copied_curl_example_answers(visit, lang):
     """The curl example shown on the dataset page calls this very site and gets JSON rows."""
     page = visit.page
     visit.goto(f"/datasets/{DATASET}", lang)
+    # The examples of each table are a collapsed block: open the first one, as a person would.
+    page.locator("details.block:has(pre) > summary").first.click()
     examples = [text for text in page.locator("main pre").all_inner_texts() if "curl" in text]
     assert examples, "no curl example on the dataset page"
     match = re.search(r"https?://[^\s'\"]+", examples[0])

@@ -1,6 +1,6 @@
-"""The catalogue (`/datasets`): filters, text search, sorting, pagination and facet counts
-over catalog.db, as plain functions over a sqlite3 connection (the plugin runs them in
-Datasette's SQL thread; the tests run them directly).
+"""The catalogue list (`/datasets`): filters, sorting, pagination and facet counts over
+catalog.db, as plain functions over a sqlite3 connection (`reader.Catalogue.listing` runs them
+after the text search has ranked the matching names).
 
 Every state is a URL: `q`, one value per filter (`theme`, `publisher`, `licence`, `format`,
 `frequency`, `openness`, `keyword`), `sort` and `page` are GET parameters; `params()` writes
@@ -15,7 +15,7 @@ import sqlite3
 from dataclasses import dataclass, field
 from typing import Mapping
 
-from gongkai.search import search_catalog
+from .records import DatasetRecord
 
 FILTERS = ("theme", "publisher", "licence", "format", "frequency", "openness", "keyword")
 SORTS = ("relevance", "title", "modified", "size")
@@ -160,18 +160,10 @@ LIST_COLUMNS = ("name, title, title_en, title_zh, summary, summary_en, summary_z
                 "language, valid")
 
 
-def search_names(conn: sqlite3.Connection, q: str) -> list[str] | None:
-    """Dataset names matching the text search, best first (gongkai.search, Chinese-aware);
-    None when there is no search."""
-    if not q:
-        return None
-    return [hit["name"] for hit in search_catalog(conn, q, limit=SEARCH_LIMIT)]
-
-
 @dataclass
 class Page:
     query: Query
-    datasets: list[dict]
+    datasets: list[DatasetRecord]
     total: int
     pages: int
     facets: dict[str, list[dict]] = field(default_factory=dict)
@@ -185,9 +177,9 @@ class Page:
         return self.first + len(self.datasets) - 1 if self.datasets else 0
 
 
-def run(conn: sqlite3.Connection, query: Query, lang: str = "zh") -> Page:
-    """One page of the catalogue for `query`, with facet counts for every filter."""
-    names = search_names(conn, query.q)
+def run(conn: sqlite3.Connection, query: Query, lang: str = "zh", names: list[str] | None = None) -> Page:
+    """One page of the catalogue for `query`, with facet counts for every filter; `names` are
+    the datasets the text search matched, best first (None: no search)."""
     where, values = _where(query, names)
     (total,) = conn.execute(f"select count(*) from datasets d{where}", values).fetchone()
     pages = max(1, math.ceil(total / query.per_page))
@@ -198,9 +190,7 @@ def run(conn: sqlite3.Connection, query: Query, lang: str = "zh") -> Page:
         f"{_order(query, lang, names)} limit :limit offset :offset",
         {**values, "limit": query.per_page, "offset": offset},
     )
-    for r in rows:
-        r["formats"] = json.loads(r["formats"] or "[]")
-    return Page(query, rows, total, pages, facets(conn, query, names, lang))
+    return Page(query, [DatasetRecord.from_row(r) for r in rows], total, pages, facets(conn, query, names, lang))
 
 
 def facets(conn: sqlite3.Connection, query: Query, names: list[str] | None, lang: str = "zh") -> dict[str, list[dict]]:
@@ -235,10 +225,3 @@ def facets(conn: sqlite3.Connection, query: Query, names: list[str] | None, lang
             found.insert(0, {"value": selected, "count": 0, "label_zh": None, "label_en": None, "selected": True})
         out[key] = found
     return out
-
-
-def totals(conn: sqlite3.Connection) -> dict:
-    """Site totals for the home page."""
-    datasets, tables, rows = conn.execute("select count(*), coalesce(sum(resources), 0), coalesce(sum(rows), 0) from datasets").fetchone()
-    (publishers,) = conn.execute("select count(distinct publisher) from datasets").fetchone()
-    return {"datasets": datasets, "tables": tables, "rows": rows, "publishers": publishers}

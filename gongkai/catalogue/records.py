@@ -1,0 +1,451 @@
+"""The records of `catalog.db`: each table's columns, declared once as a dataclass.
+
+A record class is the schema (`writer.py` creates each table from its fields: `str` → TEXT,
+`int` → INTEGER, `float` → REAL, `list`/`dict` → JSON text) and the type the reader returns
+(JSON parsed back, so no page decodes a column). Records answer `rec.key`, `rec["key"]` and
+`rec.get("key")`, so pure functions written for rows (quality, dictionary, charts) take them as
+they are.
+
+Translated text follows one rule: the original is in the dataset's own language under `key`;
+the translations are `key_en` and `key_zh`. `rec.text("title", lang)` is that lookup.
+
+To add a catalogue field: add it here (with where the build takes it from, in the record's
+`from_*` function), use it in the page context (`gongkai/portal/pages.py`), show it in the
+template. `docs/architecture.md` walks through it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import typing
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any, ClassVar
+
+from ..model import Dataset
+from ..portal.markdown import plain, render
+
+SUMMARY_CHARS = 180  # the plain-text summary shown in catalogue lists
+_SQL_TYPES = {str: "TEXT", int: "INTEGER", float: "REAL", list: "TEXT", dict: "TEXT"}
+
+
+class Record:
+    """Base of every catalogue record: columns from the dataclass fields, mapping access."""
+
+    TABLE: ClassVar[str]
+    KEY: ClassVar[tuple[str, ...]]
+    INDEXES: ClassVar[tuple[tuple[str, ...], ...]] = ()
+
+    @classmethod
+    @cache
+    def columns(cls) -> tuple[tuple[str, type], ...]:
+        """(name, python type) per column; `X | None` counts as X."""
+        hints = typing.get_type_hints(cls)
+        out = []
+        for f in dataclasses.fields(cls):  # type: ignore[arg-type]
+            kind = hints[f.name]
+            args = [a for a in typing.get_args(kind) if a is not type(None)]
+            base = typing.get_origin(args[0] if args else kind) or (args[0] if args else kind)
+            out.append((f.name, base))
+        return tuple(out)
+
+    @classmethod
+    def json_columns(cls) -> frozenset[str]:
+        return frozenset(name for name, kind in cls.columns() if kind in (list, dict))
+
+    @classmethod
+    def ddl(cls) -> str:
+        cols = ", ".join(f"[{name}] {_SQL_TYPES[kind]}" for name, kind in cls.columns())
+        key = ", ".join(f"[{k}]" for k in cls.KEY)
+        return f"CREATE TABLE [{cls.TABLE}] ({cols}, PRIMARY KEY ({key}))"
+
+    def to_row(self) -> tuple:
+        json_cols = self.json_columns()
+        return tuple(
+            (None if getattr(self, name) is None else json.dumps(getattr(self, name), ensure_ascii=False))
+            if name in json_cols else getattr(self, name)
+            for name, _ in self.columns()
+        )
+
+    @classmethod
+    def from_row(cls, row: dict) -> Any:
+        """A record from a row of its table (JSON columns parsed, unknown columns ignored)."""
+        json_cols = cls.json_columns()
+        values = {}
+        for name, _ in cls.columns():
+            if name not in row:  # a query that selects fewer columns leaves the defaults
+                continue
+            value = row[name]
+            if name in json_cols and isinstance(value, str):
+                try:
+                    value = json.loads(value)
+                except ValueError:
+                    value = None
+            values[name] = value
+        return cls(**values)
+
+    # mapping access, so functions written for rows take records
+    def __getitem__(self, key: str) -> Any:
+        try:
+            return getattr(self, key)
+        except AttributeError:
+            raise KeyError(key) from None
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return getattr(self, key, default)
+
+    def text(self, key: str, lang: str) -> Any:
+        """`key` in `lang`: its translation `key_<lang>` where there is one, else the original."""
+        translated = getattr(self, f"{key}_{lang}", None)
+        return translated if translated not in (None, "") else getattr(self, key, None)
+
+
+def _bilingual(value: Any) -> tuple[Any, Any]:
+    """A metadata value given as {zh, en} → (zh, en); a plain value → (value, None)."""
+    if isinstance(value, dict) and set(value) <= {"zh", "en"}:
+        return value.get("zh"), value.get("en")
+    return value, None
+
+
+def _translations(descriptor: dict) -> tuple[dict, dict]:
+    tr = descriptor.get("gov:translations")
+    tr = tr if isinstance(tr, dict) else {}
+    en, zh = tr.get("en"), tr.get("zh")
+    return (en if isinstance(en, dict) else {}), (zh if isinstance(zh, dict) else {})
+
+
+def _str(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+# ---------------------------------------------------------------------------------------------
+# Site metadata
+
+
+@dataclass
+class SiteInfo(Record):
+    """metadata/site.yaml: one row."""
+
+    TABLE: ClassVar[str] = "site"
+    KEY: ClassVar[tuple[str, ...]] = ("id",)
+
+    id: int = 1
+    title: dict | None = None  # {zh, en}
+    description: dict | None = None
+    base_url: str | None = None
+    default_license: str | None = None
+    languages: list | None = None
+    default_language: str | None = None
+    contact: dict | None = None  # {name: {zh, en}, email, url}
+
+    @classmethod
+    def from_site(cls, info: dict) -> SiteInfo:
+        def bilingual(value):
+            return value if isinstance(value, dict) else ({"zh": value} if value is not None else None)
+
+        contact = info.get("contact")
+        return cls(
+            title=bilingual(info.get("title")),
+            description=bilingual(info.get("description")),
+            base_url=_str(info.get("base_url")),
+            default_license=_str(info.get("default_license")),
+            languages=info.get("languages") if isinstance(info.get("languages"), list) else None,
+            default_language=_str(info.get("default_language")),
+            contact=contact if isinstance(contact, dict) else None,
+        )
+
+
+@dataclass
+class Publisher(Record):
+    """An entry of metadata/publishers.yaml (信息资源提供方)."""
+
+    TABLE: ClassVar[str] = "publishers"
+    KEY: ClassVar[tuple[str, ...]] = ("id",)
+    INDEXES: ClassVar[tuple[tuple[str, ...], ...]] = (("parent",),)
+
+    id: str
+    name: str | None = None
+    name_en: str | None = None
+    description: str | None = None
+    description_en: str | None = None
+    homepage: str | None = None
+    email: str | None = None
+    parent: str | None = None
+    uscc: str | None = None  # 统一社会信用代码, where verified
+
+    @classmethod
+    def from_entry(cls, ident: str, entry: dict) -> Publisher:
+        name, name_en = _bilingual(entry.get("name"))
+        description, description_en = _bilingual(entry.get("description"))
+        return cls(id=ident, name=_str(name), name_en=_str(name_en), description=_str(description),
+                   description_en=_str(description_en), homepage=_str(entry.get("homepage")),
+                   email=_str(entry.get("email")), parent=_str(entry.get("parent")), uscc=_str(entry.get("uscc")))
+
+
+@dataclass
+class Theme(Record):
+    """An entry of metadata/themes.yaml (信息资源分类)."""
+
+    TABLE: ClassVar[str] = "themes"
+    KEY: ClassVar[tuple[str, ...]] = ("id",)
+
+    id: str
+    name: str | None = None
+    name_en: str | None = None
+    description: str | None = None
+    description_en: str | None = None
+
+    @classmethod
+    def from_entry(cls, ident: str, entry: dict) -> Theme:
+        name, name_en = _bilingual(entry.get("name"))
+        description, description_en = _bilingual(entry.get("description"))
+        return cls(id=ident, name=_str(name), name_en=_str(name_en), description=_str(description),
+                   description_en=_str(description_en))
+
+
+@dataclass
+class Licence(Record):
+    """An entry of metadata/licenses.yaml: an SPDX-style id, its title and its text's URL."""
+
+    TABLE: ClassVar[str] = "licenses"
+    KEY: ClassVar[tuple[str, ...]] = ("id",)
+
+    id: str
+    title: str | None = None
+    title_en: str | None = None
+    url: str | None = None
+
+    @classmethod
+    def from_entry(cls, ident: str, entry: dict) -> Licence:
+        title, title_en = _bilingual(entry.get("title"))
+        return cls(id=ident, title=_str(title), title_en=_str(title_en), url=_str(entry.get("url") or entry.get("path")))
+
+
+# ---------------------------------------------------------------------------------------------
+# Datasets, resources, fields, charts
+
+
+@dataclass
+class DatasetRecord(Record):
+    """One dataset: its catalogue metadata (docs/dataset-profile.md) and what the build found."""
+
+    TABLE: ClassVar[str] = "datasets"
+    KEY: ClassVar[tuple[str, ...]] = ("name",)
+    INDEXES: ClassVar[tuple[tuple[str, ...], ...]] = (("publisher",), ("theme",), ("modified",))
+
+    name: str
+    id: str | None = None
+    language: str = "zh"  # the language of the original text; the other is in gov:translations
+    title: str | None = None
+    title_en: str | None = None
+    title_zh: str | None = None
+    description: str | None = None
+    description_en: str | None = None
+    description_zh: str | None = None
+    # Markdown rendered and sanitised at build time, so no request parses Markdown
+    description_html: str | None = None
+    description_html_en: str | None = None
+    description_html_zh: str | None = None
+    # plain text (Markdown removed): catalogue lists show the summary, search results the text
+    summary: str | None = None
+    summary_en: str | None = None
+    summary_zh: str | None = None
+    description_text: str | None = None
+    description_text_en: str | None = None
+    description_text_zh: str | None = None
+    keywords: list = field(default_factory=list)
+    keywords_translated: list = field(default_factory=list)
+    publisher: str | None = None
+    theme: str | None = None
+    license: str | None = None
+    license_path: str | None = None  # the descriptor's own link to the licence text
+    frequency: str | None = None
+    openness: str | None = None
+    openness_condition: str | None = None
+    contact_name: str | None = None
+    contact_email: str | None = None
+    temporal_start: str | None = None
+    temporal_end: str | None = None
+    spatial_code: str | None = None
+    spatial_name: str | None = None
+    sources: list = field(default_factory=list)
+    version: str | None = None
+    created: str | None = None
+    modified: str | None = None
+    issued: str | None = None
+    resources: int = 0
+    rows: int = 0
+    bytes: int = 0
+    valid: int = 1
+    hash: str | None = None
+    formats: list = field(default_factory=list)
+    field_count: int = 0
+    personal_data: list = field(default_factory=list)
+    descriptor: dict | None = None
+
+    @classmethod
+    def from_dataset(cls, ds: Dataset, build) -> DatasetRecord:
+        d = ds.descriptor
+        en, zh = _translations(d)
+        licence = next((lic for lic in d.get("licenses") or [] if isinstance(lic, dict)), {})
+
+        def mapping(key):
+            value = d.get(key)
+            return value if isinstance(value, dict) else {}
+
+        temporal, spatial, contact, openness = (mapping(k) for k in ("gov:temporal", "gov:spatial", "gov:contact", "gov:openness"))
+        code = spatial.get("code")
+        sources = [s for s in d.get("sources") or [] if isinstance(s, dict)] if isinstance(d.get("sources"), list) else []
+        tables = build.tables.values()
+        return cls(
+            name=ds.name,
+            id=_str(d.get("id")),
+            language="en" if zh and not en else "zh",
+            title=_str(d.get("title")),
+            title_en=_str(en.get("title")),
+            title_zh=_str(zh.get("title")),
+            description=_str(d.get("description")),
+            description_en=_str(en.get("description")),
+            description_zh=_str(zh.get("description")),
+            description_html=render(d.get("description")),
+            description_html_en=render(en.get("description")) or None,
+            description_html_zh=render(zh.get("description")) or None,
+            summary=plain(d.get("description"), SUMMARY_CHARS),
+            summary_en=plain(en.get("description"), SUMMARY_CHARS) or None,
+            summary_zh=plain(zh.get("description"), SUMMARY_CHARS) or None,
+            description_text=plain(d.get("description")) or None,
+            description_text_en=plain(en.get("description")) or None,
+            description_text_zh=plain(zh.get("description")) or None,
+            keywords=[k for k in d.get("keywords") or [] if isinstance(k, str)],
+            keywords_translated=[k for k in (en.get("keywords") or zh.get("keywords") or []) if isinstance(k, str)],
+            publisher=_str(d.get("gov:publisher")),
+            theme=_str(d.get("gov:theme")),
+            license=_str(licence.get("name")),
+            license_path=_str(licence.get("path")),
+            frequency=_str(d.get("gov:frequency")),
+            openness=_str(openness.get("class")),
+            openness_condition=_str(openness.get("condition")),
+            contact_name=_str(contact.get("name")),
+            contact_email=_str(contact.get("email")),
+            temporal_start=_str(temporal.get("start")),
+            temporal_end=_str(temporal.get("end")),
+            spatial_code=", ".join(map(str, code)) if isinstance(code, list) else _str(code),
+            spatial_name=_str(spatial.get("name")),
+            sources=sources,
+            version=_str(d.get("version")),
+            created=_str(d.get("created")),
+            modified=build.modified,
+            issued=build.issued,
+            resources=len(ds.resources),
+            rows=sum(t.get("rows", 0) for t in tables),
+            bytes=sum(t.get("bytes", 0) for t in tables),
+            valid=int(build.valid),
+            hash=build.hash,
+            formats=sorted({(r.format or "").lower() for r in ds.resources if r.format}),
+            field_count=sum(len(r.fields) for r in ds.resources),
+            personal_data=d.get("gov:personalData") if isinstance(d.get("gov:personalData"), list) else [],
+            descriptor=d,
+        )
+
+
+@dataclass
+class ResourceRecord(Record):
+    """One resource (a table of the dataset's database)."""
+
+    TABLE: ClassVar[str] = "resources"
+    KEY: ClassVar[tuple[str, ...]] = ("dataset", "name")
+    INDEXES: ClassVar[tuple[tuple[str, ...], ...]] = (("dataset", "position"),)
+
+    dataset: str
+    name: str
+    position: int = 0
+    title: str | None = None
+    title_en: str | None = None
+    title_zh: str | None = None
+    description: str | None = None
+    description_en: str | None = None
+    description_zh: str | None = None
+    path: str | None = None
+    format: str | None = None
+    encoding: str | None = None
+    rows: int | None = None
+    bytes: int | None = None
+    sha256: str | None = None
+    primary_key: list = field(default_factory=list)
+    foreign_keys: list = field(default_factory=list)
+
+    @classmethod
+    def from_dataset(cls, ds: Dataset, build) -> list[ResourceRecord]:
+        out = []
+        for position, res in enumerate(ds.resources, start=1):
+            stats = build.tables.get(res.name, {})
+            en, zh = _translations(res.descriptor)
+            out.append(cls(
+                dataset=ds.name, name=res.name, position=position,
+                title=_str(res.descriptor.get("title")), title_en=_str(en.get("title")), title_zh=_str(zh.get("title")),
+                description=_str(res.descriptor.get("description")), description_en=_str(en.get("description")),
+                description_zh=_str(zh.get("description")),
+                path=res.path, format=res.format, encoding=res.encoding,
+                rows=stats.get("rows"), bytes=stats.get("bytes"), sha256=stats.get("sha256"),
+                primary_key=list(res.primary_key or []), foreign_keys=list(res.foreign_keys or []),
+            ))
+        return out
+
+
+@dataclass
+class FieldRecord(Record):
+    """One field of a resource: the data dictionary's row."""
+
+    TABLE: ClassVar[str] = "fields"
+    KEY: ClassVar[tuple[str, ...]] = ("dataset", "resource", "name")
+    INDEXES: ClassVar[tuple[tuple[str, ...], ...]] = (("dataset", "resource", "position"),)
+
+    dataset: str
+    resource: str
+    name: str
+    position: int = 0
+    title: str | None = None
+    title_en: str | None = None
+    title_zh: str | None = None
+    description: str | None = None
+    description_en: str | None = None
+    description_zh: str | None = None
+    type: str = "string"
+    format: str | None = None
+    unit: str | None = None
+    constraints: dict | None = None
+    searchable: int | None = None  # 0/1: whether the table's search index covers the column
+
+    @classmethod
+    def from_dataset(cls, ds: Dataset) -> list[FieldRecord]:
+        out = []
+        for res in ds.resources:
+            for position, f in enumerate(res.fields, start=1):
+                en, zh = _translations(f)
+                constraints = f.get("constraints")
+                out.append(cls(
+                    dataset=ds.name, resource=res.name, name=f["name"], position=position,
+                    title=_str(f.get("title")), title_en=_str(en.get("title")), title_zh=_str(zh.get("title")),
+                    description=_str(f.get("description")), description_en=_str(en.get("description")),
+                    description_zh=_str(zh.get("description")),
+                    type=_str(f.get("type")) or "string", format=_str(f.get("format")), unit=_str(f.get("gov:unit")),
+                    constraints=constraints if isinstance(constraints, dict) and constraints else None,
+                ))
+        return out
+
+
+@dataclass
+class ChartRecord(Record):
+    """At most one chart per dataset, aggregated at build time (gongkai.portal.charts)."""
+
+    TABLE: ClassVar[str] = "charts"
+    KEY: ClassVar[tuple[str, ...]] = ("dataset",)
+
+    dataset: str
+    resource: str
+    kind: str
+    spec: dict
+
+
+RECORDS: tuple[type[Record], ...] = (SiteInfo, Publisher, Theme, Licence, DatasetRecord, ResourceRecord, FieldRecord, ChartRecord)

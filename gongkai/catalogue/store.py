@@ -1,0 +1,90 @@
+"""How a server reads `catalog.db`: its own read-only connections, off the event loop.
+
+The catalogue is not one of Datasette's databases: it would be served at `/catalog` (pages,
+JSON, SQL and the file itself), a route the site needs for its own catalogue documents, and its
+data is the portal's to show. `attach` gives a Datasette instance the release's store once
+(`gongkai.serve.make_datasette` does it); `of(datasette)` finds it again; `await
+store.read(fn)` runs `fn(Catalogue)` on a small thread pool (one per process) with one
+connection per thread and release.
+The file is immutable once a release is swapped in, so connections open it `immutable=1`:
+SQLite then skips locking and change checks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import threading
+from collections import OrderedDict
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Callable, TypeVar
+
+from .reader import Catalogue
+from .writer import FILE
+
+T = TypeVar("T")
+THREADS = 2  # catalogue questions are small indexed reads; two keep one slow one from queueing others
+OPEN_PER_THREAD = 4  # connections a thread keeps, one per release (a server has one; tests many)
+_ATTR = "_gongkai_catalogue"
+# One pool per process, shared by every store: a server has one store, a test run hundreds.
+_pool: ThreadPoolExecutor | None = None
+_pool_lock = threading.Lock()
+_local = threading.local()
+
+
+def _executor() -> ThreadPoolExecutor:
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            _pool = ThreadPoolExecutor(max_workers=THREADS, thread_name_prefix="catalogue")
+        return _pool
+
+
+class CatalogueMissing(Exception):
+    """The release has no catalog.db (a build always writes one; a hand-made folder may not)."""
+
+
+class CatalogueStore:
+    def __init__(self, release: Path):
+        self.release = Path(release).resolve()
+        self.path = self.release / FILE
+
+    @property
+    def exists(self) -> bool:
+        return self.path.is_file()
+
+    def _connection(self) -> sqlite3.Connection:
+        conns: OrderedDict[Path, sqlite3.Connection] = getattr(_local, "conns", None) or OrderedDict()
+        _local.conns = conns
+        conn = conns.get(self.path)
+        if conn is None:
+            if not self.exists:
+                raise CatalogueMissing(str(self.path.name))
+            conn = sqlite3.connect(f"file:{self.path}?mode=ro&immutable=1", uri=True, check_same_thread=False)
+            conns[self.path] = conn
+            while len(conns) > OPEN_PER_THREAD:
+                conns.popitem(last=False)[1].close()
+        conns.move_to_end(self.path)
+        return conn
+
+    def read_now(self, fn: Callable[[Catalogue], T]) -> T:
+        """`fn(Catalogue)` in this thread (for startup work and tests)."""
+        return fn(Catalogue(self._connection()))
+
+    async def read(self, fn: Callable[[Catalogue], T]) -> T:
+        """`fn(Catalogue)` on the catalogue's threads, so no page waits on the event loop."""
+        return await asyncio.get_running_loop().run_in_executor(_executor(), self.read_now, fn)
+
+
+def attach(datasette, release: Path) -> CatalogueStore:
+    store = CatalogueStore(release)
+    setattr(datasette, _ATTR, store)
+    return store
+
+
+def of(datasette) -> CatalogueStore:
+    store = getattr(datasette, _ATTR, None)
+    if store is None:
+        raise CatalogueMissing("no catalogue attached to this Datasette (gongkai.serve.make_datasette attaches it)")
+    return store
