@@ -27,18 +27,17 @@ import os
 import shutil
 import subprocess
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Callable
 
 from . import catalogue, codehash, load, releases, report, sitemeta
-from .releases import current_release  # noqa: F401  (the build's API: tests and tools use it)
-from .search import index_resource
 from .catalog import DESCRIPTOR_NAMES, Site, read_catalog, read_dataset, read_site
 from .model import Dataset
-from .validate import DatasetResult, validate_dataset
-from .validate import files
+from .releases import current_release  # noqa: F401  (the build's API: tests and tools use it)
+from .search import index_resource
+from .validate import DatasetResult, files, validate_dataset
 from .validate.speculate import RowStream
 
 STATE_FILE = "build-state.json"
@@ -128,7 +127,7 @@ def check(paths: list[Path], root: Path) -> list[DatasetResult]:
 # Hashes and dates
 
 
-def _hash_files(paths: list[Path], h: "hashlib._Hash", base: Path) -> None:
+def _hash_files(paths: list[Path], h: hashlib._Hash, base: Path) -> None:
     for path in sorted(paths):
         h.update(str(path.relative_to(base)).encode() + b"\0")
         with open(path, "rb") as fh:
@@ -153,10 +152,12 @@ def git_dates(folder: Path) -> tuple[str | None, str | None]:
     None where git cannot tell: outside a repository, for a folder never committed, and for
     `issued` in a shallow clone (its oldest commit is only where the clone was cut)."""
     try:
-        log = subprocess.run(["git", "log", "--format=%cI", "--", "."],
-                             cwd=folder, capture_output=True, text=True, timeout=20)
-        shallow = subprocess.run(["git", "rev-parse", "--is-shallow-repository"],
-                                 cwd=folder, capture_output=True, text=True, timeout=20)
+        log = subprocess.run(
+            ["git", "log", "--format=%cI", "--", "."], cwd=folder, capture_output=True, text=True, timeout=20
+        )
+        shallow = subprocess.run(
+            ["git", "rev-parse", "--is-shallow-repository"], cwd=folder, capture_output=True, text=True, timeout=20
+        )
     except (OSError, subprocess.SubprocessError):
         return None, None
     dates = log.stdout.split() if log.returncode == 0 else []
@@ -166,7 +167,7 @@ def git_dates(folder: Path) -> tuple[str | None, str | None]:
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+    return datetime.now(UTC).replace(microsecond=0).isoformat()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -243,7 +244,9 @@ def _build(root: Path, out: Path, say: Callable[[str], None], started: float) ->
     site, datasets = read_catalog(root)
     release = releases.create(out)
     (release / "reports").mkdir()
-    say(f"构建 Building {len(datasets)} 个数据集 datasets → {release.relative_to(out.parent) if out.parent in release.parents else release}")
+    say(
+        f"构建 Building {len(datasets)} 个数据集 datasets → {release.relative_to(out.parent) if out.parent in release.parents else release}"
+    )
 
     builds: list[DatasetBuild] = []
     try:
@@ -257,7 +260,9 @@ def _build(root: Path, out: Path, say: Callable[[str], None], started: float) ->
             for error in site.errors:
                 say(f"✗ {error.message_zh}\n  {error.message}")
             if result.failed:
-                say(f"✗ 构建失败 Build failed: {', '.join(result.failed)} 未通过校验 invalid; 报告 reports in {out / 'reports'}")
+                say(
+                    f"✗ 构建失败 Build failed: {', '.join(result.failed)} 未通过校验 invalid; 报告 reports in {out / 'reports'}"
+                )
             shutil.rmtree(release, ignore_errors=True)
             result.seconds = time.perf_counter() - started
             return result
@@ -275,8 +280,10 @@ def _build(root: Path, out: Path, say: Callable[[str], None], started: float) ->
     _prune(out, [release, previous])
     total = sum(t.get("rows", 0) for b in builds for t in b.tables.values())
     seconds = time.perf_counter() - started
-    say(f"✓ 完成 Built {len(builds)} 个数据集 datasets, {total} 行 rows, "
-        f"{len(result.reused)} 个未变化 unchanged, {seconds:.2f}s")
+    say(
+        f"✓ 完成 Built {len(builds)} 个数据集 datasets, {total} 行 rows, "
+        f"{len(result.reused)} 个未变化 unchanged, {seconds:.2f}s"
+    )
     result.ok, result.site_dir, result.seconds = True, out / "site", seconds
     return result
 
@@ -288,8 +295,16 @@ def _previous_target(out: Path) -> Path | None:
     return (out / "releases" / prev) if prev else None
 
 
-def _build_one(dataset: Dataset, site: Site, root: Path, release: Path, previous: Path | None,
-               old_state: dict, code: str, say: Callable[[str], None]) -> DatasetBuild:
+def _build_one(
+    dataset: Dataset,
+    site: Site,
+    root: Path,
+    release: Path,
+    previous: Path | None,
+    old_state: dict,
+    code: str,
+    say: Callable[[str], None],
+) -> DatasetBuild:
     digest = dataset_hash(dataset.folder, root, code)
     old = (old_state.get("datasets") or {}).get(dataset.name)
     db_name = f"{dataset.name}.db"
@@ -299,11 +314,17 @@ def _build_one(dataset: Dataset, site: Site, root: Path, release: Path, previous
         os.link(previous / db_name, release / db_name)
         say(f"· {dataset.name}: 未变化 unchanged")
         return DatasetBuild(
-            name=dataset.name, hash=digest, valid=True, tables=old["tables"],
+            name=dataset.name,
+            hash=digest,
+            valid=True,
+            tables=old["tables"],
             report=json.loads((previous / "reports" / f"{dataset.name}.json").read_text()),
             markdown=(previous / "reports" / f"{dataset.name}.md").read_text(),
-            modified=modified or old.get("first_seen"), first_seen=old.get("first_seen") or _now(), reused=True,
-            issued=issued or first_built, first_built=first_built,
+            modified=modified or old.get("first_seen"),
+            first_seen=old.get("first_seen") or _now(),
+            reused=True,
+            issued=issued or first_built,
+            first_built=first_built,
         )
     t0 = time.perf_counter()
     result = load_dataset(dataset, release / db_name)
@@ -311,14 +332,22 @@ def _build_one(dataset: Dataset, site: Site, root: Path, release: Path, previous
     rows = sum(t.get("rows", 0) for t in tables.values())
     n_errors = len(result.errors) + sum(len(t.errors) for t in result.tasks)
     mark = "✓" if result.valid else "✗"
-    say(f"{mark} {dataset.name}: {len(result.tasks)} 个资源 resources, {rows} 行 rows, "
-        f"{n_errors} 个错误 errors, {time.perf_counter() - t0:.2f}s")
+    say(
+        f"{mark} {dataset.name}: {len(result.tasks)} 个资源 resources, {rows} 行 rows, "
+        f"{n_errors} 个错误 errors, {time.perf_counter() - t0:.2f}s"
+    )
     first_seen = old.get("first_seen") if old and old.get("hash") == digest else _now()
     return DatasetBuild(
-        name=dataset.name, hash=digest, valid=result.valid, tables=tables,
-        report=report.report([result]), markdown=report.markdown_summary(result),
-        modified=modified or first_seen, first_seen=first_seen,
-        issued=issued or first_built, first_built=first_built,
+        name=dataset.name,
+        hash=digest,
+        valid=result.valid,
+        tables=tables,
+        report=report.report([result]),
+        markdown=report.markdown_summary(result),
+        modified=modified or first_seen,
+        first_seen=first_seen,
+        issued=issued or first_built,
+        first_built=first_built,
     )
 
 

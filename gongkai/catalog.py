@@ -25,8 +25,8 @@ import yaml
 from frictionless import FrictionlessException, Package
 
 from .errors import Error
-from .portal.routes import reserved_names
 from .model import Dataset, Resource
+from .portal.routes import reserved_names
 from .validate import files, shape
 
 # `\Z`, not `$`: `$` also matches before a final newline ("budget\n" would pass)
@@ -119,23 +119,43 @@ def _registry(data: Any, rel: str, pattern: re.Pattern) -> tuple[dict[str, dict]
                         if value is None:
                             continue
                     if value is not None and not isinstance(value, str):
-                        return {}, [Error("metadata-error", file=rel,
-                                          note=f'entry {i}: "{key}" must be a string, got {shape.json_type(value)}',
-                                          note_zh=f"第 {i} 个条目的“{key}”应为字符串，实际为 {shape.json_type(value)}")]
+                        return {}, [
+                            Error(
+                                "metadata-error",
+                                file=rel,
+                                note=f'entry {i}: "{key}" must be a string, got {shape.json_type(value)}',
+                                note_zh=f"第 {i} 个条目的“{key}”应为字符串，实际为 {shape.json_type(value)}",
+                            )
+                        ]
     if not isinstance(data, list):
-        return {}, [Error("metadata-error", note=f"{rel} must be a list of entries with an id",
-                          note_zh=f"{rel} 应为带 id 的条目列表", file=rel)]
+        return {}, [
+            Error(
+                "metadata-error",
+                note=f"{rel} must be a list of entries with an id",
+                note_zh=f"{rel} 应为带 id 的条目列表",
+                file=rel,
+            )
+        ]
     out: dict[str, dict] = {}
     errors = []
     for i, entry in enumerate(data, start=1):
         ident = entry.get("id") if isinstance(entry, dict) else None
         if not isinstance(ident, str) or not pattern.match(ident):
-            errors.append(Error("metadata-error", note=f'entry {i}: the id "{ident}" must match {pattern.pattern}',
-                                note_zh=f"第 {i} 个条目的 id“{ident}”须符合 {pattern.pattern}", file=rel))
+            errors.append(
+                Error(
+                    "metadata-error",
+                    note=f'entry {i}: the id "{ident}" must match {pattern.pattern}',
+                    note_zh=f"第 {i} 个条目的 id“{ident}”须符合 {pattern.pattern}",
+                    file=rel,
+                )
+            )
             continue
         if ident in out:
-            errors.append(Error("metadata-error", note=f'the id "{ident}" appears twice',
-                                note_zh=f"id “{ident}”重复出现", file=rel))
+            errors.append(
+                Error(
+                    "metadata-error", note=f'the id "{ident}" appears twice', note_zh=f"id “{ident}”重复出现", file=rel
+                )
+            )
         out[ident] = entry
     return out, errors
 
@@ -172,21 +192,26 @@ def read_dataset(folder: Path, site: Site | None = None) -> Dataset:
     folder = Path(folder)
     dataset = Dataset(name=folder.name, folder=folder, descriptor={})
     if folder.is_symlink():
-        dataset.errors.append(Error(
-            "package-error", dataset=folder.name,
-            note=f"the dataset folder {folder.name}/ is a symbolic link: the build reads only real folders "
-                 "under datasets/; replace the link with the folder itself",
-            note_zh=f"数据集文件夹 {folder.name}/ 是符号链接：构建只读取 datasets/ 下的真实文件夹，请用文件夹本身替换该链接",
-        ))
+        dataset.errors.append(
+            Error(
+                "package-error",
+                dataset=folder.name,
+                note=f"the dataset folder {folder.name}/ is a symbolic link: the build reads only real folders "
+                "under datasets/; replace the link with the folder itself",
+                note_zh=f"数据集文件夹 {folder.name}/ 是符号链接：构建只读取 datasets/ 下的真实文件夹，请用文件夹本身替换该链接",
+            )
+        )
         return dataset
     path = descriptor_path(folder)
     if path is None:
-        dataset.errors.append(Error(
-            "package-error",
-            note=f"no datapackage.json in {folder.name}/",
-            note_zh=f"{folder.name}/ 中没有 datapackage.json",
-            dataset=folder.name,
-        ))
+        dataset.errors.append(
+            Error(
+                "package-error",
+                note=f"no datapackage.json in {folder.name}/",
+                note_zh=f"{folder.name}/ 中没有 datapackage.json",
+                dataset=folder.name,
+            )
+        )
         return dataset
     descriptor, error = _read_descriptor(path)
     if error:
@@ -212,8 +237,13 @@ def read_dataset(folder: Path, site: Site | None = None) -> Dataset:
     if not dataset.errors:
         # frictionless's own checks run on the resolved descriptor, so a schema given by path is
         # checked as well as an inline one.
-        resolved = dict(descriptor, resources=[dict(r.descriptor, schema=r.schema, **({"dialect": r.dialect} if r.dialect else {}))
-                                               for r in dataset.resources])
+        resolved = dict(
+            descriptor,
+            resources=[
+                dict(r.descriptor, schema=r.schema, **({"dialect": r.dialect} if r.dialect else {}))
+                for r in dataset.resources
+            ],
+        )
         dataset.errors.extend(e.at(dataset=folder.name) for e in frictionless_errors(resolved))
     return dataset
 
@@ -222,14 +252,21 @@ def _profile_names(descriptor: dict) -> list[Error]:
     """A custom `profile` makes frictionless fetch it (a URL) or read it (a path, from the working
     directory): only the standard names are accepted."""
     out = []
-    places = [("profile", descriptor)] + [(f"resources[{i}].profile", r) for i, r in enumerate(descriptor.get("resources") or [])]
+    places = [("profile", descriptor)] + [
+        (f"resources[{i}].profile", r) for i, r in enumerate(descriptor.get("resources") or [])
+    ]
     for where, owner in places:
         value = owner.get("profile")
         if value is not None and value not in PROFILES:
-            out.append(Error("package-error", note=f'"{where}" is "{value}": custom profiles are not supported '
-                             f'(the build fetches no URL and reads no file outside the dataset); use one of {", ".join(PROFILES)} or leave it out',
-                             note_zh=f"“{where}”为“{value}”：不支持自定义 profile（构建不会下载网址，也不读取数据集之外的文件）；"
-                             f"请使用 {', '.join(PROFILES)} 之一，或删除该属性"))
+            out.append(
+                Error(
+                    "package-error",
+                    note=f'"{where}" is "{value}": custom profiles are not supported '
+                    f"(the build fetches no URL and reads no file outside the dataset); use one of {', '.join(PROFILES)} or leave it out",
+                    note_zh=f"“{where}”为“{value}”：不支持自定义 profile（构建不会下载网址，也不读取数据集之外的文件）；"
+                    f"请使用 {', '.join(PROFILES)} 之一，或删除该属性",
+                )
+            )
     return out
 
 
@@ -240,8 +277,9 @@ class _NoAliasLoader(yaml.SafeLoader):
     def compose_node(self, parent, index):
         if self.check_event(yaml.AliasEvent):
             event = self.peek_event()
-            raise yaml.composer.ComposerError(None, None, "YAML aliases (*name) are not allowed in descriptors",
-                                              event.start_mark)
+            raise yaml.composer.ComposerError(
+                None, None, "YAML aliases (*name) are not allowed in descriptors", event.start_mark
+            )
         return super().compose_node(parent, index)
 
 
@@ -281,21 +319,33 @@ def parse_file(folder: Path, rel: str) -> tuple[Any, Error | None]:
         if shape.depth_problem(data):
             raise RecursionError
     except UnicodeDecodeError as exc:
-        return None, Error("package-error", note=f"{name} is not UTF-8 (byte {exc.start})",
-                         note_zh=f"{name} 不是 UTF-8 编码（第 {exc.start} 字节）")
+        return None, Error(
+            "package-error",
+            note=f"{name} is not UTF-8 (byte {exc.start})",
+            note_zh=f"{name} 不是 UTF-8 编码（第 {exc.start} 字节）",
+        )
     except json.JSONDecodeError as exc:
-        return None, Error("package-error", note=f"{name} is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}",
-                         note_zh=f"{name} 不是有效的 JSON：第 {exc.lineno} 行第 {exc.colno} 列，{exc.msg}")
+        return None, Error(
+            "package-error",
+            note=f"{name} is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}",
+            note_zh=f"{name} 不是有效的 JSON：第 {exc.lineno} 行第 {exc.colno} 列，{exc.msg}",
+        )
     except yaml.YAMLError as exc:
-        return None, Error("package-error", note=f"{name} is not valid YAML: {exc}",
-                         note_zh=f"{name} 不是有效的 YAML：{exc}")
+        return None, Error(
+            "package-error", note=f"{name} is not valid YAML: {exc}", note_zh=f"{name} 不是有效的 YAML：{exc}"
+        )
     except RecursionError:
-        return None, Error("package-error", note=f"{name} nests more than {shape.MAX_DEPTH} levels deep: "
-                         "a descriptor needs far fewer; flatten it",
-                         note_zh=f"{name} 的嵌套超过 {shape.MAX_DEPTH} 层：描述文件不需要这么深，请简化其结构")
+        return None, Error(
+            "package-error",
+            note=f"{name} nests more than {shape.MAX_DEPTH} levels deep: a descriptor needs far fewer; flatten it",
+            note_zh=f"{name} 的嵌套超过 {shape.MAX_DEPTH} 层：描述文件不需要这么深，请简化其结构",
+        )
     except ValueError as exc:  # e.g. an integer of more than 4300 digits, a YAML set or binary
-        return None, Error("package-error", note=f"{name} cannot be read as JSON data: {exc}",
-                         note_zh=f"{name} 无法按 JSON 数据读取：{exc}")
+        return None, Error(
+            "package-error",
+            note=f"{name} cannot be read as JSON data: {exc}",
+            note_zh=f"{name} 无法按 JSON 数据读取：{exc}",
+        )
     return data, None
 
 
@@ -304,8 +354,9 @@ def _read_descriptor(path: Path) -> tuple[dict, Error | None]:
     if error:
         return {}, error
     if not isinstance(data, dict):
-        return {}, Error("package-error", note=f"{path.name} must hold a JSON object",
-                         note_zh=f"{path.name} 的内容必须是 JSON 对象")
+        return {}, Error(
+            "package-error", note=f"{path.name} must hold a JSON object", note_zh=f"{path.name} 的内容必须是 JSON 对象"
+        )
     return data, None
 
 
@@ -315,18 +366,26 @@ is_safe_path = files.is_safe_path
 
 def _read_resource(res: Any, index: int, folder: Path, site: Site | None) -> tuple[Resource | None, list[Error]]:
     if not isinstance(res, dict):
-        return None, [Error("package-error", note=f"resource {index} must be an object",
-                            note_zh=f"第 {index} 个资源必须是对象")]
+        return None, [
+            Error("package-error", note=f"resource {index} must be an object", note_zh=f"第 {index} 个资源必须是对象")
+        ]
     name = res.get("name") if isinstance(res.get("name"), str) and res.get("name") else f"resource{index}"
     errors: list[Error] = []
     path = res.get("path")
     if isinstance(path, list):
-        return None, [Error("resource-error", resource=name, note="multipart paths are not supported; give one file per resource",
-                            note_zh="不支持多文件路径，每个资源请只给一个文件")]
+        return None, [
+            Error(
+                "resource-error",
+                resource=name,
+                note="multipart paths are not supported; give one file per resource",
+                note_zh="不支持多文件路径，每个资源请只给一个文件",
+            )
+        ]
     fullpath = None
     if not isinstance(path, str) or not path:
-        errors.append(Error("resource-error", resource=name, note='"path" is required',
-                            note_zh="缺少“path”（数据文件路径）"))
+        errors.append(
+            Error("resource-error", resource=name, note='"path" is required', note_zh="缺少“path”（数据文件路径）")
+        )
     elif not is_safe_path(path):
         note, note_zh = files.unsafe_note(path)
         errors.append(Error("resource-error", resource=name, file=path, note=note, note_zh=note_zh))
@@ -378,16 +437,34 @@ def _resolve_schema(schema: Any, resource: str, folder: Path, site: Site | None)
     if isinstance(schema, dict):
         return schema, []
     if schema is None:
-        return None, [Error("schema-error", resource=resource, note="the resource has no Table Schema",
-                            note_zh="该资源缺少表结构（Table Schema）")]
+        return None, [
+            Error(
+                "schema-error",
+                resource=resource,
+                note="the resource has no Table Schema",
+                note_zh="该资源缺少表结构（Table Schema）",
+            )
+        ]
     if not isinstance(schema, str):
-        return None, [Error("schema-error", resource=resource, note='"schema" must be an object, a path or "shared:<name>"',
-                            note_zh="“schema”应为对象、文件路径或“shared:<名称>”")]
+        return None, [
+            Error(
+                "schema-error",
+                resource=resource,
+                note='"schema" must be an object, a path or "shared:<name>"',
+                note_zh="“schema”应为对象、文件路径或“shared:<名称>”",
+            )
+        ]
     if schema.startswith("shared:"):
         shared = schema.split(":", 1)[1]
         if site is None or not SLUG.match(shared):
-            return None, [Error("schema-error", resource=resource, note=f'unknown shared schema "{shared}"',
-                                note_zh=f"未知的共享表结构“{shared}”")]
+            return None, [
+                Error(
+                    "schema-error",
+                    resource=resource,
+                    note=f'unknown shared schema "{shared}"',
+                    note_zh=f"未知的共享表结构“{shared}”",
+                )
+            ]
         base, rel, label = site.root / "metadata", f"schemas/{shared}.json", f"metadata/schemas/{shared}.json"
     else:
         base, rel, label = folder, schema, schema
@@ -408,11 +485,16 @@ def frictionless_errors(descriptor: dict) -> list[Error]:
     except FrictionlessException as exc:
         found = list(exc.reasons) or [exc.error]
     except Exception as exc:  # a descriptor odd enough to break frictionless is still an error, not a crash
-        return [Error("package-error", note=f"descriptor could not be checked: {exc}",
-                      note_zh=f"无法检查数据包描述：{exc}")]
+        return [
+            Error("package-error", note=f"descriptor could not be checked: {exc}", note_zh=f"无法检查数据包描述：{exc}")
+        ]
     out = []
     for err in found:
-        kind = err.type if err.type in ("package-error", "resource-error", "schema-error", "field-error") else "package-error"
+        kind = (
+            err.type
+            if err.type in ("package-error", "resource-error", "schema-error", "field-error")
+            else "package-error"
+        )
         out.append(Error(kind, note=err.note, note_zh=f"数据包描述不符合 Data Package 规范：{err.note}"))
     return out
 
@@ -427,8 +509,12 @@ def _profile(note: str, note_zh: str) -> Error:
 
 def check_slug(name: Any, what: str, what_zh: str) -> list[Error]:
     if not isinstance(name, str) or not SLUG.match(name):
-        return [_profile(f'{what} "{name}" must match [a-z0-9][a-z0-9-]* (lower-case letters, digits, hyphens)',
-                         f"{what_zh}“{name}”只能包含小写字母、数字和连字符，且以字母或数字开头")]
+        return [
+            _profile(
+                f'{what} "{name}" must match [a-z0-9][a-z0-9-]* (lower-case letters, digits, hyphens)',
+                f"{what_zh}“{name}”只能包含小写字母、数字和连字符，且以字母或数字开头",
+            )
+        ]
     if name in RESERVED_NAMES:
         return [_profile(f'{what} "{name}" is reserved for a site route', f"{what_zh}“{name}”是网站保留路径，不能使用")]
     return []
@@ -439,8 +525,12 @@ def check_profile(descriptor: dict, folder_name: str, site: Site) -> list[Error]
     d = descriptor
     errors = check_slug(d.get("name"), "dataset name", "数据集名称")
     if d.get("name") != folder_name:
-        errors.append(_profile(f'"name" is "{d.get("name")}" but the folder is "{folder_name}": they must be equal',
-                               f"“name”为“{d.get('name')}”，但文件夹名为“{folder_name}”，二者必须一致"))
+        errors.append(
+            _profile(
+                f'"name" is "{d.get("name")}" but the folder is "{folder_name}": they must be equal',
+                f"“name”为“{d.get('name')}”，但文件夹名为“{folder_name}”，二者必须一致",
+            )
+        )
     for key, zh in (("title", "标题"), ("description", "描述")):
         if not isinstance(d.get(key), str) or not d[key].strip():
             errors.append(_profile(f'"{key}" is required', f"缺少“{key}”（{zh}）"))
@@ -451,8 +541,12 @@ def check_profile(descriptor: dict, folder_name: str, site: Site) -> list[Error]
         for lic in licenses:
             lic_name = lic.get("name") if isinstance(lic, dict) else None
             if lic_name not in site.licenses:
-                errors.append(_profile(f'licence "{lic_name}" is not in metadata/licenses.yaml',
-                                       f"许可协议“{lic_name}”不在 metadata/licenses.yaml 中"))
+                errors.append(
+                    _profile(
+                        f'licence "{lic_name}" is not in metadata/licenses.yaml',
+                        f"许可协议“{lic_name}”不在 metadata/licenses.yaml 中",
+                    )
+                )
     keywords = d.get("keywords")
     if not isinstance(keywords, list) or not [k for k in keywords if isinstance(k, str) and k.strip()]:
         errors.append(_profile('"keywords" needs at least one keyword', "“keywords”至少需要一个关键词"))
@@ -464,31 +558,54 @@ def check_profile(descriptor: dict, folder_name: str, site: Site) -> list[Error]
         if value is None:
             errors.append(_profile(f'"{key}" is required', f"缺少“{key}”（{zh}）"))
         elif value not in registry:
-            errors.append(_profile(f'{key} "{value}" is not in metadata/{file}.yaml',
-                                   f"{zh}“{value}”不在 metadata/{file}.yaml 中"))
+            errors.append(
+                _profile(
+                    f'{key} "{value}" is not in metadata/{file}.yaml', f"{zh}“{value}”不在 metadata/{file}.yaml 中"
+                )
+            )
     contact = d.get("gov:contact")
     if not isinstance(contact, dict) or not contact.get("name") or not EMAIL.match(str(contact.get("email", ""))):
-        errors.append(_profile('"gov:contact" needs a name and a valid email', "“gov:contact”需要联系人姓名和有效的电子邮箱"))
+        errors.append(
+            _profile('"gov:contact" needs a name and a valid email', "“gov:contact”需要联系人姓名和有效的电子邮箱")
+        )
     if d.get("gov:frequency") not in FREQUENCIES:
-        errors.append(_profile(f'"gov:frequency" must be one of {", ".join(FREQUENCIES)}',
-                               f"“gov:frequency”（更新周期）必须是以下之一：{', '.join(FREQUENCIES)}"))
+        errors.append(
+            _profile(
+                f'"gov:frequency" must be one of {", ".join(FREQUENCIES)}',
+                f"“gov:frequency”（更新周期）必须是以下之一：{', '.join(FREQUENCIES)}",
+            )
+        )
     openness = d.get("gov:openness")
     if not isinstance(openness, dict) or openness.get("class") not in OPENNESS_CLASSES:
-        errors.append(_profile('"gov:openness" needs {"class": "unconditional" | "conditional"}',
-                               "“gov:openness”（开放属性）需要 class：unconditional（无条件开放）或 conditional（有条件开放）"))
+        errors.append(
+            _profile(
+                '"gov:openness" needs {"class": "unconditional" | "conditional"}',
+                "“gov:openness”（开放属性）需要 class：unconditional（无条件开放）或 conditional（有条件开放）",
+            )
+        )
     elif openness["class"] == "conditional" and not openness.get("condition"):
-        errors.append(_profile('"gov:openness" is conditional but gives no "condition"',
-                               "有条件开放的数据集必须在“condition”中说明开放条件"))
+        errors.append(
+            _profile(
+                '"gov:openness" is conditional but gives no "condition"',
+                "有条件开放的数据集必须在“condition”中说明开放条件",
+            )
+        )
     temporal = d.get("gov:temporal")
     if temporal is not None:
         for key in ("start", "end"):
             value = temporal.get(key) if isinstance(temporal, dict) else None
             if value is not None and not _is_iso_date(value):
-                errors.append(_profile(f'"gov:temporal.{key}" must be an ISO date (YYYY-MM-DD), got "{value}"',
-                                       f"“gov:temporal.{key}”必须是 ISO 日期（YYYY-MM-DD），实际为“{value}”"))
-    for index, res in enumerate(d.get("resources") or [], start=1):
+                errors.append(
+                    _profile(
+                        f'"gov:temporal.{key}" must be an ISO date (YYYY-MM-DD), got "{value}"',
+                        f"“gov:temporal.{key}”必须是 ISO 日期（YYYY-MM-DD），实际为“{value}”",
+                    )
+                )
+    for res in d.get("resources") or []:
         if isinstance(res, dict):
-            errors.extend(e.at(resource=res.get("name")) for e in check_slug(res.get("name"), "resource name", "资源名称"))
+            errors.extend(
+                e.at(resource=res.get("name")) for e in check_slug(res.get("name"), "resource name", "资源名称")
+            )
     if not d.get("resources"):
         errors.append(_profile("the dataset has no resources", "数据集没有任何资源"))
     return errors

@@ -20,7 +20,10 @@ from .catalog import dataset_folders
 
 def _root_option(f):
     return click.option(
-        "--root", type=click.Path(file_okay=False, path_type=Path), default=".", show_default=True,
+        "--root",
+        type=click.Path(file_okay=False, path_type=Path),
+        default=".",
+        show_default=True,
         help="Repository root holding datasets/ and metadata/.",
     )(f)
 
@@ -47,15 +50,22 @@ def validate(paths, as_json, root):
     started = time.perf_counter()
     results = check(folders, root)
     if as_json:
-        click.echo(json.dumps(report.report(results, time.perf_counter() - started), ensure_ascii=False, indent=2, default=str))
+        click.echo(
+            json.dumps(report.report(results, time.perf_counter() - started), ensure_ascii=False, indent=2, default=str)
+        )
     else:
         click.echo(report.text_summary(results))
     sys.exit(0 if all(r.valid for r in results) else 1)
 
 
 @cli.command()
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default="build", show_default=True,
-              help="Output folder; the served site is OUT/site.")
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default="build",
+    show_default=True,
+    help="Output folder; the served site is OUT/site.",
+)
 @_root_option
 @click.option("--quiet", is_flag=True, help="Print nothing but errors.")
 def build(out, root, quiet):
@@ -72,21 +82,27 @@ def build(out, root, quiet):
 
 
 @cli.command()
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default="build", show_default=True,
-              help="The build folder whose site/ is served.")
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default="build",
+    show_default=True,
+    help="The build folder whose site/ is served.",
+)
 @_root_option
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", type=int, default=8001, show_default=True, envvar="PORT")
 @click.option("--workers", type=int, default=None, help="Server processes (default: one per CPU core).")
 def serve(out, root, host, port, workers):
     """Serve the last successful build with Datasette."""
-    from .serve import serve as run
-
     from .releases import ReleaseUnavailable
+    from .serve import serve as run
 
     site = out / "site"
     if not site.exists():
-        raise click.ClickException(f"nothing built yet in {out}: run `gongkai build` first / 尚未构建，请先运行 gongkai build")
+        raise click.ClickException(
+            f"nothing built yet in {out}: run `gongkai build` first / 尚未构建，请先运行 gongkai build"
+        )
     try:
         run(site, root=root.resolve(), host=host, port=port, workers=workers, registry=out / "servers")
     except ReleaseUnavailable as exc:
@@ -94,10 +110,16 @@ def serve(out, root, host, port, workers):
 
 
 @cli.command()
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default="build", show_default=True,
-              help="The build folder whose servers should pick up its latest site.")
-@click.option("--wait/--no-wait", default=True, show_default=True,
-              help="Wait until every server has replaced all its workers.")
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default="build",
+    show_default=True,
+    help="The build folder whose servers should pick up its latest site.",
+)
+@click.option(
+    "--wait/--no-wait", default=True, show_default=True, help="Wait until every server has replaced all its workers."
+)
 @click.option("--timeout", type=float, default=180.0, show_default=True, help="Seconds to wait at most.")
 def reload(out, wait, timeout):
     """Make every running server of OUT serve the latest build, without dropping requests.
@@ -119,8 +141,11 @@ def reload(out, wait, timeout):
             click.echo(f"✓ 服务器 Server {r['pid']}: 正在提供 now serving {r['to']}", err=True)
         else:
             failed = True
-            click.echo(f"✗ 服务器 Server {r['pid']}: 未能切换 could not switch ({r.get('error')}); "
-                       f"仍在提供 still serving {r.get('to', '?')}", err=True)
+            click.echo(
+                f"✗ 服务器 Server {r['pid']}: 未能切换 could not switch ({r.get('error')}); "
+                f"仍在提供 still serving {r.get('to', '?')}",
+                err=True,
+            )
     sys.exit(1 if failed else 0)
 
 

@@ -55,13 +55,13 @@ def _imports(package_dir: Path, path: Path) -> set[str]:
         if isinstance(node, ast.Import):
             for alias in node.names:
                 if alias.name == PACKAGE or alias.name.startswith(PACKAGE + "."):
-                    found.add(alias.name[len(PACKAGE) + 1:])
+                    found.add(alias.name[len(PACKAGE) + 1 :])
         elif isinstance(node, ast.ImportFrom):
             if node.level:
                 base = current[: len(current) - (node.level - 1)] if node.level > 1 else current
                 module = ".".join([*base, *(node.module.split(".") if node.module else [])])
             elif node.module and (node.module == PACKAGE or node.module.startswith(PACKAGE + ".")):
-                module = node.module[len(PACKAGE) + 1:]
+                module = node.module[len(PACKAGE) + 1 :]
             else:
                 continue
             for alias in node.names:  # `from .validate import fields` imports a module

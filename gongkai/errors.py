@@ -85,7 +85,7 @@ class Error:
     def title_zh(self) -> str:
         return ERROR_TYPES[self.type][1]
 
-    def at(self, **where: Any) -> "Error":
+    def at(self, **where: Any) -> Error:
         """The same error with more of its location filled in (dataset, resource, file...)."""
         return replace(self, **where)
 

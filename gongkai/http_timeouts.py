@@ -50,7 +50,9 @@ class HeaderTimeoutProtocol(HttpToolsProtocol):
 
     def _arm(self) -> None:
         if self._header_timer is None:
-            self._header_timer = self.loop.call_later(limits().header_timeout_s, self._refuse, 408, "http_header_timeout")
+            self._header_timer = self.loop.call_later(
+                limits().header_timeout_s, self._refuse, 408, "http_header_timeout"
+            )
 
     def _disarm(self) -> None:
         if self._header_timer is not None:

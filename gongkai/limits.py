@@ -69,7 +69,7 @@ class Limits:
         return [f.name for f in fields(cls)]
 
     @classmethod
-    def load(cls, root: Path | None = None, environ=None) -> "Limits":
+    def load(cls, root: Path | None = None, environ=None) -> Limits:
         environ = os.environ if environ is None else environ
         values: dict = {}
         if root is not None:
@@ -78,11 +78,11 @@ class Limits:
                 values.update((yaml.safe_load(site.read_text(encoding="utf-8")) or {}).get("limits") or {})
         for key, value in environ.items():
             if key.startswith(ENV_PREFIX):
-                values[key[len(ENV_PREFIX):].lower()] = value
+                values[key[len(ENV_PREFIX) :].lower()] = value
         return cls.of(values)
 
     @classmethod
-    def of(cls, values: dict) -> "Limits":
+    def of(cls, values: dict) -> Limits:
         types = {f.name: f.type for f in fields(cls)}
         unknown = sorted(set(values) - set(types))
         if unknown:
@@ -90,7 +90,7 @@ class Limits:
         cast = {"int": int, "float": float, "str": str}
         return cls(**{k: cast[types[k]](v) for k, v in values.items()})
 
-    def replace(self, **changes) -> "Limits":
+    def replace(self, **changes) -> Limits:
         return dataclasses.replace(self, **changes)
 
     def rate(self, kind: str) -> tuple[float, int]:

@@ -22,8 +22,8 @@ from __future__ import annotations
 
 import os
 import sqlite3
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
 import apsw
 import sqlite_utils
@@ -197,10 +197,13 @@ def finish_database(db: BuildDatabase) -> None:
     2,000 entries share one value looks 80 times more selective than it is, and a filtered,
     date-sorted page then sorts 166k rows (48 ms) instead of walking the date index (1.6 ms).
     The search index's shadow tables are left out: FTS5 reads them by key, never planned."""
-    tables = [r[0] for r in db.rows.execute(
-        "select name from sqlite_master where type = 'table' and name not like '\\_search\\_%' escape '\\' "
-        "and name not like 'sqlite\\_%' escape '\\'"
-    )]
+    tables = [
+        r[0]
+        for r in db.rows.execute(
+            "select name from sqlite_master where type = 'table' and name not like '\\_search\\_%' escape '\\' "
+            "and name not like 'sqlite\\_%' escape '\\'"
+        )
+    ]
     for table in tables:
         db.rows.execute(f"ANALYZE {_quote(table)}")
     db.close()

@@ -70,15 +70,34 @@ def not_allowed() -> GuardError:
 
 # --- the guards on a visitor connection ----------------------------------------------------
 
-DENIED_FUNCTIONS = frozenset({
-    "fts3_tokenizer", "load_extension", "readfile", "writefile", "edit", "fts5",
-    "sqlite_offset", "zipfile", "fsdir",
-})
+DENIED_FUNCTIONS = frozenset(
+    {
+        "fts3_tokenizer",
+        "load_extension",
+        "readfile",
+        "writefile",
+        "edit",
+        "fts5",
+        "sqlite_offset",
+        "zipfile",
+        "fsdir",
+    }
+)
 # Pragmas a visitor (and Datasette, on their connection) may read: schema, nothing about files.
 # Those taking a table or index name as their argument, and those only read without one
 # (with an argument they would set something).
 NAMED_PRAGMAS = frozenset({"table_info", "table_xinfo", "index_list", "index_info", "index_xinfo", "foreign_key_list"})
-BARE_PRAGMAS = frozenset({"schema_version", "data_version", "table_list", "collation_list", "function_list", "pragma_list", "compile_options"})
+BARE_PRAGMAS = frozenset(
+    {
+        "schema_version",
+        "data_version",
+        "table_list",
+        "collation_list",
+        "function_list",
+        "pragma_list",
+        "compile_options",
+    }
+)
 READ_ACTIONS = frozenset({sqlite3.SQLITE_SELECT, sqlite3.SQLITE_READ, sqlite3.SQLITE_RECURSIVE})
 
 
@@ -189,7 +208,8 @@ class Pools:
     def __init__(self, limits: Limits):
         self.limits = limits
         self.visitor = ThreadPoolExecutor(
-            max_workers=limits.sql_threads, thread_name_prefix="gongkai-visitor-sql",
+            max_workers=limits.sql_threads,
+            thread_name_prefix="gongkai-visitor-sql",
             initializer=self._visitor_thread,
         )
 
@@ -274,7 +294,7 @@ def _install_on(db, ds, pools: Pools) -> None:
                         rows.extend(chunk)
                 except (sqlite3.OperationalError, sqlite3.DatabaseError) as e:
                     if e.args == ("interrupted",):
-                        raise QueryInterrupted(e, sql, params)
+                        raise QueryInterrupted(e, sql, params) from e
                     clean = guard_error(e, limits)
                     if clean is not None:
                         raise clean from None

@@ -23,7 +23,7 @@ import json
 import os
 import shutil
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 LOCK_FILE = ".serving.lock"
@@ -51,7 +51,7 @@ def create(out: Path) -> Path:
 
 def finish(release: Path) -> None:
     """Mark the release complete: the last file a build writes before the swap."""
-    marker = {"release": release.name, "finished": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+    marker = {"release": release.name, "finished": datetime.now(UTC).isoformat(timespec="seconds")}
     tmp = release / f".{COMPLETE_FILE}.tmp"
     tmp.write_text(json.dumps(marker))
     os.replace(tmp, release / COMPLETE_FILE)

@@ -5,7 +5,7 @@ Pure functions from validation results to dicts and text; writing files is the c
 
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 from .errors import Error
 

@@ -90,7 +90,9 @@ class Site(Datasette):
         return [{k: v for k, v in d.items() if k != "path"} for d in super()._connected_databases()]
 
 
-def make_datasette(site_dir: Path, *, root: Path, settings: dict | None = None, limits: Limits | None = None) -> Datasette:
+def make_datasette(
+    site_dir: Path, *, root: Path, settings: dict | None = None, limits: Limits | None = None
+) -> Datasette:
     """The Datasette instance serving `site_dir` with the plugins and templates under `root`.
 
     `limits` (default: `Limits.load(root)`, i.e. metadata/site.yaml's `limits:` and the

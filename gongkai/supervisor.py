@@ -29,7 +29,7 @@ import logging
 import os
 import signal
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from socket import socket
 
@@ -46,7 +46,7 @@ RETIRE_TIMEOUT_S = 120.0
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
 class Supervisor(Multiprocess):
@@ -89,7 +89,9 @@ class Supervisor(Multiprocess):
                 return
             if self.should_exit.is_set():
                 return
-            logger.info(f"Child process [{process.pid}] died; restarting it on {self.hold.path.name} / 工作进程已退出，重新启动")
+            logger.info(
+                f"Child process [{process.pid}] died; restarting it on {self.hold.path.name} / 工作进程已退出，重新启动"
+            )
             self.processes[idx] = self._spawn(self.hold.path)
             changed = True
         if changed:
@@ -116,10 +118,14 @@ class Supervisor(Multiprocess):
             if self.should_exit.is_set():
                 break
             fresh = self._spawn(new.path)
-            if not fresh.wait_until_ready(max(READY_TIMEOUT_S, self.config.timeout_worker_healthcheck), self.should_exit):
+            if not fresh.wait_until_ready(
+                max(READY_TIMEOUT_S, self.config.timeout_worker_healthcheck), self.should_exit
+            ):
                 fresh.kill()
                 fresh.join()
-                error = f"new worker [{fresh.pid}] did not start; kept worker [{old.pid}] / 新工作进程未能启动，保留旧进程"
+                error = (
+                    f"new worker [{fresh.pid}] did not start; kept worker [{old.pid}] / 新工作进程未能启动，保留旧进程"
+                )
                 logger.error(error)
                 if idx == 0:
                     self.hold = previous  # nothing moved yet: stay where we were
@@ -143,8 +149,10 @@ class Supervisor(Multiprocess):
             if worker.process.is_alive() and time.monotonic() < deadline:
                 continue
             if worker.process.is_alive():
-                logger.error(f"Retiring worker [{worker.pid}] still busy after {RETIRE_TIMEOUT_S:.0f}s; killing it "
-                             f"/ 退役的工作进程超时，强制结束")
+                logger.error(
+                    f"Retiring worker [{worker.pid}] still busy after {RETIRE_TIMEOUT_S:.0f}s; killing it "
+                    f"/ 退役的工作进程超时，强制结束"
+                )
                 worker.process.kill()
             worker.process.join()
             self.retiring.remove(entry)

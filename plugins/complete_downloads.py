@@ -70,6 +70,8 @@ def extra_template_vars(template, database, table, view_name, request, datasette
             return {}
         if resource is None or not resource.path:
             return {}
-        return {"gk_full_download": {"url": datasette.urls.path(f"/downloads/{database}/{resource.path}"), "rows": count}}
+        return {
+            "gk_full_download": {"url": datasette.urls.path(f"/downloads/{database}/{resource.path}"), "rows": count}
+        }
 
     return inner

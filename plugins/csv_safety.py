@@ -54,7 +54,9 @@ def safe_csv_module() -> types.ModuleType:
 
 def install(module=views_base) -> None:
     source = inspect.getsource(module.DataView.as_csv)
-    if getattr(module, "csv", None) is not _csv and not getattr(getattr(module, "csv", None), "_gongkai_neutralising", False):
+    if getattr(module, "csv", None) is not _csv and not getattr(
+        getattr(module, "csv", None), "_gongkai_neutralising", False
+    ):
         raise RuntimeError("datasette.views.base no longer imports csv: CSV formula neutralising cannot hook it")
     if "csv.writer(" not in source:
         raise RuntimeError("Datasette's as_csv no longer calls csv.writer: CSV formula neutralising would be bypassed")

@@ -151,7 +151,8 @@ def sort_choices(display_columns, titles: dict | None, lang: str) -> list[tuple[
     titles = titles or {}
     return [
         (c["name"], i18n.t("sort_by", lang, column=(titles.get(c["name"]) or {}).get("title") or c["name"]))
-        for c in display_columns if c["sortable"]
+        for c in display_columns
+        if c["sortable"]
     ]
 
 

@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import logging
 import re
-from urllib.parse import urlencode
 
 from datasette import Response, hookimpl
 from datasette.utils import add_cors_headers
@@ -47,7 +46,9 @@ STATUSES = (400, 403, 404, 405, 500)
 ALLOWED_METHODS = ("GET", "HEAD", "OPTIONS")
 ALLOW = ", ".join(ALLOWED_METHODS)
 # Datasette's top-level pages (app.py `_routes`) that are not for visitors, with or without `.json`.
-HIDDEN = re.compile(r"^/-/(threads|plugins|patterns|allow-debug|permissions|messages|actor|auth-token|logout|config)(\.json)?/?$")
+HIDDEN = re.compile(
+    r"^/-/(threads|plugins|patterns|allow-debug|permissions|messages|actor|auth-token|logout|config)(\.json)?/?$"
+)
 
 
 def _known(status: int) -> int:
@@ -172,7 +173,9 @@ async def error_response(datasette, request, status: int, message: str) -> Respo
     except Exception:  # a broken template must not turn a 404 into a crash
         log.exception("error.html failed to render")
         esc = {k: Markup.escape(v) for k, v in context.items() if isinstance(v, str)}
-        html = FALLBACK_HTML.format(lang=i18n.html_lang(lang), status=status, title=esc["title"], message=esc["message"])
+        html = FALLBACK_HTML.format(
+            lang=i18n.html_lang(lang), status=status, title=esc["title"], message=esc["message"]
+        )
     return Response.html(html, status=status, headers=headers)
 
 

@@ -15,7 +15,6 @@ from datasette.utils import to_css_class
 
 from gongkai.serve import memory_map
 
-
 # Names a template can reach on a dict as attributes (`d.items`): Jinja gives the attribute
 # precedence over the key, so these keep Jinja's own lookup.
 _DICT_ATTRIBUTES = frozenset(dir(dict))

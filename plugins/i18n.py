@@ -68,8 +68,13 @@ def _read_catalog(c: catalogue.Catalogue) -> dict:
     """Titles and descriptions (with translations) of datasets, tables and columns, and the
     licences' titles: what Datasette's own pages show in the page's language."""
     datasets, tables, columns = c.titles()
-    return {"datasets": datasets, "tables": tables, "columns": columns,
-            "licences": c.registries().licences, "site": dataclasses.asdict(c.site())}
+    return {
+        "datasets": datasets,
+        "tables": tables,
+        "columns": columns,
+        "licences": c.registries().licences,
+        "site": dataclasses.asdict(c.site()),
+    }
 
 
 async def catalog_info(datasette) -> dict:
@@ -107,8 +112,12 @@ def template_vars(request, lang: str, info: dict) -> dict:
         if not row:
             return {"name": name, "title": None, "description": None, "licence_title": None}
         licence = info["licences"].get(row.license or "")
-        return {"name": name, "title": _text(row, "title", lang), "description": _text(row, "description", lang),
-                "licence_title": _text(licence, "title", lang)}
+        return {
+            "name": name,
+            "title": _text(row, "title", lang),
+            "description": _text(row, "description", lang),
+            "licence_title": _text(licence, "title", lang),
+        }
 
     def gk_table(database, table):
         row = info["tables"].get((database, table))

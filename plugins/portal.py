@@ -79,8 +79,14 @@ def _cors(datasette) -> dict:
 
 async def home(datasette, request):
     def ask(c: catalogue.Catalogue):
-        return dict(totals=c.totals(), themes=c.themes_in_use(), publishers=c.publishers_in_use(), recent=c.recent(),
-                    reg=c.registries(), site=c.site())
+        return dict(
+            totals=c.totals(),
+            themes=c.themes_in_use(),
+            publishers=c.publishers_in_use(),
+            recent=c.recent(),
+            reg=c.registries(),
+            site=c.site(),
+        )
 
     ctx = pages.home_page(**await read(datasette, ask), links=links(datasette, request))
     return await render(datasette, request, "portal_home.html", ctx)
@@ -111,9 +117,13 @@ async def dataset_view(datasette, request):
         raise NotFound("Dataset not found")
     previews = {r.name: p for r in bundle.resources if (p := await _preview(datasette, name, r.name))}
     ctx = pages.dataset_page(
-        bundle=bundle, previews=previews, links=links(datasette, request),
-        base=api_examples.configured_base_url(bundle.site.base_url), today=date.today(),
-        table_path=datasette.urls.table, table_file=lambda db, t, fmt: datasette.urls.table(db, t, format=fmt),
+        bundle=bundle,
+        previews=previews,
+        links=links(datasette, request),
+        base=api_examples.configured_base_url(bundle.site.base_url),
+        today=date.today(),
+        table_path=datasette.urls.table,
+        table_file=lambda db, t, fmt: datasette.urls.table(db, t, format=fmt),
         database_path=datasette.urls.database,
     )
     return await render(datasette, request, "portal_dataset.html", ctx)
@@ -161,7 +171,9 @@ async def download(datasette, request, send):
     ctype = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
     if ctype.startswith("text/") or ctype == "application/json":
         ctype += "; charset=utf-8"
-    await asgi_send_file(send, target, filename=target.name, content_type=ctype, chunk_size=1 << 16, headers=_cors(datasette))
+    await asgi_send_file(
+        send, target, filename=target.name, content_type=ctype, chunk_size=1 << 16, headers=_cors(datasette)
+    )
 
 
 async def publisher_view(datasette, request):
@@ -186,16 +198,25 @@ async def static_page(datasette, request):
     page = request.url_vars["page"]
 
     def ask(c: catalogue.Catalogue):
-        return dict(site=c.site(), licences=c.licences_in_use(), personal=c.with_personal_data(), table=c.largest_table())
+        return dict(
+            site=c.site(), licences=c.licences_in_use(), personal=c.with_personal_data(), table=c.largest_table()
+        )
 
     data = await read(datasette, ask)
     base = api_examples.configured_base_url(data["site"].base_url)
     table = data.pop("table")
     example = None
     if table is not None:
-        example = {"dataset": table.dataset, "table": table.name,
-                   **api_examples.examples(base, datasette.urls.table(table.dataset, table.name),
-                                           datasette.urls.database(table.dataset), table.name)}
+        example = {
+            "dataset": table.dataset,
+            "table": table.name,
+            **api_examples.examples(
+                base,
+                datasette.urls.table(table.dataset, table.name),
+                datasette.urls.database(table.dataset),
+                table.name,
+            ),
+        }
     ctx = pages.static_page(page=page, example=example, base=base, links=links(datasette, request), **data)
     return await render(datasette, request, f"portal_{page}.html", ctx)
 

@@ -33,7 +33,6 @@ ROWS_PER_TABLE = 5
 STATE = "_gongkai_search_state"
 
 
-
 def language(request) -> str:
     return i18n.lang_of(request)
 
@@ -68,16 +67,18 @@ def filters_from_request(request, database, table, datasette):
             return None
         query = (request.args.get("_search") or "").strip()
         lang = language(request)
-        box = {"query": query, "columns": list(tindex.columns), "lang": lang, **_box_text(lang),
-               "hidden": [(k, v) for k in request.args for v in request.args.getlist(k)
-                          if k not in ("_search", "_next")]}
+        box = {
+            "query": query,
+            "columns": list(tindex.columns),
+            "lang": lang,
+            **_box_text(lang),
+            "hidden": [(k, v) for k in request.args for v in request.args.getlist(k) if k not in ("_search", "_next")],
+        }
         extra = {"gongkai_search": box}
         expression = match_expression(query)
         if not expression:
             return FilterArguments([], extra_context=extra)
-        found = await datasette.get_database(database).execute_fn(
-            lambda conn: few_matches(conn, tindex, query)
-        )
+        found = await datasette.get_database(database).execute_fn(lambda conn: few_matches(conn, tindex, query))
         if found is not None:
             clause, param = rowid_list_clause(), json.dumps(found)
         else:
@@ -93,8 +94,10 @@ def filters_from_request(request, database, table, datasette):
 
 
 def _box_text(lang: str) -> dict:
-    return {key: i18n.t(f"search_{name}", lang) for key, name in
-            (("label", "table_label"), ("button", "button"), ("hint", "hint"))}
+    return {
+        key: i18n.t(f"search_{name}", lang)
+        for key, name in (("label", "table_label"), ("button", "button"), ("hint", "hint"))
+    }
 
 
 # ---------------------------------------------------------------------------------------------
@@ -127,14 +130,16 @@ async def run_search(datasette, query: str, lang: str) -> dict:
         for hit in result["rows"]:
             row = hit["row"]
             path = path_from_row_pks({**row, "rowid": hit["rowid"]}, pks, not pks)
-            rows.append({
-                "url": i18n.lang_url(datasette.urls.row(db_name, table, path), lang),
-                "pk": path,
-                "score": hit["score"],
-                "values": {c: row.get(c) for c in tindex.columns},
-                "highlights": hit["highlights"],
-                "labels": hit.get("labels", {}),
-            })
+            rows.append(
+                {
+                    "url": i18n.lang_url(datasette.urls.row(db_name, table, path), lang),
+                    "pk": path,
+                    "score": hit["score"],
+                    "values": {c: row.get(c) for c in tindex.columns},
+                    "highlights": hit["highlights"],
+                    "labels": hit.get("labels", {}),
+                }
+            )
         return {
             "table": table,
             "count": result["count"],
@@ -152,10 +157,17 @@ async def run_search(datasette, query: str, lang: str) -> dict:
         if not result:
             continue
         title, title_en = titles.get(db_name, (None, None))
-        group = groups.setdefault(db_name, {
-            "dataset": db_name, "title": title, "title_en": title_en,
-            "url": i18n.lang_url(datasette.urls.path(f"/datasets/{db_name}"), lang), "count": 0, "tables": [],
-        })
+        group = groups.setdefault(
+            db_name,
+            {
+                "dataset": db_name,
+                "title": title,
+                "title_en": title_en,
+                "url": i18n.lang_url(datasette.urls.path(f"/datasets/{db_name}"), lang),
+                "count": 0,
+                "tables": [],
+            },
+        )
         group["count"] += result["count"]
         group["tables"].append(result)
     for group in groups.values():
@@ -176,9 +188,18 @@ async def search_view(datasette, request):
     query = (request.args.get("q") or "").strip()
     lang = language(request)
     wants_json = request.url_vars.get("format") == ".json"
-    result = await run_search(datasette, query, lang) if match_expression(query) else {
-        "ok": True, "q": query, "terms": [], "datasets": [], "groups": [], "total": 0,
-    }
+    result = (
+        await run_search(datasette, query, lang)
+        if match_expression(query)
+        else {
+            "ok": True,
+            "q": query,
+            "terms": [],
+            "datasets": [],
+            "groups": [],
+            "total": 0,
+        }
+    )
     if wants_json:
         return Response.json(result, headers={"Access-Control-Allow-Origin": "*"} if datasette.cors else None)
     html = await datasette.render_template(

@@ -95,7 +95,7 @@ def limits_of(datasette) -> Limits:
 def canned_paths(datasette) -> frozenset:
     paths = set()
     for name in datasette.databases:
-        for query in (datasette.metadata("queries", database=name) or {}):
+        for query in datasette.metadata("queries", database=name) or {}:
             paths.add(f"/{name}/{query}")
     return frozenset(paths)
 
@@ -109,15 +109,20 @@ def wants_json(request) -> bool:
 
 async def refusal(datasette, request, status: int, retry_after: int) -> Response:
     key = "limit_too_many" if status == 429 else "limit_busy"
-    text = {lang: (i18n.t(f"{key}_title", lang), i18n.t(f"{key}_message", lang, seconds=retry_after)) for lang in i18n.LANGS}
+    text = {
+        lang: (i18n.t(f"{key}_title", lang), i18n.t(f"{key}_message", lang, seconds=retry_after)) for lang in i18n.LANGS
+    }
     headers = {"Retry-After": str(retry_after), "Cache-Control": "no-store"}
     if datasette.cors:
         add_cors_headers(headers)
     if wants_json(request):
         body = {
-            "ok": False, "status": status,
-            "error": text["en"][1], "error_zh": text["zh"][1],
-            "title": text["en"][0], "title_zh": text["zh"][0],
+            "ok": False,
+            "status": status,
+            "error": text["en"][1],
+            "error_zh": text["zh"][1],
+            "title": text["en"][0],
+            "title_zh": text["zh"][0],
             "retry_after": retry_after,
         }
         return Response.json(body, status=status, headers=headers)

@@ -32,9 +32,10 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import yaml
 
@@ -143,13 +144,13 @@ class Keys:
     def types(self) -> set[str]:
         return self.source | {key[0] for keys in self.rows.values() for key in keys}
 
-    def without(self, types: set[str]) -> "Keys":
+    def without(self, types: set[str]) -> Keys:
         """These keys less the given error types (our deliberate divergences from frictionless)."""
         out = Keys(source=self.source - types, counts=dict(self.counts), limited=set(self.limited))
         out.rows = {resource: {k for k in keys if k[0] not in types} for resource, keys in self.rows.items()}
         return out
 
-    def only_types(self) -> "Keys":
+    def only_types(self) -> Keys:
         out = Keys(source=set(self.source))
         for resource, keys in self.rows.items():
             out.rows[resource] = {(t, None, None) for t, _, _ in keys}

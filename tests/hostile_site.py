@@ -27,21 +27,32 @@ PAYLOADS = [
     f'<img src=x onerror="{MARK}">',
     f'"><svg onload="{MARK}">',
     f"'><script>{MARK}</script>",
-    "{{7*191}}", "${7*191}", "{% print(7*191) %}", "#{7*191}",
+    "{{7*191}}",
+    "${7*191}",
+    "{% print(7*191) %}",
+    "#{7*191}",
     f"[md link](javascript:{MARK})",
     f"![md image](javascript:{MARK})",
-    f"<a href=\"javascript:{MARK}\">raw link</a>",
-    f"<iframe src=\"javascript:{MARK}\"></iframe>",
-    f"<details open ontoggle=\"{MARK}\">x</details>",
+    f'<a href="javascript:{MARK}">raw link</a>',
+    f'<iframe src="javascript:{MARK}"></iframe>',
+    f'<details open ontoggle="{MARK}">x</details>',
     "</textarea></title></style><script>alert(1)</script>",
     f"javascript:{MARK}",
-    f"<a href=\"data:text/html,<script>{MARK}</script>\">data link</a>",
+    f'<a href="data:text/html,<script>{MARK}</script>">data link</a>',
 ]
 P = " ".join(PAYLOADS)
-MARKDOWN = P + f"\n\n[reference link][r] and <javascript:{MARK}>\n\n[r]: javascript:{MARK}\n\n" \
-    f"<script>{MARK}</script>\n\n| a | b |\n|---|---|\n| <img src=x onerror=\"{MARK}\"> | x |\n"
-BAD_URLS = [f"javascript:{MARK}", f" JaVaScRiPt:{MARK}", f"java\tscript:{MARK}",
-            f"data:text/html,<script>{MARK}</script>", f"vbscript:{MARK}", f"//evil.example/"]
+MARKDOWN = (
+    P + f"\n\n[reference link][r] and <javascript:{MARK}>\n\n[r]: javascript:{MARK}\n\n"
+    f'<script>{MARK}</script>\n\n| a | b |\n|---|---|\n| <img src=x onerror="{MARK}"> | x |\n'
+)
+BAD_URLS = [
+    f"javascript:{MARK}",
+    f" JaVaScRiPt:{MARK}",
+    f"java\tscript:{MARK}",
+    f"data:text/html,<script>{MARK}</script>",
+    f"vbscript:{MARK}",
+    "//evil.example/",
+]
 HOSTILE_COLUMN = f'"><img src=x onerror="{MARK}">'
 
 
@@ -56,16 +67,22 @@ def build(tmp: Path) -> Path:
     meta = root / "metadata"
     j = lambda v: json.dumps(v, ensure_ascii=False)  # YAML accepts JSON scalars
     with open(meta / "publishers.yaml", "a", encoding="utf-8") as fh:
-        fh.write(f"- id: xss-pub\n  name: {{zh: {j(P)}, en: {j(P)}}}\n  homepage: https://example.gov.cn/\n"
-                 f"  email: pub@example.gov.cn\n")
+        fh.write(
+            f"- id: xss-pub\n  name: {{zh: {j(P)}, en: {j(P)}}}\n  homepage: https://example.gov.cn/\n"
+            f"  email: pub@example.gov.cn\n"
+        )
     with open(meta / "themes.yaml", "a", encoding="utf-8") as fh:
         fh.write(f"- id: xss-theme\n  name: {{zh: {j(P)}, en: {j(P)}}}\n  description: {{zh: {j(P)}, en: {j(P)}}}\n")
     with open(meta / "licenses.yaml", "a", encoding="utf-8") as fh:
         fh.write(f"- id: xss-lic\n  title: {{zh: {j(P)}, en: {j(P)}}}\n  url: https://example.gov.cn/licence\n")
     site_yaml = (meta / "site.yaml").read_text(encoding="utf-8")
-    site_yaml = site_yaml.replace("contact: {name: 测试, email: open@example.gov.cn}",
-                                  f"contact: {{name: {j(P)}, email: open@example.gov.cn}}")
-    _write_yaml(meta / "site.yaml", site_yaml + f"description: {{zh: {j(P)}, en: {j(P)}}}\n" if "description:" not in site_yaml else site_yaml)
+    site_yaml = site_yaml.replace(
+        "contact: {name: 测试, email: open@example.gov.cn}", f"contact: {{name: {j(P)}, email: open@example.gov.cn}}"
+    )
+    _write_yaml(
+        meta / "site.yaml",
+        site_yaml + f"description: {{zh: {j(P)}, en: {j(P)}}}\n" if "description:" not in site_yaml else site_yaml,
+    )
 
     folder = root / "datasets" / "xss"
     folder.mkdir()
@@ -76,6 +93,7 @@ def build(tmp: Path) -> Path:
         ["3", "{{7*191}}", enum[0], "0", "plain"],
     ]
     import csv
+
     with open(folder / "rows.csv", "w", encoding="utf-8", newline="") as fh:
         w = csv.writer(fh)
         w.writerow(["id", "name", "kind", "amount", HOSTILE_COLUMN])
@@ -92,24 +110,39 @@ def build(tmp: Path) -> Path:
         "gov:frequency": "annual",
         "gov:openness": {"class": "conditional", "condition": P},
         "gov:spatial": {"code": "110000", "name": P},
-        "sources": [{"title": P, "path": "https://example.gov.cn/source"}, {"title": "second " + P, "path": "https://example.gov.cn/2"}],
+        "sources": [
+            {"title": P, "path": "https://example.gov.cn/source"},
+            {"title": "second " + P, "path": "https://example.gov.cn/2"},
+        ],
         "gov:translations": {"en": {"title": "XSS en " + P, "description": MARKDOWN, "keywords": PAYLOADS[6:12]}},
-        "resources": [{
-            "name": "rows", "path": "rows.csv", "title": P, "description": P,
-            "schema": {"primaryKey": ["id"], "fields": [
-                {"name": "id", "type": "integer", "title": P},
-                {"name": "name", "type": "string", "title": P, "description": P, "gov:searchable": True},
-                {"name": "kind", "type": "string", "title": P, "constraints": {"enum": enum}},
-                {"name": "amount", "type": "number", "title": P, "description": P, "gov:unit": P},
-                {"name": HOSTILE_COLUMN, "type": "string", "title": P, "description": P},
-            ]},
-        }],
+        "resources": [
+            {
+                "name": "rows",
+                "path": "rows.csv",
+                "title": P,
+                "description": P,
+                "schema": {
+                    "primaryKey": ["id"],
+                    "fields": [
+                        {"name": "id", "type": "integer", "title": P},
+                        {"name": "name", "type": "string", "title": P, "description": P, "gov:searchable": True},
+                        {"name": "kind", "type": "string", "title": P, "constraints": {"enum": enum}},
+                        {"name": "amount", "type": "number", "title": P, "description": P, "gov:unit": P},
+                        {"name": HOSTILE_COLUMN, "type": "string", "title": P, "description": P},
+                    ],
+                },
+            }
+        ],
     }
     (folder / "datapackage.json").write_text(json.dumps(descriptor, ensure_ascii=False, indent=1), encoding="utf-8")
     out = tmp / "out"
     result = build_site(root, out)
-    assert result.ok, [e.get("note") or e.get("message") for d in result.datasets if not d.valid
-                       for e in d.report.get("errors", []) + [x for t in d.report.get("tasks", []) for x in t["errors"]]][:5]
+    assert result.ok, [
+        e.get("note") or e.get("message")
+        for d in result.datasets
+        if not d.valid
+        for e in d.report.get("errors", []) + [x for t in d.report.get("tasks", []) for x in t["errors"]]
+    ][:5]
     site = (out / "site").resolve()
     plant_bad_urls(site)
     return site
@@ -122,21 +155,37 @@ def plant_bad_urls(site: Path) -> None:
         d = json.loads(conn.execute("select descriptor from datasets where name='xss'").fetchone()[0])
         d["sources"] = [{"title": f"source {i} " + P, "path": url} for i, url in enumerate(BAD_URLS)]
         d["licenses"] = [{"name": "xss-lic", "path": BAD_URLS[0], "title": P}]
-        conn.execute("update datasets set sources = ?, descriptor = ?, contact_email = ?, license_path = ? where name = 'xss'",
-                     [json.dumps(d["sources"], ensure_ascii=False), json.dumps(d, ensure_ascii=False),
-                      f'x@example.gov.cn?body="><svg onload="{MARK}">', BAD_URLS[0]])
+        conn.execute(
+            "update datasets set sources = ?, descriptor = ?, contact_email = ?, license_path = ? where name = 'xss'",
+            [
+                json.dumps(d["sources"], ensure_ascii=False),
+                json.dumps(d, ensure_ascii=False),
+                f'x@example.gov.cn?body="><svg onload="{MARK}">',
+                BAD_URLS[0],
+            ],
+        )
         conn.execute("update licenses set url = ? where id = 'xss-lic'", [BAD_URLS[1]])
-        conn.execute("update publishers set homepage = ?, email = ? where id = 'xss-pub'",
-                     [BAD_URLS[2], f'"><svg onload="{MARK}">@example.gov.cn'])
-        conn.execute("update site set contact = ?",
-                     [json.dumps({"name": P, "email": f'"><img src=x onerror="{MARK}">@x.cn'}, ensure_ascii=False)])
+        conn.execute(
+            "update publishers set homepage = ?, email = ? where id = 'xss-pub'",
+            [BAD_URLS[2], f'"><svg onload="{MARK}">@example.gov.cn'],
+        )
+        conn.execute(
+            "update site set contact = ?",
+            [json.dumps({"name": P, "email": f'"><img src=x onerror="{MARK}">@x.cn'}, ensure_ascii=False)],
+        )
     conn.close()
     path = site / "metadata.json"
     meta = json.loads(path.read_text(encoding="utf-8"))
     db = meta["databases"]["xss"]
     for i, entry in enumerate([db, *db["tables"].values()]):
-        entry.update(license=P, license_url=BAD_URLS[i % len(BAD_URLS)], source=P,
-                     source_url=BAD_URLS[(i + 1) % len(BAD_URLS)], about=P, about_url=BAD_URLS[(i + 2) % len(BAD_URLS)])
+        entry.update(
+            license=P,
+            license_url=BAD_URLS[i % len(BAD_URLS)],
+            source=P,
+            source_url=BAD_URLS[(i + 1) % len(BAD_URLS)],
+            about=P,
+            about_url=BAD_URLS[(i + 2) % len(BAD_URLS)],
+        )
     path.write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
 
 
@@ -146,14 +195,27 @@ def page_paths() -> list[tuple[str, str]]:
 
     q = quote(P[:60])
     return [
-        ("home", "/"), ("catalogue", "/datasets"), ("catalogue-q", f"/datasets?q={q}"),
-        ("catalogue-kw", "/datasets?keyword=" + quote(PAYLOADS[0])), ("landing", "/datasets/xss"),
-        ("report", "/datasets/xss/report"), ("publisher", "/publishers/xss-pub"), ("theme", "/themes/xss-theme"),
-        ("about", "/about"), ("api", "/api"), ("licence", "/licence"), ("privacy", "/privacy"),
-        ("search", "/-/search?q=" + quote("<script>")), ("search-q", f"/-/search?q={q}"),
-        ("database", "/xss"), ("table", "/xss/rows"), ("table-search", "/xss/rows?_search=" + quote("script")),
-        ("table-filter", "/xss/rows?kind=" + quote(PAYLOADS[1])), ("table-facet", "/xss/rows?_facet=kind"),
-        ("row", "/xss/rows/1"), ("row-2", "/xss/rows/2"),
+        ("home", "/"),
+        ("catalogue", "/datasets"),
+        ("catalogue-q", f"/datasets?q={q}"),
+        ("catalogue-kw", "/datasets?keyword=" + quote(PAYLOADS[0])),
+        ("landing", "/datasets/xss"),
+        ("report", "/datasets/xss/report"),
+        ("publisher", "/publishers/xss-pub"),
+        ("theme", "/themes/xss-theme"),
+        ("about", "/about"),
+        ("api", "/api"),
+        ("licence", "/licence"),
+        ("privacy", "/privacy"),
+        ("search", "/-/search?q=" + quote("<script>")),
+        ("search-q", f"/-/search?q={q}"),
+        ("database", "/xss"),
+        ("table", "/xss/rows"),
+        ("table-search", "/xss/rows?_search=" + quote("script")),
+        ("table-filter", "/xss/rows?kind=" + quote(PAYLOADS[1])),
+        ("table-facet", "/xss/rows?_facet=kind"),
+        ("row", "/xss/rows/1"),
+        ("row-2", "/xss/rows/2"),
         ("query", "/xss?sql=" + quote("select * from rows")),
         ("query-reflect", "/xss?sql=" + quote(f"select '{PAYLOADS[0]}' as x")),
         ("not-found", "/" + quote(PAYLOADS[0])),

@@ -41,10 +41,12 @@ def _put(root: Path, d: dict) -> None:
 
 def edit(change):
     """A case that changes the descriptor dict in place."""
+
     def apply(root: Path):
         d = _desc(root)
         change(d, d["resources"][0], d["resources"][0]["schema"]["fields"])
         _put(root, d)
+
     return apply
 
 
@@ -52,6 +54,7 @@ def csv(text: str | bytes):
     def apply(root: Path):
         path = root / "datasets/budget/budget.csv"
         path.write_bytes(text if isinstance(text, bytes) else text.encode("utf-8"))
+
     return apply
 
 
@@ -61,6 +64,7 @@ def link(target: str, name: str = "budget.csv"):
         if path.exists():
             path.unlink()
         os.symlink(target, path)
+
     return apply
 
 
@@ -68,6 +72,7 @@ def descriptor_text(text: str, name: str = "datapackage.json"):
     def apply(root: Path):
         (root / "datasets/budget/datapackage.json").unlink()
         (root / "datasets/budget" / name).write_text(text, encoding="utf-8")
+
     return apply
 
 
@@ -98,13 +103,19 @@ def too_big(root: Path):
 
 def publisher_js(root: Path):
     path = root / "metadata/publishers.yaml"
-    path.write_text(path.read_text(encoding="utf-8").replace(
-        "  email: finance@example.gov.cn", "  email: finance@example.gov.cn\n  homepage: \"javascript:alert(1)\""), encoding="utf-8")
+    path.write_text(
+        path.read_text(encoding="utf-8").replace(
+            "  email: finance@example.gov.cn", '  email: finance@example.gov.cn\n  homepage: "javascript:alert(1)"'
+        ),
+        encoding="utf-8",
+    )
 
 
 def licence_js(root: Path):
     path = root / "metadata/licenses.yaml"
-    path.write_text(path.read_text(encoding="utf-8").replace("url: https://", "url: JavaScript:alert(1)//"), encoding="utf-8")
+    path.write_text(
+        path.read_text(encoding="utf-8").replace("url: https://", "url: JavaScript:alert(1)//"), encoding="utf-8"
+    )
 
 
 def yaml_bomb():
@@ -126,64 +137,260 @@ CASES = [
     # 1. nothing outside the dataset folder is read
     ("symlink-passwd", link("/etc/passwd"), "resource-error", "symbolic link", "budget.csv"),
     ("symlink-dev-zero", link("/dev/zero"), "resource-error", "outside the dataset folder", "budget.csv"),
-    ("symlink-up-relative", link("../../metadata/site.yaml"), "resource-error", "outside the dataset folder", "budget.csv"),
+    (
+        "symlink-up-relative",
+        link("../../metadata/site.yaml"),
+        "resource-error",
+        "outside the dataset folder",
+        "budget.csv",
+    ),
     ("fifo", fifo, "resource-error", "FIFO", "budget.csv"),
-    ("descriptor-symlink", link("/etc/passwd", "datapackage.json"), "package-error", "symbolic link", "datapackage.json"),
+    (
+        "descriptor-symlink",
+        link("/etc/passwd", "datapackage.json"),
+        "package-error",
+        "symbolic link",
+        "datapackage.json",
+    ),
     ("schema-symlink", schema_link, "schema-error", "symbolic link", "schema.json"),
     ("dialect-symlink", dialect_link, "dialect-error", "symbolic link", "dialect.json"),
     ("folder-symlink", folder_link, "package-error", "symbolic link", "budget"),
     ("over-size-limit", too_big, "resource-error", "GONGKAI_MAX_FILE_BYTES", "budget.csv"),
-    ("unsafe-path", edit(lambda d, r, f: r.update(path="../../metadata/site.yaml")), "resource-error", "not safe", "site.yaml"),
-    ("custom-profile-url", edit(lambda d, r, f: d.update(profile="http://127.0.0.1:9/p.json")), "package-error", "custom profiles", "datapackage.json"),
+    (
+        "unsafe-path",
+        edit(lambda d, r, f: r.update(path="../../metadata/site.yaml")),
+        "resource-error",
+        "not safe",
+        "site.yaml",
+    ),
+    (
+        "custom-profile-url",
+        edit(lambda d, r, f: d.update(profile="http://127.0.0.1:9/p.json")),
+        "package-error",
+        "custom profiles",
+        "datapackage.json",
+    ),
     # 2. descriptor-level errors: reports, not tracebacks
     ("duplicate-resource", edit(lambda d, r, f: d["resources"].append(dict(r))), "package-error", "not unique", None),
     ("duplicate-field", edit(lambda d, r, f: f.append(dict(f[0]))), "schema-error", "not unique", None),
-    ("bad-encoding-name", edit(lambda d, r, f: r.update(encoding="nope")), "encoding-error", "unknown encoding", "budget.csv"),
+    (
+        "bad-encoding-name",
+        edit(lambda d, r, f: r.update(encoding="nope")),
+        "encoding-error",
+        "unknown encoding",
+        "budget.csv",
+    ),
     ("rot13", edit(lambda d, r, f: r.update(encoding="rot13")), "encoding-error", "unknown encoding", "budget.csv"),
     ("base64", edit(lambda d, r, f: r.update(encoding="base64")), "encoding-error", "unknown encoding", "budget.csv"),
     ("zlib", edit(lambda d, r, f: r.update(encoding="zlib")), "encoding-error", "unknown encoding", "budget.csv"),
-    ("pk-missing-field", edit(lambda d, r, f: r["schema"].update(primaryKey=["zzz"])), "schema-error", "primary key", None),
+    (
+        "pk-missing-field",
+        edit(lambda d, r, f: r["schema"].update(primaryKey=["zzz"])),
+        "schema-error",
+        "primary key",
+        None,
+    ),
     ("unknown-type", edit(lambda d, r, f: f[0].update(type="zzz")), "field-error", "zzz", "datapackage.json"),
     ("deep-json", descriptor_text("[" * 10000 + "]" * 10000), "package-error", "levels deep", "datapackage.json"),
-    ("deep-yaml", descriptor_text("[" * 10000 + "]" * 10000, "datapackage.yaml"), "package-error", "levels deep", "datapackage.yaml"),
+    (
+        "deep-yaml",
+        descriptor_text("[" * 10000 + "]" * 10000, "datapackage.yaml"),
+        "package-error",
+        "levels deep",
+        "datapackage.yaml",
+    ),
     ("yaml-bomb", descriptor_text(yaml_bomb(), "datapackage.yaml"), "package-error", "aliases", "datapackage.yaml"),
-    ("fields-empty", edit(lambda d, r, f: r["schema"].update(fields=[])), "schema-error", "at least one field", "datapackage.json"),
-    ("fields-number", edit(lambda d, r, f: r["schema"].update(fields=[1])), "field-error", "must be an object", "datapackage.json"),
-    ("5000-columns", edit(lambda d, r, f: r["schema"].update(fields=[{"name": f"c{i}"} for i in range(5000)])), "schema-error", "at most", "datapackage.json"),
-    ("translations-string", edit(lambda d, r, f: d.update({"gov:translations": "en"})), "profile-error", "gov:translations", "datapackage.json"),
-    ("spatial-list", edit(lambda d, r, f: d.update({"gov:spatial": [1]})), "profile-error", "gov:spatial", "datapackage.json"),
-    ("publisher-list", edit(lambda d, r, f: d.update({"gov:publisher": ["x"]})), "profile-error", "gov:publisher", "datapackage.json"),
-    ("resource-name-number", edit(lambda d, r, f: r.update(name=5)), "resource-error", "must be a string", "datapackage.json"),
-    ("resource-name-newline", edit(lambda d, r, f: r.update(name="budget\n")), "resource-error", "control characters", "datapackage.json"),
+    (
+        "fields-empty",
+        edit(lambda d, r, f: r["schema"].update(fields=[])),
+        "schema-error",
+        "at least one field",
+        "datapackage.json",
+    ),
+    (
+        "fields-number",
+        edit(lambda d, r, f: r["schema"].update(fields=[1])),
+        "field-error",
+        "must be an object",
+        "datapackage.json",
+    ),
+    (
+        "5000-columns",
+        edit(lambda d, r, f: r["schema"].update(fields=[{"name": f"c{i}"} for i in range(5000)])),
+        "schema-error",
+        "at most",
+        "datapackage.json",
+    ),
+    (
+        "translations-string",
+        edit(lambda d, r, f: d.update({"gov:translations": "en"})),
+        "profile-error",
+        "gov:translations",
+        "datapackage.json",
+    ),
+    (
+        "spatial-list",
+        edit(lambda d, r, f: d.update({"gov:spatial": [1]})),
+        "profile-error",
+        "gov:spatial",
+        "datapackage.json",
+    ),
+    (
+        "publisher-list",
+        edit(lambda d, r, f: d.update({"gov:publisher": ["x"]})),
+        "profile-error",
+        "gov:publisher",
+        "datapackage.json",
+    ),
+    (
+        "resource-name-number",
+        edit(lambda d, r, f: r.update(name=5)),
+        "resource-error",
+        "must be a string",
+        "datapackage.json",
+    ),
+    (
+        "resource-name-newline",
+        edit(lambda d, r, f: r.update(name="budget\n")),
+        "resource-error",
+        "control characters",
+        "datapackage.json",
+    ),
     ("format-number", edit(lambda d, r, f: r.update(format=123)), "resource-error", "format", "datapackage.json"),
-    ("multichar-delimiter", edit(lambda d, r, f: r.update(dialect={"delimiter": ";;"})), "dialect-error", "one character", "datapackage.json"),
-    ("multichar-escape", edit(lambda d, r, f: r.update(dialect={"escapeChar": "ab"})), "dialect-error", "one character", "datapackage.json"),
-    ("header-rows-text", edit(lambda d, r, f: r.update(dialect={"headerRows": ["x"]})), "dialect-error", "row number", "datapackage.json"),
-    ("pattern-invalid", edit(lambda d, r, f: f[0].update(constraints={"pattern": "(("})), "field-error", "not a valid regular expression", "datapackage.json"),
-    ("pattern-backtracking", lambda root: (edit(lambda d, r, f: f[0].update(constraints={"pattern": "(a+)+$"}))(root),
-                                           csv(HEADER + "a" * 40 + "b,2023,1,2023-01-01,true\n")(root)),
-     "field-error", "backtracks", "budget.csv"),
+    (
+        "multichar-delimiter",
+        edit(lambda d, r, f: r.update(dialect={"delimiter": ";;"})),
+        "dialect-error",
+        "one character",
+        "datapackage.json",
+    ),
+    (
+        "multichar-escape",
+        edit(lambda d, r, f: r.update(dialect={"escapeChar": "ab"})),
+        "dialect-error",
+        "one character",
+        "datapackage.json",
+    ),
+    (
+        "header-rows-text",
+        edit(lambda d, r, f: r.update(dialect={"headerRows": ["x"]})),
+        "dialect-error",
+        "row number",
+        "datapackage.json",
+    ),
+    (
+        "pattern-invalid",
+        edit(lambda d, r, f: f[0].update(constraints={"pattern": "(("})),
+        "field-error",
+        "not a valid regular expression",
+        "datapackage.json",
+    ),
+    (
+        "pattern-backtracking",
+        lambda root: (
+            edit(lambda d, r, f: f[0].update(constraints={"pattern": "(a+)+$"}))(root),
+            csv(HEADER + "a" * 40 + "b,2023,1,2023-01-01,true\n")(root),
+        ),
+        "field-error",
+        "backtracks",
+        "budget.csv",
+    ),
     # 3. links that would run script
-    ("source-javascript", edit(lambda d, r, f: d.update(sources=[{"title": "x", "path": "javascript:alert(1)"}])), "profile-error", "javascript:", "datapackage.json"),
-    ("licence-path-javascript", edit(lambda d, r, f: d["licenses"][0].update(path=" javascript:alert(1)")), "profile-error", "only http", "datapackage.json"),
-    ("homepage-data-url", edit(lambda d, r, f: d.update(homepage="data:text/html,<script>alert(1)</script>")), "profile-error", "only http", "datapackage.json"),
+    (
+        "source-javascript",
+        edit(lambda d, r, f: d.update(sources=[{"title": "x", "path": "javascript:alert(1)"}])),
+        "profile-error",
+        "javascript:",
+        "datapackage.json",
+    ),
+    (
+        "licence-path-javascript",
+        edit(lambda d, r, f: d["licenses"][0].update(path=" javascript:alert(1)")),
+        "profile-error",
+        "only http",
+        "datapackage.json",
+    ),
+    (
+        "homepage-data-url",
+        edit(lambda d, r, f: d.update(homepage="data:text/html,<script>alert(1)</script>")),
+        "profile-error",
+        "only http",
+        "datapackage.json",
+    ),
     ("publisher-homepage-javascript", publisher_js, "metadata-error", "javascript:", "metadata/publishers.yaml"),
     ("site-licence-url-javascript", licence_js, "metadata-error", "only http", "metadata/licenses.yaml"),
     # 4. NaN and infinities
-    ("number-nan", csv(HEADER + "教育,2023,NaN,2023-01-01,true\n"), "number-range", "leave the cell empty", "budget.csv"),
-    ("number-infinity", csv(HEADER + "教育,2023,-Infinity,2023-01-01,true\n"), "number-range", "leave the cell empty", "budget.csv"),
-    ("number-huge-exponent", csv(HEADER + "教育,2023,1e999999,2023-01-01,true\n"), "number-range", "Infinity", "budget.csv"),
+    (
+        "number-nan",
+        csv(HEADER + "教育,2023,NaN,2023-01-01,true\n"),
+        "number-range",
+        "leave the cell empty",
+        "budget.csv",
+    ),
+    (
+        "number-infinity",
+        csv(HEADER + "教育,2023,-Infinity,2023-01-01,true\n"),
+        "number-range",
+        "leave the cell empty",
+        "budget.csv",
+    ),
+    (
+        "number-huge-exponent",
+        csv(HEADER + "教育,2023,1e999999,2023-01-01,true\n"),
+        "number-range",
+        "Infinity",
+        "budget.csv",
+    ),
     # 5. already handled before, kept so
     ("malformed-json", descriptor_text("{nope"), "package-error", "not valid JSON", "datapackage.json"),
-    ("invalid-utf8", csv(HEADER.encode() + b"\xff\xfe,2023,1,2023-01-01,true\n"), "encoding-error", "not valid", "budget.csv"),
-    ("undeclared-gb18030", csv((HEADER + "教育,2023,1,2023-01-01,true\n").encode("gb18030")), "encoding-error", "gb18030", "budget.csv"),
-    ("ragged-rows", csv(HEADER + "教育,2023\n卫生,2023,1,2023-01-01,true,extra\n"), "missing-cell", "cells", "budget.csv"),
-    ("20mb-cell", csv(HEADER + "教育," + "9" * (20 << 20) + ",1,2023-01-01,true\n"), "type-error", "year", "budget.csv"),
+    (
+        "invalid-utf8",
+        csv(HEADER.encode() + b"\xff\xfe,2023,1,2023-01-01,true\n"),
+        "encoding-error",
+        "not valid",
+        "budget.csv",
+    ),
+    (
+        "undeclared-gb18030",
+        csv((HEADER + "教育,2023,1,2023-01-01,true\n").encode("gb18030")),
+        "encoding-error",
+        "gb18030",
+        "budget.csv",
+    ),
+    (
+        "ragged-rows",
+        csv(HEADER + "教育,2023\n卫生,2023,1,2023-01-01,true,extra\n"),
+        "missing-cell",
+        "cells",
+        "budget.csv",
+    ),
+    (
+        "20mb-cell",
+        csv(HEADER + "教育," + "9" * (20 << 20) + ",1,2023-01-01,true\n"),
+        "type-error",
+        "year",
+        "budget.csv",
+    ),
     ("zip-as-csv", zip_as_csv, "encoding-error", "not valid", "budget.csv"),
     ("nul-bytes", csv(HEADER + "教育,20\x0023,1,2023-01-01,true\n"), "type-error", "year", "budget.csv"),
-    ("sql-in-field-name", edit(lambda d, r, f: f[0].update(name='项目"; DROP TABLE budget; --')), "incorrect-label", "does not match", "budget.csv"),
+    (
+        "sql-in-field-name",
+        edit(lambda d, r, f: f[0].update(name='项目"; DROP TABLE budget; --')),
+        "incorrect-label",
+        "does not match",
+        "budget.csv",
+    ),
 ]
-SUBPROCESS = {"symlink-passwd", "fifo", "rot13", "deep-yaml", "yaml-bomb", "pattern-backtracking", "source-javascript", "number-nan"}
+SUBPROCESS = {
+    "symlink-passwd",
+    "fifo",
+    "rot13",
+    "deep-yaml",
+    "yaml-bomb",
+    "pattern-backtracking",
+    "source-javascript",
+    "number-nan",
+}
 
 
 def tree_hash(folder: Path) -> str:
@@ -214,8 +421,13 @@ def _all_errors(report: dict) -> list[dict]:
 
 def _run(args: list[str], subprocess_: bool, env: dict) -> tuple[int, str]:
     if subprocess_:
-        proc = subprocess.run([sys.executable, "-m", "gongkai", *args], capture_output=True, text=True,
-                              timeout=120, env={**os.environ, **env})
+        proc = subprocess.run(
+            [sys.executable, "-m", "gongkai", *args],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env={**os.environ, **env},
+        )
         return proc.returncode, proc.stdout + proc.stderr
     result = CliRunner().invoke(cli, args, env=env)
     if result.exception and not isinstance(result.exception, SystemExit):
@@ -239,7 +451,7 @@ def test_bad_input(case, good_build, tmp_path):
     code, text = _run(["validate", "--json", "--root", str(root), str(root / "datasets/budget")], sub, env)
     assert code == 1, text
     assert "Traceback" not in text and PASSWD_MARKER not in text
-    report = json.loads(text[text.index("{"):])
+    report = json.loads(text[text.index("{") :])
     matching = [e for e in _all_errors(report) if e["type"] == kind]
     assert matching, [(e["type"], e["message"]) for e in _all_errors(report)]
     error = matching[0]
@@ -288,24 +500,81 @@ json_values = st.recursive(
     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3),
     max_leaves=8,
 )
-PLACES = [
-    ("package", k) for k in ("resources", "licenses", "sources", "keywords", "name", "title", "homepage", "profile",
-                             "gov:publisher", "gov:theme", "gov:contact", "gov:openness", "gov:temporal",
-                             "gov:spatial", "gov:translations", "gov:personalData", "gov:frequency")
-] + [
-    ("resource", k) for k in ("name", "path", "schema", "dialect", "format", "encoding", "hash", "bytes",
-                              "gov:translations", "gov:labelField", "sources", "licenses")
-] + [
-    ("schema", k) for k in ("fields", "primaryKey", "foreignKeys", "missingValues", "fieldsMatch")
-] + [
-    ("field", k) for k in ("name", "type", "format", "constraints", "missingValues", "trueValues", "groupChar",
-                           "decimalChar", "bareNumber", "gov:translations", "gov:unit", "gov:searchable")
-] + [
-    ("constraints", k) for k in ("required", "unique", "minimum", "maximum", "minLength", "pattern", "enum")
-] + [
-    ("dialect", k) for k in ("delimiter", "quoteChar", "escapeChar", "header", "headerRows", "commentChar",
-                             "commentRows", "skipBlankRows", "doubleQuote", "csv")
-]
+PLACES = (
+    [
+        ("package", k)
+        for k in (
+            "resources",
+            "licenses",
+            "sources",
+            "keywords",
+            "name",
+            "title",
+            "homepage",
+            "profile",
+            "gov:publisher",
+            "gov:theme",
+            "gov:contact",
+            "gov:openness",
+            "gov:temporal",
+            "gov:spatial",
+            "gov:translations",
+            "gov:personalData",
+            "gov:frequency",
+        )
+    ]
+    + [
+        ("resource", k)
+        for k in (
+            "name",
+            "path",
+            "schema",
+            "dialect",
+            "format",
+            "encoding",
+            "hash",
+            "bytes",
+            "gov:translations",
+            "gov:labelField",
+            "sources",
+            "licenses",
+        )
+    ]
+    + [("schema", k) for k in ("fields", "primaryKey", "foreignKeys", "missingValues", "fieldsMatch")]
+    + [
+        ("field", k)
+        for k in (
+            "name",
+            "type",
+            "format",
+            "constraints",
+            "missingValues",
+            "trueValues",
+            "groupChar",
+            "decimalChar",
+            "bareNumber",
+            "gov:translations",
+            "gov:unit",
+            "gov:searchable",
+        )
+    ]
+    + [("constraints", k) for k in ("required", "unique", "minimum", "maximum", "minLength", "pattern", "enum")]
+    + [
+        ("dialect", k)
+        for k in (
+            "delimiter",
+            "quoteChar",
+            "escapeChar",
+            "header",
+            "headerRows",
+            "commentChar",
+            "commentRows",
+            "skipBlankRows",
+            "doubleQuote",
+            "csv",
+        )
+    ]
+)
 
 
 @pytest.fixture(scope="module")
@@ -315,14 +584,22 @@ def fuzz_root(tmp_path_factory) -> Path:
     return root
 
 
-@settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(
+    max_examples=250, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+)
 @given(place=st.sampled_from(PLACES), value=json_values)
 def test_fuzz_descriptor_never_raises(fuzz_root, place, value):
     d = json.loads((FIXTURES / "site/datasets/budget/datapackage.json").read_text(encoding="utf-8"))
     res = d["resources"][0]
     field = res["schema"]["fields"][2]
-    owner = {"package": d, "resource": res, "schema": res["schema"], "field": field,
-             "constraints": field.setdefault("constraints", {}), "dialect": res.setdefault("dialect", {})}[place[0]]
+    owner = {
+        "package": d,
+        "resource": res,
+        "schema": res["schema"],
+        "field": field,
+        "constraints": field.setdefault("constraints", {}),
+        "dialect": res.setdefault("dialect", {}),
+    }[place[0]]
     owner[place[1]] = value
     folder = fuzz_root / "datasets/budget"
     (folder / "datapackage.json").write_text(json.dumps(d, ensure_ascii=False), encoding="utf-8")

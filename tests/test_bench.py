@@ -16,8 +16,17 @@ from gongkai.bench.load import compare_errors, frictionless_errors
 
 ROWS = 2000
 HEADLINE = [
-    "rows", "gongkai_s", "naive_s", "frictionless_validate_s", "sqlite_utils_insert_s", "sqlite3_import_s",
-    "speedup_vs_naive", "ratio_vs_sqlite3_import", "gongkai_peak_mb", "naive_peak_mb", "sqlite3_peak_mb",
+    "rows",
+    "gongkai_s",
+    "naive_s",
+    "frictionless_validate_s",
+    "sqlite_utils_insert_s",
+    "sqlite3_import_s",
+    "speedup_vs_naive",
+    "ratio_vs_sqlite3_import",
+    "gongkai_peak_mb",
+    "naive_peak_mb",
+    "sqlite3_peak_mb",
     "errors_match_frictionless",
 ]
 
@@ -37,9 +46,23 @@ def bench(tmp_path_factory) -> tuple[dict, Path]:
     out = tmp / "bench.json"
     out.write_text(json.dumps({"search_qps": 123, "benches": {"search": {"status": "ok", "keys": ["search_qps"]}}}))
     proc = subprocess.run(
-        [sys.executable, "-m", "gongkai.bench", "--rows", str(ROWS), "--quick", "--bench", "load",
-         "--out", str(out), "--workdir", str(tmp / "work")],
-        capture_output=True, text=True, timeout=300,
+        [
+            sys.executable,
+            "-m",
+            "gongkai.bench",
+            "--rows",
+            str(ROWS),
+            "--quick",
+            "--bench",
+            "load",
+            "--out",
+            str(out),
+            "--workdir",
+            str(tmp / "work"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "sqlite3 .import" in proc.stderr  # progress goes to stderr
@@ -85,7 +108,9 @@ def test_error_check_catches_a_different_report(bench):
     assert compare_errors(wrong_field, theirs)["match"] is False
 
 
-@pytest.mark.skipif(not _gongkai_api_present(), reason="gongkai.catalog.read_dataset / gongkai.build.load_dataset not written yet")
+@pytest.mark.skipif(
+    not _gongkai_api_present(), reason="gongkai.catalog.read_dataset / gongkai.build.load_dataset not written yet"
+)
 def test_gongkai_loads_the_data_and_reports_frictionless_errors(bench):
     doc, _ = bench
     assert doc["notes"]["load"] == [], doc["notes"]["load"]
@@ -105,7 +130,12 @@ def test_data_is_deterministic(tmp_path):
 
 
 def test_merge_drops_figures_a_rerun_bench_no_longer_produces():
-    old = {"gongkai_s": 1.0, "naive_s": 40.0, "qps": 9, "benches": {"load": {"keys": ["gongkai_s", "naive_s"]}, "serving": {"keys": ["qps"]}}}
+    old = {
+        "gongkai_s": 1.0,
+        "naive_s": 40.0,
+        "qps": 9,
+        "benches": {"load": {"keys": ["gongkai_s", "naive_s"]}, "serving": {"keys": ["qps"]}},
+    }
     new = {"naive_s": 41.0, "benches": {"load": {"keys": ["naive_s"]}}}
     merged = merge(old, new)
     assert "gongkai_s" not in merged

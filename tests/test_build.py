@@ -8,8 +8,6 @@ import subprocess
 import sys
 import time
 
-import pytest
-
 from gongkai.build import build_site, current_release, load_dataset
 from gongkai.catalog import read_dataset
 
@@ -36,9 +34,16 @@ def test_build_writes_typed_tables_with_keys(site_root, tmp_path):
     assert conn.execute("select name from provinces where code='11'").fetchone() == ("北京市",)
     budget = sqlite3.connect(site / "budget.db")
     assert {r[1]: r[2] for r in budget.execute("pragma table_info(budget)")} == {
-        "项目": "TEXT", "年度": "INTEGER", "金额": "REAL", "日期": "TEXT", "公开": "INTEGER"}
+        "项目": "TEXT",
+        "年度": "INTEGER",
+        "金额": "REAL",
+        "日期": "TEXT",
+        "公开": "INTEGER",
+    }
     assert budget.execute("select * from budget order by 金额").fetchall() == [
-        ("卫生", 2023, 800.0, "2023-12-31", 0), ("教育", 2023, 1200.5, "2023-12-31", 1)]
+        ("卫生", 2023, 800.0, "2023-12-31", 0),
+        ("教育", 2023, 1200.5, "2023-12-31", 1),
+    ]
 
 
 def test_build_writes_catalog_metadata_inspect_and_reports(site_root, tmp_path):
@@ -47,7 +52,9 @@ def test_build_writes_catalog_metadata_inspect_and_reports(site_root, tmp_path):
     site = out / "site"
     catalog = sqlite3.connect(site / "catalog.db")
     assert catalog.execute("select name, publisher, theme, rows, resources from datasets order by name").fetchall() == [
-        ("budget", "city-finance", "finance", 2, 1), ("towns", "city-stats", "administrative-divisions", 4, 2)]
+        ("budget", "city-finance", "finance", 2, 1),
+        ("towns", "city-stats", "administrative-divisions", 4, 2),
+    ]
     assert catalog.execute("select unit from fields where name='金额'").fetchone() == ("万元",)
     meta = json.loads((site / "metadata.json").read_text())
     assert meta["databases"]["budget"]["tables"]["budget"]["columns"]["金额"] == "金额 (单位 unit: 万元)"
@@ -76,7 +83,9 @@ def test_invalid_dataset_fails_and_leaves_previous_site(site_root, tmp_path):
     report = json.loads((out / "reports" / "budget.json").read_text())
     errors = report["tasks"][0]["errors"]
     assert {(e["type"], e["rowNumber"], e["fieldName"]) for e in errors} == {
-        ("constraint-error", 4, "项目"), ("type-error", 4, "金额")}
+        ("constraint-error", 4, "项目"),
+        ("type-error", 4, "金额"),
+    }
     assert all(e["message_zh"] and e["message"] for e in errors)
 
 
@@ -85,8 +94,13 @@ def test_noop_rebuild_reuses_databases(site_root, tmp_path):
     first, _ = build(site_root, out)
     second, messages = build(site_root, out)
     assert second.ok and sorted(second.reused) == ["budget", "towns"]
-    assert os.path.samefile(current_release(out) / "towns.db", out / "releases" / first.site_dir.resolve().name / "towns.db") \
-        if (out / "releases" / first.site_dir.resolve().name).exists() else True
+    assert (
+        os.path.samefile(
+            current_release(out) / "towns.db", out / "releases" / first.site_dir.resolve().name / "towns.db"
+        )
+        if (out / "releases" / first.site_dir.resolve().name).exists()
+        else True
+    )
     csv = site_root / "datasets/budget/budget.csv"
     csv.write_text(csv.read_text(encoding="utf-8").replace("800", "801"), encoding="utf-8")
     third, _ = build(site_root, out)
@@ -105,8 +119,11 @@ def test_killed_build_leaves_previous_site(site_root, tmp_path):
     d["resources"][0]["schema"]["fields"][0].pop("constraints")
     (site_root / "datasets/budget/datapackage.json").write_text(json.dumps(d, ensure_ascii=False))
     (site_root / "datasets/budget/budget.csv").write_text("项目,年度,金额,日期,公开\n" + rows, encoding="utf-8")
-    proc = subprocess.Popen([sys.executable, "-m", "gongkai", "build", "--root", str(site_root), "--out", str(out)],
-                            stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "gongkai", "build", "--root", str(site_root), "--out", str(out)],
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     for line in proc.stderr:
         if "Building" in line:
             break
@@ -143,10 +160,22 @@ def test_downloads_are_published_copies(site_root, tmp_path):
 
 def test_issued_and_modified_come_from_git(site_root, tmp_path):
     def git(*args):
-        subprocess.run(["git", *args], cwd=site_root, check=True, capture_output=True,
-                       env={**os.environ, "GIT_AUTHOR_DATE": DATE, "GIT_COMMITTER_DATE": DATE,
-                            "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.org",
-                            "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.org"})
+        subprocess.run(
+            ["git", *args],
+            cwd=site_root,
+            check=True,
+            capture_output=True,
+            env={
+                **os.environ,
+                "GIT_AUTHOR_DATE": DATE,
+                "GIT_COMMITTER_DATE": DATE,
+                "GIT_AUTHOR_NAME": "t",
+                "GIT_AUTHOR_EMAIL": "t@example.org",
+                "GIT_COMMITTER_NAME": "t",
+                "GIT_COMMITTER_EMAIL": "t@example.org",
+            },
+        )
+
     DATE = "2020-01-02T03:04:05+00:00"
     git("init", "-q")
     git("add", "-A")
@@ -157,8 +186,14 @@ def test_issued_and_modified_come_from_git(site_root, tmp_path):
     git("commit", "-qam", "second")
     out = tmp_path / "out"
     assert build(site_root, out)[0].ok
-    rows = dict(((n, (i, m)) for n, i, m in sqlite3.connect(out / "site" / "catalog.db").execute(
-        "select name, issued, modified from datasets")))
+    rows = dict(
+        (
+            (n, (i, m))
+            for n, i, m in sqlite3.connect(out / "site" / "catalog.db").execute(
+                "select name, issued, modified from datasets"
+            )
+        )
+    )
     assert rows["budget"] == ("2020-01-02T03:04:05+00:00", "2024-05-06T07:08:09+00:00")
     assert rows["towns"] == ("2020-01-02T03:04:05+00:00", "2020-01-02T03:04:05+00:00")
 
@@ -166,11 +201,19 @@ def test_issued_and_modified_come_from_git(site_root, tmp_path):
 def test_issued_without_git_is_the_first_build(site_root, tmp_path):
     out = tmp_path / "out"
     assert build(site_root, out)[0].ok
-    first = sqlite3.connect(out / "site" / "catalog.db").execute("select issued from datasets where name='towns'").fetchone()[0]
+    first = (
+        sqlite3.connect(out / "site" / "catalog.db")
+        .execute("select issued from datasets where name='towns'")
+        .fetchone()[0]
+    )
     csv = site_root / "datasets/towns/data/provinces.csv"
     csv.write_text(csv.read_text(encoding="utf-8") + '13,"河北省"\n', encoding="utf-8")
     assert build(site_root, out)[0].ok
-    again = sqlite3.connect(out / "site" / "catalog.db").execute("select issued from datasets where name='towns'").fetchone()[0]
+    again = (
+        sqlite3.connect(out / "site" / "catalog.db")
+        .execute("select issued from datasets where name='towns'")
+        .fetchone()[0]
+    )
     assert first and again == first  # a change of content is not a new issue date
 
 
@@ -180,6 +223,7 @@ def test_unchanged_database_keeps_its_inspect_entry(site_root, tmp_path, monkeyp
     first = json.loads((out / "site" / "inspect.json").read_text())
     hashed = []
     import gongkai.sitemeta as sitemeta
+
     real = sitemeta.sha256_file
     monkeypatch.setattr(sitemeta, "sha256_file", lambda p: hashed.append(p.name) or real(p))
     csv = site_root / "datasets/budget/budget.csv"
@@ -194,12 +238,25 @@ def test_an_integer_sqlite_cannot_store_is_an_error_not_a_crash(tmp_path):
     folder = tmp_path / "big"
     folder.mkdir()
     (folder / "t.csv").write_text("id,big\n1,5\n2,99999999999999999999\n", encoding="utf-8")
-    (folder / "datapackage.json").write_text(json.dumps({"name": "big", "resources": [{
-        "name": "t", "path": "t.csv",
-        "schema": {"fields": [{"name": "id", "type": "integer"}, {"name": "big", "type": "integer"}]}}]}))
+    (folder / "datapackage.json").write_text(
+        json.dumps(
+            {
+                "name": "big",
+                "resources": [
+                    {
+                        "name": "t",
+                        "path": "t.csv",
+                        "schema": {"fields": [{"name": "id", "type": "integer"}, {"name": "big", "type": "integer"}]},
+                    }
+                ],
+            }
+        )
+    )
     result = load_dataset(read_dataset(folder), tmp_path / "big.db")
     assert not result.valid
-    assert [(e.type, e.row_number, e.field_name) for t in result.tasks for e in t.errors] == [("integer-range", 3, "big")]
+    assert [(e.type, e.row_number, e.field_name) for t in result.tasks for e in t.errors] == [
+        ("integer-range", 3, "big")
+    ]
 
 
 def test_planner_statistics_cover_whole_indexes(tmp_path):
@@ -209,11 +266,27 @@ def test_planner_statistics_cover_whole_indexes(tmp_path):
     folder.mkdir()
     rows = "".join(f"{i},{'a' if i <= 2500 else 'b'},2024-01-{i % 28 + 1:02d}\n" for i in range(1, 3001))
     (folder / "t.csv").write_text("id,cat,d\n" + rows, encoding="utf-8")
-    (folder / "datapackage.json").write_text(json.dumps({"name": "stats", "resources": [{
-        "name": "t", "path": "t.csv", "schema": {"primaryKey": ["id"], "fields": [
-            {"name": "id", "type": "integer"},
-            {"name": "cat", "type": "string", "constraints": {"enum": ["a", "b"]}},
-            {"name": "d", "type": "date"}]}}]}))
+    (folder / "datapackage.json").write_text(
+        json.dumps(
+            {
+                "name": "stats",
+                "resources": [
+                    {
+                        "name": "t",
+                        "path": "t.csv",
+                        "schema": {
+                            "primaryKey": ["id"],
+                            "fields": [
+                                {"name": "id", "type": "integer"},
+                                {"name": "cat", "type": "string", "constraints": {"enum": ["a", "b"]}},
+                                {"name": "d", "type": "date"},
+                            ],
+                        },
+                    }
+                ],
+            }
+        )
+    )
     assert load_dataset(read_dataset(folder), tmp_path / "stats.db", search=False).valid
     conn = sqlite3.connect(tmp_path / "stats.db")
     assert conn.execute("select stat from sqlite_stat1 where idx = 'idx_t_cat'").fetchone() == ("3000 1500",)

@@ -44,7 +44,10 @@ def test_fixture_site_is_clean(site_root):
         ({"gov__frequency": "hourly"}, '"gov:frequency" must be one of'),
         ({"gov__openness": {"class": "conditional"}}, 'gives no "condition"'),
         ({"gov__contact": {"name": "x", "email": "not-an-email"}}, '"gov:contact" needs a name and a valid email'),
-        ({"licenses": [{"name": "all-rights-reserved"}]}, 'licence "all-rights-reserved" is not in metadata/licenses.yaml'),
+        (
+            {"licenses": [{"name": "all-rights-reserved"}]},
+            'licence "all-rights-reserved" is not in metadata/licenses.yaml',
+        ),
         ({"gov__temporal": {"start": "2023"}}, "must be an ISO date"),
         ({"name": "Towns"}, "must match [a-z0-9][a-z0-9-]*"),
     ],
@@ -71,7 +74,9 @@ def test_every_profile_error_is_bilingual(site_root):
         assert "towns" in e.to_dict()["dataset"]
 
 
-@pytest.mark.parametrize("path", ["../x.csv", "/etc/passwd", ".hidden/x.csv", "a/../../x.csv", "http://x/y.csv", "C:/x.csv"])
+@pytest.mark.parametrize(
+    "path", ["../x.csv", "/etc/passwd", ".hidden/x.csv", "a/../../x.csv", "http://x/y.csv", "C:/x.csv"]
+)
 def test_unsafe_paths_refused(site_root, path):
     assert not is_safe_path(path)
     d = json.loads((site_root / "datasets/budget/datapackage.json").read_text())

@@ -37,11 +37,26 @@ def _rebuild(site_root, out) -> tuple[list[str], list[str]]:
 def test_build_code_is_found_from_the_roots():
     files = {str(p.relative_to(PACKAGE)) for p in codehash.build_code_files()}
     # reading, validation (every field type), loading, the search index, reports
-    assert {"catalog.py", "validate/table.py", "validate/reader.py", "validate/fields/date.py",
-            "load.py", "search/index.py", "search/tokens.py", "report.py", "errors.py"} <= files
+    assert {
+        "catalog.py",
+        "validate/table.py",
+        "validate/reader.py",
+        "validate/fields/date.py",
+        "load.py",
+        "search/index.py",
+        "search/tokens.py",
+        "report.py",
+        "errors.py",
+    } <= files
     # serve-side code never decides a rebuild; the route table does (it reserves dataset names)
-    assert not {f for f in files if f.startswith(("portal/", "bench/")) and f != "portal/routes.py" or f in (
-        "search/query.py", "i18n.py", "serve.py", "asgi.py", "cli.py", "build.py", "sitemeta.py", "catalog_db.py")}
+    assert not {
+        f
+        for f in files
+        if f.startswith(("portal/", "bench/"))
+        and f != "portal/routes.py"
+        or f
+        in ("search/query.py", "i18n.py", "serve.py", "asgi.py", "cli.py", "build.py", "sitemeta.py", "catalog_db.py")
+    }
 
 
 def test_a_portal_or_template_change_rebuilds_nothing(site_root, tmp_path, package_copy):
@@ -55,8 +70,10 @@ def test_a_portal_or_template_change_rebuilds_nothing(site_root, tmp_path, packa
     assert reused == names and names  # every dataset unchanged
 
 
-@pytest.mark.parametrize("module", ["validate/table.py", "validate/fields/string.py", "load.py",
-                                    "search/tokens.py", "report.py", "catalog.py"])
+@pytest.mark.parametrize(
+    "module",
+    ["validate/table.py", "validate/fields/string.py", "load.py", "search/tokens.py", "report.py", "catalog.py"],
+)
 def test_a_build_code_change_rebuilds_every_dataset(site_root, tmp_path, package_copy, module):
     out = tmp_path / "out"
     assert build_site(site_root, out).ok

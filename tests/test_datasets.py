@@ -23,8 +23,22 @@ METADATA = ROOT / "metadata"
 # The profile's contract (docs: dataset-profile.md), restated here on purpose.
 SLUG = re.compile(r"[a-z0-9][a-z0-9-]*")
 RESERVED = {
-    "api", "assets", "catalog", "data", "datasets", "downloads", "en", "feeds", "openapi",
-    "publishers", "robots", "search", "sitemap", "static", "themes", "zh",
+    "api",
+    "assets",
+    "catalog",
+    "data",
+    "datasets",
+    "downloads",
+    "en",
+    "feeds",
+    "openapi",
+    "publishers",
+    "robots",
+    "search",
+    "sitemap",
+    "static",
+    "themes",
+    "zh",
 }
 FREQUENCIES = {"daily", "weekly", "monthly", "quarterly", "annual", "irregular", "never"}
 EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
@@ -47,7 +61,9 @@ def _descriptor(folder: Path) -> dict:
 
 
 def _descriptor_path(folder: Path) -> Path:
-    return next(p for p in (folder / n for n in ("datapackage.json", "datapackage.yaml", "datapackage.yml")) if p.exists())
+    return next(
+        p for p in (folder / n for n in ("datapackage.json", "datapackage.yaml", "datapackage.yml")) if p.exists()
+    )
 
 
 def _registry(name: str) -> dict[str, dict]:
@@ -111,8 +127,11 @@ def test_site_yaml():
 @pytest.mark.parametrize("folder", FOLDERS, ids=IDS)
 def test_frictionless_says_valid(folder: Path):
     report = validate(str(_descriptor_path(folder)))
-    problems = [f"{task.name}: {e.type} row={getattr(e, 'row_number', None)} {e.note}"
-                for task in report.tasks for e in task.errors] + [e.note for e in report.errors]
+    problems = [
+        f"{task.name}: {e.type} row={getattr(e, 'row_number', None)} {e.note}"
+        for task in report.tasks
+        for e in task.errors
+    ] + [e.note for e in report.errors]
     assert report.valid, "\n".join(problems[:30])
     # A "valid" report that only looked at part of the data (limits) must not count.
     assert not report.warnings and not any(task.warnings for task in report.tasks)
@@ -133,7 +152,9 @@ def test_profile_must_properties(folder: Path):
         assert lic.get("name") in licenses, f"licence {lic.get('name')!r} not in metadata/licenses.yaml"
         assert lic.get("path") and lic.get("title")
 
-    assert isinstance(d.get("keywords"), list) and d["keywords"] and all(isinstance(k, str) and k for k in d["keywords"])
+    assert (
+        isinstance(d.get("keywords"), list) and d["keywords"] and all(isinstance(k, str) and k for k in d["keywords"])
+    )
     assert d.get("gov:publisher") in publishers
     assert d.get("gov:theme") in themes
     contact = d.get("gov:contact") or {}

@@ -20,9 +20,6 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
-
 from differential_helpers import (
     LIMIT_ERRORS,
     Case,
@@ -33,6 +30,7 @@ from differential_helpers import (
     materialise,
     our_keys,
 )
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 CASES = [load_case(folder) for kind in ("invalid", "valid") for folder in case_folders(kind)]
 IDS = [f"{case.folder.parent.name}/{case.name}" for case in CASES]
@@ -107,7 +105,7 @@ POOLS: dict[str, list[str]] = {
 COMMON = ["", "", "NA", "-"]  # blanks and missing-value tokens, in every column
 # Short random strings over the characters parsers disagree on (signs, separators, exponents,
 # date/time punctuation, full-width and non-ASCII digits, spaces), now and then.
-RANDOM_CELLS = st.text(alphabet="0123456789+-.,:eE TZP[]{}\"１٣n", max_size=8)
+RANDOM_CELLS = st.text(alphabet='0123456789+-.,:eE TZP[]{}"１٣n', max_size=8)
 BOUNDS = {"integer": ["0", "5", "10"], "number": ["0", "1.5", "10"], "date": ["2024-01-01"], "year": ["2000"],
           "time": ["09:00:00"]}  # fmt: skip
 NAMES = ["id", "名称", "value", "a b", "x", "代码"]

@@ -52,7 +52,9 @@ def assert_accessible_page(html: str, lang: str) -> None:
     # Nothing loaded from anywhere: no scripts, stylesheets, images or fonts by URL.
     assert not re.search(r"<(script|img|iframe)\b", html)
     # the only links are the page's two language versions, which load nothing
-    assert re.findall(r"<link\b[^>]*>", html) and all('rel="alternate"' in tag for tag in re.findall(r"<link\b[^>]*>", html))
+    assert re.findall(r"<link\b[^>]*>", html) and all(
+        'rel="alternate"' in tag for tag in re.findall(r"<link\b[^>]*>", html)
+    )
     assert "url(" not in html
 
 

@@ -8,12 +8,11 @@ from __future__ import annotations
 import re
 from html.parser import HTMLParser
 
+import hostile_site
 import pytest
+from conftest import REPO
 
 from gongkai.serve import make_datasette
-
-from conftest import REPO
-import hostile_site
 
 URL_ATTRS = {"href", "src", "action", "formaction", "srcset", "data", "xlink:href", "poster", "background"}
 BAD_TAGS = {"script", "iframe", "object", "embed", "frame", "base", "meta-refresh"}

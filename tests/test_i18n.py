@@ -5,19 +5,17 @@ from __future__ import annotations
 
 import re
 import shutil
-from pathlib import Path
 
 import pytest
+from conftest import FIXTURES, REPO
 from datasette.utils.asgi import Request
 
 from gongkai import i18n
 from gongkai.build import build_site
 from gongkai.serve import make_datasette
 
-from conftest import FIXTURES, REPO
-
-
 # --- the strings table -------------------------------------------------------------------------
+
 
 def test_every_key_has_chinese_and_english():
     assert i18n.STRINGS, "the strings table is empty"
@@ -69,17 +67,33 @@ def test_t_formats_and_falls_back():
 
 # --- language of a request, localized values -----------------------------------------------------
 
-@pytest.mark.parametrize("path, lang", [
-    ("/", "zh"), ("/?_lang=en", "en"), ("/x?_lang=zh", "zh"), ("/x?_lang=fr", "zh"),
-    ("/x?lang=en", "zh"), ("/x?a=1&_lang=en", "en"),
-])
+
+@pytest.mark.parametrize(
+    "path, lang",
+    [
+        ("/", "zh"),
+        ("/?_lang=en", "en"),
+        ("/x?_lang=zh", "zh"),
+        ("/x?_lang=fr", "zh"),
+        ("/x?lang=en", "zh"),
+        ("/x?a=1&_lang=en", "en"),
+    ],
+)
 def test_lang_of(path, lang):
     assert i18n.lang_of(Request.fake(path)) == lang
 
 
 def test_lang_of_ignores_cookies():
-    request = Request({"type": "http", "method": "GET", "path": "/", "query_string": b"",
-                       "headers": [(b"cookie", b"_lang=en; lang=en")]}, None)
+    request = Request(
+        {
+            "type": "http",
+            "method": "GET",
+            "path": "/",
+            "query_string": b"",
+            "headers": [(b"cookie", b"_lang=en; lang=en")],
+        },
+        None,
+    )
     assert i18n.lang_of(request) == "zh"
 
 
@@ -108,27 +122,35 @@ def test_localized_field():
 
 # --- URLs ----------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("url, lang, expected", [
-    ("/datasets", "en", "/datasets?_lang=en"),
-    ("/datasets?_lang=en", "en", "/datasets?_lang=en"),
-    ("/datasets?_lang=en", "zh", "/datasets"),
-    ("/db/t?_sort=a&_lang=en&x=1", "zh", "/db/t?_sort=a&x=1"),
-    ("/db/t?_sort=a&x=1", "en", "/db/t?_sort=a&x=1&_lang=en"),
-    ("/db/t?_facet=a&_facet=b", "en", "/db/t?_facet=a&_facet=b&_lang=en"),
-    ("/db/t?q=%E7%BB%B4%E4%BF%AE#rows", "en", "/db/t?q=%E7%BB%B4%E4%BF%AE&_lang=en#rows"),
-    ("/db/t?empty=", "en", "/db/t?empty=&_lang=en"),
-    ("https://example.org/a?b=1", "en", "https://example.org/a?b=1&_lang=en"),
-])
+
+@pytest.mark.parametrize(
+    "url, lang, expected",
+    [
+        ("/datasets", "en", "/datasets?_lang=en"),
+        ("/datasets?_lang=en", "en", "/datasets?_lang=en"),
+        ("/datasets?_lang=en", "zh", "/datasets"),
+        ("/db/t?_sort=a&_lang=en&x=1", "zh", "/db/t?_sort=a&x=1"),
+        ("/db/t?_sort=a&x=1", "en", "/db/t?_sort=a&x=1&_lang=en"),
+        ("/db/t?_facet=a&_facet=b", "en", "/db/t?_facet=a&_facet=b&_lang=en"),
+        ("/db/t?q=%E7%BB%B4%E4%BF%AE#rows", "en", "/db/t?q=%E7%BB%B4%E4%BF%AE&_lang=en#rows"),
+        ("/db/t?empty=", "en", "/db/t?empty=&_lang=en"),
+        ("https://example.org/a?b=1", "en", "https://example.org/a?b=1&_lang=en"),
+    ],
+)
 def test_lang_url(url, lang, expected):
     assert i18n.lang_url(url, lang) == expected
 
 
 def test_alternates():
-    assert i18n.alternates(Request.fake("/db/t?_sort=a&_lang=en")) == {"zh": "/db/t?_sort=a", "en": "/db/t?_sort=a&_lang=en"}
+    assert i18n.alternates(Request.fake("/db/t?_sort=a&_lang=en")) == {
+        "zh": "/db/t?_sort=a",
+        "en": "/db/t?_sort=a&_lang=en",
+    }
     assert i18n.alternates(Request.fake("/")) == {"zh": "/", "en": "/?_lang=en"}
 
 
 # --- through Datasette ---------------------------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
@@ -158,8 +180,15 @@ async def some_table(ds) -> tuple[str, str]:
 
 async def pages(ds) -> list[str]:
     db, table = await some_table(ds)
-    return [f"/{db}", f"/{db}/{table}", f"/{db}/{table}/1", f"/{db}?sql=select+1", "/-/search?q=x",
-            "/-/metadata", "/no-such-page"]
+    return [
+        f"/{db}",
+        f"/{db}/{table}",
+        f"/{db}/{table}/1",
+        f"/{db}?sql=select+1",
+        "/-/search?q=x",
+        "/-/metadata",
+        "/no-such-page",
+    ]
 
 
 async def test_html_lang_and_alternates_on_every_page(ds):
@@ -184,11 +213,11 @@ async def test_language_switch_and_links_carry_the_language(ds):
     en = await ds.client.get(f"/{db}/{table}?_lang=en")
     assert en.status_code == 200
     assert f'hreflang="zh" href="/{db}/{table}"' in en.text
-    assert '>中文</a>' in en.text
+    assert ">中文</a>" in en.text
     assert 'href="/datasets?_lang=en"' in en.text  # header links keep English
-    assert 'Skip to content' in en.text and '<main id="main"' in en.text
+    assert "Skip to content" in en.text and '<main id="main"' in en.text
     zh = await ds.client.get(f"/{db}/{table}")
-    assert '跳到正文' in zh.text and '>English</a>' in zh.text
+    assert "跳到正文" in zh.text and ">English</a>" in zh.text
     assert f'hreflang="en" href="/{db}/{table}?_lang=en"' in zh.text
 
 
@@ -204,6 +233,7 @@ async def test_site_css_is_served_by_the_site(ds):
 
 def test_english_singular():
     from gongkai.i18n import t
+
     assert t("portal.n_datasets", "en", n=1) == "1 dataset"
     assert t("portal.n_datasets", "en", n=2) == "2 datasets"
     assert t("portal.n_datasets", "zh", n=1) == "1 个数据集"

@@ -22,9 +22,29 @@ REPO = Path(__file__).resolve().parents[1]
 def test_short_loadtest_survives_a_kill_and_a_reload(tmp_path):
     out, report = tmp_path / "out", tmp_path / "loadtest.json"
     proc = subprocess.run(
-        [sys.executable, "-m", "gongkai.loadtest", "--out", str(out), "--root", str(REPO), "--clients", "10",
-         "--seconds", "8", "--workers", "2", "--abuse", "abuse_recursive_cte", "--json", str(report)],
-        capture_output=True, text=True, env=child_env(), timeout=600,
+        [
+            sys.executable,
+            "-m",
+            "gongkai.loadtest",
+            "--out",
+            str(out),
+            "--root",
+            str(REPO),
+            "--clients",
+            "10",
+            "--seconds",
+            "8",
+            "--workers",
+            "2",
+            "--abuse",
+            "abuse_recursive_cte",
+            "--json",
+            str(report),
+        ],
+        capture_output=True,
+        text=True,
+        env=child_env(),
+        timeout=600,
     )
     result = json.loads(report.read_text())
     errors = {n: e["error_examples"] for n, e in result["endpoints"].items() if e["errors"]}
@@ -40,8 +60,13 @@ def test_short_loadtest_survives_a_kill_and_a_reload(tmp_path):
     assert 0 <= result["lost_in_kill"] <= result["killed_worker_connections"]
     # It did what it says, in order: the rebuild was reloaded in, then a worker was killed and came back.
     events = [e["event"] for e in result["timeline"]]
-    assert events.index("rebuild_done") < events.index("reload_done") < events.index("worker_killed") \
-        < events.index("worker_restarted") < events.index("load_stopped")
+    assert (
+        events.index("rebuild_done")
+        < events.index("reload_done")
+        < events.index("worker_killed")
+        < events.index("worker_restarted")
+        < events.index("load_stopped")
+    )
     assert result["reload"]["ok"] and result["reload"]["serving"] == result["reload"]["to"] != result["reload"]["from"]
     assert result["kill"]["pid"] not in result["kill"]["workers"]
     assert "✓" in proc.stderr and "错误 errors" in proc.stderr

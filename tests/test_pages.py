@@ -6,15 +6,16 @@ and catalog.db kept off the public routes.
 The site is the repository's own datasets, built once; pages are requested through Datasette's
 client. The expected values come from the descriptors, not from the code under test."""
 
+import ast
 import dataclasses
 import html as htmllib
-import ast
 import json
 import re
 from datetime import date
 
 import markupsafe
 import pytest
+from conftest import REPO
 from datasette.utils import path_from_row_pks
 
 from gongkai import catalogue, i18n
@@ -24,8 +25,6 @@ from gongkai.catalogue.records import RECORDS, DatasetRecord
 from gongkai.portal import markdown, pages
 from gongkai.portal.preview import cell_text
 from gongkai.serve import make_datasette
-
-from conftest import REPO
 
 DATASETS = sorted(p.name for p in (REPO / "datasets").iterdir() if (p / "datapackage.json").is_file())
 
@@ -82,9 +81,19 @@ async def test_every_page_type_renders_from_its_context(ds, built, lang):
     links = pages.Links(lang, ds.urls.path)
     reg = store.read_now(lambda c: c.registries())
     # home
-    home = pages.home_page(**store.read_now(lambda c: dict(
-        totals=c.totals(), themes=c.themes_in_use(), publishers=c.publishers_in_use(), recent=c.recent(),
-        reg=c.registries(), site=c.site())), links=links)
+    home = pages.home_page(
+        **store.read_now(
+            lambda c: dict(
+                totals=c.totals(),
+                themes=c.themes_in_use(),
+                publishers=c.publishers_in_use(),
+                recent=c.recent(),
+                reg=c.registries(),
+                site=c.site(),
+            )
+        ),
+        links=links,
+    )
     html = await get(ds, "/", lang)
     for item in home.recent + home.themes + home.publishers:  # type: ignore[operator]
         assert esc(getattr(item, "display_title", None) or item.display_name) in html
@@ -97,13 +106,22 @@ async def test_every_page_type_renders_from_its_context(ds, built, lang):
     for facet in cat.facets:
         for option in facet.options:
             assert esc(option.url) in html and esc(str(option.label)) in html
-    assert [d.record.name for d in cat.datasets] == re.findall(r'class="dataset-card-title"><a href="/datasets/([a-z0-9-]+)', html)
+    assert [d.record.name for d in cat.datasets] == re.findall(
+        r'class="dataset-card-title"><a href="/datasets/([a-z0-9-]+)', html
+    )
     # every landing page: title, each resource's title and links
     for name in DATASETS:
-        bundle = store.read_now(lambda c: c.dataset(name))
-        ctx = pages.dataset_page(bundle=bundle, previews={}, links=links, base="http://x", today=date.today(),
-                                 table_path=ds.urls.table, table_file=lambda d, t, f: ds.urls.table(d, t, format=f),
-                                 database_path=ds.urls.database)
+        bundle = store.read_now(lambda c, name=name: c.dataset(name))
+        ctx = pages.dataset_page(
+            bundle=bundle,
+            previews={},
+            links=links,
+            base="http://x",
+            today=date.today(),
+            table_path=ds.urls.table,
+            table_file=lambda d, t, f: ds.urls.table(d, t, format=f),
+            database_path=ds.urls.database,
+        )
         html = await get(ds, f"/datasets/{name}", lang)
         assert f"<h1>{esc(ctx.title)}</h1>" in html
         for r in ctx.resources:
@@ -111,13 +129,13 @@ async def test_every_page_type_renders_from_its_context(ds, built, lang):
             assert f'href="{esc(r.table_url)}"' in html and f'href="{esc(r.download_url)}"' in html
     # publishers, themes
     for ident in reg.publishers:
-        bundle = store.read_now(lambda c: c.publisher(ident))
+        bundle = store.read_now(lambda c, ident=ident: c.publisher(ident))
         ctx = pages.publisher_page(bundle=bundle, reg=reg, links=links)
         html = await get(ds, f"/publishers/{ident}", lang)
         assert esc(ctx.name) in html
         assert all(esc(d.display_title) in html for d in ctx.datasets)
     for ident in reg.themes:
-        bundle = store.read_now(lambda c: c.theme(ident))
+        bundle = store.read_now(lambda c, ident=ident: c.theme(ident))
         ctx = pages.theme_page(bundle=bundle, reg=reg, links=links)
         html = await get(ds, f"/themes/{ident}", lang)
         assert esc(ctx.name) in html
@@ -144,11 +162,19 @@ def test_no_sql_in_plugins():
     sql = re.compile(r"\b(select|insert|update|delete|pragma)\s+[\w*\[]", re.IGNORECASE)
     for path in (REPO / "plugins").glob("*.py"):
         tree = ast.parse(path.read_text(encoding="utf-8"))
-        docstrings = {id(n.body[0].value) for n in ast.walk(tree)
-                      if isinstance(n, (ast.Module, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
-                      and n.body and isinstance(n.body[0], ast.Expr) and isinstance(n.body[0].value, ast.Constant)}
-        strings = [n.value for n in ast.walk(tree) if isinstance(n, ast.Constant) and isinstance(n.value, str)
-                   and id(n) not in docstrings]
+        docstrings = {
+            id(n.body[0].value)
+            for n in ast.walk(tree)
+            if isinstance(n, (ast.Module, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+            and n.body
+            and isinstance(n.body[0], ast.Expr)
+            and isinstance(n.body[0].value, ast.Constant)
+        }
+        strings = [
+            n.value
+            for n in ast.walk(tree)
+            if isinstance(n, ast.Constant) and isinstance(n.value, str) and id(n) not in docstrings
+        ]
         strings += [ast.unparse(n) for n in ast.walk(tree) if isinstance(n, ast.JoinedStr)]
         assert not [s for s in strings if sql.search(s)], path
         calls = [n.func.attr for n in ast.walk(tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)]
@@ -176,7 +202,11 @@ async def test_landing_page_fields_in_the_page_language(ds, name, lang):
     for res in d["resources"]:
         assert esc(in_lang(res, "title", lang) or res["name"]) in html
     keywords = ((d.get("gov:translations") or {}).get(lang) or {}).get("keywords") or d.get("keywords")
-    original_lang = "en" if (d.get("gov:translations") or {}).get("zh") and not (d.get("gov:translations") or {}).get("en") else "zh"
+    original_lang = (
+        "en"
+        if (d.get("gov:translations") or {}).get("zh") and not (d.get("gov:translations") or {}).get("en")
+        else "zh"
+    )
     if lang == original_lang:
         keywords = d.get("keywords")
     for k in keywords:
@@ -193,7 +223,9 @@ async def test_datasette_pages_show_the_licence_title_in_the_page_language(ds, l
         title = lic["title"][lang] if isinstance(lic["title"], dict) else lic["title"]
         table = descriptor(name)["resources"][0]["name"]
         data = (await ds.client.get(f"/{name}/{table}.json?_size=1")).json()
-        row = path_from_row_pks(dict(zip(data["columns"], data["rows"][0])), data["primary_keys"], not data["primary_keys"])
+        row = path_from_row_pks(
+            dict(zip(data["columns"], data["rows"][0])), data["primary_keys"], not data["primary_keys"]
+        )
         for path in (f"/{name}", f"/{name}/{table}", f"/{name}?sql=select+1", f"/{name}/{table}/{row}"):
             html = await get(ds, path, lang)
             assert esc(title) in html, (path, lang, title)
@@ -268,8 +300,18 @@ async def test_search_snippets_are_plain_text_and_hits_carry_labels(ds):
 # catalog.db is the portal's, not a public database
 
 
-@pytest.mark.parametrize("path", ["/catalog", "/catalog.json", "/catalog.db", "/catalog/datasets", "/catalog/datasets.json",
-                                  "/catalog?sql=select+*+from+datasets", "/-/databases.json"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/catalog",
+        "/catalog.json",
+        "/catalog.db",
+        "/catalog/datasets",
+        "/catalog/datasets.json",
+        "/catalog?sql=select+*+from+datasets",
+        "/-/databases.json",
+    ],
+)
 async def test_the_catalogue_database_is_not_served(ds, path):
     response = await ds.client.get(path)
     if path == "/-/databases.json":
@@ -280,6 +322,13 @@ async def test_the_catalogue_database_is_not_served(ds, path):
 
 
 def test_page_contexts_are_dataclasses():
-    for cls in (pages.HomePage, pages.CataloguePage, pages.DatasetPage, pages.ReportPage, pages.PublisherPage,
-                pages.ThemePage, pages.StaticPage):
+    for cls in (
+        pages.HomePage,
+        pages.CataloguePage,
+        pages.DatasetPage,
+        pages.ReportPage,
+        pages.PublisherPage,
+        pages.ThemePage,
+        pages.StaticPage,
+    ):
         assert dataclasses.is_dataclass(cls)

@@ -9,8 +9,8 @@ from datetime import date
 from gongkai.catalogue import listing as catalogue
 from gongkai.portal import api_examples, charts, dictionary, markdown, quality, timeliness
 
-
 # --- timeliness --------------------------------------------------------------------------------
+
 
 def test_annual_dataset_on_time_then_late():
     modified = "2024-03-01T10:00:00+00:00"
@@ -32,14 +32,26 @@ def test_daily_and_unscheduled():
 
 # --- quality -----------------------------------------------------------------------------------
 
+
 def _dataset(**kw):
-    d = {"license": "CC-BY-4.0", "description": "x" * 250, "frequency": "annual", "modified": "2026-01-01",
-         "temporal_start": "2020-01-01", "temporal_end": "2020-12-31", "spatial_code": "CN", "valid": 1}
+    d = {
+        "license": "CC-BY-4.0",
+        "description": "x" * 250,
+        "frequency": "annual",
+        "modified": "2026-01-01",
+        "temporal_start": "2020-01-01",
+        "temporal_end": "2020-12-31",
+        "spatial_code": "CN",
+        "valid": 1,
+    }
     return {**d, **kw}
 
 
 RES = [{"format": "csv", "primary_key": '["code"]'}]
-FIELDS = [{"title": "代码", "description": "d", "title_en": "Code"}, {"title": "名称", "description": "n", "title_en": "Name"}]
+FIELDS = [
+    {"title": "代码", "description": "d", "title_en": "Code"},
+    {"title": "名称", "description": "n", "title_en": "Name"},
+]
 
 
 def test_weights_sum_to_100_and_full_score():
@@ -63,7 +75,9 @@ def test_each_part_loses_points_with_a_hint():
     assert q.score == 80
     q = quality.score(_dataset(temporal_start=None, spatial_code=None), RES, FIELDS, known_licences=known, today=today)
     assert q.score == 90 and q.improvements[0].hint == "portal.quality.hint.coverage_temporal_spatial"
-    q = quality.score(_dataset(), [{"format": "xlsx", "primary_key": '["a"]'}], FIELDS, known_licences=known, today=today)
+    q = quality.score(
+        _dataset(), [{"format": "xlsx", "primary_key": '["a"]'}], FIELDS, known_licences=known, today=today
+    )
     assert q.score == 90 and q.improvements[0].detail["formats"] == "xlsx"
     bare = [{"title": None, "description": None}, {"title": "t", "description": None}]
     q = quality.score(_dataset(), [{"format": "csv", "primary_key": None}], bare, known_licences=known, today=today)
@@ -75,8 +89,19 @@ def test_each_part_loses_points_with_a_hint():
 
 def test_every_hint_has_a_string_in_both_languages():
     from gongkai import i18n
-    keys = ["licence_missing", "licence_unknown", "description", "timeliness_late", "timeliness_unknown",
-            "coverage_temporal", "coverage_spatial", "coverage_temporal_spatial", "open_format", "validation"]
+
+    keys = [
+        "licence_missing",
+        "licence_unknown",
+        "description",
+        "timeliness_late",
+        "timeliness_unknown",
+        "coverage_temporal",
+        "coverage_spatial",
+        "coverage_temporal_spatial",
+        "open_format",
+        "validation",
+    ]
     keys += ["schema_" + k for k, _ in quality.SCHEMA_PARTS]
     for k in keys:
         assert set(i18n.STRINGS["portal.quality.hint." + k]) == {"zh", "en"}, k
@@ -86,13 +111,17 @@ def test_every_hint_has_a_string_in_both_languages():
 
 # --- API examples ------------------------------------------------------------------------------
 
+
 def test_api_examples_use_the_given_site():
     ex = api_examples.examples("https://data.example.cn", "/core-gdp/gdp", "/core-gdp", "gdp")
     assert ex["urls"]["json"] == "https://data.example.cn/core-gdp/gdp.json?_shape=array&_size=5"
     assert ex["curl"] == "curl 'https://data.example.cn/core-gdp/gdp.json?_shape=array&_size=5'"
     assert "urlopen('https://data.example.cn/core-gdp/gdp.json?_shape=array&_size=5')" in ex["python"]
     assert "import requests" not in ex["python"]
-    assert ex["urls"]["sql"] == "https://data.example.cn/core-gdp.json?sql=select%20%2A%20from%20%22gdp%22%20limit%205&_shape=array"
+    assert (
+        ex["urls"]["sql"]
+        == "https://data.example.cn/core-gdp.json?sql=select%20%2A%20from%20%22gdp%22%20limit%205&_shape=array"
+    )
     assert ex["javascript"].startswith("const response = await fetch('https://data.example.cn/core-gdp.json?sql=")
     compile(ex["python"], "example", "exec")
 
@@ -103,9 +132,12 @@ def test_curl_quotes_a_quote():
 
 # --- Markdown ----------------------------------------------------------------------------------
 
+
 def test_markdown_is_sanitised():
-    html = markdown.render("# Title\n\n<script>alert(1)</script> [x](javascript:alert(1)) ![p](http://evil/p.png)"
-                           " <a href='https://ok.example' onclick='x()'>ok</a>\n\n**bold**")
+    html = markdown.render(
+        "# Title\n\n<script>alert(1)</script> [x](javascript:alert(1)) ![p](http://evil/p.png)"
+        " <a href='https://ok.example' onclick='x()'>ok</a>\n\n**bold**"
+    )
     assert "<script" not in html and "javascript:" not in html and "<img" not in html and "onclick" not in html
     assert "<h3>Title</h3>" in html and "<strong>bold</strong>" in html
     assert 'href="https://ok.example"' in html
@@ -115,28 +147,62 @@ def test_markdown_is_sanitised():
 
 # --- data dictionary ---------------------------------------------------------------------------
 
+
 def test_constraints_in_words_and_csv():
     words = dictionary.constraint_words('{"required": true, "pattern": "[0-9]{2}", "minimum": 0, "enum": ["a", "b"]}')
     assert ("必填", "required") in words
     assert ("最小值 0", "at least 0") in words
     assert ("只能取以下值：a、b", "one of: a, b") in words
     assert ("须完整匹配正则表达式 [0-9]{2}", "matches the regular expression [0-9]{2} in full") in words
-    text = dictionary.to_csv([{"name": "Year", "type": "year", "title": "Year", "title_zh": "年份", "unit": None,
-                               "description": "d", "description_zh": "说明", "constraints": '{"required": true}'}])
+    text = dictionary.to_csv(
+        [
+            {
+                "name": "Year",
+                "type": "year",
+                "title": "Year",
+                "title_zh": "年份",
+                "unit": None,
+                "description": "d",
+                "description_zh": "说明",
+                "constraints": '{"required": true}',
+            }
+        ]
+    )
     rows = list(csv.DictReader(io.StringIO(text)))
-    assert rows == [{"name": "Year", "title_zh": "年份", "title_en": "Year", "type": "year", "unit": "",
-                     "description_zh": "说明", "description_en": "d", "constraints_zh": "必填", "constraints_en": "required"}]
+    assert rows == [
+        {
+            "name": "Year",
+            "title_zh": "年份",
+            "title_en": "Year",
+            "type": "year",
+            "unit": "",
+            "description_zh": "说明",
+            "description_en": "d",
+            "constraints_zh": "必填",
+            "constraints_en": "required",
+        }
+    ]
 
 
 # --- charts ------------------------------------------------------------------------------------
 
+
 def test_chart_choice_and_geometry():
     conn = sqlite3.connect(":memory:")
     conn.execute("create table t (country text, year integer, value real)")
-    conn.executemany("insert into t values (?, ?, ?)", [(c, y, v * (y - 1999)) for c, v in
-                     (("A", 1.0), ("B", 2.0), ("C", 3.0), ("D", 4.0), ("E", 5.0), ("F", 0.5)) for y in range(2000, 2011)])
-    fields = [{"name": "country", "type": "string"}, {"name": "year", "type": "year"},
-              {"name": "value", "type": "number", "gov:unit": "万元"}]
+    conn.executemany(
+        "insert into t values (?, ?, ?)",
+        [
+            (c, y, v * (y - 1999))
+            for c, v in (("A", 1.0), ("B", 2.0), ("C", 3.0), ("D", 4.0), ("E", 5.0), ("F", 0.5))
+            for y in range(2000, 2011)
+        ],
+    )
+    fields = [
+        {"name": "country", "type": "string"},
+        {"name": "year", "type": "year"},
+        {"name": "value", "type": "number", "gov:unit": "万元"},
+    ]
     spec = charts.build_chart(conn, "t", fields)
     assert spec["kind"] == "line" and [s["name"] for s in spec["series"]] == ["E", "D", "C", "B", "A"]
     assert spec["series_total"] == 6 and spec["unit"] == "万元"
@@ -157,12 +223,17 @@ def test_nice_ticks_and_compact_numbers():
 
 # --- catalogue parameters ----------------------------------------------------------------------
 
+
 def test_catalogue_params_round_trip():
-    q = catalogue.parse({"q": " 人口 ", "theme": "population", "sort": "title", "page": "3", "bogus": "x", "sort_x": "y"})
+    q = catalogue.parse(
+        {"q": " 人口 ", "theme": "population", "sort": "title", "page": "3", "bogus": "x", "sort_x": "y"}
+    )
     assert q.q == "人口" and q.active == {"theme": "population"} and q.page == 3
     assert catalogue.params(q) == [("q", "人口"), ("theme", "population"), ("sort", "title"), ("page", "3")]
     # Any change other than the page goes back to page 1; None removes a filter.
     assert catalogue.params(q, theme=None) == [("q", "人口"), ("sort", "title")]
     assert catalogue.params(q, page=4)[-1] == ("page", "4")
     assert catalogue.parse({"sort": "nonsense", "page": "-2"}).sort == "" and catalogue.parse({"page": "-2"}).page == 1
-    assert catalogue.parse({}).effective_sort == "modified" and catalogue.parse({"q": "x"}).effective_sort == "relevance"
+    assert (
+        catalogue.parse({}).effective_sort == "modified" and catalogue.parse({"q": "x"}).effective_sort == "relevance"
+    )

@@ -9,11 +9,10 @@ import re
 from datetime import date
 
 import pytest
+from conftest import REPO
 
 from gongkai.build import build_site
 from gongkai.serve import make_datasette
-
-from conftest import REPO
 
 DATASETS = ["cn-admin-divisions", "core-gdp", "core-population", "uk-organisations", "us-dotgov-domains"]
 
@@ -37,9 +36,22 @@ def listed(html: str) -> list[str]:
     return re.findall(r'class="dataset-card-title"><a href="/datasets/([a-z0-9-]+)', html)
 
 
-PAGES = ["/", "/datasets", "/datasets/core-gdp", "/datasets/cn-admin-divisions", "/datasets/us-dotgov-domains",
-         "/datasets/uk-organisations", "/datasets/core-population", "/datasets/core-gdp/report",
-         "/publishers/world-bank", "/themes/administrative-divisions", "/about", "/api", "/licence", "/privacy"]
+PAGES = [
+    "/",
+    "/datasets",
+    "/datasets/core-gdp",
+    "/datasets/cn-admin-divisions",
+    "/datasets/us-dotgov-domains",
+    "/datasets/uk-organisations",
+    "/datasets/core-population",
+    "/datasets/core-gdp/report",
+    "/publishers/world-bank",
+    "/themes/administrative-divisions",
+    "/about",
+    "/api",
+    "/licence",
+    "/privacy",
+]
 
 
 @pytest.mark.parametrize("path", PAGES)
@@ -59,7 +71,11 @@ async def test_every_page_in_both_languages(ds, path):
         assert not re.search(r'<(link|script|img|iframe)[^>]+(href|src)="(https?:)?//', html), url
         if lang == "en":  # every internal link keeps the language
             for href in re.findall(r'<a [^>]*href="(/[^"]*)"', html):
-                if href.startswith(("/downloads/", "/static/")) or re.search(r"\.(csv|json|db|md)(\?|$)", href) or href == path:
+                if (
+                    href.startswith(("/downloads/", "/static/"))
+                    or re.search(r"\.(csv|json|db|md)(\?|$)", href)
+                    or href == path
+                ):
                     continue
                 assert "_lang=en" in href, (url, href)
 
@@ -96,8 +112,10 @@ async def test_catalogue_filters(ds):
 async def test_catalogue_facet_counts_and_links(ds):
     html = (await ds.client.get("/datasets?theme=government-organisations&_lang=en")).text
     # The publisher facet counts within the active theme; the theme facet ignores its own filter.
-    assert re.search(r'href="/datasets\?theme=government-organisations&amp;publisher=cisa&amp;_lang=en">CISA[^<]*</a>\s*<span class="count">\(1\)', html) or \
-        re.search(r'publisher=cisa&amp;_lang=en">[^<]+</a>\s*<span class="count">\(1\)', html)
+    assert re.search(
+        r'href="/datasets\?theme=government-organisations&amp;publisher=cisa&amp;_lang=en">CISA[^<]*</a>\s*<span class="count">\(1\)',
+        html,
+    ) or re.search(r'publisher=cisa&amp;_lang=en">[^<]+</a>\s*<span class="count">\(1\)', html)
     assert re.search(r'theme=economy&amp;_lang=en">Economy</a>\s*<span class="count">\(1\)', html)
     # The selected value links to the page without it.
     assert re.search(r'<a href="/datasets\?_lang=en" aria-current="true" class="selected">', html)
@@ -116,10 +134,20 @@ async def test_catalogue_search_is_chinese_aware(ds):
 async def test_catalogue_sorting(ds):
     by_size = listed((await ds.client.get("/datasets?sort=size")).text)
     assert by_size == ["cn-admin-divisions", "us-dotgov-domains", "uk-organisations", "core-gdp", "core-population"]
-    assert listed((await ds.client.get("/datasets?sort=title&_lang=en")).text) == \
-        ["us-dotgov-domains", "cn-admin-divisions", "core-gdp", "core-population", "uk-organisations"]
-    assert listed((await ds.client.get("/datasets?sort=title")).text) == \
-        ["us-dotgov-domains", "cn-admin-divisions", "core-population", "core-gdp", "uk-organisations"]
+    assert listed((await ds.client.get("/datasets?sort=title&_lang=en")).text) == [
+        "us-dotgov-domains",
+        "cn-admin-divisions",
+        "core-gdp",
+        "core-population",
+        "uk-organisations",
+    ]
+    assert listed((await ds.client.get("/datasets?sort=title")).text) == [
+        "us-dotgov-domains",
+        "cn-admin-divisions",
+        "core-population",
+        "core-gdp",
+        "uk-organisations",
+    ]
     html = (await ds.client.get("/datasets?sort=modified")).text
     assert sorted(listed(html)) == DATASETS and '<option value="modified" selected>' in html
 
@@ -141,7 +169,10 @@ async def test_catalogue_pagination(ds):
 async def test_landing_page(ds, built):
     html = (await ds.client.get("/datasets/cn-admin-divisions")).text
     assert "<h1>中华人民共和国行政区划" in html
-    assert '<a href="https://github.com/modood/Administrative-divisions-of-China" rel="noopener noreferrer nofollow">' in html
+    assert (
+        '<a href="https://github.com/modood/Administrative-divisions-of-China" rel="noopener noreferrer nofollow">'
+        in html
+    )
     assert "<strong>注意事项</strong>" in html  # Markdown rendered
     assert "国家统计局" in html and "data@gongkai.example" in html and "WTFPL" in html
     assert '<time datetime="2026-11-26">' in html  # issued, from `created`
@@ -151,7 +182,7 @@ async def test_landing_page(ds, built):
     assert "41,352 行" in html
     assert "须完整匹配正则表达式 [0-9]{9}" in html and "必填" in html
     assert "<td>110000000</td>" not in html  # no invented values
-    assert '<td>11</td><td>北京市</td>' in html  # preview of provinces
+    assert "<td>11</td><td>北京市</td>" in html  # preview of provinces
     assert 'href="/cn-admin-divisions/streets"' in html
     assert 'href="/downloads/cn-admin-divisions/dist/streets.csv"' in html
     assert 'href="/cn-admin-divisions/streets.csv?_stream=on&amp;_size=max"' in html
@@ -178,7 +209,7 @@ async def test_api_examples_use_the_configured_base_url(ds):
     # ...and the URLs work on this site
     rows = (await ds.client.get("/core-gdp/gdp.json?_shape=array&_size=5")).json()
     assert len(rows) == 5 and set(rows[0]) == {"Country Name", "Country Code", "Year", "Value"}
-    rows = (await ds.client.get('/core-gdp.json?sql=select%20%2A%20from%20%22gdp%22%20limit%205&_shape=array')).json()
+    rows = (await ds.client.get("/core-gdp.json?sql=select%20%2A%20from%20%22gdp%22%20limit%205&_shape=array")).json()
     assert len(rows) == 5
 
 
@@ -197,8 +228,15 @@ async def test_quality_score_is_shown_with_its_parts(ds):
     html = (await ds.client.get("/datasets/core-population?_lang=en")).text
     score = int(re.search(r'<p class="quality-score"><strong>(\d+)</strong>', html).group(1))
     assert 0 <= score <= 100
-    for label in ("Licence", "Description", "Timeliness", "Coverage metadata", "Open format",
-                  "Data dictionary completeness", "Validation"):
+    for label in (
+        "Licence",
+        "Description",
+        "Timeliness",
+        "Coverage metadata",
+        "Open format",
+        "Data dictionary completeness",
+        "Validation",
+    ):
         assert f'<th scope="row">{label}</th>' in html
 
 
@@ -219,8 +257,12 @@ async def test_downloads(ds, built):
     assert response.headers["content-type"].startswith("text/csv")
     package = (await ds.client.get("/downloads/core-gdp/datapackage.json")).json()
     assert package["name"] == "core-gdp"
-    for bad in ("/downloads/core-gdp/../catalog.db", "/downloads/core-gdp/%2e%2e/catalog.db",
-                "/downloads/core-gdp/data/nope.csv", "/downloads/nope/datapackage.json"):
+    for bad in (
+        "/downloads/core-gdp/../catalog.db",
+        "/downloads/core-gdp/%2e%2e/catalog.db",
+        "/downloads/core-gdp/data/nope.csv",
+        "/downloads/nope/datapackage.json",
+    ):
         assert (await ds.client.get(bad, follow_redirects=True)).status_code == 404, bad
 
 
@@ -250,8 +292,9 @@ async def test_publisher_theme_and_static_pages(ds):
     assert 'href="/datasets?licence=WTFPL&amp;_lang=en"' in licence
 
 
-@pytest.mark.parametrize("path", ["/datasets/nope", "/publishers/nope", "/themes/nope", "/datasets/nope/report",
-                                  "/datasets/Bad_Name"])
+@pytest.mark.parametrize(
+    "path", ["/datasets/nope", "/publishers/nope", "/themes/nope", "/datasets/nope/report", "/datasets/Bad_Name"]
+)
 async def test_unknown_is_404(ds, path):
     for suffix in ("", "?_lang=en"):
         response = await ds.client.get(path + suffix)

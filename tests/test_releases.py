@@ -23,9 +23,19 @@ from gongkai.loadtest.server import Server, child_env, gongkai_cmd
 
 REPO = Path(__file__).resolve().parents[1]  # the plugins and templates the server uses
 
-PAGES = ["/", "/datasets", "/datasets/budget", "/datasets/budget/report", "/datasets/budget/report.json",
-         "/downloads/budget/budget.csv", "/downloads/budget/datapackage.json", "/downloads/towns/data/cities.csv",
-         "/budget/budget", "/towns/cities.json?_shape=array", "/towns/provinces"]
+PAGES = [
+    "/",
+    "/datasets",
+    "/datasets/budget",
+    "/datasets/budget/report",
+    "/datasets/budget/report.json",
+    "/downloads/budget/budget.csv",
+    "/downloads/budget/datapackage.json",
+    "/downloads/towns/data/cities.csv",
+    "/budget/budget",
+    "/towns/cities.json?_shape=array",
+    "/towns/provinces",
+]
 
 
 def build(site_root, out):
@@ -71,7 +81,9 @@ def test_a_crashed_holder_does_not_keep_a_release(site_root, tmp_path):
     out = tmp_path / "out"
     first = build(site_root, out)
     code = "import sys, time; from gongkai import releases; releases.hold(sys.argv[1]); print('held', flush=True); time.sleep(60)"
-    proc = subprocess.Popen([sys.executable, "-c", code, str(first)], stdout=subprocess.PIPE, text=True, env=child_env())
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code, str(first)], stdout=subprocess.PIPE, text=True, env=child_env()
+    )
     try:
         assert proc.stdout.readline().strip() == "held"
         build(site_root, out), build(site_root, out)
@@ -96,8 +108,13 @@ def test_an_unfinished_release_is_never_served(site_root, tmp_path):
         releases.hold(unfinished)
     (tmp_path / "link").symlink_to(unfinished)
     os.replace(tmp_path / "link", out / "site")
-    proc = subprocess.run(gongkai_cmd("serve", "--out", str(out), "--root", str(REPO), "--port", "1"),
-                          capture_output=True, text=True, env=child_env(), timeout=60)
+    proc = subprocess.run(
+        gongkai_cmd("serve", "--out", str(out), "--root", str(REPO), "--port", "1"),
+        capture_output=True,
+        text=True,
+        env=child_env(),
+        timeout=60,
+    )
     assert proc.returncode == 1
     assert "no complete release" in proc.stderr and "没有完整的发布版本" in proc.stderr
 
@@ -159,8 +176,9 @@ def test_reload_moves_to_the_new_build_without_a_failed_request(site_root, tmp_p
         try:
             time.sleep(1)
             before = counts["ok"]
-            proc = subprocess.run(gongkai_cmd("reload", "--out", str(out)), capture_output=True, text=True,
-                                  env=child_env(), timeout=200)
+            proc = subprocess.run(
+                gongkai_cmd("reload", "--out", str(out)), capture_output=True, text=True, env=child_env(), timeout=200
+            )
             during = counts["ok"] - before
             time.sleep(1)
         finally:
@@ -186,7 +204,8 @@ def test_reload_moves_to_the_new_build_without_a_failed_request(site_root, tmp_p
 
 
 def test_reload_without_a_running_server_says_so(tmp_path):
-    proc = subprocess.run(gongkai_cmd("reload", "--out", str(tmp_path)), capture_output=True, text=True,
-                          env=child_env(), timeout=60)
+    proc = subprocess.run(
+        gongkai_cmd("reload", "--out", str(tmp_path)), capture_output=True, text=True, env=child_env(), timeout=60
+    )
     assert proc.returncode == 0
     assert "No running server" in proc.stderr and "没有正在运行的服务器" in proc.stderr

@@ -11,13 +11,12 @@ import re
 import shutil
 
 import pytest
+from conftest import REPO
 
 from gongkai import catalog
 from gongkai.build import build_site
 from gongkai.portal import routes
 from gongkai.serve import make_datasette
-
-from conftest import REPO
 
 SLUG_START = re.compile(r"[a-z0-9]")
 
@@ -44,7 +43,8 @@ def test_every_registered_route_reserves_its_first_segment(site):
             if "(?P<database>" in pattern and not e.prefix:
                 continue  # Datasette's /<database>…: the dataset names themselves
             assert not SLUG_START.match(e.prefix) or pattern in routes.PREFIX_ROUTES, (
-                f"route {pattern!r} starts with {e.prefix!r} and a variable part: list it in PREFIX_ROUTES")
+                f"route {pattern!r} starts with {e.prefix!r} and a variable part: list it in PREFIX_ROUTES"
+            )
             continue
         for segment in segments:
             checked += 1
@@ -53,8 +53,22 @@ def test_every_registered_route_reserves_its_first_segment(site):
     assert checked > 10  # the portal's and Datasette's routes were really seen
 
 
-@pytest.mark.parametrize("name", ["about", "licence", "privacy", "api", "datasets", "downloads", "publishers",
-                                  "themes", "static", "catalog", "favicon-ico"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "about",
+        "licence",
+        "privacy",
+        "api",
+        "datasets",
+        "downloads",
+        "publishers",
+        "themes",
+        "static",
+        "catalog",
+        "favicon-ico",
+    ],
+)
 def test_a_dataset_named_like_a_route_is_refused(site_root, name):
     folder = site_root / "datasets" / name
     shutil.copytree(site_root / "datasets" / "budget", folder)

@@ -15,8 +15,7 @@ import sqlite3
 
 import pytest
 
-from gongkai.search import index_tokens, match_expression, normalize, parse
-from gongkai.search import query as search_query
+from gongkai.search import index_tokens, match_expression, normalize, parse, query as search_query
 from gongkai.search.index import create_index, read_indexes
 from gongkai.search.query import few_matches, matching_rowids
 
@@ -26,10 +25,53 @@ NOT_W = rf"(?!{W})"
 SEP = rf"[^{CJK}]" + r"(?<![^\W_" + CJK + "])"  # a character that is neither CJK nor a word character
 PIECE = re.compile(rf"[{CJK}]+|{W}+")
 
-ZH = ["维修", "保养", "政府", "采购", "项目", "北京市", "教育局", "資料", "资料", "數據", "数据", "公开", "服务",
-      "道路", "養護", "养护", "医疗器械", "校舍", "年", "第", "包", "含", "市", "修", "保", "设备", "設備"]
-EN = ["Open", "open", "data", "Database", "budget", "Budgets", "road", "repair", "café", "2023", "2015", "v2", "ＡＢＣ", "２０２３", "abc"]
-SEPS = ["，", "、", " ", "-", "/", "（", "）", "\"", "。", "", "", "", ""]
+ZH = [
+    "维修",
+    "保养",
+    "政府",
+    "采购",
+    "项目",
+    "北京市",
+    "教育局",
+    "資料",
+    "资料",
+    "數據",
+    "数据",
+    "公开",
+    "服务",
+    "道路",
+    "養護",
+    "养护",
+    "医疗器械",
+    "校舍",
+    "年",
+    "第",
+    "包",
+    "含",
+    "市",
+    "修",
+    "保",
+    "设备",
+    "設備",
+]
+EN = [
+    "Open",
+    "open",
+    "data",
+    "Database",
+    "budget",
+    "Budgets",
+    "road",
+    "repair",
+    "café",
+    "2023",
+    "2015",
+    "v2",
+    "ＡＢＣ",
+    "２０２３",
+    "abc",
+]
+SEPS = ["，", "、", " ", "-", "/", "（", "）", '"', "。", "", "", "", ""]
 ABSENT_ZH = "鑫龘犇麤靐"
 
 
@@ -49,7 +91,7 @@ def term_regex(text: str, quoted: bool) -> re.Pattern | None:
     if not pieces:
         return None
     parts = []
-    for i, (piece, start, end) in enumerate(pieces):
+    for i, (piece, _start, _end) in enumerate(pieces):
         is_cjk = bool(re.fullmatch(f"[{CJK}]+", piece))
         if i:
             prev_cjk = bool(re.fullmatch(f"[{CJK}]+", pieces[i - 1][0]))
@@ -94,23 +136,25 @@ def sample_queries(rows, n: int, seed: int = 7) -> list[str]:
             run = rnd.choice(runs)
             k = rnd.randint(1, min(6, len(run)))
             s = rnd.randint(0, len(run) - k)
-            queries.append(run[s:s + k])
+            queries.append(run[s : s + k])
         elif kind < 0.5:  # any substring, separators and Latin included
             k = rnd.randint(1, 6)
             s = rnd.randint(0, max(0, len(text) - k))
-            queries.append(text[s:s + k])
+            queries.append(text[s : s + k])
         elif kind < 0.65 and words:  # an English word or a prefix of one
             w = rnd.choice(words)
             queries.append(w[: rnd.randint(1, len(w))])
         elif kind < 0.8 and runs and words:  # mixed, several terms
             run = rnd.choice(runs)
-            queries.append(f"{run[:rnd.randint(1, min(4, len(run)))]} {rnd.choice(words)}")
+            queries.append(f"{run[: rnd.randint(1, min(4, len(run)))]} {rnd.choice(words)}")
         elif kind < 0.88:  # a quoted phrase
             k = rnd.randint(2, 8)
             s = rnd.randint(0, max(0, len(text) - k))
-            queries.append(f'"{text[s:s + k]}"')
+            queries.append(f'"{text[s : s + k]}"')
         else:  # must find nothing
-            queries.append(rnd.choice([rnd.choice(ABSENT_ZH) + rnd.choice(ZH), "zzqx", f"维修 {rnd.choice(ABSENT_ZH)}", "修保"]))
+            queries.append(
+                rnd.choice([rnd.choice(ABSENT_ZH) + rnd.choice(ZH), "zzqx", f"维修 {rnd.choice(ABSENT_ZH)}", "修保"])
+            )
     return queries
 
 

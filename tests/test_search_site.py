@@ -8,16 +8,23 @@ import json
 import sqlite3
 
 import pytest
+from conftest import REPO
 
 from gongkai.build import build_site
 from gongkai.search.index import decide
 from gongkai.serve import make_datasette
 
-from conftest import REPO
-
 NAMES = [
-    "北京市教育局校舍维修项目", "上海市道路養護服务", "维修，保养合同", "政府采购 2023 年度计划", "Open Data portal 维护",
-    "資料中心建设", "市政府办公设备采购", "Road repair budget", "维修保养", "databases and budgets",
+    "北京市教育局校舍维修项目",
+    "上海市道路養護服务",
+    "维修，保养合同",
+    "政府采购 2023 年度计划",
+    "Open Data portal 维护",
+    "資料中心建设",
+    "市政府办公设备采购",
+    "Road repair budget",
+    "维修保养",
+    "databases and budgets",
 ]
 
 
@@ -30,17 +37,34 @@ def write_procurement(root):
         for i, name in enumerate(NAMES, start=1):
             w.writerow([i, name, f"91{i:06d}MA", i * 10])
     descriptor = {
-        "name": "procurement", "title": "政府采购合同", "description": "合同与项目名称；包括校舍维修。",
-        "licenses": [{"name": "cc-by-4.0", "path": "https://creativecommons.org/licenses/by/4.0/", "title": "CC BY 4.0"}],
-        "keywords": ["采购", "合同"], "gov:publisher": "city-finance",
-        "gov:contact": {"name": "采购科", "email": "finance@example.gov.cn"}, "gov:theme": "finance",
-        "gov:frequency": "annual", "gov:openness": {"class": "unconditional"},
+        "name": "procurement",
+        "title": "政府采购合同",
+        "description": "合同与项目名称；包括校舍维修。",
+        "licenses": [
+            {"name": "cc-by-4.0", "path": "https://creativecommons.org/licenses/by/4.0/", "title": "CC BY 4.0"}
+        ],
+        "keywords": ["采购", "合同"],
+        "gov:publisher": "city-finance",
+        "gov:contact": {"name": "采购科", "email": "finance@example.gov.cn"},
+        "gov:theme": "finance",
+        "gov:frequency": "annual",
+        "gov:openness": {"class": "unconditional"},
         "gov:translations": {"en": {"title": "Procurement contracts", "description": "Contracts and project names."}},
-        "resources": [{"name": "contracts", "path": "data.csv", "schema": {"primaryKey": ["编号"], "fields": [
-            {"name": "编号", "type": "integer"},
-            {"name": "项目名称", "type": "string", "title": "项目名称"},
-            {"name": "供应商代码", "type": "string", "constraints": {"pattern": "91[0-9]{6}MA"}},
-            {"name": "金额", "type": "number"}]}}],
+        "resources": [
+            {
+                "name": "contracts",
+                "path": "data.csv",
+                "schema": {
+                    "primaryKey": ["编号"],
+                    "fields": [
+                        {"name": "编号", "type": "integer"},
+                        {"name": "项目名称", "type": "string", "title": "项目名称"},
+                        {"name": "供应商代码", "type": "string", "constraints": {"pattern": "91[0-9]{6}MA"}},
+                        {"name": "金额", "type": "number"},
+                    ],
+                },
+            }
+        ],
     }
     (folder / "datapackage.json").write_text(json.dumps(descriptor, ensure_ascii=False), encoding="utf-8")
 
@@ -70,24 +94,27 @@ async def names_for(ds, query: str, **extra) -> list[str]:
     return [row["项目名称"] for row in r.json()]
 
 
-@pytest.mark.parametrize("query, expected", [
-    ("维修", ["北京市教育局校舍维修项目", "维修，保养合同", "维修保养"]),  # Chinese, two characters
-    ("修", ["北京市教育局校舍维修项目", "维修，保养合同", "维修保养"]),  # one character
-    ("修保", ["维修保养"]),  # never across the comma of 维修，保养
-    ("资料", ["資料中心建设"]),  # Traditional text found by Simplified query
-    ("資料", ["資料中心建设"]),  # and by the Traditional query
-    ("养护", ["上海市道路養護服务"]),
-    ("政府采购 2023", ["政府采购 2023 年度计划"]),  # mixed terms mean AND
-    ("采购", ["政府采购 2023 年度计划", "市政府办公设备采购"]),
-    ("budget", ["Road repair budget", "databases and budgets"]),  # English word or prefix
-    ("data", ["Open Data portal 维护", "databases and budgets"]),
-    ("DATA 维护", ["Open Data portal 维护"]),
-    ('"open data"', ["Open Data portal 维护"]),  # quoted phrase
-    ('"data portal"', ["Open Data portal 维护"]),
-    ('"portal data"', []),
-    ("ｒｏａｄ", ["Road repair budget"]),  # full-width Latin
-    ("鑫", []),
-])
+@pytest.mark.parametrize(
+    "query, expected",
+    [
+        ("维修", ["北京市教育局校舍维修项目", "维修，保养合同", "维修保养"]),  # Chinese, two characters
+        ("修", ["北京市教育局校舍维修项目", "维修，保养合同", "维修保养"]),  # one character
+        ("修保", ["维修保养"]),  # never across the comma of 维修，保养
+        ("资料", ["資料中心建设"]),  # Traditional text found by Simplified query
+        ("資料", ["資料中心建设"]),  # and by the Traditional query
+        ("养护", ["上海市道路養護服务"]),
+        ("政府采购 2023", ["政府采购 2023 年度计划"]),  # mixed terms mean AND
+        ("采购", ["政府采购 2023 年度计划", "市政府办公设备采购"]),
+        ("budget", ["Road repair budget", "databases and budgets"]),  # English word or prefix
+        ("data", ["Open Data portal 维护", "databases and budgets"]),
+        ("DATA 维护", ["Open Data portal 维护"]),
+        ('"open data"', ["Open Data portal 维护"]),  # quoted phrase
+        ('"data portal"', ["Open Data portal 维护"]),
+        ('"portal data"', []),
+        ("ｒｏａｄ", ["Road repair budget"]),  # full-width Latin
+        ("鑫", []),
+    ],
+)
 async def test_table_search(ds, query, expected):
     assert await names_for(ds, query) == expected
 

@@ -10,32 +10,90 @@ import sys
 from urllib.parse import quote
 
 import pytest
+from conftest import REPO
 
 from gongkai.build import build_site
 from gongkai.portal import http_policy
 from gongkai.serve import make_datasette
 
-from conftest import REPO
-
 EVERY_KIND = [
-    "/", "/datasets", "/datasets/core-gdp", "/datasets/core-gdp/report", "/datasets/core-gdp/report.json",
-    "/datasets/core-gdp/gdp/dictionary.csv", "/downloads/core-gdp/datapackage.json", "/publishers/world-bank",
-    "/themes/economy", "/about", "/api", "/licence", "/privacy", "/-/search?q=" + quote("北京"),
-    "/-/search.json?q=x", "/core-gdp", "/core-gdp/gdp", "/core-gdp/gdp.json", "/core-gdp/gdp.csv",
-    "/core-gdp/gdp.csv?_stream=on", "/core-gdp.csv?sql=select+1", "/cn-admin-divisions/provinces/11",
-    "/core-gdp.db", "/static/gongkai.css", "/-/static/app.css", "/-/versions.json", "/-/metadata",
-    "/no-such-page", "/core-gdp/gdp?_sort=nope", "/favicon.ico",
+    "/",
+    "/datasets",
+    "/datasets/core-gdp",
+    "/datasets/core-gdp/report",
+    "/datasets/core-gdp/report.json",
+    "/datasets/core-gdp/gdp/dictionary.csv",
+    "/downloads/core-gdp/datapackage.json",
+    "/publishers/world-bank",
+    "/themes/economy",
+    "/about",
+    "/api",
+    "/licence",
+    "/privacy",
+    "/-/search?q=" + quote("北京"),
+    "/-/search.json?q=x",
+    "/core-gdp",
+    "/core-gdp/gdp",
+    "/core-gdp/gdp.json",
+    "/core-gdp/gdp.csv",
+    "/core-gdp/gdp.csv?_stream=on",
+    "/core-gdp.csv?sql=select+1",
+    "/cn-admin-divisions/provinces/11",
+    "/core-gdp.db",
+    "/static/gongkai.css",
+    "/-/static/app.css",
+    "/-/versions.json",
+    "/-/metadata",
+    "/no-such-page",
+    "/core-gdp/gdp?_sort=nope",
+    "/favicon.ico",
 ]
 ROUTES = [
-    "/", "/datasets", "/datasets/core-gdp", "/datasets/core-gdp/report", "/datasets/core-gdp/report.md",
-    "/datasets/core-gdp/gdp/dictionary.csv", "/downloads/core-gdp/datapackage.json", "/publishers/world-bank",
-    "/themes/economy", "/about", "/api", "/licence", "/privacy", "/-/search", "/-/search.json",
-    "/core-gdp", "/core-gdp.json", "/core-gdp/gdp", "/core-gdp/gdp.json", "/core-gdp/gdp.csv",
-    "/cn-admin-divisions/provinces/11", "/cn-admin-divisions/provinces/11.json", "/core-gdp.db",
-    "/static/gongkai.css", "/-/static/app.css", "/favicon.ico", "/-/metadata", "/-/metadata.json",
-    "/-/versions", "/-/versions.json", "/-/settings.json", "/-/plugins.json", "/-/threads", "/-/actor.json",
-    "/-/messages", "/-/logout", "/-/permissions", "/-/allow-debug", "/-/patterns", "/-/auth-token",
-    "/-/config", "/catalog", "/catalog/datasets", "/no-such-page", "/:memory:",
+    "/",
+    "/datasets",
+    "/datasets/core-gdp",
+    "/datasets/core-gdp/report",
+    "/datasets/core-gdp/report.md",
+    "/datasets/core-gdp/gdp/dictionary.csv",
+    "/downloads/core-gdp/datapackage.json",
+    "/publishers/world-bank",
+    "/themes/economy",
+    "/about",
+    "/api",
+    "/licence",
+    "/privacy",
+    "/-/search",
+    "/-/search.json",
+    "/core-gdp",
+    "/core-gdp.json",
+    "/core-gdp/gdp",
+    "/core-gdp/gdp.json",
+    "/core-gdp/gdp.csv",
+    "/cn-admin-divisions/provinces/11",
+    "/cn-admin-divisions/provinces/11.json",
+    "/core-gdp.db",
+    "/static/gongkai.css",
+    "/-/static/app.css",
+    "/favicon.ico",
+    "/-/metadata",
+    "/-/metadata.json",
+    "/-/versions",
+    "/-/versions.json",
+    "/-/settings.json",
+    "/-/plugins.json",
+    "/-/threads",
+    "/-/actor.json",
+    "/-/messages",
+    "/-/logout",
+    "/-/permissions",
+    "/-/allow-debug",
+    "/-/patterns",
+    "/-/auth-token",
+    "/-/config",
+    "/catalog",
+    "/catalog/datasets",
+    "/no-such-page",
+    "/:memory:",
 ]
 METHODS = ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"]
 
@@ -92,10 +150,27 @@ async def test_the_error_page_inline_stylesheet_is_allowed_by_hash(ds):
     assert "<script" not in r.text
 
 
-REDIRECT_PROBES = ["/\\example.com", "//example.com", "/%5Cexample.com", "/\\/example.com", "/\\example.com/",
-                   "//example.com/", "///example.com/", "/\\\\example.com/", "/%2F%2Fexample.com/", "/%5C%5Cexample.com/",
-                   "/\t/example.com/", "/datasets/", "/core-gdp/", "/core-gdp/gdp/", "/:memory:", "/-/config",
-                   "/-/config.json", "/https://example.com/", "/%09/example.com/"]
+REDIRECT_PROBES = [
+    "/\\example.com",
+    "//example.com",
+    "/%5Cexample.com",
+    "/\\/example.com",
+    "/\\example.com/",
+    "//example.com/",
+    "///example.com/",
+    "/\\\\example.com/",
+    "/%2F%2Fexample.com/",
+    "/%5C%5Cexample.com/",
+    "/\t/example.com/",
+    "/datasets/",
+    "/core-gdp/",
+    "/core-gdp/gdp/",
+    "/:memory:",
+    "/-/config",
+    "/-/config.json",
+    "/https://example.com/",
+    "/%09/example.com/",
+]
 
 
 @pytest.mark.parametrize("path", REDIRECT_PROBES)
@@ -155,7 +230,9 @@ def test_configured_base_url_unit():
     from gongkai.portal.api_examples import configured_base_url
 
     assert configured_base_url("http://a.example/", {}) == "http://a.example"
-    assert configured_base_url("http://a.example", {"GONGKAI_BASE_URL": "https://b.example/x/"}) == "https://b.example/x"
+    assert (
+        configured_base_url("http://a.example", {"GONGKAI_BASE_URL": "https://b.example/x/"}) == "https://b.example/x"
+    )
     assert configured_base_url("javascript:alert(1)", {}) == ""
     assert configured_base_url(None, {"GONGKAI_BASE_URL": "//evil"}) == ""
 
@@ -168,12 +245,25 @@ def leak_markers(built):
 async def test_no_server_path_in_any_response(ds, built):
     # /-/databases(.json) is excluded: its `path` field is another change's (the SQL layer).
     markers = leak_markers(built)
-    probes = ROUTES + EVERY_KIND + [
-        "/core-gdp?sql=select+*+from+nope", "/core-gdp.json?sql=select+*+from+nope", "/core-gdp/nope",
-        "/downloads/core-gdp/../../etc/passwd", "/downloads/core-gdp/nope.csv", "/datasets/nope/report.json",
-        "/core-gdp/gdp?_size=nope", "/core-gdp/gdp.json?_sort=nope", "/-/threads.json", "/-/plugins.json",
-        "/catalog/site", "/catalog/datasets.json", "/catalog/resources.json",
-    ]
+    probes = (
+        ROUTES
+        + EVERY_KIND
+        + [
+            "/core-gdp?sql=select+*+from+nope",
+            "/core-gdp.json?sql=select+*+from+nope",
+            "/core-gdp/nope",
+            "/downloads/core-gdp/../../etc/passwd",
+            "/downloads/core-gdp/nope.csv",
+            "/datasets/nope/report.json",
+            "/core-gdp/gdp?_size=nope",
+            "/core-gdp/gdp.json?_sort=nope",
+            "/-/threads.json",
+            "/-/plugins.json",
+            "/catalog/site",
+            "/catalog/datasets.json",
+            "/catalog/resources.json",
+        ]
+    )
     for path in probes:
         for method in ("GET", "POST"):
             r = await ds.client.request(method, path)
@@ -183,7 +273,18 @@ async def test_no_server_path_in_any_response(ds, built):
 
 
 async def test_debug_pages_are_not_exposed(ds):
-    for path in ("/-/threads", "/-/threads.json", "/-/plugins", "/-/plugins.json", "/-/patterns", "/-/messages",
-                 "/-/permissions", "/-/allow-debug", "/-/actor.json", "/-/logout", "/-/auth-token"):
+    for path in (
+        "/-/threads",
+        "/-/threads.json",
+        "/-/plugins",
+        "/-/plugins.json",
+        "/-/patterns",
+        "/-/messages",
+        "/-/permissions",
+        "/-/allow-debug",
+        "/-/actor.json",
+        "/-/logout",
+        "/-/auth-token",
+    ):
         r = await ds.client.get(path)
         assert r.status_code == 404, path

@@ -29,7 +29,13 @@ def write_release(folder: Path, *, rows: int = 30, claimed_count: int | None = N
     db = sqlite_utils.Database(folder / "budget.db")
     db["spending"].insert_all(
         (
-            {"编号": i, "项目": f"项目{i}", "地区": DISTRICTS[i % 3], "日期": (date(2020, 1, 1) + timedelta(days=3 * i)).isoformat(), "金额": i * 1.5}
+            {
+                "编号": i,
+                "项目": f"项目{i}",
+                "地区": DISTRICTS[i % 3],
+                "日期": (date(2020, 1, 1) + timedelta(days=3 * i)).isoformat(),
+                "金额": i * 1.5,
+            }
             for i in range(1, rows + 1)
         ),
         pk="编号",
@@ -48,7 +54,9 @@ def write_release(folder: Path, *, rows: int = 30, claimed_count: int | None = N
     (folder / "inspect.json").write_text(json.dumps(inspect))
     metadata = {
         "title": "公开",
-        "databases": {"budget": {"title": "预算", "tables": {"spending": {"title": "支出", "columns": {"金额": "元"}}}}},
+        "databases": {
+            "budget": {"title": "预算", "tables": {"spending": {"title": "支出", "columns": {"金额": "元"}}}}
+        },
     }
     (folder / "metadata.json").write_text(json.dumps(metadata, ensure_ascii=False), encoding="utf-8")
     return folder
@@ -170,7 +178,10 @@ def test_real_server_with_two_workers(site):
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]))
     proc = subprocess.Popen(
         [sys.executable, "-c", code, str(site), str(ROOT), str(port)],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env, start_new_session=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        env=env,
+        start_new_session=True,
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -206,7 +217,9 @@ async def test_schema_catalogue_filled_once_for_immutable_site(site):
     ds = make_datasette(site, root=ROOT)
     await ds.invoke_startup()
     internal = ds.get_database("_internal")
-    tables = {r["table_name"] for r in await internal.execute("select table_name from tables where database_name = 'budget'")}
+    tables = {
+        r["table_name"] for r in await internal.execute("select table_name from tables where database_name = 'budget'")
+    }
     assert tables == {"spending"}
     assert await ds.refresh_schemas() is None
     assert ds.refresh_schemas.__name__ == "schemas_are_fixed"
@@ -218,7 +231,9 @@ async def test_template_lookups_keep_jinja_semantics(site):
     dicts have an attribute of that name (then the attribute, e.g. `d.keys`)."""
     ds = make_datasette(site, root=ROOT)
     await ds.invoke_startup()
-    template = ds.jinja_env.from_string("{{ d.x }}|{{ d.keys()|list|length }}|{{ d.missing is undefined }}|{{ o.real }}")
+    template = ds.jinja_env.from_string(
+        "{{ d.x }}|{{ d.keys()|list|length }}|{{ d.missing is undefined }}|{{ o.real }}"
+    )
     assert await template.render_async(d={"x": "<b>", "keys": 5}, o=3) == "&lt;b&gt;|2|True|3"
 
 

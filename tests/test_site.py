@@ -4,11 +4,10 @@ import json
 import sqlite3
 
 import pytest
+from conftest import REPO
 
 from gongkai.build import build_site
 from gongkai.serve import make_datasette
-
-from conftest import REPO
 
 
 @pytest.fixture(scope="module")

@@ -32,8 +32,10 @@ def outcome(folder, monkeypatch, split: bool, db_path=None):
     tables = None
     if db_path:
         conn = sqlite3.connect(db_path)
-        tables = {t.resource.name: conn.execute(f"select * from [{t.resource.name}] order by rowid").fetchall()
-                  for t in result.tasks}
+        tables = {
+            t.resource.name: conn.execute(f"select * from [{t.resource.name}] order by rowid").fetchall()
+            for t in result.tasks
+        }
     return errors, rows, tables
 
 
@@ -70,17 +72,20 @@ def table(n, edit=None):
     return "id,名称,code\n" + "".join(",".join(r) + "\n" for r in rows)
 
 
-@pytest.mark.parametrize("case", [
-    "clean",
-    "pk-across-halves",
-    "unique-across-halves",
-    "error-in-second-half",
-    "error-in-first-half",
-    "blank-row-second-half",
-    "quoted-newlines",
-    "quoted-newlines-everywhere",
-    "crlf-and-quotes",
-])
+@pytest.mark.parametrize(
+    "case",
+    [
+        "clean",
+        "pk-across-halves",
+        "unique-across-halves",
+        "error-in-second-half",
+        "error-in-first-half",
+        "blank-row-second-half",
+        "quoted-newlines",
+        "quoted-newlines-everywhere",
+        "crlf-and-quotes",
+    ],
+)
 def test_split_gives_the_same_result(case, tmp_path, monkeypatch):
     edits = {
         "clean": None,
@@ -108,6 +113,7 @@ def test_split_gives_the_same_result(case, tmp_path, monkeypatch):
 def test_without_a_boundary_the_parent_reads_on_alone(failure, tmp_path, monkeypatch):
     """The child sends the second part's start through a pipe; whatever keeps it from doing
     so, the parent reads the rest itself and the result is the sequential one."""
+
     def scan(text, start, stop, options):
         if failure == "csv-error":
             raise csv.Error("simulated")
@@ -124,9 +130,14 @@ def test_without_a_boundary_the_parent_reads_on_alone(failure, tmp_path, monkeyp
 
 def test_error_limit_in_first_half_still_collects_references(tmp_path, monkeypatch):
     bad = lambda r: [row.__setitem__(0, "x" + row[0]) for row in r[:30]]  # noqa: E731
-    child = {"name": "child", "path": "child.csv",
-             "schema": {"fields": [{"name": "code", "type": "string"}],
-                        "foreignKeys": [{"fields": ["code"], "reference": {"resource": "data", "fields": ["code"]}}]}}
+    child = {
+        "name": "child",
+        "path": "child.csv",
+        "schema": {
+            "fields": [{"name": "code", "type": "string"}],
+            "foreignKeys": [{"fields": ["code"], "reference": {"resource": "data", "fields": ["code"]}}],
+        },
+    }
     folder = write(tmp_path, "t", table(400, bad), SCHEMA, [child])
     (folder / "child.csv").write_text("code\nc399\nc1\nnope\n", encoding="utf-8")
     monkeypatch.setenv(speculate.MIN_BYTES_ENV, "0")
@@ -135,8 +146,12 @@ def test_error_limit_in_first_half_still_collects_references(tmp_path, monkeypat
     assert [(e.type, e.row_number) for e in result.tasks[1].errors] == [("foreign-key", 4)]
 
 
-@pytest.mark.parametrize("folder", sorted(p for p in (FIXTURES / "invalid").iterdir() if p.is_dir())[:40]
-                         + sorted(p for p in (FIXTURES / "valid").iterdir() if p.is_dir()), ids=lambda p: p.name)
+@pytest.mark.parametrize(
+    "folder",
+    sorted(p for p in (FIXTURES / "invalid").iterdir() if p.is_dir())[:40]
+    + sorted(p for p in (FIXTURES / "valid").iterdir() if p.is_dir()),
+    ids=lambda p: p.name,
+)
 def test_fixture_corpus_unchanged_by_split(folder, tmp_path, monkeypatch):
     both(folder, monkeypatch, tmp_path, load=False)
 
@@ -178,8 +193,14 @@ def test_scan_records_agrees_with_the_csv_module(lines, cut, escape, data):
     text = "".join(lines)
     if cut:
         text = text.rstrip("\r\n")
-    options = {"delimiter": ",", "quotechar": '"', "escapechar": "\\" if escape else None,
-               "doublequote": not escape, "quoting": csv.QUOTE_MINIMAL, "skipinitialspace": False}
+    options = {
+        "delimiter": ",",
+        "quotechar": '"',
+        "escapechar": "\\" if escape else None,
+        "doublequote": not escape,
+        "quoting": csv.QUOTE_MINIMAL,
+        "skipinitialspace": False,
+    }
     # the oracle: the csv module over the lines a newline="" text stream gives
     stream_lines = list(io.StringIO(text, newline=""))
     offsets = list(itertools.accumulate(map(len, stream_lines), initial=0))

@@ -126,8 +126,22 @@ def test_references_use_typed_values_from_every_row(tmp_path):
 def test_reference_cycle_is_validated_like_frictionless(tmp_path):
     files = {"a.csv": "id,b\n1,1\n", "b.csv": "id,a\n1,1\n2,3\n"}
     resources = [
-        {"name": "a", "path": "a.csv", "schema": S([{"name": "id"}, {"name": "b"}], foreignKeys=[{"fields": "b", "reference": {"resource": "b", "fields": "id"}}])},
-        {"name": "b", "path": "b.csv", "schema": S([{"name": "id"}, {"name": "a"}], foreignKeys=[{"fields": "a", "reference": {"resource": "a", "fields": "id"}}])},
+        {
+            "name": "a",
+            "path": "a.csv",
+            "schema": S(
+                [{"name": "id"}, {"name": "b"}],
+                foreignKeys=[{"fields": "b", "reference": {"resource": "b", "fields": "id"}}],
+            ),
+        },
+        {
+            "name": "b",
+            "path": "b.csv",
+            "schema": S(
+                [{"name": "id"}, {"name": "a"}],
+                foreignKeys=[{"fields": "a", "reference": {"resource": "a", "fields": "id"}}],
+            ),
+        },
     ]
     expected = same_as_frictionless(dataset(tmp_path, files, resources))
     assert expected == {"a": [], "b": [("foreign-key", 3, None)]}
@@ -138,7 +152,10 @@ def test_foreign_key_to_a_missing_resource(tmp_path):
         {
             "name": "t",
             "path": "t.csv",
-            "schema": S([{"name": "id"}, {"name": "p"}], foreignKeys=[{"fields": "p", "reference": {"resource": "zz", "fields": "id"}}]),
+            "schema": S(
+                [{"name": "id"}, {"name": "p"}],
+                foreignKeys=[{"fields": "p", "reference": {"resource": "zz", "fields": "id"}}],
+            ),
         }
     ]
     expected = same_as_frictionless(dataset(tmp_path, {"t.csv": "id,p\n1,\n"}, resources))
@@ -148,7 +165,14 @@ def test_foreign_key_to_a_missing_resource(tmp_path):
 def test_unreadable_referenced_resource_fails_the_referencing_one(tmp_path):
     resources = [
         {"name": "a", "path": "a.csv", "schema": S([{"name": "id"}])},
-        {"name": "b", "path": "b.csv", "schema": S([{"name": "id"}, {"name": "a"}], foreignKeys=[{"fields": "a", "reference": {"resource": "a", "fields": "id"}}])},
+        {
+            "name": "b",
+            "path": "b.csv",
+            "schema": S(
+                [{"name": "id"}, {"name": "a"}],
+                foreignKeys=[{"fields": "a", "reference": {"resource": "a", "fields": "id"}}],
+            ),
+        },
     ]
     data = dataset(tmp_path, {"b.csv": "id,a\n1,1\n"}, resources)
     expected = same_as_frictionless(data)
@@ -224,8 +248,19 @@ def test_error_limit_does_not_cut_reference_values(tmp_path):
     # frictionless's look-up reads the whole referenced table, whatever its error count
     files = {"codes.csv": "code,n\n" + "A,x\n" * 3 + "B,y\n", "facts.csv": "code\nB\n"}
     resources = [
-        {"name": "codes", "path": "codes.csv", "schema": S([{"name": "code", "constraints": {"unique": True}}, {"name": "n"}])},
-        {"name": "facts", "path": "facts.csv", "schema": S([{"name": "code"}], foreignKeys=[{"fields": "code", "reference": {"resource": "codes", "fields": "code"}}])},
+        {
+            "name": "codes",
+            "path": "codes.csv",
+            "schema": S([{"name": "code", "constraints": {"unique": True}}, {"name": "n"}]),
+        },
+        {
+            "name": "facts",
+            "path": "facts.csv",
+            "schema": S(
+                [{"name": "code"}],
+                foreignKeys=[{"fields": "code", "reference": {"resource": "codes", "fields": "code"}}],
+            ),
+        },
     ]
     result = validate_dataset(dataset(tmp_path, files, resources), limit_errors=1)
     assert triples(result.tasks[0].errors) == [("unique-error", 3, "code")]

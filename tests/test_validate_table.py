@@ -285,7 +285,9 @@ def test_reference_values_are_collected_from_every_row(tmp_path):
 
 
 def test_missing_file_is_a_scheme_error(tmp_path):
-    resource = Resource(dataset="d", name="t", path="nope.csv", fullpath=tmp_path / "nope.csv", schema={"fields": [INT_ID]})
+    resource = Resource(
+        dataset="d", name="t", path="nope.csv", fullpath=tmp_path / "nope.csv", schema={"fields": [INT_ID]}
+    )
     validator, rows = run(resource)
     assert triples(validator.errors) == [("scheme-error", None, None)] == oracle(resource)
     assert rows == [] and "nope.csv" in validator.errors[0].note
@@ -304,7 +306,9 @@ def test_empty_file_is_a_source_error(tmp_path):
     assert same_as_frictionless(resource) == []
 
 
-@pytest.mark.parametrize("path", ["../t.csv", "/etc/passwd", "a/../../t.csv", ".git/config", "data/.hidden.csv", "~/t.csv", "$HOME/t.csv"])
+@pytest.mark.parametrize(
+    "path", ["../t.csv", "/etc/passwd", "a/../../t.csv", ".git/config", "data/.hidden.csv", "~/t.csv", "$HOME/t.csv"]
+)
 def test_unsafe_paths_are_refused(tmp_path, path):
     assert not is_safe_path(path)
     resource = Resource(dataset="d", name="t", path=path, fullpath=tmp_path / "t.csv", schema={"fields": [INT_ID]})

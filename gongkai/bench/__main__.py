@@ -22,10 +22,10 @@ import sys
 import tempfile
 import time
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Callable
 
 from .load import log, run_load_bench
 
@@ -79,7 +79,11 @@ def bench_build(ctx: Context) -> dict:
         return {"skipped": f"gongkai.build.build_site not available: {exc}"}
     datasets = ctx.root / "datasets"
     count = sum(1 for d in datasets.iterdir() if d.is_dir()) if datasets.is_dir() else 0
-    options = {"progress": lambda message: log(f"    {message}")} if "progress" in inspect.signature(build_site).parameters else {}
+    options = (
+        {"progress": lambda message: log(f"    {message}")}
+        if "progress" in inspect.signature(build_site).parameters
+        else {}
+    )
     ctx.workdir.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix="build-", dir=ctx.workdir))
     try:
@@ -181,7 +185,7 @@ def run(ctx: Context, names: list[str]) -> tuple[dict, bool]:
         benches[name] = {
             "status": status,
             "seconds": round(time.perf_counter() - start, 1),
-            "at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "at": datetime.now(UTC).isoformat(timespec="seconds"),
             "keys": sorted(figures),
         }
         ctx.figures.update(figures)
@@ -194,10 +198,14 @@ def run(ctx: Context, names: list[str]) -> tuple[dict, bool]:
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m gongkai.bench", description=__doc__.splitlines()[0])
     p.add_argument("--out", type=Path, default=Path("build/bench.json"))
-    p.add_argument("--rows", type=int, default=None, help=f"data rows (default {FULL_ROWS:,}; {QUICK_ROWS:,} with --quick)")
+    p.add_argument(
+        "--rows", type=int, default=None, help=f"data rows (default {FULL_ROWS:,}; {QUICK_ROWS:,} with --quick)"
+    )
     p.add_argument("--quick", action="store_true", help="one run of each timing and fewer rows")
     p.add_argument("--bench", action="append", choices=list(BENCHES), help="run only this bench (repeatable)")
-    p.add_argument("--workdir", type=Path, default=None, help="where data and databases go (default: build/bench beside --out)")
+    p.add_argument(
+        "--workdir", type=Path, default=None, help="where data and databases go (default: build/bench beside --out)"
+    )
     p.add_argument("--root", type=Path, default=REPO_ROOT, help="the repository whose site is built and served")
     args = p.parse_args(argv)
 
@@ -222,7 +230,9 @@ def main(argv: list[str] | None = None) -> int:
     args.out.write_text(json.dumps(merge(old, doc), ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     log(f"wrote {args.out}")
     for name, t in doc["targets"].items():
-        log(f"  target {name}: {t.get('value')} (target {t.get('target')}) -> {'met' if t.get('met') else 'NOT met' if t.get('met') is False else 'n/a'}")
+        log(
+            f"  target {name}: {t.get('value')} (target {t.get('target')}) -> {'met' if t.get('met') else 'NOT met' if t.get('met') is False else 'n/a'}"
+        )
     return 0 if ok else 1
 
 

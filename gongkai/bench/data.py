@@ -32,7 +32,18 @@ _CODE_CHARS = "0123456789ABCDEFGHJKLMNPQRSTUVWXYZ"
 
 _CITIES = ["北京市", "上海市", "广州市", "深圳市", "杭州市", "成都市", "武汉市", "西安市", "南京市", "重庆市"]
 _DEPTS = ["教育局", "卫生健康委员会", "交通运输局", "财政局", "生态环境局", "公安局", "民政局", "住房和城乡建设局"]
-_ITEMS = ["办公设备", "信息化系统运维", "道路养护", "校舍维修", "医疗器械", "物业管理", "车辆租赁", "绿化工程", "图书资料", "安保服务"]
+_ITEMS = [
+    "办公设备",
+    "信息化系统运维",
+    "道路养护",
+    "校舍维修",
+    "医疗器械",
+    "物业管理",
+    "车辆租赁",
+    "绿化工程",
+    "图书资料",
+    "安保服务",
+]
 _KINDS = ["采购项目", "公开招标", "竞争性磋商", "询价采购", "单一来源采购"]
 
 FIELDS = [
@@ -42,7 +53,12 @@ FIELDS = [
     {"name": "金额", "type": "number", "title": "合同金额", "gov:unit": "万元", "constraints": {"minimum": 0}},
     {"name": "数量", "type": "integer", "title": "数量", "constraints": {"minimum": 1}},
     {"name": "日期", "type": "date", "title": "签订日期"},
-    {"name": "供应商代码", "type": "string", "title": "供应商统一社会信用代码", "constraints": {"pattern": CODE_PATTERN}},
+    {
+        "name": "供应商代码",
+        "type": "string",
+        "title": "供应商统一社会信用代码",
+        "constraints": {"pattern": CODE_PATTERN},
+    },
     {"name": "是否公开", "type": "boolean", "title": "是否公开", "trueValues": ["是"], "falseValues": ["否"]},
 ]
 
@@ -57,14 +73,22 @@ def descriptor(name: str, rows: int) -> dict:
         "name": name,
         "title": "政府采购合同（基准测试数据）",
         "description": f"基准测试用的合成数据，{rows} 行，由 `gongkai.bench.data` 确定性生成。",
-        "licenses": [{"name": "CC-BY-4.0", "path": "https://creativecommons.org/licenses/by/4.0/", "title": "Creative Commons Attribution 4.0"}],
+        "licenses": [
+            {
+                "name": "CC-BY-4.0",
+                "path": "https://creativecommons.org/licenses/by/4.0/",
+                "title": "Creative Commons Attribution 4.0",
+            }
+        ],
         "keywords": ["基准测试", "政府采购"],
         "gov:publisher": "bench",
         "gov:contact": {"name": "基准测试", "email": "bench@example.org"},
         "gov:theme": "procurement",
         "gov:frequency": "never",
         "gov:openness": {"class": "unconditional"},
-        "gov:translations": {"en": {"title": "Procurement contracts (benchmark data)", "description": "Synthetic benchmark data."}},
+        "gov:translations": {
+            "en": {"title": "Procurement contracts (benchmark data)", "description": "Synthetic benchmark data."}
+        },
         "resources": [
             {
                 "name": RESOURCE,
@@ -92,7 +116,7 @@ def generate_rows(rows: int, seed: int = SEED):
         name = f"{choice(_CITIES)}{choice(_DEPTS)}{randint(2015, 2024)}年{choice(_ITEMS)}{choice(_KINDS)}"
         r = random_()
         if r < 0.05:
-            name += f"（第{randint(1, 9)}包，含\"{choice(_ITEMS)}\"）"  # needs CSV quoting
+            name += f'（第{randint(1, 9)}包，含"{choice(_ITEMS)}"）'  # needs CSV quoting
         elif r < 0.10:
             name += f"，{choice(_CITIES)}分包"
         amount = "" if r > 0.99 else f"{randint(0, 5_000_000) / 100:.2f}"  # optional: some blanks
@@ -165,7 +189,9 @@ def injections(rows: int) -> dict[int, tuple[dict[str, str] | None, list[tuple[s
     return dict(zip(positions, plan))
 
 
-def write_invalid_copy(valid: Path, folder: Path, *, name: str = "bench-procurement-invalid") -> list[tuple[str, int, str | None]]:
+def write_invalid_copy(
+    valid: Path, folder: Path, *, name: str = "bench-procurement-invalid"
+) -> list[tuple[str, int, str | None]]:
     """Copy the valid dataset with errors injected; return the expected `(type, rowNumber, fieldName)`s."""
     valid, folder = Path(valid), Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
@@ -174,7 +200,10 @@ def write_invalid_copy(valid: Path, folder: Path, *, name: str = "bench-procurem
     plan = injections(rows)
     names = header()
     expected: list[tuple[str, int, str | None]] = []
-    with open(valid / CSV_NAME, encoding="utf-8", newline="") as src, open(folder / CSV_NAME, "w", encoding="utf-8", newline="") as dst:
+    with (
+        open(valid / CSV_NAME, encoding="utf-8", newline="") as src,
+        open(folder / CSV_NAME, "w", encoding="utf-8", newline="") as dst,
+    ):
         reader, writer = csv.reader(src), csv.writer(dst, lineterminator="\n")
         writer.writerow(next(reader))
         for index, row in enumerate(reader, start=1):

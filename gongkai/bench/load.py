@@ -26,9 +26,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 from . import data
 
@@ -44,6 +44,7 @@ def log(message: str) -> None:
 
 
 # -- measuring one child process ---------------------------------------------------------------
+
 
 @dataclass
 class Run:
@@ -117,6 +118,7 @@ def _tail(text: str, lines: int = 15) -> str:
 
 # -- the three ways to load ----------------------------------------------------------------------
 
+
 def time_sqlite3_import(folder: Path, db: Path) -> Run:
     run = measure(["sqlite3", str(_fresh_db(db)), f".import --csv {folder / data.CSV_NAME} data"])
     if run.returncode:
@@ -128,10 +130,22 @@ def time_naive(folder: Path, db: Path) -> tuple[Run, Run]:
     """`frictionless validate` then `sqlite-utils insert --csv`, each measured on its own."""
     validate = measure([str(BIN / "frictionless"), "validate", str(folder / "datapackage.json")])
     if validate.returncode:
-        raise RuntimeError(f"frictionless validate failed on the valid file:\n{_tail(validate.stdout + validate.stderr)}")
+        raise RuntimeError(
+            f"frictionless validate failed on the valid file:\n{_tail(validate.stdout + validate.stderr)}"
+        )
     # The command as a publisher would type it. `--pk` would be fairer to gongkai (which declares
     # the key) but makes sqlite-utils ~1.5x slower, flattering the speedup; leave it out.
-    insert = measure([str(BIN / "sqlite-utils"), "insert", str(_fresh_db(db)), "data", str(folder / data.CSV_NAME), "--csv", "--silent"])
+    insert = measure(
+        [
+            str(BIN / "sqlite-utils"),
+            "insert",
+            str(_fresh_db(db)),
+            "data",
+            str(folder / data.CSV_NAME),
+            "--csv",
+            "--silent",
+        ]
+    )
     if insert.returncode:
         raise RuntimeError(f"sqlite-utils insert failed:\n{_tail(insert.stderr)}")
     return validate, insert
@@ -142,16 +156,19 @@ def run_gongkai(folder: Path, db: Path) -> tuple[Run, dict]:
     run = measure([sys.executable, "-m", "gongkai.bench.load", "run", str(folder), str(_fresh_db(db))])
     for line in reversed(run.stdout.splitlines()):
         if line.startswith(RESULT_PREFIX):
-            return run, json.loads(line[len(RESULT_PREFIX):])
+            return run, json.loads(line[len(RESULT_PREFIX) :])
     raise RuntimeError(f"gongkai load failed (exit {run.returncode}):\n{_tail(run.stderr)}")
 
 
 # -- correctness: the same errors as frictionless -------------------------------------------------
 
+
 def frictionless_errors(folder: Path) -> list[Triple]:
     """The errors the `frictionless validate --json` CLI reports for a package folder."""
     proc = subprocess.run(
-        [str(BIN / "frictionless"), "validate", "--json", str(folder / "datapackage.json")], capture_output=True, text=True
+        [str(BIN / "frictionless"), "validate", "--json", str(folder / "datapackage.json")],
+        capture_output=True,
+        text=True,
     )
     try:
         report = json.loads(proc.stdout)
@@ -179,12 +196,17 @@ def compare_errors(ours: list[Triple], theirs: list[Triple]) -> dict:
 
 # -- the bench -----------------------------------------------------------------------------------
 
-def run_load_bench(workdir: Path, rows: int, *, repeats: int = 3, naive_repeats: int = 1, say: Callable[[str], None] = log) -> dict:
+
+def run_load_bench(
+    workdir: Path, rows: int, *, repeats: int = 3, naive_repeats: int = 1, say: Callable[[str], None] = log
+) -> dict:
     """Generate the data under `workdir`, run every measurement, return the figures."""
     workdir = Path(workdir)
     out: dict = {"rows": rows, "repeats": repeats, "naive_repeats": naive_repeats, "notes": []}
     # The headline figures are always present; None means "not measured in this run" (see notes).
-    out |= dict.fromkeys(["gongkai_s", "gongkai_peak_mb", "speedup_vs_naive", "ratio_vs_sqlite3_import", "errors_match_frictionless"])
+    out |= dict.fromkeys(
+        ["gongkai_s", "gongkai_peak_mb", "speedup_vs_naive", "ratio_vs_sqlite3_import", "errors_match_frictionless"]
+    )
 
     say(f"generating {rows:,} rows under {workdir}")
     start = time.perf_counter()
@@ -234,7 +256,9 @@ def run_load_bench(workdir: Path, rows: int, *, repeats: int = 3, naive_repeats:
         out["bench_table"] = data.RESOURCE
         if not reports[-1]["valid"]:
             out["notes"].append(f"gongkai reported the valid file invalid: {reports[-1]['errors'][:10]}")
-        say(f"  gongkai: {out['gongkai_s']} s in process ({out['gongkai_process_s']} s whole process), {out['gongkai_peak_mb']} MB")
+        say(
+            f"  gongkai: {out['gongkai_s']} s in process ({out['gongkai_process_s']} s whole process), {out['gongkai_peak_mb']} MB"
+        )
 
     say(f"naive pipeline (frictionless validate, then sqlite-utils insert --csv) x{naive_repeats}")
     pairs = [time_naive(valid, dbs / "naive.db") for _ in range(naive_repeats)]
@@ -248,7 +272,9 @@ def run_load_bench(workdir: Path, rows: int, *, repeats: int = 3, naive_repeats:
     out["sqlite_utils_peak_mb"] = max(p[1].peak_mb for p in pairs)
     out["naive_peak_mb"] = max(out["frictionless_peak_mb"], out["sqlite_utils_peak_mb"])
     out["naive_rows_loaded"] = count_rows(dbs / "naive.db", "data")
-    say(f"  naive: {out['naive_s']} s (validate {out['frictionless_validate_s']} s + insert {out['sqlite_utils_insert_s']} s), {out['naive_peak_mb']} MB")
+    say(
+        f"  naive: {out['naive_s']} s (validate {out['frictionless_validate_s']} s + insert {out['sqlite_utils_insert_s']} s), {out['naive_peak_mb']} MB"
+    )
 
     say("errors on the invalid copy: frictionless vs the injected ones" + (" vs gongkai" if results else ""))
     theirs = frictionless_errors(invalid)
@@ -266,15 +292,15 @@ def run_load_bench(workdir: Path, rows: int, *, repeats: int = 3, naive_repeats:
         out["errors_match_frictionless"] = cmp["match"]
         if not cmp["match"]:
             out["errors_diff"] = {"only_gongkai": cmp["only_ours"][:50], "only_frictionless": cmp["only_theirs"][:50]}
-    say(f"  errors: expected {len(expected)}, frictionless {len(theirs)}, gongkai {out.get('gongkai_error_count')}, match: {out['errors_match_frictionless']}")
+    say(
+        f"  errors: expected {len(expected)}, frictionless {len(theirs)}, gongkai {out.get('gongkai_error_count')}, match: {out['errors_match_frictionless']}"
+    )
 
     if out["gongkai_s"]:
         out["speedup_vs_naive"] = _ratio(out["naive_s"], out["gongkai_s"])
         out["ratio_vs_sqlite3_import"] = _ratio(out["gongkai_s"], out["sqlite3_import_s"])
         # each turn's own ratio: how much the headline depends on the machine's moments
-        out["ratio_vs_sqlite3_import_turns"] = [
-            _ratio(r["seconds"], run.seconds) for (_, r), run in zip(results, runs)
-        ]
+        out["ratio_vs_sqlite3_import_turns"] = [_ratio(r["seconds"], run.seconds) for (_, r), run in zip(results, runs)]
         # The same ratios in CPU time of whole processes: on a shared machine the wall times
         # of runs minutes apart see different contention; CPU time mostly does not.
         out["speedup_vs_naive_cpu"] = _ratio(out["naive_cpu_s"], out["gongkai_process_cpu_s"])
@@ -305,6 +331,7 @@ def targets(figures: dict) -> dict:
 
 
 # -- the child -----------------------------------------------------------------------------------
+
 
 def _child_run(folder: Path, db: Path) -> dict:
     start = time.perf_counter()

@@ -68,7 +68,7 @@ def sample_queries(texts: list[str], n: int, seed: int = 11) -> list[str]:
             run = rnd.choice(runs)
             k = rnd.randint(1, min(6, len(run)))
             s = rnd.randint(0, len(run) - k)
-            out.append(run[s:s + k])
+            out.append(run[s : s + k])
         elif r < 0.6 and words:
             w = rnd.choice(words)
             out.append(w[: rnd.randint(1, len(w))])
@@ -78,7 +78,7 @@ def sample_queries(texts: list[str], n: int, seed: int = 11) -> list[str]:
                 run = rnd.choice(runs)
                 k = rnd.randint(2, min(6, len(run))) if len(run) > 1 else 1
                 s = rnd.randint(0, len(run) - k)
-                terms.append(run[s:s + k])
+                terms.append(run[s : s + k])
             if words and rnd.random() < 0.5:
                 terms.append(rnd.choice(words))
             out.append(" ".join(terms))
@@ -113,8 +113,13 @@ class GroundTruth:
 
 def index_bytes(conn: sqlite3.Connection, index: str) -> int:
     total = 0
-    for suffix, col in (("_data", "block"), ("_idx", "term"), ("_docsize", "sz"), ("_config", "v"),
-                        (TERMS_SUFFIX, "term")):
+    for suffix, col in (
+        ("_data", "block"),
+        ("_idx", "term"),
+        ("_docsize", "sz"),
+        ("_config", "v"),
+        (TERMS_SUFFIX, "term"),
+    ):
         try:
             (n,) = conn.execute(f'select coalesce(sum(length("{col}")), 0) from "{index}{suffix}"').fetchone()
             total += n
@@ -127,7 +132,9 @@ def _ms(values):
     values = sorted(values)
     if not values:
         return None, None
-    return round(statistics.median(values) * 1000, 2), round(values[min(len(values) - 1, int(len(values) * 0.95))] * 1000, 2)
+    return round(statistics.median(values) * 1000, 2), round(
+        values[min(len(values) - 1, int(len(values) * 0.95))] * 1000, 2
+    )
 
 
 def bench_search(ctx) -> dict:
@@ -204,6 +211,7 @@ def bench_search(ctx) -> dict:
         ready = f"/{db_name}/{table}.json?_size=1&_shape=array"
         with running(gongkai_cmd(site, ctx.root, port), port, ready, Path(tmp) / "server.log") as (base, _):
             with httpx.Client(base_url=base, timeout=60) as client:
+
                 def timed(params):
                     start = time.perf_counter()
                     r = client.get(f"/{db_name}/{table}.json?" + urlencode(params, doseq=True))
@@ -219,7 +227,9 @@ def bench_search(ctx) -> dict:
                     for q in qs:
                         secs, body = timed({"_search": q, "_size": 20})
                         if body["filtered_table_rows_count"] != counts[q]:
-                            out["notes"].append(f"HTTP count for {q!r}: {body['filtered_table_rows_count']} != {counts[q]}")
+                            out["notes"].append(
+                                f"HTTP count for {q!r}: {body['filtered_table_rows_count']} != {counts[q]}"
+                            )
                         fts.append(secs)
                         terms = [normalize(t.text) for t in parse(q)]
                         like.append(timed({f"{COLUMN}__contains": terms, "_size": 20})[0])
@@ -232,11 +242,30 @@ def bench_search(ctx) -> dict:
     out["search_speedup_vs_like_le_100"] = speedup
     slower = [g for g, v in latency.items() if v["n"] and v["p50_ms"] > v["like_p50_ms"]]
     out["targets"] = {
-        "search_recall": {"target": 1.0, "kind": "min", "value": out["search_recall"], "met": out["search_recall"] >= 1.0},
-        "search_precision": {"target": 1.0, "kind": "min", "value": out["search_precision"], "met": out["search_precision"] >= 1.0},
-        "search_p50_ms_le_100": {"target": 10, "kind": "max", "value": small.get("p50_ms"),
-                                 "met": None if small.get("p50_ms") is None else small["p50_ms"] <= 10},
-        "search_speedup_vs_like_le_100": {"target": 10, "kind": "min", "value": speedup, "met": None if speedup is None else speedup >= 10},
+        "search_recall": {
+            "target": 1.0,
+            "kind": "min",
+            "value": out["search_recall"],
+            "met": out["search_recall"] >= 1.0,
+        },
+        "search_precision": {
+            "target": 1.0,
+            "kind": "min",
+            "value": out["search_precision"],
+            "met": out["search_precision"] >= 1.0,
+        },
+        "search_p50_ms_le_100": {
+            "target": 10,
+            "kind": "max",
+            "value": small.get("p50_ms"),
+            "met": None if small.get("p50_ms") is None else small["p50_ms"] <= 10,
+        },
+        "search_speedup_vs_like_le_100": {
+            "target": 10,
+            "kind": "min",
+            "value": speedup,
+            "met": None if speedup is None else speedup >= 10,
+        },
         "search_no_group_slower_than_like": {"target": True, "kind": "eq", "value": not slower, "met": not slower},
     }
     return out

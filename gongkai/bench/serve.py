@@ -286,9 +286,7 @@ def group_cpu_seconds(pgid: int) -> float:
 def running(cmd: list[str], port: int, ready_path: str, log: Path):
     """Start a server process (its own process group), wait until `ready_path` answers, stop it."""
     with open(log, "wb") as out:
-        proc = subprocess.Popen(
-            cmd, stdout=out, stderr=subprocess.STDOUT, env=_child_env(), start_new_session=True
-        )
+        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=_child_env(), start_new_session=True)
     try:
         _wait_ready(f"http://127.0.0.1:{port}{ready_path}", proc, log)
         yield f"http://127.0.0.1:{port}", proc.pid
@@ -343,7 +341,7 @@ def measure(cmd: list[str], port: int, db_name: str, table: str, runs: dict, *, 
     out = {}
     with running(cmd, port, ready, log) as (base_url, pgid):
         for label, paths in runs.items():
-            drive(base_url, paths[:clients * 2], 1.0, clients)  # warm up each worker's caches
+            drive(base_url, paths[: clients * 2], 1.0, clients)  # warm up each worker's caches
             cpu = group_cpu_seconds(pgid)
             out[label] = drive(base_url, paths, seconds, clients)
             # The server's own CPU per answered request: what the rate would be on idle cores,
@@ -381,20 +379,35 @@ def run_serving_bench(
         say("stock datasette -i (facet suggestions on)")
         port = free_port()
         results["stock"] = measure(
-            stock_cmd(db_path, port, suggest_facets=True), port, db_name, table,
-            {"html": html, "json": jsn}, log=tmp / "stock.log", **common,
+            stock_cmd(db_path, port, suggest_facets=True),
+            port,
+            db_name,
+            table,
+            {"html": html, "json": jsn},
+            log=tmp / "stock.log",
+            **common,
         )
         say("stock datasette -i --setting suggest_facets off")
         port = free_port()
         results["stock_nofacets"] = measure(
-            stock_cmd(db_path, port, suggest_facets=False), port, db_name, table,
-            {"html": html, "json": jsn}, log=tmp / "stock_nofacets.log", **common,
+            stock_cmd(db_path, port, suggest_facets=False),
+            port,
+            db_name,
+            table,
+            {"html": html, "json": jsn},
+            log=tmp / "stock_nofacets.log",
+            **common,
         )
         say("gongkai serve")
         port = free_port()
         results["gongkai"] = measure(
-            gongkai_cmd(site, root, port), port, db_name, table,
-            {"html": html, "json": jsn}, log=tmp / "gongkai.log", **common,
+            gongkai_cmd(site, root, port),
+            port,
+            db_name,
+            table,
+            {"html": html, "json": jsn},
+            log=tmp / "gongkai.log",
+            **common,
         )
 
     def rps(server, kind):
@@ -446,7 +459,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--clients", type=int, default=20)
     args = parser.parse_args(argv)
     result = run_serving_bench(
-        args.db, args.table, root=args.root, seconds=args.seconds, clients=args.clients,
+        args.db,
+        args.table,
+        root=args.root,
+        seconds=args.seconds,
+        clients=args.clients,
         progress=lambda m: print(m, file=sys.stderr, flush=True),
     )
     print(json.dumps(result, ensure_ascii=False, indent=2))

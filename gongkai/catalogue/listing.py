@@ -12,8 +12,8 @@ from __future__ import annotations
 import json
 import math
 import sqlite3
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Mapping
 
 from .records import DatasetRecord
 
@@ -114,7 +114,9 @@ def _clause(key: str, value: str) -> tuple[str, dict]:
     if key in _COLUMN:
         return f"d.{_COLUMN[key]} = :{p}", {p: value}
     if key == "format":
-        return f"exists (select 1 from resources r where r.dataset = d.name and lower(r.format) = lower(:{p}))", {p: value}
+        return f"exists (select 1 from resources r where r.dataset = d.name and lower(r.format) = lower(:{p}))", {
+            p: value
+        }
     if key == "keyword":
         return f":{p} in {_keyword_lists()}", {p: value}
     raise KeyError(key)
@@ -155,9 +157,11 @@ def _rows(conn: sqlite3.Connection, sql: str, values: dict) -> list[dict]:
     return [dict(zip(cols, r)) for r in cur.fetchall()]
 
 
-LIST_COLUMNS = ("name, title, title_en, title_zh, summary, summary_en, summary_zh, publisher, theme, license, "
-                "frequency, openness, modified, issued, created, rows, bytes, resources, formats, keywords, keywords_translated, "
-                "language, valid")
+LIST_COLUMNS = (
+    "name, title, title_en, title_zh, summary, summary_en, summary_zh, publisher, theme, license, "
+    "frequency, openness, modified, issued, created, rows, bytes, resources, formats, keywords, keywords_translated, "
+    "language, valid"
+)
 
 
 @dataclass
@@ -202,22 +206,34 @@ def facets(conn: sqlite3.Connection, query: Query, names: list[str] | None, lang
         where, values = _where(query, names, skip=key)
         if key in _REGISTRY:
             column, table = _REGISTRY[key]
-            sql = (f"select d.{column} as value, count(*) as count, reg.name as label_zh, reg.name_en as label_en "
-                   f"from datasets d left join {table} reg on reg.id = d.{column}{where} "
-                   f"group by d.{column} order by count desc, value")
+            sql = (
+                f"select d.{column} as value, count(*) as count, reg.name as label_zh, reg.name_en as label_en "
+                f"from datasets d left join {table} reg on reg.id = d.{column}{where} "
+                f"group by d.{column} order by count desc, value"
+            )
             if table == "licenses":
-                sql = sql.replace("reg.name as label_zh, reg.name_en as label_en", "reg.title as label_zh, reg.title_en as label_en")
+                sql = sql.replace(
+                    "reg.name as label_zh, reg.name_en as label_en", "reg.title as label_zh, reg.title_en as label_en"
+                )
         elif key in _COLUMN:
-            sql = (f"select d.{_COLUMN[key]} as value, count(*) as count, null as label_zh, null as label_en "
-                   f"from datasets d{where} group by value order by count desc, value")
+            sql = (
+                f"select d.{_COLUMN[key]} as value, count(*) as count, null as label_zh, null as label_en "
+                f"from datasets d{where} group by value order by count desc, value"
+            )
         elif key == "format":
-            sql = (f"select lower(r.format) as value, count(distinct d.name) as count, null as label_zh, null as label_en "
-                   f"from datasets d join resources r on r.dataset = d.name{where} group by value order by count desc, value")
+            sql = (
+                f"select lower(r.format) as value, count(distinct d.name) as count, null as label_zh, null as label_en "
+                f"from datasets d join resources r on r.dataset = d.name{where} group by value order by count desc, value"
+            )
         else:  # keyword: in the page's language where a translation exists
-            kw = ("case when d.language = :lang or coalesce(d.keywords_translated, '[]') = '[]' "
-                  "then d.keywords else d.keywords_translated end")
-            sql = (f"select k.value as value, count(distinct d.name) as count, null as label_zh, null as label_en "
-                   f"from datasets d, json_each({kw}) k{where} group by k.value order by count desc, value limit 30")
+            kw = (
+                "case when d.language = :lang or coalesce(d.keywords_translated, '[]') = '[]' "
+                "then d.keywords else d.keywords_translated end"
+            )
+            sql = (
+                f"select k.value as value, count(distinct d.name) as count, null as label_zh, null as label_en "
+                f"from datasets d, json_each({kw}) k{where} group by k.value order by count desc, value limit 30"
+            )
             values = {**values, "lang": lang}
         selected = query.active.get(key)
         found = [{**r, "selected": r["value"] == selected} for r in _rows(conn, sql, values) if r["value"] is not None]

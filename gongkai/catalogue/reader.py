@@ -118,7 +118,11 @@ class Catalogue:
     # -- plumbing --------------------------------------------------------------------------------
 
     def _all(self, cls: type[R], where: str = "", params: Any = (), order: str = "") -> list[R]:
-        sql = f"select * from [{cls.TABLE}]" + (f" where {where}" if where else "") + (f" order by {order}" if order else "")
+        sql = (
+            f"select * from [{cls.TABLE}]"
+            + (f" where {where}" if where else "")
+            + (f" order by {order}" if order else "")
+        )
         cur = self.conn.execute(sql, params)
         names = [c[0] for c in cur.description]
         return [cls.from_row(dict(zip(names, row))) for row in cur.fetchall()]
@@ -201,7 +205,9 @@ class Catalogue:
         return self._one(DatasetRecord, "name = ?", [name])
 
     def datasets_named(self, names: list[str]) -> dict[str, DatasetRecord]:
-        found = self._all(DatasetRecord, "name in (select value from json_each(?))", [json.dumps(list(names), ensure_ascii=False)])
+        found = self._all(
+            DatasetRecord, "name in (select value from json_each(?))", [json.dumps(list(names), ensure_ascii=False)]
+        )
         return {d.name: d for d in found}
 
     def resource(self, dataset: str, name: str) -> ResourceRecord | None:
@@ -230,12 +236,17 @@ class Catalogue:
         th = self._one(Theme, "id = ?", [ident])
         if th is None:
             return None
-        return ThemeBundle(theme=th, datasets=self._all(DatasetRecord, "theme = ?", [ident], order="modified desc, name"))
+        return ThemeBundle(
+            theme=th, datasets=self._all(DatasetRecord, "theme = ?", [ident], order="modified desc, name")
+        )
 
     # -- what Datasette's own pages show ---------------------------------------------------------
 
-    def titles(self) -> tuple[dict[str, DatasetRecord], dict[tuple[str, str], ResourceRecord],
-                              dict[tuple[str, str], dict[str, FieldRecord]]]:
+    def titles(
+        self,
+    ) -> tuple[
+        dict[str, DatasetRecord], dict[tuple[str, str], ResourceRecord], dict[tuple[str, str], dict[str, FieldRecord]]
+    ]:
         """Every dataset, table and column with its titles: read once per server at startup."""
         datasets = {d.name: d for d in self._all(DatasetRecord)}
         tables = {(r.dataset, r.name): r for r in self._all(ResourceRecord)}
@@ -265,11 +276,23 @@ class Catalogue:
         """
         out = []
         for name, t, t_en, d, d_en, pub, rows, score, in_title in self.conn.execute(
-                sql, {"q": expression, "title": title, "limit": limit}):
-            out.append(CatalogueHit(
-                name=name, title=t, title_en=t_en, description=d, description_en=d_en, publisher=pub, rows=rows,
-                score=round(score, 4), title_match=bool(in_title),
-                title_html=highlight(t, query), title_en_html=highlight(t_en, query),
-                description_html=highlight(d, query, width=160), description_en_html=highlight(d_en, query, width=160),
-            ))
+            sql, {"q": expression, "title": title, "limit": limit}
+        ):
+            out.append(
+                CatalogueHit(
+                    name=name,
+                    title=t,
+                    title_en=t_en,
+                    description=d,
+                    description_en=d_en,
+                    publisher=pub,
+                    rows=rows,
+                    score=round(score, 4),
+                    title_match=bool(in_title),
+                    title_html=highlight(t, query),
+                    title_en_html=highlight(t_en, query),
+                    description_html=highlight(d, query, width=160),
+                    description_en_html=highlight(d_en, query, width=160),
+                )
+            )
         return out

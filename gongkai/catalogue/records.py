@@ -64,7 +64,8 @@ class Record:
         json_cols = self.json_columns()
         return tuple(
             (None if getattr(self, name) is None else json.dumps(getattr(self, name), ensure_ascii=False))
-            if name in json_cols else getattr(self, name)
+            if name in json_cols
+            else getattr(self, name)
             for name, _ in self.columns()
         )
 
@@ -178,9 +179,17 @@ class Publisher(Record):
     def from_entry(cls, ident: str, entry: dict) -> Publisher:
         name, name_en = _bilingual(entry.get("name"))
         description, description_en = _bilingual(entry.get("description"))
-        return cls(id=ident, name=_str(name), name_en=_str(name_en), description=_str(description),
-                   description_en=_str(description_en), homepage=_str(entry.get("homepage")),
-                   email=_str(entry.get("email")), parent=_str(entry.get("parent")), uscc=_str(entry.get("uscc")))
+        return cls(
+            id=ident,
+            name=_str(name),
+            name_en=_str(name_en),
+            description=_str(description),
+            description_en=_str(description_en),
+            homepage=_str(entry.get("homepage")),
+            email=_str(entry.get("email")),
+            parent=_str(entry.get("parent")),
+            uscc=_str(entry.get("uscc")),
+        )
 
 
 @dataclass
@@ -200,8 +209,13 @@ class Theme(Record):
     def from_entry(cls, ident: str, entry: dict) -> Theme:
         name, name_en = _bilingual(entry.get("name"))
         description, description_en = _bilingual(entry.get("description"))
-        return cls(id=ident, name=_str(name), name_en=_str(name_en), description=_str(description),
-                   description_en=_str(description_en))
+        return cls(
+            id=ident,
+            name=_str(name),
+            name_en=_str(name_en),
+            description=_str(description),
+            description_en=_str(description_en),
+        )
 
 
 @dataclass
@@ -219,7 +233,9 @@ class Licence(Record):
     @classmethod
     def from_entry(cls, ident: str, entry: dict) -> Licence:
         title, title_en = _bilingual(entry.get("title"))
-        return cls(id=ident, title=_str(title), title_en=_str(title_en), url=_str(entry.get("url") or entry.get("path")))
+        return cls(
+            id=ident, title=_str(title), title_en=_str(title_en), url=_str(entry.get("url") or entry.get("path"))
+        )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -294,9 +310,13 @@ class DatasetRecord(Record):
             value = d.get(key)
             return value if isinstance(value, dict) else {}
 
-        temporal, spatial, contact, openness = (mapping(k) for k in ("gov:temporal", "gov:spatial", "gov:contact", "gov:openness"))
+        temporal, spatial, contact, openness = (
+            mapping(k) for k in ("gov:temporal", "gov:spatial", "gov:contact", "gov:openness")
+        )
         code = spatial.get("code")
-        sources = [s for s in d.get("sources") or [] if isinstance(s, dict)] if isinstance(d.get("sources"), list) else []
+        sources = (
+            [s for s in d.get("sources") or [] if isinstance(s, dict)] if isinstance(d.get("sources"), list) else []
+        )
         tables = build.tables.values()
         return cls(
             name=ds.name,
@@ -381,15 +401,27 @@ class ResourceRecord(Record):
         for position, res in enumerate(ds.resources, start=1):
             stats = build.tables.get(res.name, {})
             en, zh = _translations(res.descriptor)
-            out.append(cls(
-                dataset=ds.name, name=res.name, position=position,
-                title=_str(res.descriptor.get("title")), title_en=_str(en.get("title")), title_zh=_str(zh.get("title")),
-                description=_str(res.descriptor.get("description")), description_en=_str(en.get("description")),
-                description_zh=_str(zh.get("description")),
-                path=res.path, format=res.format, encoding=res.encoding,
-                rows=stats.get("rows"), bytes=stats.get("bytes"), sha256=stats.get("sha256"),
-                primary_key=list(res.primary_key or []), foreign_keys=list(res.foreign_keys or []),
-            ))
+            out.append(
+                cls(
+                    dataset=ds.name,
+                    name=res.name,
+                    position=position,
+                    title=_str(res.descriptor.get("title")),
+                    title_en=_str(en.get("title")),
+                    title_zh=_str(zh.get("title")),
+                    description=_str(res.descriptor.get("description")),
+                    description_en=_str(en.get("description")),
+                    description_zh=_str(zh.get("description")),
+                    path=res.path,
+                    format=res.format,
+                    encoding=res.encoding,
+                    rows=stats.get("rows"),
+                    bytes=stats.get("bytes"),
+                    sha256=stats.get("sha256"),
+                    primary_key=list(res.primary_key or []),
+                    foreign_keys=list(res.foreign_keys or []),
+                )
+            )
         return out
 
 
@@ -424,14 +456,24 @@ class FieldRecord(Record):
             for position, f in enumerate(res.fields, start=1):
                 en, zh = _translations(f)
                 constraints = f.get("constraints")
-                out.append(cls(
-                    dataset=ds.name, resource=res.name, name=f["name"], position=position,
-                    title=_str(f.get("title")), title_en=_str(en.get("title")), title_zh=_str(zh.get("title")),
-                    description=_str(f.get("description")), description_en=_str(en.get("description")),
-                    description_zh=_str(zh.get("description")),
-                    type=_str(f.get("type")) or "string", format=_str(f.get("format")), unit=_str(f.get("gov:unit")),
-                    constraints=constraints if isinstance(constraints, dict) and constraints else None,
-                ))
+                out.append(
+                    cls(
+                        dataset=ds.name,
+                        resource=res.name,
+                        name=f["name"],
+                        position=position,
+                        title=_str(f.get("title")),
+                        title_en=_str(en.get("title")),
+                        title_zh=_str(zh.get("title")),
+                        description=_str(f.get("description")),
+                        description_en=_str(en.get("description")),
+                        description_zh=_str(zh.get("description")),
+                        type=_str(f.get("type")) or "string",
+                        format=_str(f.get("format")),
+                        unit=_str(f.get("gov:unit")),
+                        constraints=constraints if isinstance(constraints, dict) and constraints else None,
+                    )
+                )
         return out
 
 
@@ -448,4 +490,13 @@ class ChartRecord(Record):
     spec: dict
 
 
-RECORDS: tuple[type[Record], ...] = (SiteInfo, Publisher, Theme, Licence, DatasetRecord, ResourceRecord, FieldRecord, ChartRecord)
+RECORDS: tuple[type[Record], ...] = (
+    SiteInfo,
+    Publisher,
+    Theme,
+    Licence,
+    DatasetRecord,
+    ResourceRecord,
+    FieldRecord,
+    ChartRecord,
+)

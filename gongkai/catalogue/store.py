@@ -16,9 +16,10 @@ import asyncio
 import sqlite3
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Callable, TypeVar
+from typing import TypeVar
 
 from .reader import Catalogue
 from .writer import FILE

@@ -9,8 +9,8 @@ the charts); nothing at request time writes here.
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
 from ..catalog import Site
 from ..model import Dataset
@@ -49,7 +49,9 @@ def _chart(release: Path, ds: Dataset) -> ChartRecord | None:
     conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
     try:
         for res in ds.resources:
-            spec = charts.build_chart(conn, res.name, res.fields, primary_key=res.primary_key, foreign_keys=res.foreign_keys)
+            spec = charts.build_chart(
+                conn, res.name, res.fields, primary_key=res.primary_key, foreign_keys=res.foreign_keys
+            )
             if spec:
                 return ChartRecord(dataset=ds.name, resource=res.name, kind=spec["kind"], spec=spec)
     finally:
@@ -84,27 +86,40 @@ def _lines(*values) -> str:
     return "\n".join(out)
 
 
-def search_documents(datasets: list[DatasetRecord], resources: list[ResourceRecord], fields: list[FieldRecord],
-                     publishers: dict[str, Publisher]) -> list[tuple]:
+def search_documents(
+    datasets: list[DatasetRecord],
+    resources: list[ResourceRecord],
+    fields: list[FieldRecord],
+    publishers: dict[str, Publisher],
+) -> list[tuple]:
     """(rowid, *CATALOG_COLUMNS) per dataset: what the catalogue search matches."""
     by_dataset_fields: dict[str, list] = {}
     for f in fields:
         by_dataset_fields.setdefault(f.dataset, []).extend((f.name, f.title, f.title_en, f.title_zh))
     by_dataset_resources: dict[str, list] = {}
     for r in resources:
-        by_dataset_resources.setdefault(r.dataset, []).extend((r.name, r.title, r.title_en, r.description, r.description_en))
+        by_dataset_resources.setdefault(r.dataset, []).extend(
+            (r.name, r.title, r.title_en, r.description, r.description_en)
+        )
     docs = []
     for rowid, d in enumerate(datasets, start=1):
         pub = publishers.get(d.publisher or "")
-        docs.append((
-            rowid,
-            _lines(d.title, d.title_en, d.title_zh),
-            _lines(d.keywords, d.keywords_translated),
-            _lines(pub.name, pub.name_en) if pub else _lines(d.publisher),
-            _lines(by_dataset_fields.get(d.name, [])),
-            _lines(d.description_text, d.description_text_en, d.description_text_zh, d.name,
-                   by_dataset_resources.get(d.name, [])),
-        ))
+        docs.append(
+            (
+                rowid,
+                _lines(d.title, d.title_en, d.title_zh),
+                _lines(d.keywords, d.keywords_translated),
+                _lines(pub.name, pub.name_en) if pub else _lines(d.publisher),
+                _lines(by_dataset_fields.get(d.name, [])),
+                _lines(
+                    d.description_text,
+                    d.description_text_en,
+                    d.description_text_zh,
+                    d.name,
+                    by_dataset_resources.get(d.name, []),
+                ),
+            )
+        )
     assert len(CATALOG_COLUMNS) == 5  # the tuple above follows CATALOG_COLUMNS' order
     return docs
 
@@ -134,12 +149,16 @@ def write(release: Path, site: Site, datasets: list[Dataset], builds: dict) -> P
         for cls in RECORDS:
             conn.execute(cls.ddl())
             for columns in cls.INDEXES:
-                conn.execute(f"CREATE INDEX [{cls.TABLE}_{'_'.join(columns)}] ON [{cls.TABLE}] ({', '.join(f'[{c}]' for c in columns)})")
+                conn.execute(
+                    f"CREATE INDEX [{cls.TABLE}_{'_'.join(columns)}] ON [{cls.TABLE}] ({', '.join(f'[{c}]' for c in columns)})"
+                )
             _insert(conn, cls, records[cls])
         conn.execute("COMMIT")
         docs = search_documents(records[DatasetRecord], records[ResourceRecord], records[FieldRecord], publishers)
         conn.execute(f"CREATE TEMP TABLE _catalogue_docs (rid INTEGER, {', '.join(CATALOG_COLUMNS)})")
-        conn.executemany(f"INSERT INTO temp._catalogue_docs VALUES ({', '.join('?' * (len(CATALOG_COLUMNS) + 1))})", docs)
+        conn.executemany(
+            f"INSERT INTO temp._catalogue_docs VALUES ({', '.join('?' * (len(CATALOG_COLUMNS) + 1))})", docs
+        )
         create_index(conn, "datasets", list(CATALOG_COLUMNS), rows_sql="select * from temp._catalogue_docs")
         conn.execute("ANALYZE")
     finally:

@@ -17,8 +17,6 @@ What counts:
 
 from __future__ import annotations
 
-import locust  # noqa: F401  first: it monkey-patches the standard library for gevent
-
 import json
 import os
 import random
@@ -29,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import gevent
+import locust  # noqa: F401  first: it monkey-patches the standard library for gevent
 import psutil
 from locust import HttpUser, between, task
 from locust.env import Environment
@@ -67,6 +66,7 @@ def _users(targets: Targets, think: float, abuse: list[str]):
         the reverse proxy in front of many people, so it is the server's one trusted proxy
         (`Server` sets GONGKAI_LIMIT_TRUSTED_PROXIES) and each visitor sends its own
         X-Forwarded-For (a loopback address: nothing is ever sent there)."""
+
         wait_time = between(0, 2 * think)
 
         def on_start(self):
@@ -83,6 +83,7 @@ def _users(targets: Targets, think: float, abuse: list[str]):
         """One client sending the expensive queries, one at a time (from the generator's own
         address: its per-client limits answer 429 once it has used them up, which counts as
         refused)."""
+
         fixed_count = 1
         wait_time = between(0.5, 1.5)
 
@@ -112,9 +113,19 @@ def _percentile(values: list[float], q: float) -> float | None:
     return round(ordered[min(len(ordered) - 1, int(q * len(ordered)))], 1)
 
 
-def run(out: Path, root: Path, *, clients: int = 50, seconds: float = 60.0, workers: int = 2,
-        think: float = 0.25, reload_at: float = 0.25, kill_at: float = 0.5, abuse: list[str] | None = None,
-        say=print) -> dict:
+def run(
+    out: Path,
+    root: Path,
+    *,
+    clients: int = 50,
+    seconds: float = 60.0,
+    workers: int = 2,
+    think: float = 0.25,
+    reload_at: float = 0.25,
+    kill_at: float = 0.5,
+    abuse: list[str] | None = None,
+    say=print,
+) -> dict:
     abuse = list(ABUSE) if abuse is None else abuse
     out, root = Path(out).resolve(), Path(root).resolve()
     timeline: list[dict] = []
@@ -125,8 +136,12 @@ def run(out: Path, root: Path, *, clients: int = 50, seconds: float = 60.0, work
         say(f"[{time.time() - t0:6.2f}s] {name} {details if details else ''}")
 
     def build() -> None:
-        proc = subprocess.run(gongkai_cmd("build", "--out", str(out), "--root", str(root), "--quiet"),
-                              capture_output=True, text=True, env=child_env())
+        proc = subprocess.run(
+            gongkai_cmd("build", "--out", str(out), "--root", str(root), "--quiet"),
+            capture_output=True,
+            text=True,
+            env=child_env(),
+        )
         if proc.returncode != 0:
             raise RuntimeError(f"build failed / 构建失败:\n{proc.stderr}")
 
@@ -136,12 +151,21 @@ def run(out: Path, root: Path, *, clients: int = 50, seconds: float = 60.0, work
     targets = from_release(current_release(out))
     samples: list[Sample] = []
 
-    def on_request(request_type, name, response_time, response_length, response=None, exception=None,
-                   start_time=None, **kw):
+    def on_request(
+        request_type, name, response_time, response_length, response=None, exception=None, start_time=None, **kw
+    ):
         status = getattr(response, "status_code", 0) or 0
         end = time.time()
-        samples.append(Sample(name, start_time or end - response_time / 1000, end, response_time, status,
-                              repr(exception) if exception is not None else None))
+        samples.append(
+            Sample(
+                name,
+                start_time or end - response_time / 1000,
+                end,
+                response_time,
+                status,
+                repr(exception) if exception is not None else None,
+            )
+        )
 
     kill: dict = {}
     reload: dict = {}
@@ -197,10 +221,25 @@ def run(out: Path, root: Path, *, clients: int = 50, seconds: float = 60.0, work
     finally:
         server.stop()
 
-    return summarise(samples, kill_t=kill_t, held=held, timeline=timeline, reload=reload, kill=kill, config={
-        "clients": clients, "seconds_planned": seconds, "seconds_run": round(load_s, 2), "workers": workers,
-        "think_s": think, "reload_at": reload_at, "kill_at": kill_at, "host": "127.0.0.1", "abuse": abuse,
-    })
+    return summarise(
+        samples,
+        kill_t=kill_t,
+        held=held,
+        timeline=timeline,
+        reload=reload,
+        kill=kill,
+        config={
+            "clients": clients,
+            "seconds_planned": seconds,
+            "seconds_run": round(load_s, 2),
+            "workers": workers,
+            "think_s": think,
+            "reload_at": reload_at,
+            "kill_at": kill_at,
+            "host": "127.0.0.1",
+            "abuse": abuse,
+        },
+    )
 
 
 def summarise(samples: list[Sample], *, kill_t: float, held: int, **extra) -> dict:
@@ -221,8 +260,15 @@ def summarise(samples: list[Sample], *, kill_t: float, held: int, **extra) -> di
             "p99_ms": _percentile([s.ms for s in mine], 0.99),
             "status": dict(sorted(statuses.items())),
             "dropped": sum(1 for s in mine if s.status == 0),
-            **({"abuse": True, "refused_4xx": sum(1 for s in mine if 400 <= s.status < 500),
-                "served_2xx": sum(1 for s in mine if 200 <= s.status < 300)} if abuse else {}),
+            **(
+                {
+                    "abuse": True,
+                    "refused_4xx": sum(1 for s in mine if 400 <= s.status < 500),
+                    "served_2xx": sum(1 for s in mine if 200 <= s.status < 300),
+                }
+                if abuse
+                else {}
+            ),
             "error_examples": sorted({f"{s.status} {s.error or ''}"[:200] for s in errors})[:5],
         }
     errors = sum(e["errors"] for e in endpoints.values())

@@ -44,14 +44,22 @@ class Server:
         self.log_path = Path(log) if log else self.out / f"server-{self.port}.log"
         self.proc: subprocess.Popen | None = None
 
-    def start(self) -> "Server":
-        cmd = gongkai_cmd("serve", "--out", str(self.out), "--root", str(self.root),
-                          "--port", str(self.port), "--workers", str(self.workers))
+    def start(self) -> Server:
+        cmd = gongkai_cmd(
+            "serve",
+            "--out",
+            str(self.out),
+            "--root",
+            str(self.root),
+            "--port",
+            str(self.port),
+            "--workers",
+            str(self.workers),
+        )
         with open(self.log_path, "wb") as log:
             # The load generator is the reverse proxy in front of its simulated visitors.
             env = dict(child_env(), GONGKAI_LIMIT_TRUSTED_PROXIES="127.0.0.1")
-            self.proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env,
-                                         start_new_session=True)
+            self.proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
         deadline = time.monotonic() + STARTUP_TIMEOUT_S
         while True:
             status = self.status()
@@ -100,7 +108,7 @@ class Server:
             os.killpg(self.proc.pid, signal.SIGKILL)
             self.proc.wait()
 
-    def __enter__(self) -> "Server":
+    def __enter__(self) -> Server:
         return self.start()
 
     def __exit__(self, *exc) -> None:

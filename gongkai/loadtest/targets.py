@@ -14,15 +14,26 @@ CATALOG = "catalog"
 SEARCH_PREFIX = "_search_"
 
 # How often each endpoint is asked for, relative to the others.
-WEIGHTS = {"home": 3, "catalogue": 3, "landing": 3, "report": 1, "table_html": 4, "table_json": 2,
-           "table_array": 3, "search_site": 2, "search_table": 2, "download": 1, "sql": 2}
+WEIGHTS = {
+    "home": 3,
+    "catalogue": 3,
+    "landing": 3,
+    "report": 1,
+    "table_html": 4,
+    "table_json": 2,
+    "table_array": 3,
+    "search_site": 2,
+    "search_table": 2,
+    "download": 1,
+    "sql": 2,
+}
 
 # Queries the site must refuse or cut short (the SQL limits' job), each a few seconds of work
 # or a huge value if it ran: their 4xx answers are expected, counted apart from errors.
 ABUSE = {
     # ~3 s and more of SQLite stepping a recursive CTE.
     "abuse_recursive_cte": "with recursive c(x) as (select 1 union all select x + 1 from c limit 100000000) "
-                           "select count(*) from c",
+    "select count(*) from c",
     # A 1 GB value.
     "abuse_zeroblob": "select zeroblob(1000000000)",
 }
@@ -59,8 +70,10 @@ class Targets:
     def abuse(self, rng: random.Random, names: list[str]) -> dict[str, str]:
         db = rng.choice(self.datasets)
         # The blob through the HTML query page, the CTE through the JSON API.
-        return {name: f"/{quote(db)}{'' if name == 'abuse_zeroblob' else '.json'}?" + urlencode({"sql": ABUSE[name]})
-                for name in names}
+        return {
+            name: f"/{quote(db)}{'' if name == 'abuse_zeroblob' else '.json'}?" + urlencode({"sql": ABUSE[name]})
+            for name in names
+        }
 
 
 def _words(value: str) -> list[str]:
@@ -92,7 +105,10 @@ def from_release(release: Path, *, seed: int = 1) -> Targets:
                 tables.append((db, table))
                 if f"{SEARCH_PREFIX}{table}_columns" not in names:
                     continue
-                columns = [r[0] for r in conn.execute(f"select [column] from [{SEARCH_PREFIX}{table}_columns] order by position")]
+                columns = [
+                    r[0]
+                    for r in conn.execute(f"select [column] from [{SEARCH_PREFIX}{table}_columns] order by position")
+                ]
                 terms = []
                 for col in columns[:3]:
                     for (value,) in conn.execute(f"select [{col}] from [{table}] where [{col}] is not null limit 50"):
@@ -105,6 +121,7 @@ def from_release(release: Path, *, seed: int = 1) -> Targets:
             conn.close()
     downloads = sorted(
         "/downloads/" + "/".join(quote(part) for part in p.relative_to(release / "downloads").parts)
-        for p in (release / "downloads").rglob("*") if p.is_file()
+        for p in (release / "downloads").rglob("*")
+        if p.is_file()
     )
     return Targets(datasets, tables, searchable, downloads, sorted(set(site_terms)))

@@ -69,9 +69,7 @@ def python(url: str) -> str:
 
 def javascript(url: str) -> str:
     return (
-        f"const response = await fetch({_js_string(url)});\n"
-        "const rows = await response.json();\n"
-        "console.table(rows);\n"
+        f"const response = await fetch({_js_string(url)});\nconst rows = await response.json();\nconsole.table(rows);\n"
     )
 
 

@@ -36,13 +36,26 @@ def _line(conn, table: str, fields: list[dict]) -> dict | None:
     if not time or not measure:
         return None
     t, m = _q(time["name"]), _q(measure["name"])
-    rows, distinct = conn.execute(f"select count(*), count(distinct {t}) from {_q(table)} where {m} is not null").fetchone()
+    rows, distinct = conn.execute(
+        f"select count(*), count(distinct {t}) from {_q(table)} where {m} is not null"
+    ).fetchone()
     if distinct < 2:
         return None
-    spec = {"kind": "line", "table": table, "x": time["name"], "x_type": time["type"], "y": measure["name"],
-            "unit": measure.get("gov:unit"), "series_field": None, "series_total": 1, "series": []}
+    spec = {
+        "kind": "line",
+        "table": table,
+        "x": time["name"],
+        "x_type": time["type"],
+        "y": measure["name"],
+        "unit": measure.get("gov:unit"),
+        "series_field": None,
+        "series_total": 1,
+        "series": [],
+    }
     if rows == distinct:
-        points = conn.execute(f"select {t}, {m} from {_q(table)} where {m} is not null order by {t} limit {MAX_POINTS}").fetchall()
+        points = conn.execute(
+            f"select {t}, {m} from {_q(table)} where {m} is not null order by {t} limit {MAX_POINTS}"
+        ).fetchall()
         spec["series"] = [{"name": None, "points": [list(p) for p in points]}]
         return spec
     texts = [f for f in fields if f.get("type", "string") == "string"]
@@ -59,13 +72,17 @@ def _line(conn, table: str, fields: list[dict]) -> dict | None:
         spec["aggregate"] = "sum"
         return spec
     s = _q(best[0]["name"])
-    top = [r[0] for r in conn.execute(
-        f"select {s} from {_q(table)} where {m} is not null and {t} = (select max({t}) from {_q(table)} where {m} is not null) "
-        f"group by {s} order by max({m}) desc limit {MAX_SERIES}"
-    )]
+    top = [
+        r[0]
+        for r in conn.execute(
+            f"select {s} from {_q(table)} where {m} is not null and {t} = (select max({t}) from {_q(table)} where {m} is not null) "
+            f"group by {s} order by max({m}) desc limit {MAX_SERIES}"
+        )
+    ]
     for name in top:
         points = conn.execute(
-            f"select {t}, {m} from {_q(table)} where {s} = ? and {m} is not null order by {t} limit {MAX_POINTS}", [name]
+            f"select {t}, {m} from {_q(table)} where {s} = ? and {m} is not null order by {t} limit {MAX_POINTS}",
+            [name],
         ).fetchall()
         spec["series"].append({"name": name, "points": [list(p) for p in points]})
     spec["series_field"] = best[0]["name"]
@@ -93,7 +110,9 @@ def _bar(conn, table: str, fields: list[dict], primary_key: list[str], foreign_k
     for f in fields:
         if f.get("type", "string") != "string" or f["name"] in primary_key:
             continue
-        n, filled = conn.execute(f"select count(distinct {_q(f['name'])}), count({_q(f['name'])}) from {_q(table)}").fetchone()
+        n, filled = conn.execute(
+            f"select count(distinct {_q(f['name'])}), count({_q(f['name'])}) from {_q(table)}"
+        ).fetchone()
         # A few values, each repeated on average, in a column most rows fill.
         if 2 <= n <= MAX_BARS and n * 2 <= filled and filled * 2 >= rows and (best is None or n < best[1]):
             best = (f, n)
@@ -109,7 +128,9 @@ def _bar(conn, table: str, fields: list[dict], primary_key: list[str], foreign_k
     return {"kind": "bar", "table": table, "category": f["name"], "bars": bars, "categories": best[1], "rows": rows}
 
 
-def build_chart(conn: sqlite3.Connection, table: str, fields: list[dict], *, primary_key=(), foreign_keys=()) -> dict | None:
+def build_chart(
+    conn: sqlite3.Connection, table: str, fields: list[dict], *, primary_key=(), foreign_keys=()
+) -> dict | None:
     """The chart that suits one loaded table, with its data; None when none does."""
     return _line(conn, table, fields) or _bar(conn, table, fields, list(primary_key or []), list(foreign_keys or []))
 
@@ -144,7 +165,11 @@ def compact(value: float, lang: str = "zh") -> str:
     if value is None:
         return ""
     a = abs(value)
-    units = ((1e12, "万亿"), (1e8, "亿"), (1e4, "万")) if lang == "zh" else ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "K"))
+    units = (
+        ((1e12, "万亿"), (1e8, "亿"), (1e4, "万"))
+        if lang == "zh"
+        else ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "K"))
+    )
     for size, suffix in units:
         if a >= size:
             text = f"{value / size:.2f}".rstrip("0").rstrip(".")
@@ -189,12 +214,27 @@ def line_layout(spec: dict, lang: str, *, width: int = 640, height: int = 300) -
     series = []
     for i, s in enumerate(spec["series"]):
         pts = " ".join(f"{sx(_x_number(x, spec['x_type']))},{sy(y)}" for x, y in s["points"])
-        series.append({"name": s["name"], "points": pts, "color": PALETTE[i % len(PALETTE)],
-                       "dash": DASHES[i % len(DASHES)], "last": s["points"][-1] if s["points"] else None})
-    xticks = [{"x": sx(v), "label": str(int(v))} for v in nice_ticks(x0, x1, 6) if x0 <= v <= x1 and float(v).is_integer()]
+        series.append(
+            {
+                "name": s["name"],
+                "points": pts,
+                "color": PALETTE[i % len(PALETTE)],
+                "dash": DASHES[i % len(DASHES)],
+                "last": s["points"][-1] if s["points"] else None,
+            }
+        )
+    xticks = [
+        {"x": sx(v), "label": str(int(v))} for v in nice_ticks(x0, x1, 6) if x0 <= v <= x1 and float(v).is_integer()
+    ]
     return {
-        "width": width, "height": height, "left": left, "top": top, "bottom": top + ph, "right": left + pw,
-        "series": series, "xticks": xticks,
+        "width": width,
+        "height": height,
+        "left": left,
+        "top": top,
+        "bottom": top + ph,
+        "right": left + pw,
+        "series": series,
+        "xticks": xticks,
         "yticks": [{"y": sy(v), "label": compact(v, lang)} for v in yt],
     }
 
@@ -210,10 +250,25 @@ def bar_layout(spec: dict, lang: str, *, width: int = 640, bar: int = 18, gap: i
     for i, (value, n, label) in enumerate(bars):
         y = top + i * (bar + gap)
         text = f"{value} {label}" if label else str(value)
-        out.append({"y": y, "ty": y + bar * 0.75, "w": round(n / hi * pw, 1), "label": text,
-                    "value": full_number(n), "n": n, "code": value, "name": label})
+        out.append(
+            {
+                "y": y,
+                "ty": y + bar * 0.75,
+                "w": round(n / hi * pw, 1),
+                "label": text,
+                "value": full_number(n),
+                "n": n,
+                "code": value,
+                "name": label,
+            }
+        )
     return {
-        "width": width, "height": height, "bar": bar, "x0": label_width, "plot_width": pw,
-        "bars": out, "axis_y": top + len(bars) * (bar + gap),
+        "width": width,
+        "height": height,
+        "bar": bar,
+        "x0": label_width,
+        "plot_width": pw,
+        "bars": out,
+        "axis_y": top + len(bars) * (bar + gap),
         "xticks": [{"x": round(label_width + v / hi * pw, 1), "label": compact(v, lang)} for v in ticks],
     }

@@ -94,8 +94,17 @@ def entry(field: dict) -> dict:
     }
 
 
-CSV_COLUMNS = ["name", "title_zh", "title_en", "type", "unit", "description_zh", "description_en",
-               "constraints_zh", "constraints_en"]
+CSV_COLUMNS = [
+    "name",
+    "title_zh",
+    "title_en",
+    "type",
+    "unit",
+    "description_zh",
+    "description_en",
+    "constraints_zh",
+    "constraints_en",
+]
 
 
 def to_csv(fields: list[dict]) -> str:

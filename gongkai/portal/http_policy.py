@@ -28,18 +28,20 @@ PERMISSIONS_POLICY = (
 
 def content_security_policy(style_hashes=()) -> str:
     styles = " ".join(["'self'", *style_hashes])
-    return "; ".join([
-        "default-src 'none'",
-        "script-src 'self'",
-        f"style-src {styles}",
-        "img-src 'self' data:",
-        "font-src 'self'",
-        "connect-src 'self'",
-        "form-action 'self'",
-        "frame-ancestors 'none'",
-        "base-uri 'none'",
-        "object-src 'none'",
-    ])
+    return "; ".join(
+        [
+            "default-src 'none'",
+            "script-src 'self'",
+            f"style-src {styles}",
+            "img-src 'self' data:",
+            "font-src 'self'",
+            "connect-src 'self'",
+            "form-action 'self'",
+            "frame-ancestors 'none'",
+            "base-uri 'none'",
+            "object-src 'none'",
+        ]
+    )
 
 
 def policy_headers(style_hashes=(), https: bool = False) -> list[tuple[bytes, bytes]]:
@@ -71,10 +73,11 @@ def same_origin_location(value: str, origin: str | None = None) -> str:
     cleaned = _IGNORED.sub("", value)
     if _SCHEME.match(cleaned):
         parts = urlsplit(cleaned.replace("\\", "/"))
-        if origin and f"{parts.scheme}://{parts.netloc}".lower() == origin.lower() \
-                and not parts.path.startswith("//"):
+        if origin and f"{parts.scheme}://{parts.netloc}".lower() == origin.lower() and not parts.path.startswith("//"):
             return cleaned
-        cleaned = parts.path + (f"?{parts.query}" if parts.query else "") + (f"#{parts.fragment}" if parts.fragment else "")
+        cleaned = (
+            parts.path + (f"?{parts.query}" if parts.query else "") + (f"#{parts.fragment}" if parts.fragment else "")
+        )
     return "/" + _LEADING_SLASHES.sub("", cleaned)
 
 

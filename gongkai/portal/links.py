@@ -33,7 +33,7 @@ def safe_url(url) -> str | None:
     if not m or m.group(1).lower() not in SAFE_SCHEMES:
         return None
     scheme = m.group(1).lower()
-    rest = cleaned[m.end():]
+    rest = cleaned[m.end() :]
     if scheme in ("http", "https"):
         # A host must follow; `http:evil` or `https:/x` would be resolved against our origin.
         rest = rest.replace("\\", "/")

@@ -9,9 +9,10 @@ routes, reads and renders; `tests/test_pages.py` renders every page type from it
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import quote, urlencode
 
 from markupsafe import Markup
@@ -81,7 +82,7 @@ class DatasetItem:
 
 
 def size_text(tables: int | None, rows: int | None, lang: str) -> str:
-    """"2 张表，1,234 行" / "1 table, 1,234 rows" (English singular where it is one)."""
+    """ "2 张表，1,234 行" / "1 table, 1,234 rows" (English singular where it is one)."""
     joiner = "，" if lang == "zh" else ", "
     return joiner.join((i18n.t("portal.n_tables", lang, n=tables or 0), i18n.t("portal.n_rows", lang, n=rows or 0)))
 
@@ -92,19 +93,21 @@ def dataset_items(records: list[DatasetRecord], reg: Registries, links: Links) -
     for r in records:
         pub = reg.publishers.get(r.publisher or "")
         theme = reg.themes.get(r.theme or "")
-        out.append(DatasetItem(
-            record=r,
-            url=links.dataset(r.name),
-            display_title=r.text("title", lang) or r.name,
-            display_summary=r.text("summary", lang) or "",
-            publisher_name=(pub.text("name", lang) if pub else None) or r.publisher,
-            publisher_url=links.publisher(r.publisher) if pub and r.publisher else None,
-            theme_name=(theme.text("name", lang) if theme else None) or r.theme,
-            theme_url=links.theme(r.theme) if theme and r.theme else None,
-            modified_day=(r.modified or "")[:10],
-            formats=list(r.formats or []),
-            size_text=size_text(r.resources, r.rows, lang),
-        ))
+        out.append(
+            DatasetItem(
+                record=r,
+                url=links.dataset(r.name),
+                display_title=r.text("title", lang) or r.name,
+                display_summary=r.text("summary", lang) or "",
+                publisher_name=(pub.text("name", lang) if pub else None) or r.publisher,
+                publisher_url=links.publisher(r.publisher) if pub and r.publisher else None,
+                theme_name=(theme.text("name", lang) if theme else None) or r.theme,
+                theme_url=links.theme(r.theme) if theme and r.theme else None,
+                modified_day=(r.modified or "")[:10],
+                formats=list(r.formats or []),
+                size_text=size_text(r.resources, r.rows, lang),
+            )
+        )
     return out
 
 
@@ -119,8 +122,12 @@ class Entry:
 
 
 def _entries(counted: list[Counted], links: Links, kind: str) -> list[Entry]:
-    return [Entry(c.entry.id, c.entry.text("name", links.lang) or c.entry.id, links.page(f"/{kind}/{c.entry.id}"), c.datasets)
-            for c in counted]
+    return [
+        Entry(
+            c.entry.id, c.entry.text("name", links.lang) or c.entry.id, links.page(f"/{kind}/{c.entry.id}"), c.datasets
+        )
+        for c in counted
+    ]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -137,8 +144,16 @@ class HomePage:
     catalogue_url: str
 
 
-def home_page(*, totals: dict, themes: list[Counted], publishers: list[Counted], recent: list[DatasetRecord],
-              reg: Registries, site: SiteInfo, links: Links) -> HomePage:
+def home_page(
+    *,
+    totals: dict,
+    themes: list[Counted],
+    publishers: list[Counted],
+    recent: list[DatasetRecord],
+    reg: Registries,
+    site: SiteInfo,
+    links: Links,
+) -> HomePage:
     return HomePage(
         totals=totals,
         themes=_entries(themes, links, "themes"),
@@ -232,12 +247,23 @@ def catalogue_page(*, query: listing.Query, page: listing.Page, reg: Registries,
 
     facets = []
     for key in listing.FILTERS:
-        options = [FacetOption(v["value"], v["count"], _facet_label(key, v, lang),
-                               link(**{key: None if v["selected"] else v["value"]}), v["selected"])
-                   for v in page.facets.get(key, [])]
+        options = [
+            FacetOption(
+                v["value"],
+                v["count"],
+                _facet_label(key, v, lang),
+                link(**{key: None if v["selected"] else v["value"]}),
+                v["selected"],
+            )
+            for v in page.facets.get(key, [])
+        ]
         facets.append(Facet(key, options, query.active.get(key)))
-    active = [ActiveFilter(k, v, next((o.label for f in facets if f.key == k for o in f.options if o.selected), v), link(**{k: None}))
-              for k, v in query.filters]
+    active = [
+        ActiveFilter(
+            k, v, next((o.label for f in facets if f.key == k for o in f.options if o.selected), v), link(**{k: None})
+        )
+        for k, v in query.filters
+    ]
     return CataloguePage(
         query=query,
         page=page,
@@ -333,17 +359,38 @@ def _chart_context(chart: ChartRecord | None, fields: list[FieldRecord], lang: s
         xs = sorted({p[0] for s in spec["series"] for p in s["points"]})
         values = [{p[0]: p[1] for p in s["points"]} for s in spec["series"]]
         table = [(x, [charts.full_number(v.get(x)) for v in values]) for x in xs]
-        return {"kind": "line", "spec": spec, "table": table, "layout": charts.line_layout(spec, lang), "resource": spec["table"],
-                "x_title": title(spec["x"]), "y_title": title(spec["y"]),
-                "series_title": title(spec["series_field"]) if spec.get("series_field") else None,
-                "full": charts.full_number}
-    return {"kind": "bar", "spec": spec, "layout": charts.bar_layout(spec, lang), "resource": spec["table"],
-            "category_title": title(spec["category"]), "full": charts.full_number}
+        return {
+            "kind": "line",
+            "spec": spec,
+            "table": table,
+            "layout": charts.line_layout(spec, lang),
+            "resource": spec["table"],
+            "x_title": title(spec["x"]),
+            "y_title": title(spec["y"]),
+            "series_title": title(spec["series_field"]) if spec.get("series_field") else None,
+            "full": charts.full_number,
+        }
+    return {
+        "kind": "bar",
+        "spec": spec,
+        "layout": charts.bar_layout(spec, lang),
+        "resource": spec["table"],
+        "category_title": title(spec["category"]),
+        "full": charts.full_number,
+    }
 
 
-def dataset_page(*, bundle: DatasetBundle, previews: dict[str, Preview], links: Links, base: str, today: date,
-                 table_path: Callable[[str, str], str], table_file: Callable[[str, str, str], str],
-                 database_path: Callable[[str], str]) -> DatasetPage:
+def dataset_page(
+    *,
+    bundle: DatasetBundle,
+    previews: dict[str, Preview],
+    links: Links,
+    base: str,
+    today: date,
+    table_path: Callable[[str, str], str],
+    table_file: Callable[[str, str, str], str],
+    database_path: Callable[[str], str],
+) -> DatasetPage:
     """`table_path(db, table)`, `table_file(db, table, format)`, `database_path(db)`: Datasette's
     URL builders; `base`: the site's absolute base URL (API examples and the problem report)."""
     lang, d = links.lang, bundle.dataset
@@ -355,29 +402,39 @@ def dataset_page(*, bundle: DatasetBundle, previews: dict[str, Preview], links: 
         shown = previews.get(r.name) or Preview([f.name for f in fields], [])
         titles = {f.name: f.text("title", lang) or f.name for f in fields}
         tpath = table_path(name, r.name)
-        resources.append(ResourceBlock(
-            name=r.name, rows=r.rows, bytes=r.bytes, format=r.format, path=r.path,
-            display_title=r.text("title", lang) or r.name,
-            display_description=r.text("description", lang) or "",
-            dictionary=[dictionary.entry(f) for f in fields],
-            preview=[[cell_text(v) for v in row] for row in shown.rows],
-            columns=shown.columns,
-            column_titles=[titles.get(c, c) for c in shown.columns],
-            table_url=links.page(tpath),
-            csv_url=table_file(name, r.name, "csv") + "?_stream=on&_size=max",
-            json_url=table_file(name, r.name, "json") + "?_shape=array",
-            download_url=links.file(f"/downloads/{name}/{r.path}"),
-            dictionary_url=links.file(f"/datasets/{name}/{r.name}/dictionary.csv"),
-            api=api_examples.examples(base, tpath, database_path(name), r.name),
-            primary_key=list(r.primary_key or []),
-        ))
+        resources.append(
+            ResourceBlock(
+                name=r.name,
+                rows=r.rows,
+                bytes=r.bytes,
+                format=r.format,
+                path=r.path,
+                display_title=r.text("title", lang) or r.name,
+                display_description=r.text("description", lang) or "",
+                dictionary=[dictionary.entry(f) for f in fields],
+                preview=[[cell_text(v) for v in row] for row in shown.rows],
+                columns=shown.columns,
+                column_titles=[titles.get(c, c) for c in shown.columns],
+                table_url=links.page(tpath),
+                csv_url=table_file(name, r.name, "csv") + "?_stream=on&_size=max",
+                json_url=table_file(name, r.name, "json") + "?_shape=array",
+                download_url=links.file(f"/downloads/{name}/{r.path}"),
+                dictionary_url=links.file(f"/datasets/{name}/{r.name}/dictionary.csv"),
+                api=api_examples.examples(base, tpath, database_path(name), r.name),
+                primary_key=list(r.primary_key or []),
+            )
+        )
     keywords = d.keywords or []
     if d.keywords_translated and d.language != lang:
         keywords = d.keywords_translated
     contact_email = d.contact_email or (bundle.publisher.email if bundle.publisher else None)
     subject = f"[{i18n.t('portal.report_problem_subject', lang)}] {name}"
-    problem_url = (f"mailto:{contact_email}?" + urlencode({"subject": subject, "body": f"{base}{links.dataset(name)}\n\n"}, quote_via=quote)
-                   if contact_email else None)
+    problem_url = (
+        f"mailto:{contact_email}?"
+        + urlencode({"subject": subject, "body": f"{base}{links.dataset(name)}\n\n"}, quote_via=quote)
+        if contact_email
+        else None
+    )
     licence = bundle.licence
     return DatasetPage(
         d=d,
@@ -513,6 +570,7 @@ class PersonalDataItem:
     legal_basis: str | None
     masking: str | None  # in words: a known token such as "none" is translated
 
+
 @dataclass
 class StaticPage:
     page: str
@@ -537,8 +595,16 @@ def masking_text(value, lang: str) -> str | None:
     return None if value is None else str(value)
 
 
-def static_page(*, page: str, site: SiteInfo, licences: list[LicenceUse], personal: list[DatasetRecord],
-                example: dict | None, base: str, links: Links) -> StaticPage:
+def static_page(
+    *,
+    page: str,
+    site: SiteInfo,
+    licences: list[LicenceUse],
+    personal: list[DatasetRecord],
+    example: dict | None,
+    base: str,
+    links: Links,
+) -> StaticPage:
     lang = links.lang
     items = []
     for r in personal:
@@ -546,19 +612,33 @@ def static_page(*, page: str, site: SiteInfo, licences: list[LicenceUse], person
             if not isinstance(item, dict):
                 continue
             tr = (item.get("gov:translations") or {}).get(lang) or {}
-            items.append(PersonalDataItem(
-                dataset=r.name, dataset_title=r.text("title", lang) or r.name, dataset_url=links.dataset(r.name),
-                resource=item.get("resource"), field=item.get("field"), kind=item.get("kind"),
-                legal_basis=tr.get("legalBasis") or item.get("legalBasis"),
-                masking=masking_text(tr.get("masking") or item.get("masking"), lang),
-            ))
+            items.append(
+                PersonalDataItem(
+                    dataset=r.name,
+                    dataset_title=r.text("title", lang) or r.name,
+                    dataset_url=links.dataset(r.name),
+                    resource=item.get("resource"),
+                    field=item.get("field"),
+                    kind=item.get("kind"),
+                    legal_basis=tr.get("legalBasis") or item.get("legalBasis"),
+                    masking=masking_text(tr.get("masking") or item.get("masking"), lang),
+                )
+            )
     contact = site.contact or {}
     return StaticPage(
         page=page,
         base=base,
         example=example,
-        licenses=[LicenceItem(u.licence.id, u.licence.text("title", lang) or u.licence.id, u.licence.url, u.datasets,
-                              links.page("/datasets", [("licence", u.licence.id)])) for u in licences],
+        licenses=[
+            LicenceItem(
+                u.licence.id,
+                u.licence.text("title", lang) or u.licence.id,
+                u.licence.url,
+                u.datasets,
+                links.page("/datasets", [("licence", u.licence.id)]),
+            )
+            for u in licences
+        ],
         personal=items,
         contact_name=i18n.localized(contact.get("name"), lang),
         contact_email=contact.get("email"),

@@ -83,7 +83,9 @@ def timeliness_part(t: Timeliness) -> Part:
         return Part("timeliness", 10, 20, "portal.quality.hint.timeliness_unknown")
     # Late: half the points within one period of the due date, none after.
     points = 10 if t.days_late <= (t.period_days or 0) else 0
-    return Part("timeliness", points, 20, "portal.quality.hint.timeliness_late", {"days": t.days_late, "due": t.due.isoformat()})
+    return Part(
+        "timeliness", points, 20, "portal.quality.hint.timeliness_late", {"days": t.days_late, "due": t.due.isoformat()}
+    )
 
 
 def coverage_part(dataset: dict) -> Part:
@@ -99,7 +101,9 @@ def open_format_part(resources: list[dict]) -> Part:
     open_n = sum(f in OPEN_FORMATS for f in fmts)
     points = round(10 * _share(open_n, len(fmts)), 1)
     closed = sorted({f for f in fmts if f not in OPEN_FORMATS})
-    return Part("open_format", points, 10, "portal.quality.hint.open_format" if closed else None, {"formats": ", ".join(closed)})
+    return Part(
+        "open_format", points, 10, "portal.quality.hint.open_format" if closed else None, {"formats": ", ".join(closed)}
+    )
 
 
 def schema_part(resources: list[dict], fields: list[dict]) -> Part:
@@ -121,7 +125,9 @@ def validation_part(valid) -> Part:
     return Part("validation", 10, 10) if valid else Part("validation", 0, 10, "portal.quality.hint.validation")
 
 
-def score(dataset: dict, resources: list[dict], fields: list[dict], *, known_licences: set[str], today: date) -> Quality:
+def score(
+    dataset: dict, resources: list[dict], fields: list[dict], *, known_licences: set[str], today: date
+) -> Quality:
     """The quality of one dataset (a catalog.db `datasets` row with its resources and fields)."""
     t = judge(dataset.get("frequency"), dataset.get("modified"), today)
     parts = [

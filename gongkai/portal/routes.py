@@ -11,6 +11,7 @@ Datasette instance (Datasette's own, every plugin's) and checks each is covered.
 from __future__ import annotations
 
 import re
+
 try:  # Python 3.11+: the regex parser is re._parser (sre_parse is its deprecated alias)
     from re import _constants as _c, _parser as _sre
 except ImportError:  # pragma: no cover
@@ -37,8 +38,7 @@ PORTAL_ROUTES = [
 # catalogue database (its URL is /catalog), and names kept for pages the site may add (feeds,
 # sitemap, robots.txt, OpenAPI, language prefixes). Datasette's own routes are all under `/-/`
 # (dataset names cannot start with `-`) or are not names a slug can spell (`favicon.ico`).
-OTHER_RESERVED = ("static", "catalog", "assets", "data", "en", "zh", "feeds", "openapi", "robots",
-                  "search", "sitemap")
+OTHER_RESERVED = ("static", "catalog", "assets", "data", "en", "zh", "feeds", "openapi", "robots", "search", "sitemap")
 
 
 class VariableSegment(Exception):

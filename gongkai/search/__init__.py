@@ -13,7 +13,15 @@ from .query import filter_clause, highlight, search_table
 from .tokens import index_tokens, match_expression, parse
 
 __all__ = [
-    "TableIndex", "filter_clause", "highlight", "index_resource", "index_tokens",
-    "match_expression", "normalize", "parse", "read_indexes", "search_table",
+    "TableIndex",
+    "filter_clause",
+    "highlight",
+    "index_resource",
+    "index_tokens",
+    "match_expression",
+    "normalize",
+    "parse",
+    "read_indexes",
+    "search_table",
     "searchable_columns",
 ]

@@ -20,11 +20,9 @@ column titles and descriptions in both languages (`gongkai.catalogue.writer` fil
 
 from __future__ import annotations
 
-import json
 import re
 import sqlite3
 from dataclasses import dataclass
-from pathlib import Path
 
 from .tokens import index_tokens
 
@@ -107,7 +105,9 @@ def searchable_columns(conn: sqlite3.Connection, resource) -> list[str]:
         verdict = decide(field, keys)
         if verdict is None:
             col = quote(field["name"])
-            (avg,) = conn.execute(f"select avg(length({col})) from {quote(resource.name)} where {col} is not null").fetchone()
+            (avg,) = conn.execute(
+                f"select avg(length({col})) from {quote(resource.name)} where {col} is not null"
+            ).fetchone()
             verdict = avg is not None and avg >= MIN_AVERAGE_LENGTH
         if verdict:
             chosen.append(field["name"])
@@ -141,7 +141,9 @@ def create_index(conn: sqlite3.Connection, table: str, columns: list[str], rows_
         )
         # One b-tree per index instead of many segments: fewer pages read per query.
         conn.execute(f"INSERT INTO {quote(name)} ({quote(name)}) VALUES ('optimize')")
-        conn.execute(f"CREATE TABLE {quote(name + COLUMNS_SUFFIX)} (position INTEGER PRIMARY KEY, fts_column TEXT, column TEXT)")
+        conn.execute(
+            f"CREATE TABLE {quote(name + COLUMNS_SUFFIX)} (position INTEGER PRIMARY KEY, fts_column TEXT, column TEXT)"
+        )
         conn.executemany(
             f"INSERT INTO {quote(name + COLUMNS_SUFFIX)} VALUES (?, ?, ?)",
             [(i, f, c) for i, (f, c) in enumerate(zip(fts_columns, columns))],
@@ -204,10 +206,15 @@ def index_resource(db, resource) -> list[str]:
 def read_indexes(conn: sqlite3.Connection) -> dict[str, TableIndex]:
     """{table: TableIndex} for every search index in a database."""
     out = {}
-    names = [r[0] for r in conn.execute("select name from sqlite_master where type = 'table' and name like '\\_search\\_%\\_columns' escape '\\'")]
+    names = [
+        r[0]
+        for r in conn.execute(
+            "select name from sqlite_master where type = 'table' and name like '\\_search\\_%\\_columns' escape '\\'"
+        )
+    ]
     for name in names:
         index = name[: -len(COLUMNS_SUFFIX)]
-        table = index[len(INDEX_PREFIX):]
+        table = index[len(INDEX_PREFIX) :]
         if not conn.execute("select 1 from sqlite_master where name = ?", [index]).fetchone():
             continue
         cols = [r[0] for r in conn.execute(f"select column from {quote(name)} order by position")]

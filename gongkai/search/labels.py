@@ -51,7 +51,9 @@ def row_labels(conn: sqlite3.Connection, table: str, rows: list[dict], skip: set
             continue
         found = conn.execute(
             f"select {quote(other_column)}, {quote(label)} from {quote(other)} "
-            f"where {quote(other_column)} in ({', '.join('?' * len(values))})", values).fetchall()
+            f"where {quote(other_column)} in ({', '.join('?' * len(values))})",
+            values,
+        ).fetchall()
         names[column] = {str(k): v for k, v in found}
     own = label_column(conn, table)
     out = []

@@ -11,8 +11,18 @@ from html import escape
 from .index import TableIndex, quote
 from .labels import row_labels
 from .normalize import normalize, normalize_with_offsets
-from .tokens import (_CLASSES, CJK, WORD, Phrase, index_tokens, match_expression, match_phrases,
-                     phrase_expression, phrase_found, query_segments)
+from .tokens import (
+    _CLASSES,
+    CJK,
+    WORD,
+    Phrase,
+    index_tokens,
+    match_expression,
+    match_phrases,
+    phrase_expression,
+    phrase_found,
+    query_segments,
+)
 
 PARAM = "_gongkai_search"
 
@@ -33,7 +43,9 @@ def rowid_list_clause(param: str = PARAM) -> str:
 CANDIDATES_MAX = 1000  # rows checked in Python at most (~3 us each), else FTS5 does it all
 
 
-def few_matches(conn: sqlite3.Connection, tindex: TableIndex, query: str, limit: int = ROWID_LIST_MAX) -> list[int] | None:
+def few_matches(
+    conn: sqlite3.Connection, tindex: TableIndex, query: str, limit: int = ROWID_LIST_MAX
+) -> list[int] | None:
     """The rowids matching the query, in rowid order, when there are at most `limit` of
     them, else None.
 
@@ -67,17 +79,22 @@ def _narrowed(conn: sqlite3.Connection, tindex: TableIndex, phrases: list[Phrase
     if tindex.terms is None or all(len(p) == 1 for p in phrases):
         return None
     exact = sorted({t for p in phrases for t, prefix in p if not prefix})
-    docs = dict(conn.execute(
-        f"select term, docs from {quote(tindex.terms)} where term in (select value from json_each(?))",
-        [json.dumps(exact, ensure_ascii=False)],
-    ).fetchall())
+    docs = dict(
+        conn.execute(
+            f"select term, docs from {quote(tindex.terms)} where term in (select value from json_each(?))",
+            [json.dumps(exact, ensure_ascii=False)],
+        ).fetchall()
+    )
     if len(docs) < len(exact):  # a token no row holds: its phrase, and so the query, finds nothing
         return []
     leads = []
     for phrase in phrases:
         exact_tokens = [t for t, prefix in phrase if not prefix]
-        lead = phrase_expression([(min(exact_tokens, key=docs.__getitem__), False)]) if exact_tokens \
+        lead = (
+            phrase_expression([(min(exact_tokens, key=docs.__getitem__), False)])
+            if exact_tokens
             else phrase_expression(phrase)
+        )
         if lead not in leads:
             leads.append(lead)
     idx = quote(tindex.index)
@@ -119,7 +136,9 @@ def count(conn: sqlite3.Connection, index: str, expression: str) -> int:
     return conn.execute(f"select count(*) from {quote(index)} where {quote(index)} match ?", [expression]).fetchone()[0]
 
 
-def search_table(conn: sqlite3.Connection, tindex: TableIndex, query: str, *, limit: int = 5, labels: bool = False) -> dict:
+def search_table(
+    conn: sqlite3.Connection, tindex: TableIndex, query: str, *, limit: int = 5, labels: bool = False
+) -> dict:
     """Count and best `limit` rows (bm25) of one table for a query, with highlighted text; with
     `labels`, each row's label columns too (`labels.row_labels`: what tells one hit from another).
 
@@ -148,12 +167,14 @@ def search_table(conn: sqlite3.Connection, tindex: TableIndex, query: str, *, li
         if row is None:
             continue
         marks = {c: highlight(row.get(c), query) for c in tindex.columns}
-        rows.append({
-            "rowid": rowid,
-            "score": round(score, 4),
-            "row": row,
-            "highlights": {c: h for c, h in marks.items() if h and "<mark>" in h},
-        })
+        rows.append(
+            {
+                "rowid": rowid,
+                "score": round(score, 4),
+                "row": row,
+                "highlights": {c: h for c, h in marks.items() if h and "<mark>" in h},
+            }
+        )
     if labels and rows:
         for hit, found in zip(rows, row_labels(conn, tindex.table, [h["row"] for h in rows], set(tindex.columns))):
             hit["labels"] = found
@@ -221,4 +242,14 @@ def highlight(text, query: str, *, width: int | None = None) -> str | None:
     return ("…" if lo > 0 else "") + "".join(parts) + ("…" if hi < len(text) else "")
 
 
-__all__ = ["CJK", "PARAM", "count", "few_matches", "filter_clause", "highlight", "match_spans", "matching_rowids", "search_table"]
+__all__ = [
+    "CJK",
+    "PARAM",
+    "count",
+    "few_matches",
+    "filter_clause",
+    "highlight",
+    "match_spans",
+    "matching_rowids",
+    "search_table",
+]

@@ -57,7 +57,7 @@ MAX_QUERY_CHARS = 256
 def runs(normalised: str) -> list[tuple[str, str]]:
     """[(class, text)] for the CJK runs and words of normalised text, in order."""
     classes = normalised.translate(_CLASSES)
-    return [(classes[m.start()], normalised[m.start():m.end()]) for m in _RUN.finditer(classes)]
+    return [(classes[m.start()], normalised[m.start() : m.end()]) for m in _RUN.finditer(classes)]
 
 
 def index_tokens(text: str | None) -> str:

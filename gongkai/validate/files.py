@@ -26,8 +26,8 @@ import errno
 import os
 import re
 import stat
+from collections.abc import Callable, Iterator
 from pathlib import Path, PurePosixPath
-from typing import Callable, Iterator
 
 MAX_FILE_BYTES_ENV = "GONGKAI_MAX_FILE_BYTES"
 DEFAULT_MAX_FILE_BYTES = 512 << 20  # read and decoded whole: ~2 GB of memory for 512 MiB of CJK text
@@ -91,7 +91,7 @@ def is_safe_path(path: object) -> bool:
 def unsafe_note(path: object) -> tuple[str, str]:
     return (
         f'path "{path}" is not safe: use a relative path inside the dataset folder, without "..", '
-        "hidden (\".\") folders, URLs or variables",
+        'hidden (".") folders, URLs or variables',
         f"路径“{path}”不安全：请使用数据集文件夹内的相对路径，不含“..”、以“.”开头的隐藏目录、网址或变量",
     )
 
@@ -128,8 +128,9 @@ def _resolve(base: str, rel: str) -> list[str]:
             continue
         links += 1
         if links > MAX_LINKS:
-            raise FileRefused("outside", f'"{rel}": too many levels of symbolic links',
-                              f"“{rel}”：符号链接层级过多（可能是循环链接）")
+            raise FileRefused(
+                "outside", f'"{rel}": too many levels of symbolic links', f"“{rel}”：符号链接层级过多（可能是循环链接）"
+            )
         target = os.readlink(path)
         if os.path.isabs(target):
             target = os.path.normpath(target)
@@ -158,20 +159,39 @@ def open_file(folder: Path, rel: str) -> int:
     try:
         parts = _resolve(os.path.realpath(folder), rel)
         if not parts:
-            raise FileRefused("not-regular", f'"{rel}" is the dataset folder itself, not a file',
-                              f"“{rel}”是数据集文件夹本身，不是文件")
+            raise FileRefused(
+                "not-regular",
+                f'"{rel}" is the dataset folder itself, not a file',
+                f"“{rel}”是数据集文件夹本身，不是文件",
+            )
         for i, part in enumerate(parts):
             new = _open_at(fd, part, _DIR_FLAGS if i < len(parts) - 1 else _FILE_FLAGS, rel)
             os.close(fd)
             fd = new
         mode = os.fstat(fd).st_mode
         if not stat.S_ISREG(mode):
-            kind = ("a folder" if stat.S_ISDIR(mode) else "a FIFO" if stat.S_ISFIFO(mode)
-                    else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "a socket" if stat.S_ISSOCK(mode)
-                    else "not a regular file")
-            kind_zh = {"a folder": "文件夹", "a FIFO": "命名管道（FIFO）", "a device": "设备文件", "a socket": "套接字"}.get(kind, "特殊文件")
-            raise FileRefused("not-regular", f'"{rel}" is {kind}, not a regular file: give the path of a data file',
-                              f"“{rel}”是{kind_zh}，不是普通文件：请给出数据文件的路径")
+            kind = (
+                "a folder"
+                if stat.S_ISDIR(mode)
+                else "a FIFO"
+                if stat.S_ISFIFO(mode)
+                else "a device"
+                if stat.S_ISCHR(mode) or stat.S_ISBLK(mode)
+                else "a socket"
+                if stat.S_ISSOCK(mode)
+                else "not a regular file"
+            )
+            kind_zh = {
+                "a folder": "文件夹",
+                "a FIFO": "命名管道（FIFO）",
+                "a device": "设备文件",
+                "a socket": "套接字",
+            }.get(kind, "特殊文件")
+            raise FileRefused(
+                "not-regular",
+                f'"{rel}" is {kind}, not a regular file: give the path of a data file',
+                f"“{rel}”是{kind_zh}，不是普通文件：请给出数据文件的路径",
+            )
         return fd
     except BaseException:
         os.close(fd)
@@ -191,11 +211,18 @@ def _unreadable(rel: str, exc: OSError) -> FileRefused:
     if isinstance(exc, FileNotFoundError):
         return FileRefused("missing", f'file "{rel}" does not exist', f"文件“{rel}”不存在")
     if isinstance(exc, NotADirectoryError):
-        return FileRefused("missing", f'file "{rel}" does not exist (a part of its path is not a folder)',
-                           f"文件“{rel}”不存在（路径中的某一部分不是文件夹）")
+        return FileRefused(
+            "missing",
+            f'file "{rel}" does not exist (a part of its path is not a folder)',
+            f"文件“{rel}”不存在（路径中的某一部分不是文件夹）",
+        )
     if isinstance(exc, PermissionError):
-        return FileRefused("unreadable", f'cannot read file "{rel}": permission denied', f"无法读取文件“{rel}”：没有读取权限")
-    return FileRefused("unreadable", f'cannot read file "{rel}": {exc.strerror or exc}', f"无法读取文件“{rel}”：{exc.strerror or exc}")
+        return FileRefused(
+            "unreadable", f'cannot read file "{rel}": permission denied', f"无法读取文件“{rel}”：没有读取权限"
+        )
+    return FileRefused(
+        "unreadable", f'cannot read file "{rel}": {exc.strerror or exc}', f"无法读取文件“{rel}”：{exc.strerror or exc}"
+    )
 
 
 def too_big(rel: str, limit: int, env: str) -> FileRefused:

@@ -10,8 +10,8 @@ descriptor order, and the errors are the ones frictionless reports.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
-from typing import Callable, Iterator
 
 from ..errors import Error
 from ..model import Dataset, Resource
@@ -66,7 +66,9 @@ def validate_dataset(dataset: Dataset, *, sink: Sink | None = None, limit_errors
     """
     resources = dataset.resources
     if any(error.type in METADATA for error in dataset.errors):
-        return DatasetResult(dataset=dataset, tasks=[_not_validated(r, sink) for r in resources], errors=list(dataset.errors))
+        return DatasetResult(
+            dataset=dataset, tasks=[_not_validated(r, sink) for r in resources], errors=list(dataset.errors)
+        )
     names = {r.name for r in resources}
     wanted = _wanted_references(resources, names)
     references: dict[tuple, set] = {}

@@ -14,17 +14,15 @@ from __future__ import annotations
 import codecs
 import csv
 import hashlib
-import threading
 import io
 import itertools
-import os
-import re
+import threading
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Iterable, Iterator
 
 from ..errors import Error
-from . import files
 from ..model import Resource
+from . import files
 
 # frictionless raises the csv module's limit the same way (formats/csv/parser.py)
 csv.field_size_limit(2147483646)
@@ -34,7 +32,15 @@ SNIFF_LINES = 100  # frictionless sniffs the dialect on the first 100 lines
 SNIFF_DELIMITERS = ",\t;|"
 HASH_THREAD_BYTES = 1 << 20  # below this a thread costs more than the hashing
 # Data Package v1 keeps CSV options at the dialect's top level, v2 under "csv"
-CSV_OPTIONS = ("delimiter", "lineTerminator", "quoteChar", "doubleQuote", "escapeChar", "nullSequence", "skipInitialSpace")
+CSV_OPTIONS = (
+    "delimiter",
+    "lineTerminator",
+    "quoteChar",
+    "doubleQuote",
+    "escapeChar",
+    "nullSequence",
+    "skipInitialSpace",
+)
 
 
 class SourceProblem(Exception):
@@ -142,12 +148,12 @@ def decode(data: bytes, encoding: str) -> str:
                 "or convert it: iconv -f GB18030 -t UTF-8 in.csv > out.csv"
             )
             fix_zh = (
-                "如果文件是 GBK/GB2312/GB18030 编码，请在资源中声明 \"encoding\": \"gb18030\"，"
+                '如果文件是 GBK/GB2312/GB18030 编码，请在资源中声明 "encoding": "gb18030"，'
                 "或者转换为 UTF-8：iconv -f GB18030 -t UTF-8 in.csv > out.csv"
             )
         else:
             fix = f'check the declared "encoding" ("{encoding}"), or convert the file to UTF-8 with iconv'
-            fix_zh = f"请检查声明的编码（\"encoding\": \"{encoding}\"），或用 iconv 把文件转换为 UTF-8"
+            fix_zh = f'请检查声明的编码（"encoding": "{encoding}"），或用 iconv 把文件转换为 UTF-8'
         raise SourceProblem(
             Error(
                 type="encoding-error",
@@ -176,7 +182,7 @@ class Layout:
     skip_blank_rows: bool = False
 
     @classmethod
-    def from_dialect(cls, dialect: dict, sample: list[list[str]] | None = None) -> "Layout":
+    def from_dialect(cls, dialect: dict, sample: list[list[str]] | None = None) -> Layout:
         """The layout the dialect declares; with ``sample`` (the first 100 records), the header
         row is inferred as frictionless's ``Detector.detect_dialect`` does when the dialect
         declares neither ``header`` nor ``headerRows``: the first row whose width is near the
@@ -195,7 +201,7 @@ class Layout:
         return layout
 
     @classmethod
-    def _declared(cls, dialect: dict) -> "Layout":
+    def _declared(cls, dialect: dict) -> Layout:
         return cls(
             header=dialect.get("header") is not False,
             header_rows=list(dialect.get("headerRows") or [1]),
@@ -338,7 +344,7 @@ class TextLines:
         self.text = text
         self.position = position
 
-    def __iter__(self) -> "TextLines":
+    def __iter__(self) -> TextLines:
         return self
 
     def __next__(self) -> str:

@@ -20,12 +20,34 @@ from ..errors import Error
 MAX_FIELDS = 1000  # SQLite's default limit is 2000 columns; the row function is one line per field
 MAX_DEPTH = 32  # nesting of a descriptor: real ones need about 8
 LINK_SCHEMES = ("http", "https", "mailto")
-TYPE_NAMES = ("string", "integer", "number", "boolean", "date", "datetime", "time", "year", "yearmonth",
-              "duration", "geopoint", "geojson", "object", "array", "list", "any")
+TYPE_NAMES = (
+    "string",
+    "integer",
+    "number",
+    "boolean",
+    "date",
+    "datetime",
+    "time",
+    "year",
+    "yearmonth",
+    "duration",
+    "geopoint",
+    "geojson",
+    "object",
+    "array",
+    "list",
+    "any",
+)
 CSV_ONE_CHAR = ("delimiter", "quoteChar", "escapeChar")
 
-_JSON_NAMES = {dict: ("an object", "对象"), list: ("a list", "列表"), str: ("a string", "字符串"),
-               bool: ("true or false", "true 或 false"), int: ("an integer", "整数"), float: ("a number", "数值")}
+_JSON_NAMES = {
+    dict: ("an object", "对象"),
+    list: ("a list", "列表"),
+    str: ("a string", "字符串"),
+    bool: ("true or false", "true 或 false"),
+    int: ("an integer", "整数"),
+    float: ("a number", "数值"),
+}
 
 
 def json_type(value: Any) -> str:
@@ -55,8 +77,12 @@ class _Checker:
         if not ok:
             names = " or ".join(_JSON_NAMES[k][0] for k in kinds)
             names_zh = "或".join(_JSON_NAMES[k][1] for k in kinds)
-            self.fail(where, f"must be {names}, got {json_type(value)} ({_show(value)})",
-                      f"应为{names_zh}，实际为 {json_type(value)}（{_show(value)}）", kind)
+            self.fail(
+                where,
+                f"must be {names}, got {json_type(value)} ({_show(value)})",
+                f"应为{names_zh}，实际为 {json_type(value)}（{_show(value)}）",
+                kind,
+            )
         return ok
 
     def strings(self, value: Any, where: str, kind: str | None = None) -> None:
@@ -72,15 +98,21 @@ class _Checker:
 
     def link(self, value: Any, where: str, kind: str | None = None) -> None:
         """A URL the site renders as a link: only http, https and mailto (no javascript:, data:...)."""
-        kind = kind if kind and kind != "resource-error" and kind != "package-error" else (
-            "metadata-error" if self.kind == "metadata-error" else "profile-error")
+        kind = (
+            kind
+            if kind and kind != "resource-error" and kind != "package-error"
+            else ("metadata-error" if self.kind == "metadata-error" else "profile-error")
+        )
         if not self.type(value, where, str, kind=kind):
             return
         if not is_link_safe(value):
-            self.fail(where, f'is the URL "{_show(value)}": only http://, https:// and mailto: links are allowed '
-                      "(the site renders it as a link); give the web address of the page",
-                      f"为网址“{_show(value)}”：只允许 http://、https:// 和 mailto: 链接（网站会把它显示为链接），请填写网页地址",
-                      kind)
+            self.fail(
+                where,
+                f'is the URL "{_show(value)}": only http://, https:// and mailto: links are allowed '
+                "(the site renders it as a link); give the web address of the page",
+                f"为网址“{_show(value)}”：只允许 http://、https:// 和 mailto: 链接（网站会把它显示为链接），请填写网页地址",
+                kind,
+            )
 
     def translations(self, value: Any, where: str) -> None:
         if not self.type(value, where, dict, kind="profile-error"):
@@ -162,13 +194,27 @@ def check_package(d: dict) -> list[Error]:
 
 def check_resource(res: dict, where: str) -> list[Error]:
     c = _Checker("resource-error")
-    for key in ("name", "title", "description", "format", "encoding", "mediatype", "hash", "homepage",
-                "profile", "$schema", "gov:labelField"):
+    for key in (
+        "name",
+        "title",
+        "description",
+        "format",
+        "encoding",
+        "mediatype",
+        "hash",
+        "homepage",
+        "profile",
+        "$schema",
+        "gov:labelField",
+    ):
         c.type(res.get(key), f"{where}.{key}", str)
     name = res.get("name")
     if isinstance(name, str) and (not name or name != name.strip() or any(ch < " " for ch in name)):
-        c.fail(f"{where}.name", f'"{_show(name)}" has spaces or control characters at its ends or inside',
-               f"“{_show(name)}”的首尾或中间含有空格或控制字符")
+        c.fail(
+            f"{where}.name",
+            f'"{_show(name)}" has spaces or control characters at its ends or inside',
+            f"“{_show(name)}”的首尾或中间含有空格或控制字符",
+        )
     c.type(res.get("bytes"), f"{where}.bytes", int)
     c.type(res.get("path"), f"{where}.path", str, list)
     c.link(res.get("homepage"), f"{where}.homepage")
@@ -200,9 +246,14 @@ def check_dialect(dialect: dict, where: str) -> list[Error]:
     for prefix in ("", "csv."):
         for key in CSV_ONE_CHAR:
             value = options.get(prefix + key)
-            if c.type(value, f"{where}.{prefix}{key}", str) and (len(value) != 1 and not (key == "quoteChar" and value == "")):
-                c.fail(f"{where}.{prefix}{key}", f'must be one character, got "{_show(value)}"',
-                       f"必须是单个字符，实际为“{_show(value)}”")
+            if c.type(value, f"{where}.{prefix}{key}", str) and (
+                len(value) != 1 and not (key == "quoteChar" and value == "")
+            ):
+                c.fail(
+                    f"{where}.{prefix}{key}",
+                    f'must be one character, got "{_show(value)}"',
+                    f"必须是单个字符，实际为“{_show(value)}”",
+                )
             if isinstance(value, str) and value in ("\n", "\r"):
                 c.fail(f"{where}.{prefix}{key}", "must not be a line end", "不能是换行符")
         for key in ("doubleQuote", "skipInitialSpace"):
@@ -218,8 +269,11 @@ def check_dialect(dialect: dict, where: str) -> list[Error]:
         if c.type(rows, f"{where}.{key}", list):
             for i, n in enumerate(rows):
                 if not isinstance(n, int) or isinstance(n, bool) or n < 1 or n > 10_000:
-                    c.fail(f"{where}.{key}[{i}]", f"must be a row number from 1 to 10000, got {_show(n)}",
-                           f"应为 1 到 10000 之间的行号，实际为 {_show(n)}")
+                    c.fail(
+                        f"{where}.{key}[{i}]",
+                        f"must be a row number from 1 to 10000, got {_show(n)}",
+                        f"应为 1 到 10000 之间的行号，实际为 {_show(n)}",
+                    )
     return c.errors
 
 
@@ -228,11 +282,17 @@ def check_schema(schema: dict, where: str) -> list[Error]:
     fields = schema.get("fields")
     if c.type(fields, f"{where}.fields", list, optional=False):
         if not fields:
-            c.fail(f"{where}.fields", "is empty: a table needs at least one field, one per column of the file",
-                   "为空：表结构至少需要一个字段（文件的每一列对应一个字段）")
+            c.fail(
+                f"{where}.fields",
+                "is empty: a table needs at least one field, one per column of the file",
+                "为空：表结构至少需要一个字段（文件的每一列对应一个字段）",
+            )
         if len(fields) > MAX_FIELDS:
-            c.fail(f"{where}.fields", f"has {len(fields)} fields: at most {MAX_FIELDS} are supported; split the table",
-                   f"共有 {len(fields)} 个字段，最多支持 {MAX_FIELDS} 个：请拆分表格")
+            c.fail(
+                f"{where}.fields",
+                f"has {len(fields)} fields: at most {MAX_FIELDS} are supported; split the table",
+                f"共有 {len(fields)} 个字段，最多支持 {MAX_FIELDS} 个：请拆分表格",
+            )
         else:
             for i, f in enumerate(fields):
                 w = f"{where}.fields[{i}]"
@@ -268,8 +328,11 @@ def check_field(f: dict, where: str) -> list[Error]:
     if c.type(name, f"{where}.name", str, optional=False) and not name.strip():
         c.fail(f"{where}.name", "is blank: every field needs a name", "为空：每个字段都需要名称")
     if c.type(f.get("type"), f"{where}.type", str) and f["type"] not in TYPE_NAMES:
-        c.fail(f"{where}.type", f'is "{_show(f["type"])}": use one of {", ".join(TYPE_NAMES)}',
-               f"为“{_show(f['type'])}”：请使用以下类型之一：{', '.join(TYPE_NAMES)}")
+        c.fail(
+            f"{where}.type",
+            f'is "{_show(f["type"])}": use one of {", ".join(TYPE_NAMES)}',
+            f"为“{_show(f['type'])}”：请使用以下类型之一：{', '.join(TYPE_NAMES)}",
+        )
     for key in ("format", "title", "description", "groupChar", "decimalChar", "gov:unit", "rdfType"):
         c.type(f.get(key), f"{where}.{key}", str)
     for key in ("bareNumber", "floatNumber", "gov:searchable"):
@@ -292,15 +355,18 @@ def check_field(f: dict, where: str) -> list[Error]:
         if c.type(pattern, f"{w}.pattern", str):
             problem = pattern_problem(pattern)
             if problem:
-                c.fail(f"{w}.pattern", f'"{_show(pattern)}" is not a valid regular expression ({problem}): fix the pattern',
-                       f"“{_show(pattern)}”不是有效的正则表达式（{problem}）：请修正该模式")
+                c.fail(
+                    f"{w}.pattern",
+                    f'"{_show(pattern)}" is not a valid regular expression ({problem}): fix the pattern',
+                    f"“{_show(pattern)}”不是有效的正则表达式（{problem}）：请修正该模式",
+                )
     return c.errors
 
 
 def pattern_problem(pattern: str) -> str | None:
     """Why the pattern does not compile the way frictionless compiles it (``^…$``), or None."""
     try:
-        re.compile("^{0}$".format(pattern))
+        re.compile(f"^{pattern}$")
     except (re.error, RecursionError, OverflowError, ValueError) as exc:
         return str(exc)
     return None
@@ -338,4 +404,3 @@ def site_links(data: Any, where: str, keys: tuple = ("homepage", "url", "path", 
         elif isinstance(item, list):
             stack.extend((v, f"{w}[{i}]") for i, v in enumerate(item))
     return c.errors
-

@@ -30,8 +30,8 @@ import pickle
 import shutil
 import signal
 import tempfile
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Callable, Iterator
 
 from . import pattern_guard, reader
 

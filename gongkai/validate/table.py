@@ -19,14 +19,16 @@ the row is valid, so the slow path always starts from the same state frictionles
 from __future__ import annotations
 
 import csv
-import hashlib
 import gc
-from typing import Any, Iterator
+import hashlib
+from collections.abc import Iterator
+from typing import Any
 
 from ..errors import Error
 from ..model import Resource
 from . import pattern_guard, reader, speculate
 from .fields import CellError, compile_field
+
 
 class _Stop(Exception):
     """The error limit is reached: stop reading the table."""
@@ -163,9 +165,7 @@ class TableValidator:
 
         pk = self.resource.primary_key
         self._pk = [self._index[n] for n in pk] if pk and all(n in self._index for n in pk) else []
-        self._unique = [
-            i for i, c in enumerate(self._columns) if (c.field.get("constraints") or {}).get("unique")
-        ]
+        self._unique = [i for i, c in enumerate(self._columns) if (c.field.get("constraints") or {}).get("unique")]
         self._fks = []  # (target indexes, target names, source name, source fields, value set)
         self._self_refs: dict[tuple, set] = {}
         for fk in self.resource.foreign_keys:
@@ -187,8 +187,7 @@ class TableValidator:
                             type="resource-error",
                             note=f'failed to handle a foreign key: resource "{source}" '
                             f'(fields "{", ".join(source_fields)}") is not available',
-                            note_zh=f"无法检查外键：找不到被引用的资源“{source}”"
-                            f"（字段“{'、'.join(source_fields)}”）",
+                            note_zh=f"无法检查外键：找不到被引用的资源“{source}”（字段“{'、'.join(source_fields)}”）",
                         )
                     )
                     return
@@ -196,8 +195,7 @@ class TableValidator:
         self._pk_seen: dict = {}
         self._unique_seen: dict[int, dict] = {i: {} for i in self._unique}
         self._collect = [
-            (fields_, tuple(self._index.get(n) for n in fields_), values)
-            for fields_, values in self._collected.items()
+            (fields_, tuple(self._index.get(n) for n in fields_), values) for fields_, values in self._collected.items()
         ]
         # a source is empty when it has neither labels nor data (frictionless's baseline check)
         if not self.labels:
@@ -217,12 +215,12 @@ class TableValidator:
 
     # Public API
 
-    def stream(self) -> "speculate.RowStream":
+    def stream(self) -> speculate.RowStream:
         """The valid rows for a consumer that can also take parts written in parallel
         (see `speculate`); iterating it is iterating `rows()`."""
         return speculate.RowStream(self)
 
-    def rows(self, out: "speculate.RowStream | None" = None) -> Iterator[tuple]:
+    def rows(self, out: speculate.RowStream | None = None) -> Iterator[tuple]:
         """The valid rows as tuples of SQLite-ready values, in schema field order."""
         if self._consumed:
             raise RuntimeError("rows() can only be consumed once")
@@ -235,14 +233,16 @@ class TableValidator:
                 yield from self._rows(out)
             except pattern_guard.PatternTimeout:
                 names = ", ".join(f'"{n}"' for n in patterns)
-                self._fail(Error(
-                    type="field-error",
-                    note=f"checking one row took more than {pattern_guard.TICK_S:g} s in the pattern constraint of {names}: "
-                    "the regular expression backtracks catastrophically (nested repetition such as (a+)+); "
-                    "simplify it, e.g. a+ instead of (a+)+",
-                    note_zh=f"字段 {names} 的 pattern 约束检查一行用时超过 {pattern_guard.TICK_S:g} 秒："
-                    "该正则表达式存在灾难性回溯（如 (a+)+ 这样的嵌套重复），请简化，例如把 (a+)+ 改为 a+",
-                ))
+                self._fail(
+                    Error(
+                        type="field-error",
+                        note=f"checking one row took more than {pattern_guard.TICK_S:g} s in the pattern constraint of {names}: "
+                        "the regular expression backtracks catastrophically (nested repetition such as (a+)+); "
+                        "simplify it, e.g. a+ instead of (a+)+",
+                        note_zh=f"字段 {names} 的 pattern 约束检查一行用时超过 {pattern_guard.TICK_S:g} 秒："
+                        "该正则表达式存在灾难性回溯（如 (a+)+ 这样的嵌套重复），请简化，例如把 (a+)+ 改为 a+",
+                    )
+                )
 
     def _rows(self, out):
         try:
@@ -295,18 +295,22 @@ class TableValidator:
             else:
                 actual = None
             if actual is not None and actual != digest:
-                found.append(Error(
-                    type="hash-count",
-                    note=f'expected is "{digest}" and actual is "{actual}"',
-                    note_zh=f"文件的 {algorithm} 哈希值应为 {digest}，实际为 {actual}：文件已被修改，请同时更新描述中的 hash",
-                ))
+                found.append(
+                    Error(
+                        type="hash-count",
+                        note=f'expected is "{digest}" and actual is "{actual}"',
+                        note_zh=f"文件的 {algorithm} 哈希值应为 {digest}，实际为 {actual}：文件已被修改，请同时更新描述中的 hash",
+                    )
+                )
         expected_bytes = declared.get("bytes")
         if isinstance(expected_bytes, int) and expected_bytes != self.stats["bytes"]:
-            found.append(Error(
-                type="byte-count",
-                note=f'expected is "{expected_bytes}" and actual is "{self.stats["bytes"]}"',
-                note_zh=f"文件应为 {expected_bytes} 字节，实际为 {self.stats['bytes']} 字节：文件已被修改，请同时更新描述中的 bytes",
-            ))
+            found.append(
+                Error(
+                    type="byte-count",
+                    note=f'expected is "{expected_bytes}" and actual is "{self.stats["bytes"]}"',
+                    note_zh=f"文件应为 {expected_bytes} 字节，实际为 {self.stats['bytes']} 字节：文件已被修改，请同时更新描述中的 bytes",
+                )
+            )
         return found
 
     def reference_values(self, fields: tuple[str, ...]) -> set[tuple]:
@@ -586,7 +590,7 @@ def _match_header(labels: list[str], fields: list[dict], match: str, header_case
                 Error(
                     type="schema-error",
                     note=f'matching fields by name ("fieldsMatch": "{match}") requires unique labels in the header',
-                    note_zh=f"按名称匹配字段（\"fieldsMatch\": \"{match}\"）要求表头各列名称互不相同",
+                    note_zh=f'按名称匹配字段（"fieldsMatch": "{match}"）要求表头各列名称互不相同',
                 )
             )
             return errors, list(fields)
@@ -611,9 +615,7 @@ def _match_header(labels: list[str], fields: list[dict], match: str, header_case
         present = {norm(label) for label in labels}
         unmatched = [f for f in fields if norm(f["name"]) not in present]
     if match in ("superset", "partial"):
-        unmatched = [
-            f for f in unmatched if (f.get("constraints") or {}).get("required") or f["name"] in primary_key
-        ]
+        unmatched = [f for f in unmatched if (f.get("constraints") or {}).get("required") or f["name"] in primary_key]
     for offset, f in enumerate(unmatched):
         number = len(labels) + 1 + offset
         errors.append(
@@ -798,4 +800,3 @@ def _compile_stream(v: TableValidator):
     exec(compile(source, f"<rows {v.resource.name}>", "exec"), ns)
     v._source = source
     return ns["stream"]
-

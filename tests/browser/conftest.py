@@ -73,8 +73,18 @@ def base_url(tmp_path_factory) -> str:
     assert result.ok, [d.report for d in result.datasets if not d.valid]
     port = free_port()
     cmd = [
-        sys.executable, "-m", "gongkai", "serve",
-        "--out", str(out), "--root", str(REPO), "--port", str(port), "--workers", "1",
+        sys.executable,
+        "-m",
+        "gongkai",
+        "serve",
+        "--out",
+        str(out),
+        "--root",
+        str(REPO),
+        "--port",
+        str(port),
+        "--workers",
+        "1",
     ]
     # The pages' absolute URLs (API examples) come from the configured base URL, never from
     # the request: point it at this server so copied examples answer here.

@@ -71,7 +71,9 @@ def test_browse_filter_open_download(visit, lang):
         select = page.locator('main select[name="theme"]')
         assert select.count(), f"no theme filter (link or select) on {page.url}"
         select.first.select_option(THEME)
-        submit = select.first.locator("xpath=ancestor::form").locator('button[type="submit"], input[type="submit"], button:not([type])')
+        submit = select.first.locator("xpath=ancestor::form").locator(
+            'button[type="submit"], input[type="submit"], button:not([type])'
+        )
         click_and_wait(page, submit.first)
     assert query(page).get("theme") == [THEME], page.url
     assert_lang(page, lang)
@@ -93,7 +95,9 @@ def test_browse_filter_open_download(visit, lang):
     href = link.evaluate("a => a.href")
     response = page.request.get(href)
     assert response.status == 200, href
-    assert "csv" in response.headers.get("content-type", "") or "text/plain" in response.headers.get("content-type", ""), response.headers
+    assert "csv" in response.headers.get("content-type", "") or "text/plain" in response.headers.get(
+        "content-type", ""
+    ), response.headers
     rows = list(csv.reader(io.StringIO(response.text().lstrip("\ufeff"))))
     assert rows and "code" in rows[0] and "name" in rows[0], rows[:2]
     assert len(rows) > 1
@@ -155,7 +159,9 @@ def test_tab_reaches_skip_link_first_with_visible_focus(visit, lang, start):
     assert focused["visible"], f"the focused skip link is not on screen: {focused}"
     assert focused["outline"] or focused["shadow"], f"no visible focus indicator: {focused}"
     page.keyboard.press("Enter")
-    assert page.evaluate("() => document.activeElement.closest('#main') !== null"), "skip link does not move focus to main"
+    assert page.evaluate("() => document.activeElement.closest('#main') !== null"), (
+        "skip link does not move focus to main"
+    )
 
 
 @pytest.mark.parametrize("lang", LANGS)

@@ -24,7 +24,8 @@ def test_dictionary_stacks_on_a_phone(phone, lang):
     assert all(fits for *_, fits in cells)
     labels = phone.page.evaluate(
         "() => [...document.querySelectorAll('table.dictionary td[data-label]')].slice(0, 3)"
-        ".map(e => getComputedStyle(e, '::before').content)")
+        ".map(e => getComputedStyle(e, '::before').content)"
+    )
     assert all(label not in ("none", "normal", "") for label in labels), labels
     assert phone.page.locator(".scroll-hint").first.is_visible()
 

@@ -86,9 +86,12 @@ def test_html_lang_alternates_and_links_keep_the_language(visit, page_id, path, 
         args = {k: v for k, v in parse_qs(there.query).items() if k != "_lang"}
         assert args == {k: v for k, v in parse_qs(here.query).items() if k != "_lang"}, (href, path)
     switch = zh if lang == "en" else en
-    wrong = sorted({
-        raw for raw, absolute in site_page_links(visit)
-        if (parse_qs(urlsplit(absolute).query).get("_lang") == ["en"]) != (lang == "en")
-        and not same_page(absolute, switch)
-    })
+    wrong = sorted(
+        {
+            raw
+            for raw, absolute in site_page_links(visit)
+            if (parse_qs(urlsplit(absolute).query).get("_lang") == ["en"]) != (lang == "en")
+            and not same_page(absolute, switch)
+        }
+    )
     assert not wrong, f"{path} ({lang}): links that leave the page's language: {wrong[:20]}"

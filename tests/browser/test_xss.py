@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import sys
 
+import hostile_site  # tests/ is on sys.path (rootdir conftest)
 import pytest
 
 from gongkai.bench.serve import free_port, running
 
-import hostile_site  # tests/ is on sys.path (rootdir conftest)
 from .conftest import REPO, with_lang
 
 PAGES = hostile_site.page_paths()
@@ -22,8 +22,20 @@ def hostile_url(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("xss-site")
     hostile_site.build(tmp)
     port = free_port()
-    cmd = [sys.executable, "-m", "gongkai", "serve", "--out", str(tmp / "out"), "--root", str(REPO),
-           "--port", str(port), "--workers", "1"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "gongkai",
+        "serve",
+        "--out",
+        str(tmp / "out"),
+        "--root",
+        str(REPO),
+        "--port",
+        str(port),
+        "--workers",
+        "1",
+    ]
     with running(cmd, port, "/-/versions.json", tmp / "server.log") as (url, _pid):
         yield url
 

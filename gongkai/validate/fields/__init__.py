@@ -21,9 +21,10 @@ from __future__ import annotations
 
 import builtins
 import json
+from collections.abc import Callable
 from datetime import date as _date, datetime as _datetime, time as _time, timedelta as _timedelta
 from decimal import Decimal
-from typing import Any, Callable
+from typing import Any
 
 __all__ = ["CellError", "Caster", "compile_field", "field_missing_values", "TYPES"]
 
@@ -277,9 +278,7 @@ def compile_field(field: dict, missing_values: list | None = None, *, storage: b
         key = None
 
     ns: dict[str, Any] = {"CellError": CellError, "_conv": module.to_sqlite, "_read": native_reader}
-    tnote, tnote_zh = (
-        module.type_notes(field) if hasattr(module, "type_notes") else type_notes(type_name, fmt)
-    )
+    tnote, tnote_zh = module.type_notes(field) if hasattr(module, "type_notes") else type_notes(type_name, fmt)
     ns["_TN"], ns["_TNZ"] = tnote, tnote_zh
     rnote, rnote_zh = constraint_notes("required", constraints.get("required"))
     ns["_RN"], ns["_RNZ"] = rnote, rnote_zh
@@ -316,7 +315,7 @@ def compile_field(field: dict, missing_values: list | None = None, *, storage: b
         elif name == "pattern":
             import re
 
-            ns[c] = re.compile("^{0}$".format(raw)).match  # frictionless: match with ^…$
+            ns[c] = re.compile(f"^{raw}$").match  # frictionless: match with ^…$
             cond = f"{c}(v) is not None"
         elif name == "enum":
             values = [native_reader(x) for x in raw]
@@ -435,7 +434,7 @@ def native_cell_reader(field: dict, missing_values: list | None = None) -> Calla
             elif name == "pattern":
                 import re
 
-                value = re.compile("^{0}$".format(raw))
+                value = re.compile(f"^{raw}$")
             elif name == "enum":
                 value = [reader(x) for x in raw]
             check = _native_check(name, value)
@@ -470,5 +469,10 @@ def _native_check(name: str, constraint: Any) -> Callable[[Any], bool]:
         return lambda v: v is None or v in constraint
     import operator
 
-    op = {"minimum": operator.ge, "maximum": operator.le, "exclusiveMinimum": operator.gt, "exclusiveMaximum": operator.lt}[name]
+    op = {
+        "minimum": operator.ge,
+        "maximum": operator.le,
+        "exclusiveMinimum": operator.gt,
+        "exclusiveMaximum": operator.lt,
+    }[name]
     return lambda v: v is None or (v == v and bool(op(v, constraint)))

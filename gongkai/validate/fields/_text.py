@@ -3,7 +3,8 @@ else (or text the parser refuses) is None, as frictionless's per-type value read
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 
 def text_reader(parse: Callable[[str], Any], native: type | tuple) -> Callable[[Any], Any]:

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import datetime as _dt
 import re
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from ._text import text_reader
 
@@ -46,9 +47,7 @@ _ISO = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\Z").ma
 
 def text_reader_code(field: dict):
     constraints = field.get("constraints") or {}
-    if field.get("format", "default") != "default" or any(
-        constraints.get(n) is not None for n in CONSTRAINTS[1:]
-    ):
+    if field.get("format", "default") != "default" or any(constraints.get(n) is not None for n in CONSTRAINTS[1:]):
         return None  # aware/naive datetimes do not compare as text: check natives
     code = (
         "if _ISO(cell) is not None:\n"

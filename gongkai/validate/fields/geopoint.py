@@ -4,8 +4,9 @@ longitude within ±180, latitude within ±90."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from decimal import Decimal
-from typing import Any, Callable, NamedTuple
+from typing import Any, NamedTuple
 
 CONSTRAINTS = ("required", "enum")
 

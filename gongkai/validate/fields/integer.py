@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from decimal import Decimal
-from typing import Any, Callable
+from typing import Any
 
 CONSTRAINTS = ("required", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "enum")
 
@@ -45,10 +46,14 @@ def storage_check(field: dict):
     """SQLite keeps integers in 64 bits and would turn a larger one into a rounded float, so
     such a cell gets an error of its own (frictionless accepts it): nothing is published
     changed. Numbers that long are codes or identifiers, which belong in a string field."""
-    note = (f"the integer is outside the range SQLite stores ({SQLITE_MIN} to {SQLITE_MAX}): "
-            "if it is a code or an identifier, declare the field as a string")
-    note_zh = (f"整数超出 SQLite 能保存的范围（{SQLITE_MIN} 至 {SQLITE_MAX}）："
-               "如果这是编码或编号，请把字段类型声明为 string（字符串）")
+    note = (
+        f"the integer is outside the range SQLite stores ({SQLITE_MIN} to {SQLITE_MAX}): "
+        "if it is a code or an identifier, declare the field as a string"
+    )
+    note_zh = (
+        f"整数超出 SQLite 能保存的范围（{SQLITE_MIN} 至 {SQLITE_MAX}）："
+        "如果这是编码或编号，请把字段类型声明为 string（字符串）"
+    )
     return "_LO <= v <= _HI", {"_LO": SQLITE_MIN, "_HI": SQLITE_MAX}, ("integer-range", note, note_zh)
 
 

@@ -3,7 +3,8 @@ string) with that type's default format."""
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from . import TYPE_ZH, to_json
 

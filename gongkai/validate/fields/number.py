@@ -4,8 +4,9 @@ optionally after removing groupChar / swapping decimalChar / stripping currency 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from decimal import Decimal
-from typing import Any, Callable
+from typing import Any
 
 CONSTRAINTS = ("required", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "enum")
 
@@ -60,10 +61,13 @@ def storage_check(field: dict):
     """NaN and ±Infinity (and exponents too large for a float, which become infinite) are numbers
     to frictionless, but SQLite stores NaN as NULL and JSON has neither: the API would publish a
     changed value. Such a cell gets an error of its own, as an integer SQLite cannot hold does."""
-    note = ("NaN and infinite numbers cannot be stored or published (SQLite stores NaN as NULL, JSON has "
-            "no Infinity): leave the cell empty for a missing value, or give a finite number")
-    note_zh = ("NaN 和无穷大不能保存或发布（SQLite 把 NaN 存为 NULL，JSON 没有 Infinity）："
-               "缺失值请留空，否则请填写有限的数值")
+    note = (
+        "NaN and infinite numbers cannot be stored or published (SQLite stores NaN as NULL, JSON has "
+        "no Infinity): leave the cell empty for a missing value, or give a finite number"
+    )
+    note_zh = (
+        "NaN 和无穷大不能保存或发布（SQLite 把 NaN 存为 NULL，JSON 没有 Infinity）：缺失值请留空，否则请填写有限的数值"
+    )
     if text_reader_code(field) is not None:
         # the text reader leaves a float: finite exactly when v - v is 0 (nan and inf give nan)
         return "v - v == 0", {}, ("number-range", note, note_zh)
@@ -86,7 +90,9 @@ def to_sqlite(value: Any) -> float | int:
 
 def _is_plain(field: dict) -> bool:
     if {"groupChar", "decimalChar"} & set(field) or not field.get("bareNumber", True):
-        return field.get("groupChar", "") == "" and field.get("decimalChar", ".") == "." and field.get("bareNumber", True)
+        return (
+            field.get("groupChar", "") == "" and field.get("decimalChar", ".") == "." and field.get("bareNumber", True)
+        )
     return True
 
 

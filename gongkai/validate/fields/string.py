@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import base64
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 CONSTRAINTS = ("required", "minLength", "maxLength", "pattern", "enum")
 

@@ -4,7 +4,8 @@ for "any", or a strptime pattern."""
 from __future__ import annotations
 
 import datetime as _dt
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from ._text import text_reader
 

@@ -12,7 +12,7 @@ import json
 import math
 from datetime import date, datetime, time
 from decimal import Decimal
-from functools import lru_cache
+from functools import cache
 
 from frictionless import Schema
 from hypothesis import strategies as st
@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from gongkai.validate.fields import CellError, compile_field, to_json
 
 
-@lru_cache(maxsize=None)
+@cache
 def _compiled(key: str):
     spec = json.loads(key)
     field, missing = spec["field"], spec["missing"]
@@ -153,8 +153,15 @@ def signed_numbers(draw):
     sign = draw(st.sampled_from(["", "-", "+", " ", " -"]))
     whole = draw(st.one_of(digits, st.just(""), st.text(UNICODE_DIGITS, min_size=1, max_size=3)))
     frac = draw(st.one_of(st.just(""), digits.map(lambda d: "." + d), st.just(".")))
-    exp = draw(st.one_of(st.just(""), digits.map(lambda d: "e" + d), st.sampled_from(["e-3", "E+2", "e"]),
-                         st.integers(10**17, 10**19).map(lambda n: f"e{n}"), st.integers(10**17, 10**19).map(lambda n: f"e-{n}")))
+    exp = draw(
+        st.one_of(
+            st.just(""),
+            digits.map(lambda d: "e" + d),
+            st.sampled_from(["e-3", "E+2", "e"]),
+            st.integers(10**17, 10**19).map(lambda n: f"e{n}"),
+            st.integers(10**17, 10**19).map(lambda n: f"e-{n}"),
+        )
+    )
     under = draw(st.sampled_from(["", "_"]))
     body = whole[:1] + under + whole[1:] if under and len(whole) > 1 else whole
     pad = draw(st.sampled_from(["", " ", "\x1c", "\u3000", "\xa0", "\n", "\x85"]))
@@ -162,11 +169,50 @@ def signed_numbers(draw):
 
 
 SPECIAL_NUMBERS = st.sampled_from(
-    ["NaN", "nan", "-NaN", "sNaN", "-sNaN", "NaN12", "Infinity", "-inf", "iNF", "infinity", "Inf",
-     "1e999999", "1e-999999", "-0", "0x10", "1__0", "_1", "1_", "1_0", "１２", "٣", "²", "1,000",
-     "1 000", "1.5.5", "", " ", "1e1_0", "१२", "0.1", "0.30000000000000004", "9" * 30,
-     "1e999999999999999999", "1e1000000000000000000", "-1e3000000000000000000001", "0e3000000000000000000001",
-     "1e-1000000000000000000", "0.1e1000000000000000000", "0E-5", "-0e0", "0" * 400 + "1", "9" * 400]
+    [
+        "NaN",
+        "nan",
+        "-NaN",
+        "sNaN",
+        "-sNaN",
+        "NaN12",
+        "Infinity",
+        "-inf",
+        "iNF",
+        "infinity",
+        "Inf",
+        "1e999999",
+        "1e-999999",
+        "-0",
+        "0x10",
+        "1__0",
+        "_1",
+        "1_",
+        "1_0",
+        "１２",
+        "٣",
+        "²",
+        "1,000",
+        "1 000",
+        "1.5.5",
+        "",
+        " ",
+        "1e1_0",
+        "१२",
+        "0.1",
+        "0.30000000000000004",
+        "9" * 30,
+        "1e999999999999999999",
+        "1e1000000000000000000",
+        "-1e3000000000000000000001",
+        "0e3000000000000000000001",
+        "1e-1000000000000000000",
+        "0.1e1000000000000000000",
+        "0E-5",
+        "-0e0",
+        "0" * 400 + "1",
+        "9" * 400,
+    ]
 )
 
 
@@ -198,7 +244,20 @@ def datetime_like(draw):
 
 
 __all__ = [
-    "assert_same", "verdict", "expected_sqlite", "signed_numbers", "SPECIAL_NUMBERS", "date_like",
-    "time_like", "datetime_like", "noisy", "any_text", "SPACES", "UNICODE_DIGITS", "NUMBERISH",
-    "date", "datetime", "time",
+    "assert_same",
+    "verdict",
+    "expected_sqlite",
+    "signed_numbers",
+    "SPECIAL_NUMBERS",
+    "date_like",
+    "time_like",
+    "datetime_like",
+    "noisy",
+    "any_text",
+    "SPACES",
+    "UNICODE_DIGITS",
+    "NUMBERISH",
+    "date",
+    "datetime",
+    "time",
 ]

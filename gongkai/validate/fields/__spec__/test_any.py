@@ -22,7 +22,7 @@ def test_values_and_notes():
     assert caster.cast("a") == "a" and caster.cast("") is None  # pattern is not an "any" constraint
     with pytest.raises(CellError) as e:
         caster.cast("b")
-    assert e.value.note == "constraint \"enum\" is \"['a']\""
+    assert e.value.note == 'constraint "enum" is "[\'a\']"'
     assert compile_field({"name": "x", "type": "any"}, [""]).inline == "(None if {c} == '' else {c})"
 
 

@@ -10,12 +10,26 @@ FIELDS = [
     ({"name": "a", "type": "array"}, None),
     ({"name": "a", "type": "array", "constraints": {"minLength": 1, "maxLength": 3, "enum": ["[1]", [1, 2]]}}, None),
     ({"name": "a", "type": "array", "arrayItem": {"type": "integer", "constraints": {"minimum": 0}}}, None),
-    ({"name": "a", "type": "array", "arrayItem": {"type": "string", "constraints": {"required": True, "pattern": "[a-z]+"}}}, None),
+    (
+        {
+            "name": "a",
+            "type": "array",
+            "arrayItem": {"type": "string", "constraints": {"required": True, "pattern": "[a-z]+"}},
+        },
+        None,
+    ),
     ({"name": "a", "type": "array", "arrayItem": {"type": "date"}}, None),
     ({"name": "a", "type": "array", "arrayItem": {"type": "number", "constraints": {"maximum": 10}}}, None),
 ]
 
-items = st.none() | st.booleans() | st.integers(-5, 20) | st.floats(-5, 20, allow_nan=False) | st.text("ab1-", max_size=4) | st.dates().map(str)
+items = (
+    st.none()
+    | st.booleans()
+    | st.integers(-5, 20)
+    | st.floats(-5, 20, allow_nan=False)
+    | st.text("ab1-", max_size=4)
+    | st.dates().map(str)
+)
 cells = st.one_of(
     st.lists(items, max_size=4).map(lambda v: json.dumps(v)),
     st.sampled_from(["[1]", "[1, 2]", "[]", '{"a": 1}', "", "[", '["a", null]', '["2024-01-05", "x"]', "[1.5, 11]"]),
@@ -42,9 +56,14 @@ def test_values_and_notes():
 
 
 def test_array_items():
-    cast = compile_field({"name": "a", "type": "array", "arrayItem": {"type": "integer", "constraints": {"minimum": 0}}}, [""]).cast
+    cast = compile_field(
+        {"name": "a", "type": "array", "arrayItem": {"type": "integer", "constraints": {"minimum": 0}}}, [""]
+    ).cast
     assert cast("[1, 2.0]") == "[1,2]"
     with pytest.raises(CellError) as e:
         cast('[-1, "x"]')
-    assert [n for _, n, _ in e.value.notes] == ['array item type is "integer/default"', 'array item constraint "minimum" is "0"']
+    assert [n for _, n, _ in e.value.notes] == [
+        'array item type is "integer/default"',
+        'array item constraint "minimum" is "0"',
+    ]
     assert e.value.type == "type-error" and e.value.note_zh.startswith("数组元素")

@@ -12,8 +12,29 @@ FIELDS = [
 ]
 
 cells = st.one_of(
-    st.sampled_from(["true", "True", "TRUE", "1", "false", "False", "FALSE", "0", "yes", "是", "否", "Y", "N", "",
-                     "NA", " true", "true ", "tRUE", "01"]),
+    st.sampled_from(
+        [
+            "true",
+            "True",
+            "TRUE",
+            "1",
+            "false",
+            "False",
+            "FALSE",
+            "0",
+            "yes",
+            "是",
+            "否",
+            "Y",
+            "N",
+            "",
+            "NA",
+            " true",
+            "true ",
+            "tRUE",
+            "01",
+        ]
+    ),
     st.text("tfrueals01YN是否" + SPACES, max_size=6),
 )
 
@@ -30,12 +51,18 @@ def test_values_and_notes():
     assert [cast(c) for c in ("true", "1", "FALSE", "0", "")] == [1, 1, 0, 0, None]
     with pytest.raises(CellError) as e:
         cast(" true")  # no stripping
-    assert (e.value.type, e.value.note, e.value.note_zh) == ("type-error", 'type is "boolean/default"', "类型应为 布尔值（boolean/default）")
+    assert (e.value.type, e.value.note, e.value.note_zh) == (
+        "type-error",
+        'type is "boolean/default"',
+        "类型应为 布尔值（boolean/default）",
+    )
 
 
 def test_custom_values_and_enum():
-    cast = compile_field({"name": "b", "type": "boolean", "trueValues": ["是"], "falseValues": ["否"],
-                          "constraints": {"enum": [True]}}, [""]).cast
+    cast = compile_field(
+        {"name": "b", "type": "boolean", "trueValues": ["是"], "falseValues": ["否"], "constraints": {"enum": [True]}},
+        [""],
+    ).cast
     assert cast("是") == 1
     with pytest.raises(CellError) as e:
         cast("否")

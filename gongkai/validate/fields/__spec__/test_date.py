@@ -7,7 +7,14 @@ from gongkai.validate.fields import CellError, compile_field
 FIELDS = [
     ({"name": "d", "type": "date"}, None),
     ({"name": "d", "type": "date", "constraints": {"minimum": "2020-01-01", "maximum": "2024-12-31"}}, None),
-    ({"name": "d", "type": "date", "constraints": {"exclusiveMinimum": "2020-1-1", "enum": ["2021-03-04", "2022-02-02"], "required": True}}, ["", "NA"]),
+    (
+        {
+            "name": "d",
+            "type": "date",
+            "constraints": {"exclusiveMinimum": "2020-1-1", "enum": ["2021-03-04", "2022-02-02"], "required": True},
+        },
+        ["", "NA"],
+    ),
     ({"name": "d", "type": "date", "format": "%d/%m/%Y"}, None),
     ({"name": "d", "type": "date", "format": "fmt:%Y.%m.%d", "constraints": {"maximum": "2021.1.1"}}, None),
     ({"name": "d", "type": "date", "format": "any"}, None),
@@ -18,8 +25,23 @@ cells = st.one_of(
     st.dates().map(str),
     st.dates().map(lambda d: f"{d.day}/{d.month}/{d.year}"),
     st.text("0123456789-/. T:" + SPACES + "２", max_size=11),
-    st.sampled_from(["2024-1-5", "2024-01- 5", "2023-02-29", "2024-02-29", "0000-01-01", "0001-01-01",
-                     "20240105", "2024-W01-1", "2024-001", "2024-01-05 ", "", "NA", "２０２４-01-05"]),
+    st.sampled_from(
+        [
+            "2024-1-5",
+            "2024-01- 5",
+            "2023-02-29",
+            "2024-02-29",
+            "0000-01-01",
+            "0001-01-01",
+            "20240105",
+            "2024-W01-1",
+            "2024-001",
+            "2024-01-05 ",
+            "",
+            "NA",
+            "２０２４-01-05",
+        ]
+    ),
 )
 
 
@@ -45,7 +67,11 @@ def test_values_and_notes():
     assert e.value.note == 'constraint "minimum" is "2020-01-01"' and "2020-01-01" in e.value.note_zh
     with pytest.raises(CellError) as e:
         cast("2023-02-29")
-    assert (e.value.type, e.value.note, e.value.note_zh) == ("type-error", 'type is "date/default"', "类型应为 日期（date/default）")
+    assert (e.value.type, e.value.note, e.value.note_zh) == (
+        "type-error",
+        'type is "date/default"',
+        "类型应为 日期（date/default）",
+    )
 
 
 def test_custom_format():

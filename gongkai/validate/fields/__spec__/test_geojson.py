@@ -13,13 +13,24 @@ FIELDS = [
 ]
 
 point = st.tuples(st.integers(-180, 180), st.integers(-90, 90)).map(
-    lambda t: json.dumps({"type": "Point", "coordinates": list(t)}))
+    lambda t: json.dumps({"type": "Point", "coordinates": list(t)})
+)
 cells = st.one_of(
     point,
-    st.sampled_from([
-        '{"type": "Point", "coordinates": [1, 2]}', '{"type": "Point"}', '{"type": "Feature", "geometry": null, "properties": {}}',
-        '{"type": "Topology", "objects": {}, "arcs": []}', "[1, 2]", "{}", "null", "", "{bad", '{"名": "值"}',
-    ]),
+    st.sampled_from(
+        [
+            '{"type": "Point", "coordinates": [1, 2]}',
+            '{"type": "Point"}',
+            '{"type": "Feature", "geometry": null, "properties": {}}',
+            '{"type": "Topology", "objects": {}, "arcs": []}',
+            "[1, 2]",
+            "{}",
+            "null",
+            "",
+            "{bad",
+            '{"名": "值"}',
+        ]
+    ),
     st.text('{}[]":,0123456789 typePoint', max_size=16),
 )
 

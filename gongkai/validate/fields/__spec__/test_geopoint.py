@@ -10,15 +10,30 @@ FIELDS = [
     ({"name": "g", "type": "geopoint", "format": "object", "constraints": {"enum": ["116.4,39.9"]}}, None),
 ]
 
-coord = st.one_of(st.integers(-200, 200).map(str), st.floats(-200, 200, allow_nan=False).map(repr),
-                  st.sampled_from(["NaN", "Infinity", "1e2", " 5 ", "x"]))
+coord = st.one_of(
+    st.integers(-200, 200).map(str),
+    st.floats(-200, 200, allow_nan=False).map(repr),
+    st.sampled_from(["NaN", "Infinity", "1e2", " 5 ", "x"]),
+)
 cells = st.one_of(
     st.tuples(coord, coord).map(lambda t: f"{t[0]},{t[1]}"),
     st.tuples(coord, coord).map(lambda t: f"[{t[0]}, {t[1]}]"),
     st.tuples(coord, coord).map(lambda t: f'{{"lon": {t[0]}, "lat": {t[1]}}}'),
-    st.text("0123456789.,-[]{}\" lonat:", max_size=14),
-    st.sampled_from(["116.4,39.9", "116.4, 39.9", "[116.4, 39.9]", '{"lon": 116.4, "lat": 39.9}', '["1", "2"]',
-                     '"ab"', "181,0", "0,91", "1,2,3", ""]),
+    st.text('0123456789.,-[]{}" lonat:', max_size=14),
+    st.sampled_from(
+        [
+            "116.4,39.9",
+            "116.4, 39.9",
+            "[116.4, 39.9]",
+            '{"lon": 116.4, "lat": 39.9}',
+            '["1", "2"]',
+            '"ab"',
+            "181,0",
+            "0,91",
+            "1,2,3",
+            "",
+        ]
+    ),
 )
 
 

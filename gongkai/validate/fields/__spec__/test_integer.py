@@ -7,7 +7,14 @@ from gongkai.validate.fields import CellError, compile_field
 FIELDS = [
     ({"name": "n", "type": "integer"}, None),
     ({"name": "n", "type": "integer", "constraints": {"minimum": 5, "maximum": "100"}}, None),
-    ({"name": "n", "type": "integer", "constraints": {"exclusiveMinimum": -3, "exclusiveMaximum": 7.0, "required": True}}, ["", "NA"]),
+    (
+        {
+            "name": "n",
+            "type": "integer",
+            "constraints": {"exclusiveMinimum": -3, "exclusiveMaximum": 7.0, "required": True},
+        },
+        ["", "NA"],
+    ),
     ({"name": "n", "type": "integer", "constraints": {"enum": [1, "2", 30]}}, None),
     ({"name": "n", "type": "integer", "bareNumber": False}, None),
     ({"name": "n", "type": "integer", "missingValues": ["-", "n/a"]}, ["", "NA"]),

@@ -16,8 +16,22 @@ FIELDS = [
 
 cells = st.one_of(
     st.text("0123456789,;|-.: eTtrufals" + SPACES[:3], max_size=14),
-    st.sampled_from(["1,2", "1, 2", "1,2,3,4", "1.5;2", "true,false", "2024-01-05|2024-1-6", "", "NA", ",",
-                     "2024-01-05T10:00:00,2024-01-05T11:00:00", "10:00:00;11:00:00", "a,北京"]),
+    st.sampled_from(
+        [
+            "1,2",
+            "1, 2",
+            "1,2,3,4",
+            "1.5;2",
+            "true,false",
+            "2024-01-05|2024-1-6",
+            "",
+            "NA",
+            ",",
+            "2024-01-05T10:00:00,2024-01-05T11:00:00",
+            "10:00:00;11:00:00",
+            "a,北京",
+        ]
+    ),
 )
 
 
@@ -29,7 +43,9 @@ def test_same_as_frictionless(field, missing, batch):
 
 
 def test_values_and_notes():
-    cast = compile_field({"name": "l", "type": "list", "itemType": "integer", "constraints": {"minLength": 2}}, [""]).cast
+    cast = compile_field(
+        {"name": "l", "type": "list", "itemType": "integer", "constraints": {"minLength": 2}}, [""]
+    ).cast
     assert cast("1, 2") == "[1,2]"
     with pytest.raises(CellError) as e:
         cast("1")

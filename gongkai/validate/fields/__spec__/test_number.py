@@ -1,5 +1,3 @@
-import math
-
 import pytest
 from fields_oracle import NUMBERISH, SPACES, SPECIAL_NUMBERS, UNICODE_DIGITS, assert_same, signed_numbers
 from hypothesis import given, settings, strategies as st
@@ -22,9 +20,26 @@ cells = st.one_of(
     signed_numbers(),
     SPECIAL_NUMBERS.filter(lambda c: "sNaN" not in c),  # sNaN vs a bound crashes frictionless itself
     st.text(NUMBERISH + SPACES + UNICODE_DIGITS + "€$%", max_size=8),
-    st.sampled_from(["0.1", "0.10000000000000000001", "0.09999999999999999999", "100", "100.0000000000000001",
-                     "99.99999999999999999", "5", "5.00000000000000000001", "4.99999999999999999999", "5.5",
-                     "5.50000000000000000001", "5.49999999999999999999", "2.5", "1e400", "-1e400", " 5 "]),
+    st.sampled_from(
+        [
+            "0.1",
+            "0.10000000000000000001",
+            "0.09999999999999999999",
+            "100",
+            "100.0000000000000001",
+            "99.99999999999999999",
+            "5",
+            "5.00000000000000000001",
+            "4.99999999999999999999",
+            "5.5",
+            "5.50000000000000000001",
+            "5.49999999999999999999",
+            "2.5",
+            "1e400",
+            "-1e400",
+            " 5 ",
+        ]
+    ),
 ).filter(lambda c: "snan" not in c.lower())  # any spelling of sNaN vs a bound crashes frictionless itself
 
 
@@ -83,7 +98,9 @@ def test_enum_and_notes():
     assert cast("2.50") == 2.5 and cast("1.0") == 1.0
     with pytest.raises(CellError) as e:
         cast("3")
-    assert e.value.note == 'constraint "enum" is "[1, 2.5]"' and e.value.note_zh == "应为以下值之一：1、2.5（约束 enum）"
+    assert (
+        e.value.note == 'constraint "enum" is "[1, 2.5]"' and e.value.note_zh == "应为以下值之一：1、2.5（约束 enum）"
+    )
 
 
 def test_inline_hint():

@@ -20,8 +20,23 @@ FIELDS = [
 cells = st.one_of(
     st.text(max_size=8),
     st.text("aAB01-北京上海 @.:/=" + SPACES, max_size=8),
-    st.sampled_from(["", "NA", "-", "AB12", "AB12\n", "ab", "a@b.cn", "https://x.cn/a", "http//x",
-                     "12345678-1234-5678-1234-567812345678", "aGVsbG8=", "aGVsbG8", "北京"]),
+    st.sampled_from(
+        [
+            "",
+            "NA",
+            "-",
+            "AB12",
+            "AB12\n",
+            "ab",
+            "a@b.cn",
+            "https://x.cn/a",
+            "http//x",
+            "12345678-1234-5678-1234-567812345678",
+            "aGVsbG8=",
+            "aGVsbG8",
+            "北京",
+        ]
+    ),
 )
 
 
@@ -43,7 +58,11 @@ def test_pattern_is_anchored_like_frictionless():
 
 def test_lengths_enum_required():
     caster = compile_field(
-        {"name": "s", "type": "string", "constraints": {"required": True, "minLength": 2, "maxLength": 3, "enum": ["ab", "abcd"]}},
+        {
+            "name": "s",
+            "type": "string",
+            "constraints": {"required": True, "minLength": 2, "maxLength": 3, "enum": ["ab", "abcd"]},
+        },
         [""],
     )
     assert caster.cast("ab") == "ab"
@@ -60,7 +79,10 @@ def test_lengths_enum_required():
     }
     with pytest.raises(CellError) as e:  # two failures: frictionless reports both, minLength first
         caster.cast("b")
-    assert [n for _, n, _ in e.value.notes] == ['constraint "minLength" is "2"', "constraint \"enum\" is \"['ab', 'abcd']\""]
+    assert [n for _, n, _ in e.value.notes] == [
+        'constraint "minLength" is "2"',
+        "constraint \"enum\" is \"['ab', 'abcd']\"",
+    ]
 
 
 def test_inline_hint_is_exact_for_plain_strings():

@@ -7,7 +7,14 @@ from gongkai.validate.fields import CellError, compile_field
 FIELDS = [
     ({"name": "y", "type": "year"}, None),
     ({"name": "y", "type": "year", "constraints": {"minimum": 2000, "maximum": "2030"}}, None),
-    ({"name": "y", "type": "year", "constraints": {"exclusiveMinimum": 1999, "enum": [2000, "2024"], "required": True}}, ["", "-"]),
+    (
+        {
+            "name": "y",
+            "type": "year",
+            "constraints": {"exclusiveMinimum": 1999, "enum": [2000, "2024"], "required": True},
+        },
+        ["", "-"],
+    ),
 ]
 
 cells = st.one_of(

@@ -6,7 +6,14 @@ from gongkai.validate.fields import CellError, compile_field
 
 FIELDS = [
     ({"name": "m", "type": "yearmonth"}, None),
-    ({"name": "m", "type": "yearmonth", "constraints": {"minimum": "2020-01", "maximum": [2024, 6], "enum": ["2021-03", "2024-06"]}}, None),
+    (
+        {
+            "name": "m",
+            "type": "yearmonth",
+            "constraints": {"minimum": "2020-01", "maximum": [2024, 6], "enum": ["2021-03", "2024-06"]},
+        },
+        None,
+    ),
 ]
 
 cells = st.one_of(
