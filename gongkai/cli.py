@@ -18,6 +18,12 @@ from .build import BuildError, build_site, check
 from .catalog import dataset_folders
 
 
+def _out_option(help: str):
+    return click.option(
+        "--out", type=click.Path(file_okay=False, path_type=Path), default="build", show_default=True, help=help
+    )
+
+
 def _root_option(f):
     return click.option(
         "--root",
@@ -59,13 +65,7 @@ def validate(paths, as_json, root):
 
 
 @cli.command()
-@click.option(
-    "--out",
-    type=click.Path(file_okay=False, path_type=Path),
-    default="build",
-    show_default=True,
-    help="Output folder; the served site is OUT/site.",
-)
+@_out_option("Output folder; the served site is OUT/site.")
 @_root_option
 @click.option("--quiet", is_flag=True, help="Print nothing but errors.")
 def build(out, root, quiet):
@@ -82,13 +82,7 @@ def build(out, root, quiet):
 
 
 @cli.command()
-@click.option(
-    "--out",
-    type=click.Path(file_okay=False, path_type=Path),
-    default="build",
-    show_default=True,
-    help="The build folder whose site/ is served.",
-)
+@_out_option("The build folder whose site/ is served.")
 @_root_option
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", type=int, default=8001, show_default=True, envvar="PORT")
@@ -110,13 +104,7 @@ def serve(out, root, host, port, workers):
 
 
 @cli.command()
-@click.option(
-    "--out",
-    type=click.Path(file_okay=False, path_type=Path),
-    default="build",
-    show_default=True,
-    help="The build folder whose servers should pick up its latest site.",
-)
+@_out_option("The build folder whose servers should pick up its latest site.")
 @click.option(
     "--wait/--no-wait", default=True, show_default=True, help="Wait until every server has replaced all its workers."
 )

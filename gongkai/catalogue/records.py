@@ -120,6 +120,15 @@ def _str(value: Any) -> str | None:
     return None if value is None else str(value)
 
 
+def _translated(descriptor: dict, *keys: str) -> dict[str, str | None]:
+    """`key`, `key_en`, `key_zh` for each key: the descriptor's own value and its translations."""
+    en, zh = _translations(descriptor)
+    out: dict[str, str | None] = {}
+    for key in keys:
+        out[key], out[f"{key}_en"], out[f"{key}_zh"] = _str(descriptor.get(key)), _str(en.get(key)), _str(zh.get(key))
+    return out
+
+
 # ---------------------------------------------------------------------------------------------
 # Site metadata
 
@@ -157,8 +166,29 @@ class SiteInfo(Record):
         )
 
 
+class RegistryRecord(Record):
+    """An entry of one of metadata/'s registries: each column from the entry's key of that name
+    (or an alias); a `{zh, en}` value fills `key` and `key_en`."""
+
+    ALIASES: ClassVar[dict[str, tuple[str, ...]]] = {}
+
+    @classmethod
+    def from_entry(cls, ident: str, entry: dict) -> Any:
+        names = [name for name, _ in cls.columns()]
+        values: dict[str, Any] = {"id": ident}
+        for name in names:
+            if name == "id" or (name.endswith("_en") and name[:-3] in names):
+                continue
+            raw = next((entry[k] for k in (name, *cls.ALIASES.get(name, ())) if entry.get(k) is not None), None)
+            zh, en = _bilingual(raw)
+            values[name] = _str(zh)
+            if f"{name}_en" in names:
+                values[f"{name}_en"] = _str(en)
+        return cls(**values)
+
+
 @dataclass
-class Publisher(Record):
+class Publisher(RegistryRecord):
     """An entry of metadata/publishers.yaml (信息资源提供方)."""
 
     TABLE: ClassVar[str] = "publishers"
@@ -175,25 +205,9 @@ class Publisher(Record):
     parent: str | None = None
     uscc: str | None = None  # 统一社会信用代码, where verified
 
-    @classmethod
-    def from_entry(cls, ident: str, entry: dict) -> Publisher:
-        name, name_en = _bilingual(entry.get("name"))
-        description, description_en = _bilingual(entry.get("description"))
-        return cls(
-            id=ident,
-            name=_str(name),
-            name_en=_str(name_en),
-            description=_str(description),
-            description_en=_str(description_en),
-            homepage=_str(entry.get("homepage")),
-            email=_str(entry.get("email")),
-            parent=_str(entry.get("parent")),
-            uscc=_str(entry.get("uscc")),
-        )
-
 
 @dataclass
-class Theme(Record):
+class Theme(RegistryRecord):
     """An entry of metadata/themes.yaml (信息资源分类)."""
 
     TABLE: ClassVar[str] = "themes"
@@ -205,37 +219,19 @@ class Theme(Record):
     description: str | None = None
     description_en: str | None = None
 
-    @classmethod
-    def from_entry(cls, ident: str, entry: dict) -> Theme:
-        name, name_en = _bilingual(entry.get("name"))
-        description, description_en = _bilingual(entry.get("description"))
-        return cls(
-            id=ident,
-            name=_str(name),
-            name_en=_str(name_en),
-            description=_str(description),
-            description_en=_str(description_en),
-        )
-
 
 @dataclass
-class Licence(Record):
+class Licence(RegistryRecord):
     """An entry of metadata/licenses.yaml: an SPDX-style id, its title and its text's URL."""
 
     TABLE: ClassVar[str] = "licenses"
     KEY: ClassVar[tuple[str, ...]] = ("id",)
+    ALIASES: ClassVar[dict[str, tuple[str, ...]]] = {"url": ("path",)}
 
     id: str
     title: str | None = None
     title_en: str | None = None
     url: str | None = None
-
-    @classmethod
-    def from_entry(cls, ident: str, entry: dict) -> Licence:
-        title, title_en = _bilingual(entry.get("title"))
-        return cls(
-            id=ident, title=_str(title), title_en=_str(title_en), url=_str(entry.get("url") or entry.get("path"))
-        )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -322,12 +318,7 @@ class DatasetRecord(Record):
             name=ds.name,
             id=_str(d.get("id")),
             language="en" if zh and not en else "zh",
-            title=_str(d.get("title")),
-            title_en=_str(en.get("title")),
-            title_zh=_str(zh.get("title")),
-            description=_str(d.get("description")),
-            description_en=_str(en.get("description")),
-            description_zh=_str(zh.get("description")),
+            **_translated(d, "title", "description"),
             description_html=render(d.get("description")),
             description_html_en=render(en.get("description")) or None,
             description_html_zh=render(zh.get("description")) or None,
@@ -400,18 +391,12 @@ class ResourceRecord(Record):
         out = []
         for position, res in enumerate(ds.resources, start=1):
             stats = build.tables.get(res.name, {})
-            en, zh = _translations(res.descriptor)
             out.append(
                 cls(
                     dataset=ds.name,
                     name=res.name,
                     position=position,
-                    title=_str(res.descriptor.get("title")),
-                    title_en=_str(en.get("title")),
-                    title_zh=_str(zh.get("title")),
-                    description=_str(res.descriptor.get("description")),
-                    description_en=_str(en.get("description")),
-                    description_zh=_str(zh.get("description")),
+                    **_translated(res.descriptor, "title", "description"),
                     path=res.path,
                     format=res.format,
                     encoding=res.encoding,
@@ -454,7 +439,6 @@ class FieldRecord(Record):
         out = []
         for res in ds.resources:
             for position, f in enumerate(res.fields, start=1):
-                en, zh = _translations(f)
                 constraints = f.get("constraints")
                 out.append(
                     cls(
@@ -462,12 +446,7 @@ class FieldRecord(Record):
                         resource=res.name,
                         name=f["name"],
                         position=position,
-                        title=_str(f.get("title")),
-                        title_en=_str(en.get("title")),
-                        title_zh=_str(zh.get("title")),
-                        description=_str(f.get("description")),
-                        description_en=_str(en.get("description")),
-                        description_zh=_str(zh.get("description")),
+                        **_translated(f, "title", "description"),
                         type=_str(f.get("type")) or "string",
                         format=_str(f.get("format")),
                         unit=_str(f.get("gov:unit")),
