@@ -10,27 +10,10 @@ import csv
 import io
 import json
 
+from ..field_types import TYPE_NAMES
 from .csv_cells import neutralise
 
-# Table Schema types in words: (zh, en)
-TYPES: dict[str, tuple[str, str]] = {
-    "string": ("文本", "text"),
-    "integer": ("整数", "integer"),
-    "number": ("数字", "number"),
-    "boolean": ("是/否", "true/false"),
-    "date": ("日期", "date"),
-    "time": ("时间", "time"),
-    "datetime": ("日期时间", "date and time"),
-    "year": ("年份", "year"),
-    "yearmonth": ("年月", "year and month"),
-    "duration": ("时长", "duration"),
-    "geopoint": ("地理坐标点", "geographic point"),
-    "geojson": ("GeoJSON 几何", "GeoJSON geometry"),
-    "object": ("JSON 对象", "JSON object"),
-    "array": ("JSON 数组", "JSON array"),
-    "list": ("列表", "list"),
-    "any": ("任意值", "any value"),
-}
+TYPES = TYPE_NAMES  # (zh, en) per type: the same words as validation messages (gongkai/field_types.py)
 
 
 def type_words(type_: str | None, fmt: str | None = None) -> tuple[str, str]:

@@ -16,28 +16,12 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from ..errors import Error
+from ..field_types import TYPES
 
 MAX_FIELDS = 1000  # SQLite's default limit is 2000 columns; the row function is one line per field
 MAX_DEPTH = 32  # nesting of a descriptor: real ones need about 8
 LINK_SCHEMES = ("http", "https", "mailto")
-TYPE_NAMES = (
-    "string",
-    "integer",
-    "number",
-    "boolean",
-    "date",
-    "datetime",
-    "time",
-    "year",
-    "yearmonth",
-    "duration",
-    "geopoint",
-    "geojson",
-    "object",
-    "array",
-    "list",
-    "any",
-)
+TYPE_NAMES = TYPES  # gongkai/field_types.py
 CSV_ONE_CHAR = ("delimiter", "quoteChar", "escapeChar")
 
 _JSON_NAMES = {

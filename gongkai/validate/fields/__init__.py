@@ -26,6 +26,8 @@ from datetime import date as _date, datetime as _datetime, time as _time, timede
 from decimal import Decimal
 from typing import Any
 
+from ...field_types import TYPE_NAMES
+
 __all__ = ["CellError", "Caster", "compile_field", "field_missing_values", "TYPES"]
 
 
@@ -49,24 +51,7 @@ class CellError(Exception):
 
 
 # Type names in Chinese, for notes.
-TYPE_ZH = {
-    "string": "字符串",
-    "integer": "整数",
-    "number": "数值",
-    "boolean": "布尔值",
-    "date": "日期",
-    "datetime": "日期时间",
-    "time": "时间",
-    "year": "年份",
-    "yearmonth": "年月",
-    "duration": "时长",
-    "geopoint": "地理坐标",
-    "geojson": "GeoJSON",
-    "object": "JSON 对象",
-    "array": "JSON 数组",
-    "list": "列表",
-    "any": "任意值",
-}
+TYPE_ZH = {name: zh for name, (zh, _) in TYPE_NAMES.items()}  # gongkai/field_types.py
 
 BOUNDS = ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum")
 

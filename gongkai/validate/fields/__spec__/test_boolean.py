@@ -54,7 +54,7 @@ def test_values_and_notes():
     assert (e.value.type, e.value.note, e.value.note_zh) == (
         "type-error",
         'type is "boolean/default"',
-        "类型应为 布尔值（boolean/default）",
+        "类型应为 是/否（boolean/default）",
     )
 
 
