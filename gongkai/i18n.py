@@ -46,11 +46,21 @@ def load_strings(folder: Path = LOCALES_DIR) -> dict[str, dict[str, str]]:
 STRINGS = load_strings()
 
 
+_SCOPE_KEY = "gongkai.lang"
+
+
 def lang_of(request) -> str:
-    """The page's language: English only for `?_lang=en`; anything else is Chinese."""
+    """The page's language: English only for `?_lang=en`; anything else is Chinese. Resolved
+    once per request (kept in its ASGI scope): every plugin and template asks again."""
     if request is None:
         return DEFAULT_LANG
-    return "en" if request.args.get(PARAM) == "en" else DEFAULT_LANG
+    scope = getattr(request, "scope", None)
+    if scope is not None and _SCOPE_KEY in scope:
+        return scope[_SCOPE_KEY]
+    lang = "en" if request.args.get(PARAM) == "en" else DEFAULT_LANG
+    if scope is not None:
+        scope[_SCOPE_KEY] = lang
+    return lang
 
 
 def html_lang(lang: str) -> str:

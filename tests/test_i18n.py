@@ -237,3 +237,13 @@ def test_english_singular():
     assert t("portal.n_datasets", "en", n=1) == "1 dataset"
     assert t("portal.n_datasets", "en", n=2) == "2 datasets"
     assert t("portal.n_datasets", "zh", n=1) == "1 个数据集"
+
+
+def test_the_language_is_resolved_once_per_request():
+    from datasette.utils.asgi import Request
+
+    request = Request.fake("/datasets?_lang=en")
+    assert i18n.lang_of(request) == "en"
+    request.scope["query_string"] = b""  # a later look at the arguments would say zh
+    assert i18n.lang_of(request) == "en"
+    assert i18n.lang_of(Request.fake("/datasets")) == "zh"
