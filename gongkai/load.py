@@ -29,6 +29,7 @@ import apsw
 import sqlite_utils
 
 from .model import Resource
+from .sql import identifier
 
 SQLITE_TYPES = {
     "integer": int,
@@ -124,7 +125,7 @@ def create_table(db: BuildDatabase, resource: Resource) -> sqlite_utils.db.Table
 def insert_rows(db: BuildDatabase, resource: Resource, rows: Iterable[tuple]) -> int:
     """Insert SQLite-ready tuples (schema field order) in one transaction; returns the row count."""
     placeholders = ", ".join("?" for _ in resource.fields)
-    sql = f"INSERT INTO {_quote(resource.name)} VALUES ({placeholders})"
+    sql = f"INSERT INTO {identifier(resource.name)} VALUES ({placeholders})"
     conn = db.rows
     before = conn.total_changes()
     with conn:  # one transaction, rolled back if the rows raise
@@ -150,7 +151,7 @@ def append_part(db: BuildDatabase, resource: Resource, path: Path) -> int:
     conn.execute("ATTACH DATABASE ? AS part", (str(path),))
     try:
         conn.execute(f"PRAGMA part.mmap_size = {MMAP_BYTES}")
-        table = _quote(resource.name)
+        table = identifier(resource.name)
         with conn:
             conn.execute(f"INSERT INTO main.{table} SELECT * FROM part.{table}")
     finally:
@@ -183,8 +184,8 @@ def create_indexes(db: BuildDatabase, resource: Resource) -> None:
     conn.execute(f"PRAGMA cache_size = {INDEX_CACHE_PAGES}")
     try:
         for column in index_columns(resource):
-            name = _quote(f"idx_{resource.name}_{column}")
-            conn.execute(f"CREATE INDEX IF NOT EXISTS {name} ON {_quote(resource.name)} ({_quote(column)})")
+            name = identifier(f"idx_{resource.name}_{column}")
+            conn.execute(f"CREATE INDEX IF NOT EXISTS {name} ON {identifier(resource.name)} ({identifier(column)})")
     finally:
         conn.execute(f"PRAGMA cache_size = {cache}")
 
@@ -205,9 +206,5 @@ def finish_database(db: BuildDatabase) -> None:
         )
     ]
     for table in tables:
-        db.rows.execute(f"ANALYZE {_quote(table)}")
+        db.rows.execute(f"ANALYZE {identifier(table)}")
     db.close()
-
-
-def _quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'

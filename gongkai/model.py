@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Any
 
 from .errors import Error
 
@@ -78,6 +77,3 @@ class Dataset:
     descriptor: dict
     resources: list[Resource] = field(default_factory=list)
     errors: list[Error] = field(default_factory=list)  # package/profile errors, before any data is read
-
-    def translation(self, lang: str) -> dict[str, Any]:
-        return (self.descriptor.get("gov:translations") or {}).get(lang) or {}

@@ -38,6 +38,8 @@ from urllib.parse import quote
 
 import httpx
 
+from ..sql import identifier
+
 # Page sizes vary per request (and are always explicit, so the two servers' default page sizes
 # do not matter); 10..100 rows, 55 on average.
 SIZES = list(range(10, 101))
@@ -49,8 +51,7 @@ REQUEST_TIMEOUT = 120.0  # stock Datasette with facet suggestions answers in sec
 # --- what to request ---------------------------------------------------------------------
 
 
-def quote_name(name: str) -> str:
-    return "[" + name.replace("]", "]]") + "]"
+quote_name = identifier  # gongkai/sql.py
 
 
 def table_shape(db_path: Path, table: str) -> dict:

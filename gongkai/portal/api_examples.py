@@ -12,6 +12,8 @@ from __future__ import annotations
 import os
 from urllib.parse import quote, urlencode, urlsplit
 
+from ..sql import identifier
+
 BASE_URL_ENV = "GONGKAI_BASE_URL"
 
 
@@ -29,8 +31,7 @@ def configured_base_url(site_value=None, environ=None) -> str:
     return ""
 
 
-def sql_identifier(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
+sql_identifier = identifier  # gongkai/sql.py
 
 
 def urls(base: str, table_path: str, database_path: str, table: str, *, rows: int = 5) -> dict:

@@ -15,6 +15,8 @@ from __future__ import annotations
 import math
 import sqlite3
 
+from ..sql import identifier
+
 TIME_TYPES = ("year", "date", "yearmonth")
 NUMERIC_TYPES = ("integer", "number")
 MAX_SERIES = 5
@@ -22,8 +24,7 @@ MAX_BARS = 40
 MAX_POINTS = 400
 
 
-def _q(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
+_q = identifier  # gongkai/sql.py
 
 
 # ---------------------------------------------------------------------------------------------

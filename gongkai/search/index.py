@@ -24,6 +24,7 @@ import re
 import sqlite3
 from dataclasses import dataclass
 
+from ..sql import identifier
 from .tokens import index_tokens
 
 INDEX_PREFIX = "_search_"
@@ -58,8 +59,7 @@ def index_name(table: str) -> str:
     return INDEX_PREFIX + table
 
 
-def quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
+quote = identifier  # the name the search modules use
 
 
 @dataclass(frozen=True)
