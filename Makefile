@@ -6,7 +6,7 @@ PORT   ?= 8001
 OUT    ?= build
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install browser build validate serve reload test bench loadtest clean
+.PHONY: install browser build validate serve reload lint test bench loadtest clean
 
 # Re-install when the project's dependencies change; the venv is created when missing.
 $(STAMP): pyproject.toml
@@ -48,7 +48,12 @@ serve: build              ## build, then serve at http://127.0.0.1:$(PORT)
 reload: install           ## make every running server of $(OUT) serve its latest build (no request dropped)
 	$(PY) -m gongkai reload --out $(OUT)
 
-test: install browser     ## the whole test suite (what CI runs), browser tests included
+lint: install             ## ruff (lint, format check) and mypy (files and options: pyproject.toml)
+	$(PY) -m ruff check gongkai plugins tests
+	$(PY) -m ruff format --check gongkai plugins tests
+	$(PY) -m mypy
+
+test: install lint browser  ## lint, then the whole test suite (what CI runs), browser tests included
 	$(PY) -m pytest -q
 
 bench: install            ## benchmarks → $(OUT)/bench.json

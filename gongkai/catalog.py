@@ -369,7 +369,8 @@ def _read_resource(res: Any, index: int, folder: Path, site: Site | None) -> tup
         return None, [
             Error("package-error", note=f"resource {index} must be an object", note_zh=f"第 {index} 个资源必须是对象")
         ]
-    name = res.get("name") if isinstance(res.get("name"), str) and res.get("name") else f"resource{index}"
+    declared_name = res.get("name")
+    name = declared_name if isinstance(declared_name, str) and declared_name else f"resource{index}"
     errors: list[Error] = []
     path = res.get("path")
     if isinstance(path, list):
@@ -404,7 +405,7 @@ def _read_resource(res: Any, index: int, folder: Path, site: Site | None) -> tup
         fullpath=fullpath,
         schema=schema if isinstance(schema, dict) else {"fields": []},
         format=fmt or "csv",
-        encoding=res.get("encoding") if isinstance(res.get("encoding"), str) and res.get("encoding") else "utf-8",
+        encoding=encoding if isinstance(encoding := res.get("encoding"), str) and encoding else "utf-8",
         dialect=dialect or {},
         descriptor=res,
     )

@@ -78,12 +78,8 @@ def t(key: str, lang: str, **fmt) -> str:
     if entry is None:
         return key
     # English counts need a singular: an entry may give `en_one`, used when n == 1
-    text = (
-        (fmt.get("n") == 1 and entry.get(f"{lang}_one"))
-        or entry.get(lang)
-        or entry.get(DEFAULT_LANG)
-        or next(iter(entry.values()), key)
-    )
+    one = entry.get(f"{lang}_one") if fmt.get("n") == 1 else None
+    text = one or entry.get(lang) or entry.get(DEFAULT_LANG) or next(iter(entry.values()), key)
     return text.format(**fmt) if fmt else text
 
 

@@ -83,7 +83,7 @@ class Limits:
 
     @classmethod
     def of(cls, values: dict) -> Limits:
-        types = {f.name: f.type for f in fields(cls)}
+        types = {f.name: str(f.type) for f in fields(cls)}  # "int" etc.: annotations are postponed
         unknown = sorted(set(values) - set(types))
         if unknown:
             raise ValueError(f"unknown limits: {', '.join(unknown)} (known: {', '.join(types)})")

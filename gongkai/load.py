@@ -180,7 +180,9 @@ def index_columns(resource: Resource) -> list[str]:
 def create_indexes(db: BuildDatabase, resource: Resource) -> None:
     """One index per `index_columns` column, named as sqlite-utils names them."""
     conn = db.rows
-    (cache,) = conn.execute("PRAGMA cache_size").fetchone()
+    row = conn.execute("PRAGMA cache_size").fetchone()
+    assert row is not None  # the pragma always answers one row
+    (cache,) = row
     conn.execute(f"PRAGMA cache_size = {INDEX_CACHE_PAGES}")
     try:
         for column in index_columns(resource):

@@ -79,7 +79,7 @@ class Hold:
             self.fd = None
 
 
-def hold(folder: Path) -> Hold:
+def hold(folder: Path | str) -> Hold:
     """Lock `folder` shared and check it is complete; ReleaseUnavailable if it is not (or gone)."""
     folder = Path(folder).resolve()
     try:

@@ -20,7 +20,7 @@ from .model import Dataset
 def _licence(descriptor: dict, site: Site) -> tuple[str | None, str | None]:
     for lic in descriptor.get("licenses") or []:
         if isinstance(lic, dict):
-            known = site.licenses.get(lic.get("name"), {})
+            known = site.licenses.get(lic["name"], {}) if "name" in lic else {}
             title = lic.get("title") or _text(known.get("title")) or lic.get("name")
             return title, lic.get("path") or known.get("url")
     return None, None
@@ -99,7 +99,12 @@ def inspect_data(site_dir: Path, previous: Path | None = None) -> dict:
     data = {}
     for path in sorted(Path(site_dir).glob("*.db")):
         old = known.get(path.stem)
-        if old and (previous / path.name).exists() and os.path.samefile(previous / path.name, path):
+        if (
+            old
+            and previous is not None
+            and (previous / path.name).exists()
+            and os.path.samefile(previous / path.name, path)
+        ):
             data[path.stem] = old
             continue
         conn = sqlite3.connect(f"file:{path}?immutable=1", uri=True)

@@ -32,6 +32,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 from socket import socket
+from typing import cast
 
 from uvicorn.config import STARTUP_FAILURE, Config
 from uvicorn.supervisors.multiprocess import Multiprocess
@@ -61,6 +62,11 @@ class Supervisor(Multiprocess):
         super().__init__(config, sockets)
 
     # --- workers -------------------------------------------------------------------------
+
+    @property
+    def workers(self) -> list[Worker]:
+        """uvicorn's `processes` list itself: every one of them was started by `_spawn`."""
+        return cast("list[Worker]", self.processes)
 
     def _spawn(self, release: Path) -> Worker:
         worker = Worker(self.config, self.sockets, str(release))
@@ -114,7 +120,7 @@ class Supervisor(Multiprocess):
             new = self.holds[new.path]
         self.holds[new.path] = new
         previous, self.hold = self.hold, new
-        for idx, old in enumerate(list(self.processes)):
+        for idx, old in enumerate(list(self.workers)):
             if self.should_exit.is_set():
                 break
             fresh = self._spawn(new.path)
@@ -170,7 +176,7 @@ class Supervisor(Multiprocess):
         self._publish()
 
     def _drop_unused_holds(self) -> None:
-        used = {Path(p.release) for p in self.processes} | {self.hold.path}
+        used = {Path(p.release) for p in self.workers} | {self.hold.path}
         for path in [p for p in self.holds if p not in used]:
             self.holds.pop(path).release()
 
@@ -186,7 +192,7 @@ class Supervisor(Multiprocess):
             "site": str(self.site),
             "release": self.hold.path.name,
             "release_dir": str(self.hold.path),
-            "workers": [{"pid": p.pid, "release": Path(p.release).name} for p in self.processes],
+            "workers": [{"pid": p.pid, "release": Path(p.release).name} for p in self.workers],
             "retiring": [w.pid for w, _ in self.retiring],
             "reloads": self.reloads,
             "updated": _now(),
@@ -207,7 +213,8 @@ class Supervisor(Multiprocess):
             if self.registry is not None:
                 for suffix in (".json", ".lock"):
                     (self.registry / f"{os.getpid()}{suffix}").unlink(missing_ok=True)
-                os.close(self._registry_fd)
+                if self._registry_fd is not None:
+                    os.close(self._registry_fd)
             for hold in self.holds.values():
                 hold.release()
 

@@ -47,8 +47,7 @@ def writer(fileobj, *args, **kwargs):
 def safe_csv_module() -> types.ModuleType:
     shim = types.ModuleType("csv", "The csv module for datasette.views.base, formulas neutralised")
     shim.__dict__.update({k: v for k, v in vars(_csv).items() if not k.startswith("__")})
-    shim.writer = writer
-    shim._gongkai_neutralising = True
+    shim.__dict__.update(writer=writer, _gongkai_neutralising=True)
     return shim
 
 

@@ -35,7 +35,7 @@ def _english_links(html: str) -> str:
 
 def rows_html(display_rows, lang: str = "zh") -> Markup:
     english = lang == "en"
-    out = []
+    out: list[str] = []
     append = out.append
     for row in display_rows:
         append("<tr>")

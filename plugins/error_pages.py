@@ -150,7 +150,7 @@ FALLBACK_HTML = (
 
 async def error_response(datasette, request, status: int, message: str) -> Response:
     message_zh, message_en = messages(status, message)
-    headers = {}
+    headers: dict[str, str] = {}
     if datasette.cors:
         add_cors_headers(headers)
     if wants_json(request):

@@ -78,13 +78,12 @@ def _read_catalog(c: catalogue.Catalogue) -> dict:
 
 
 async def catalog_info(datasette) -> dict:
-    state = getattr(datasette, STATE, None)
+    state: dict | None = getattr(datasette, STATE, None)
     if state is None:
-        state = {"datasets": {}, "tables": {}, "columns": {}, "licences": {}, "site": {}}
         try:
             state = await catalogue.of(datasette).read(_read_catalog)
         except catalogue.CatalogueMissing:  # a release without a catalogue only loses the translations
-            pass
+            state = {"datasets": {}, "tables": {}, "columns": {}, "licences": {}, "site": {}}
         state["css_url"] = css_url(datasette)
         state["css_text"] = css_text(datasette)
         state["links"] = {k: datasette.urls.path(v) for k, v in LINKS.items()}

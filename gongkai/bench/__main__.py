@@ -54,9 +54,11 @@ def bench_serving(ctx: Context) -> dict:
         from .serve import run_serving_bench
     except ImportError as exc:
         return {"skipped": f"gongkai.bench.serve not available: {exc}"}
-    db, table = ctx.figures.get("bench_db"), ctx.figures.get("bench_table")
+    db = ctx.figures.get("bench_db")
     notes = []
-    if not db:
+    if db:
+        table: str = ctx.figures["bench_table"]  # set with bench_db (bench/load.py)
+    else:
         # Without gongkai's database, serve the typed one sqlite-utils built from the same CSV.
         db, table = str(ctx.workdir / "db" / "naive.db"), "data"
         notes.append("served the sqlite-utils database: gongkai's load did not run")

@@ -26,7 +26,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -184,7 +184,7 @@ def _key(t: Triple) -> tuple:
     return (t[1] or 0, t[0], t[2] or "")
 
 
-def compare_errors(ours: list[Triple], theirs: list[Triple]) -> dict:
+def compare_errors(ours: Sequence[Triple], theirs: Sequence[Triple]) -> dict:
     """Compare two error lists as sets of `(type, rowNumber, fieldName)`."""
     a, b = {tuple(t) for t in ours}, {tuple(t) for t in theirs}
     return {
@@ -222,7 +222,8 @@ def run_load_bench(
     # moments of a shared machine; each figure is the best of its runs.
     say(f"sqlite3 .import and gongkai read_dataset + load_dataset, in turns, x{repeats}")
     gongkai_db = dbs / "gongkai.db"
-    runs, results = [], []
+    runs: list[Run] = []
+    results: list[tuple[Run, dict]] | None = []
     for _ in range(repeats):
         runs.append(time_sqlite3_import(valid, dbs / "sqlite3.db"))
         if results is None:

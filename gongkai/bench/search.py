@@ -59,7 +59,7 @@ def _ensure_db(ctx) -> Path:
 
 def sample_queries(texts: list[str], n: int, seed: int = 11) -> list[str]:
     rnd = random.Random(seed)
-    out = []
+    out: list[str] = []
     while len(out) < n:
         text = rnd.choice(texts)
         runs, words = CJK_RUN.findall(text), WORD.findall(text)
@@ -175,14 +175,17 @@ def bench_search(ctx) -> dict:
     log(f"ground truth for {len(queries)} queries over {len(rows):,} rows")
     truth = GroundTruth(rows)
     tp = fp = fn = 0
-    counts = {}
-    mismatches = []
+    counts: dict[str, int] = {}
+    mismatches: list[dict] = []
     tindex = read_indexes(conn)[table]
     for q in queries:
         want = truth.query(q)
         # what `?_search=` finds: few_matches, or the index subquery when it gives up
-        got = few_matches(conn, tindex, q, limit=len(rows)) if match_expression(q) else []
-        got = set(got) if got is not None else matching_rowids(conn, index, match_expression(q))
+        expression = match_expression(q)
+        got: set[int] = set()
+        if expression:
+            found = few_matches(conn, tindex, q, limit=len(rows))
+            got = set(found) if found is not None else matching_rowids(conn, index, expression)
         counts[q] = len(want)
         tp += len(got & want)
         fp += len(got - want)

@@ -143,7 +143,8 @@ class HttpConnection:
 
     def __init__(self, host: str, port: int):
         self.host, self.port = host, port
-        self.reader = self.writer = None
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
 
     async def close(self) -> None:
         if self.writer is not None:
@@ -151,10 +152,11 @@ class HttpConnection:
             self.reader = self.writer = None
 
     async def get(self, path: str) -> tuple[int, bytes]:
-        if self.writer is None:
+        if self.reader is None or self.writer is None:  # (the two are set together)
             self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+        reader = self.reader
         self.writer.write(f"GET {path} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\n\r\n".encode("ascii"))
-        head = await self.reader.readuntil(b"\r\n\r\n")
+        head = await reader.readuntil(b"\r\n\r\n")
         lines = head.decode("latin-1").split("\r\n")
         status = int(lines[0].split(" ", 2)[1])
         headers = {}
@@ -163,18 +165,18 @@ class HttpConnection:
                 k, _, v = line.partition(":")
                 headers[k.strip().lower()] = v.strip()
         if "content-length" in headers:
-            body = await self.reader.readexactly(int(headers["content-length"]))
+            body = await reader.readexactly(int(headers["content-length"]))
         elif headers.get("transfer-encoding", "").lower() == "chunked":
             parts = []
             while True:
-                size = int((await self.reader.readuntil(b"\r\n")).split(b";")[0], 16)
+                size = int((await reader.readuntil(b"\r\n")).split(b";")[0], 16)
                 if size == 0:
-                    await self.reader.readuntil(b"\r\n")
+                    await reader.readuntil(b"\r\n")
                     break
-                parts.append(await self.reader.readexactly(size + 2))
+                parts.append(await reader.readexactly(size + 2))
             body = b"".join(p[:-2] for p in parts)
         else:
-            body = await self.reader.read()
+            body = await reader.read()
             await self.close()
         if headers.get("connection", "").lower() == "close":
             await self.close()
@@ -372,8 +374,8 @@ def run_serving_bench(
     html = bench_paths(db_name, table, shape, count, json_=False)
     jsn = bench_paths(db_name, table, shape, count, json_=True)
     results: dict[str, dict] = {}
-    with tempfile.TemporaryDirectory(prefix="gongkai-bench-serve-") as tmp:
-        tmp = Path(tmp)
+    with tempfile.TemporaryDirectory(prefix="gongkai-bench-serve-") as tmp_name:
+        tmp = Path(tmp_name)
         site = make_site(db_path, tmp / "site")
         common = dict(seconds=seconds, clients=clients)
 

@@ -21,13 +21,21 @@ import json
 import typing
 from dataclasses import dataclass, field
 from functools import cache
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Protocol
 
 from ..model import Dataset
 from ..portal.markdown import plain, render
 
 SUMMARY_CHARS = 180  # the plain-text summary shown in catalogue lists
 _SQL_TYPES = {str: "TEXT", int: "INTEGER", float: "REAL", list: "TEXT", dict: "TEXT"}
+
+
+class RowLike(Protocol):
+    """A catalog.db row (a dict) or a record: what functions written for both read."""
+
+    def __getitem__(self, key: str, /) -> Any: ...
+
+    def get(self, key: str, default: Any = None, /) -> Any: ...
 
 
 class Record:
@@ -355,7 +363,7 @@ class DatasetRecord(Record):
             hash=build.hash,
             formats=sorted({(r.format or "").lower() for r in ds.resources if r.format}),
             field_count=sum(len(r.fields) for r in ds.resources),
-            personal_data=d.get("gov:personalData") if isinstance(d.get("gov:personalData"), list) else [],
+            personal_data=personal if isinstance(personal := d.get("gov:personalData"), list) else [],
             descriptor=d,
         )
 

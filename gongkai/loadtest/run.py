@@ -25,6 +25,7 @@ import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import gevent
 import locust  # noqa: F401  first: it monkey-patches the standard library for gevent
@@ -145,10 +146,15 @@ def run(
         if proc.returncode != 0:
             raise RuntimeError(f"build failed / 构建失败:\n{proc.stderr}")
 
+    def release() -> Path:
+        path = current_release(out)
+        assert path is not None  # build() succeeded: out/site points to its release
+        return path
+
     out.mkdir(parents=True, exist_ok=True)
     build()
-    event("built", release=current_release(out).name)
-    targets = from_release(current_release(out))
+    event("built", release=release().name)
+    targets = from_release(release())
     samples: list[Sample] = []
 
     def on_request(
@@ -184,9 +190,10 @@ def run(
 
         at(reload_at)
         before = server.status()
+        assert before is not None and server.proc is not None  # start() returned: it is serving
         event("rebuild_started")
         build()
-        new = current_release(out).name
+        new = release().name
         event("rebuild_done", release=new)
         reload.update(requested=time.time() - t0, **{"from": before["release"], "to": new})
         os.kill(server.proc.pid, signal.SIGHUP)  # this run's server only
@@ -245,7 +252,7 @@ def run(
 def summarise(samples: list[Sample], *, kill_t: float, held: int, **extra) -> dict:
     lost = [s for s in samples if s.status == 0 and kill_t - 0.05 <= s.end <= kill_t + KILL_WINDOW_S]
     lost_ids = {id(s) for s in lost[:held]}
-    endpoints = {}
+    endpoints: dict[str, dict[str, Any]] = {}
     for name in [*WEIGHTS, *ABUSE]:
         mine = [s for s in samples if s.name == name]
         abuse = name in ABUSE
@@ -271,12 +278,12 @@ def summarise(samples: list[Sample], *, kill_t: float, held: int, **extra) -> di
             ),
             "error_examples": sorted({f"{s.status} {s.error or ''}"[:200] for s in errors})[:5],
         }
-    errors = sum(e["errors"] for e in endpoints.values())
+    error_count = sum(e["errors"] for e in endpoints.values())
     reloaded = bool(extra.get("reload", {}).get("ok"))
     return {
-        "ok": errors == 0 and reloaded,  # and the rebuild really was swapped in
+        "ok": error_count == 0 and reloaded,  # and the rebuild really was swapped in
         "requests": len(samples),
-        "errors": errors,
+        "errors": error_count,
         "lost_in_kill": len(lost_ids),
         "killed_worker_connections": held,
         "endpoints": endpoints,

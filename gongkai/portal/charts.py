@@ -96,7 +96,9 @@ def _labels(conn, field: dict, foreign_keys: list[dict]) -> dict:
     for fk in foreign_keys or []:
         if fk.get("fields") == [field["name"]] and len(fk.get("reference_fields") or []) == 1:
             target, key = fk.get("resource"), fk["reference_fields"][0]
-            cols = [r[1] for r in conn.execute(f"pragma table_info({_q(target)})")] if target else []
+            if not target:
+                continue
+            cols = [r[1] for r in conn.execute(f"pragma table_info({_q(target)})")]
             name = "name" if "name" in cols else next((c for c in cols if c != key and "name" in c.lower()), None)
             if name:
                 return {k: v for k, v in conn.execute(f"select {_q(key)}, {_q(name)} from {_q(target)}")}
@@ -161,7 +163,7 @@ def nice_ticks(lo: float, hi: float, count: int = 5) -> list[float]:
     return ticks
 
 
-def compact(value: float, lang: str = "zh") -> str:
+def compact(value: float | None, lang: str = "zh") -> str:
     """A short number for axes: 1.2万亿 / 1.2T."""
     if value is None:
         return ""

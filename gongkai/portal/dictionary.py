@@ -9,9 +9,13 @@ from __future__ import annotations
 import csv
 import io
 import json
+from typing import TYPE_CHECKING
 
 from ..field_types import TYPE_NAMES
 from .csv_cells import neutralise
+
+if TYPE_CHECKING:
+    from ..catalogue.records import RowLike
 
 TYPES = TYPE_NAMES  # (zh, en) per type: the same words as validation messages (gongkai/field_types.py)
 
@@ -55,7 +59,7 @@ def constraint_words(constraints) -> list[tuple[str, str]]:
     return out
 
 
-def entry(field: dict) -> dict:
+def entry(field: RowLike) -> dict:
     """One dictionary line, both languages: what the page and the CSV show. A missing
     translation falls back to the original (the dataset's main language)."""
     type_zh, type_en = type_words(field.get("type"), field.get("format"))

@@ -8,10 +8,15 @@ page is served; everything else is arithmetic over catalog.db rows.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from typing import TYPE_CHECKING
 
 from .timeliness import Timeliness, judge
+
+if TYPE_CHECKING:
+    from ..catalogue.records import RowLike
 
 WEIGHTS: dict[str, int] = {
     "licence": 15,
@@ -82,13 +87,14 @@ def timeliness_part(t: Timeliness) -> Part:
     if t.status == "unknown":
         return Part("timeliness", 10, 20, "portal.quality.hint.timeliness_unknown")
     # Late: half the points within one period of the due date, none after.
+    assert t.due is not None  # judge() always gives a late dataset its due date
     points = 10 if t.days_late <= (t.period_days or 0) else 0
     return Part(
         "timeliness", points, 20, "portal.quality.hint.timeliness_late", {"days": t.days_late, "due": t.due.isoformat()}
     )
 
 
-def coverage_part(dataset: dict) -> Part:
+def coverage_part(dataset: RowLike) -> Part:
     temporal = bool(dataset.get("temporal_start") and dataset.get("temporal_end"))
     spatial = bool(dataset.get("spatial_code") or dataset.get("spatial_name"))
     points = 5 * temporal + 5 * spatial
@@ -96,7 +102,7 @@ def coverage_part(dataset: dict) -> Part:
     return Part("coverage", points, 10, "portal.quality.hint.coverage_" + "_".join(missing) if missing else None)
 
 
-def open_format_part(resources: list[dict]) -> Part:
+def open_format_part(resources: Sequence[RowLike]) -> Part:
     fmts = [(r.get("format") or "").lower() for r in resources]
     open_n = sum(f in OPEN_FORMATS for f in fmts)
     points = round(10 * _share(open_n, len(fmts)), 1)
@@ -106,7 +112,7 @@ def open_format_part(resources: list[dict]) -> Part:
     )
 
 
-def schema_part(resources: list[dict], fields: list[dict]) -> Part:
+def schema_part(resources: Sequence[RowLike], fields: Sequence[RowLike]) -> Part:
     n = len(fields)
     shares = {
         "field_title": _share(sum(bool(f.get("title")) for f in fields), n),
@@ -126,7 +132,12 @@ def validation_part(valid) -> Part:
 
 
 def score(
-    dataset: dict, resources: list[dict], fields: list[dict], *, known_licences: set[str], today: date
+    dataset: RowLike,
+    resources: Sequence[RowLike],
+    fields: Sequence[RowLike],
+    *,
+    known_licences: set[str],
+    today: date,
 ) -> Quality:
     """The quality of one dataset (a catalog.db `datasets` row with its resources and fields)."""
     t = judge(dataset.get("frequency"), dataset.get("modified"), today)

@@ -13,7 +13,8 @@ from __future__ import annotations
 import re
 
 try:  # Python 3.11+: the regex parser is re._parser (sre_parse is its deprecated alias)
-    from re import _constants as _c, _parser as _sre
+    # typeshed's stdlib stubs declare neither private module (only the deprecated sre_* aliases)
+    from re import _constants as _c, _parser as _sre  # type: ignore[attr-defined]
 except ImportError:  # pragma: no cover
     import sre_constants as _c
     import sre_parse as _sre

@@ -317,6 +317,7 @@ def hash_folder(folder: Path, update: Callable[[bytes], None], label: str) -> No
             except OSError:
                 pass
         elif kind == "file":
+            assert entry is not None  # only a folder that is a link has no entry
             _hash_file(entry.path, update, limit)
         update(b"\0")
 

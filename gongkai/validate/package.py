@@ -12,6 +12,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from ..errors import Error
 from ..model import Dataset, Resource
@@ -93,7 +94,13 @@ def validate_dataset(dataset: Dataset, *, sink: Sink | None = None, limit_errors
             validator = None
             errors = [_propagate(resource, dep, error) for dep, error in propagated]
             labels: list[str] = []
-            stats = {"rows": 0, "fields": len(resource.fields), "bytes": 0, "sha256": None, "labels": []}
+            stats: dict[str, Any] = {
+                "rows": 0,
+                "fields": len(resource.fields),
+                "bytes": 0,
+                "sha256": None,
+                "labels": [],
+            }
             _feed(sink, resource, iter(()))
         else:
             validator = TableValidator(
@@ -124,7 +131,14 @@ def validate_dataset(dataset: Dataset, *, sink: Sink | None = None, limit_errors
 
 def _not_validated(resource: Resource, sink: Sink | None) -> TaskResult:
     _feed(sink, resource, iter(()))
-    stats = {"rows": 0, "fields": len(resource.fields), "bytes": 0, "sha256": None, "labels": [], "seconds": 0.0}
+    stats: dict[str, Any] = {
+        "rows": 0,
+        "fields": len(resource.fields),
+        "bytes": 0,
+        "sha256": None,
+        "labels": [],
+        "seconds": 0.0,
+    }
     stats["validated"] = False
     return TaskResult(resource=resource, errors=[], labels=[], stats=stats)
 
@@ -161,7 +175,7 @@ def _order(resources: list[Resource], names: set[str]) -> list[int]:
     read beforehand by ``_values_only``).
     """
     deps = {i: {d for d, _ in _dependencies(r, names)} for i, r in enumerate(resources)}
-    index_of = {}
+    index_of: dict[str, int] = {}
     for i, r in enumerate(resources):
         index_of.setdefault(r.name, i)
     order: list[int] = []

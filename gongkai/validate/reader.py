@@ -86,8 +86,10 @@ def load(resource: Resource) -> Source:
                 note_zh=f"不支持格式“{fmt}”：请以 CSV（UTF-8 编码）发布表格",
             )
         )
+    folder = resource.folder
+    assert folder is not None  # fullpath is set (checked above)
     try:
-        data = files.read_bytes(resource.folder, path)
+        data = files.read_bytes(folder, path)
     except files.FileRefused as refused:
         # a missing file is frictionless's scheme-error; a refused one (a link out of the
         # folder, a FIFO or device, over the size limit) is a resource-error
@@ -205,7 +207,7 @@ class Layout:
         return cls(
             header=dialect.get("header") is not False,
             header_rows=list(dialect.get("headerRows") or [1]),
-            header_join=dialect.get("headerJoin") if dialect.get("headerJoin") is not None else " ",
+            header_join=dialect["headerJoin"] if dialect.get("headerJoin") is not None else " ",
             header_case=dialect.get("headerCase") is not False,
             comment_char=dialect.get("commentChar") or None,
             comment_rows=list(dialect.get("commentRows") or []),
@@ -244,6 +246,7 @@ def csv_options(text: str, fmt: str, dialect: dict) -> dict:
     if fmt == "tsv" and "delimiter" not in declared:
         options["delimiter"] = "\t"
     sample = head_lines(text, SNIFF_LINES, _newline(fmt))
+    sniffed: type[csv.Dialect] | csv.Dialect
     try:
         sniffed = csv.Sniffer().sniff(sample, declared.get("delimiter", SNIFF_DELIMITERS))
     except csv.Error:

@@ -12,7 +12,7 @@ do not compile, and limits that keep a descriptor's cost bounded (fields per tab
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, TypeGuard
 from urllib.parse import urlsplit
 
 from ..errors import Error
@@ -53,8 +53,11 @@ class _Checker:
     def fail(self, where: str, note: str, note_zh: str, kind: str | None = None) -> None:
         self.errors.append(Error(kind or self.kind, note=f'"{where}" {note}', note_zh=f"“{where}”{note_zh}"))
 
-    def type(self, value: Any, where: str, *kinds: type, kind: str | None = None, optional: bool = True) -> bool:
-        """Whether value has one of the kinds (None passes when optional); else an error."""
+    def type(
+        self, value: Any, where: str, *kinds: type, kind: str | None = None, optional: bool = True
+    ) -> TypeGuard[Any]:
+        """Whether value has one of the kinds (None passes when optional); else an error.
+        True only for an instance of one of the kinds, so never for None: the caller may use it."""
         if value is None and optional:
             return False
         ok = any(isinstance(value, k) and not (k in (int, float) and isinstance(value, bool)) for k in kinds)

@@ -68,7 +68,7 @@ class RowStream(Deferred):
     """A table's valid rows, iterated once; `parts` lists SQLite files holding the rows after
     them (written by `part_writer`, when the consumer set one before iterating)."""
 
-    def __init__(self, validator):
+    def __init__(self, validator) -> None:
         super().__init__(lambda: validator.rows(out=self))
         self.part_writer: Callable[[Iterator[tuple], Path], None] | None = None
         self.parts: list[Path] = []
@@ -154,7 +154,7 @@ def stream(v, make: Callable, counter: list, out: RowStream | None) -> Iterator[
         _, status = os.waitpid(pid, 0)
         pid = 0
         if os.WIFEXITED(status) and os.WEXITSTATUS(status) == CLEAN and _adopt(v, state_file, counter):
-            if writer is not None:
+            if out is not None and writer is not None:  # (writer is set only with out)
                 kept = workdir.parent / f"{workdir.name}.db"
                 os.replace(partdb, kept)  # the consumer appends it, then deletes it
                 out.parts.append(kept)

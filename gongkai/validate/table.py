@@ -27,7 +27,7 @@ from typing import Any
 from ..errors import Error
 from ..model import Resource
 from . import pattern_guard, reader, speculate
-from .fields import CellError, compile_field
+from .fields import Caster, CellError, compile_field
 
 
 class _Stop(Exception):
@@ -46,7 +46,7 @@ class _Column:
         self.missing_values = missing_values
         self.caster = compile_field(field, missing_values)
         self.required = bool((field.get("constraints") or {}).get("required"))
-        self.loose_caster = None
+        self.loose_caster: Caster | None = None
 
     def loose(self, cell: str) -> Any:
         """The value without its constraints: frictionless keeps the value of a cell that only
@@ -64,6 +64,8 @@ class TableValidator:
     resource this one refers to by foreign key; ``collect`` names the field tuples whose
     values other resources refer to (``reference_values`` after ``rows()`` is exhausted).
     """
+
+    _source: str  # the generated row loop's source, set by `_compile_stream` (for debugging)
 
     def __init__(
         self,
@@ -174,6 +176,7 @@ class TableValidator:
                 continue  # frictionless skips a key whose fields the header lacks
             source = fk["resource"]
             source_fields = tuple(fk["reference_fields"])
+            values: set | None
             if not source or source == self.resource.name:
                 values = self._self_refs.setdefault(source_fields, set())
             else:
@@ -287,8 +290,10 @@ class TableValidator:
                 actual = self.stats["sha256"]
             elif algorithm in hashlib.algorithms_available:
                 # read again through the same checks (inside the folder, a regular file, capped)
+                folder = self.resource.folder
+                assert folder is not None  # the file was read: its path is inside the folder
                 try:
-                    data = reader.files.read_bytes(self.resource.folder, self.resource.path)
+                    data = reader.files.read_bytes(folder, self.resource.path)
                 except reader.files.FileRefused:
                     data = None
                 actual = hashlib.new(algorithm, data).hexdigest() if data is not None else None
@@ -370,7 +375,7 @@ class TableValidator:
         """
         self._row_number = row_number
         values, cell_errors, blank = self._cells(cells)
-        row = dict(row_number=row_number, cells=tuple(cells))
+        row: dict[str, Any] = dict(row_number=row_number, cells=tuple(cells))
         accessed: list[int] = []  # cells read by the key checks before the first failure
         failed = False
 
@@ -752,9 +757,9 @@ def _compile_stream(v: TableValidator):
         key = "(" + ", ".join(f"v{i}" for i in indexes) + ",)"
         all_none = " and ".join(f"v{i} is None" for i in indexes)
         checks.append(f"(not ({all_none}) and {key} not in r{j})")
-    for j, (_, indexes, refs) in enumerate(v._collect):
+    for j, (_, positions, refs) in enumerate(v._collect):
         ns[f"k{j}"] = refs
-        parts = [f"v{i}" if i is not None else "None" for i in indexes]
+        parts = [f"v{i}" if i is not None else "None" for i in positions]
         all_none = " and ".join(f"{p} is None" for p in parts)
         commits.append(f"if not ({all_none}): k{j}.add(({', '.join(parts)},))")
     # a row of missing values is a blank-row: impossible when a key or a required field

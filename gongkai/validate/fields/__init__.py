@@ -187,7 +187,7 @@ class Caster:
 
     __slots__ = ("cast", "inline", "field", "type", "format", "missing_values", "source", "block", "namespace")
 
-    def __init__(self, cast, inline, field, type, format, missing_values, source="", block="", namespace=None):
+    def __init__(self, cast, inline, field, type, format, missing_values, source="", block="", namespace=None) -> None:
         self.cast: Callable[[str], Any] = cast
         self.inline: str | None = inline
         self.field = field
@@ -339,10 +339,10 @@ def compile_field(field: dict, missing_values: list | None = None, *, storage: b
         body += ["if v is None:", "    raise CellError('type-error', _TN, _TNZ)"]
     for cond, _, _ in conds:
         body += [f"if not ({cond}):", "    raise _fail(v, cell)"]
-    storage = getattr(module, "storage_check", None) if storage else None
-    storage = storage(field) if storage else None
-    if storage is not None:  # what SQLite cannot hold, though the type accepts it
-        cond, extra, notes = storage
+    storage_check = getattr(module, "storage_check", None) if storage else None
+    storage_rule = storage_check(field) if storage_check else None
+    if storage_rule is not None:  # what SQLite cannot hold, though the type accepts it
+        cond, extra, notes = storage_rule
         ns.update(extra)
         ns["_SN"] = notes
         body += [f"if not ({cond}):", "    raise CellError(*_SN)"]
@@ -370,13 +370,13 @@ def compile_field(field: dict, missing_values: list | None = None, *, storage: b
     cast = ns["cast"]
 
     inline = None
-    if not checked and not required and storage is None:
+    if not checked and not required and storage_rule is None:
         hint = getattr(module, "inline_hint", None)
         hint = hint(field) if hint else None
         if hint is not None and all(isinstance(m, str) for m in missing):
             # the template is used with str.format-like substitution: keep braces out of it
-            values = tuple(dict.fromkeys(missing))
-            guard = "== ''" if values == ("",) else f"in {values!r}"
+            markers = tuple(dict.fromkeys(missing))
+            guard = "== ''" if markers == ("",) else f"in {markers!r}"
             if "{" not in guard and "}" not in guard:
                 inline = f"(None if {{c}} {guard} else {hint})" if missing else hint
     return Caster(cast, inline, field, type_name, fmt, missing, source, "\n".join(block), ns)

@@ -19,17 +19,19 @@ def create_value_reader(field: dict) -> Callable[[Any], Any]:
     float_number = field.get("floatNumber", False)
     pattern = re.compile(r"((^[^-\d]*)|(\D*$))") if not bare_number else None
 
-    processor = None
+    processor: Callable[[str], str | None] | None = None
     # frictionless processes the text as soon as one of these is *defined*, even with defaults
     if {"groupChar", "decimalChar", "bareNumber"} & set(field):
 
-        def processor(cell: str):
+        def process(cell: str) -> str | None:
             if pattern:
                 cell = pattern.sub("", cell)
             cell = cell.replace(group_char, "")
             if decimal_char != "." and "." in cell:
                 return None
             return cell.replace(decimal_char, ".")
+
+        processor = process
 
     Primary, Secondary = (float, Decimal) if float_number else (Decimal, float)
 

@@ -23,9 +23,9 @@ def create_value_reader(field: dict) -> Callable[[Any], Any]:
             return yearmonth(year=cell[0], month=cell[1])
         if isinstance(cell, str):
             try:
-                year, month = cell.split("-")
-                year = int(year)
-                month = int(month)
+                year_text, month_text = cell.split("-")
+                year = int(year_text)
+                month = int(month_text)
                 if month < 1 or month > 12:
                     return None
                 return yearmonth(year, month)
