@@ -128,10 +128,10 @@ def _str(value: Any) -> str | None:
     return None if value is None else str(value)
 
 
-def _translated(descriptor: dict, *keys: str) -> dict[str, str | None]:
+def _translated(descriptor: dict, *keys: str) -> dict[str, Any]:
     """`key`, `key_en`, `key_zh` for each key: the descriptor's own value and its translations."""
     en, zh = _translations(descriptor)
-    out: dict[str, str | None] = {}
+    out: dict[str, Any] = {}  # str | None values; Any so that **out fits any record's signature
     for key in keys:
         out[key], out[f"{key}_en"], out[f"{key}_zh"] = _str(descriptor.get(key)), _str(en.get(key)), _str(zh.get(key))
     return out
