@@ -146,15 +146,19 @@ def checked_printf(limit: int, plain: sqlite3.Connection):
     return printf
 
 
-_heap_limit_set = False
+def limit_process_heap(limits: Limits) -> None:
+    """SQLite's heap limit, which is process-wide: set by each serving worker at start
+    (gongkai/worker.py), where one Datasette owns the process. A process that builds many
+    Datasette instances (the test suite) is not a server and keeps SQLite's default."""
+    conn = sqlite3.connect(":memory:")
+    try:
+        conn.execute(f"PRAGMA hard_heap_limit = {int(limits.sql_heap_bytes)}")
+        conn.execute(f"PRAGMA soft_heap_limit = {int(limits.sql_heap_bytes) // 4}")
+    finally:
+        conn.close()
 
 
 def guard_connection(conn: sqlite3.Connection, limits: Limits) -> None:
-    global _heap_limit_set
-    if not _heap_limit_set:  # process-wide in SQLite
-        conn.execute(f"PRAGMA hard_heap_limit = {int(limits.sql_heap_bytes)}")
-        conn.execute(f"PRAGMA soft_heap_limit = {int(limits.sql_heap_bytes) // 4}")
-        _heap_limit_set = True
     conn.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, limits.sql_value_bytes)
     conn.setlimit(sqlite3.SQLITE_LIMIT_LIKE_PATTERN_LENGTH, 1000)
     plain = sqlite3.connect(":memory:", check_same_thread=False)

@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import os
 import time
+from pathlib import Path
 from socket import socket
 
 from uvicorn.server import Server
@@ -95,4 +96,10 @@ def create_app():
     if _hold is not None:  # gongkai.asgi reads the folder from the environment
         os.environ[SITE_DIR_ENV] = str(_hold.path)
 
-    return close_when_draining(site_app())
+    app = site_app()
+    from .limits import Limits
+    from .query_pools import limit_process_heap
+    from .serve import ROOT_ENV
+
+    limit_process_heap(Limits.load(Path(os.environ[ROOT_ENV])))
+    return close_when_draining(app)
