@@ -27,12 +27,14 @@ ENV_PREFIX = "GONGKAI_LIMIT_"
 class Limits:
     # Threads per worker process: page queries, and the separate pool for visitor SQL.
     page_threads: int = 4
-    sql_threads: int = 1
+    # Two, so that one client's slow query (it may hold at most `client_sql_in_flight` of them)
+    # never queues everybody else's SQL behind it.
+    sql_threads: int = 2
     # The visitor-SQL threads run at this nice value (Linux: per thread), so a core busy with
     # visitor SQL still gives page threads the CPU as soon as they want it.
     sql_nice: int = 10
     # Visitor-SQL requests one worker runs or queues at once; beyond that: 503 + Retry-After.
-    sql_max_in_flight: int = 8
+    sql_max_in_flight: int = 32
     # Largest string or blob a visitor query may make or read (SQLITE_LIMIT_LENGTH). It also
     # bounds the worst single function call: quadratic ones (instr, replace) on two values of
     # this size take ~1.3 s on the project's machine at 500 kB.
@@ -48,8 +50,10 @@ class Limits:
     search_burst: int = 30
     csv_per_minute: int = 6
     csv_burst: int = 3
-    # Expensive requests one client may have running at once (per worker process).
+    # Expensive requests one client may have running at once (per worker process), and of those
+    # the visitor-SQL ones: fewer than `sql_threads`, so no one client can hold every SQL thread.
     client_in_flight: int = 2
+    client_sql_in_flight: int = 1
     # HTTP: seconds a request's headers may take from its first byte (or from the connection
     # opening), their largest size, keep-alive idle seconds, connections + requests per worker
     # before uvicorn answers 503, and the listen backlog.

@@ -63,11 +63,14 @@ class Gate:
         self.limits = limits
         self.buckets = {kind: Buckets(*limits.rate(kind)) for kind in ("sql", "search", "csv")}
         self.client_running: dict[str, int] = {}
+        self.client_sql: dict[str, int] = {}  # of those, visitor SQL (client_sql_in_flight)
         self.pool_running = 0
 
     def admit(self, client: str, kind: str) -> tuple[int, int] | None:
         """None if admitted (then `release` later), else (status, Retry-After seconds)."""
         if self.client_running.get(client, 0) >= self.limits.client_in_flight:
+            return 429, 1
+        if kind == "sql" and self.client_sql.get(client, 0) >= self.limits.client_sql_in_flight:
             return 429, 1
         uses_pool = kind == "sql"  # the queue bound is visitor SQL's (search runs with the pages)
         if uses_pool and self.pool_running >= self.limits.sql_max_in_flight:
@@ -76,6 +79,8 @@ class Gate:
         if wait:
             return 429, max(1, math.ceil(wait))
         self.client_running[client] = self.client_running.get(client, 0) + 1
+        if kind == "sql":
+            self.client_sql[client] = self.client_sql.get(client, 0) + 1
         self.pool_running += uses_pool
         return None
 
@@ -85,6 +90,12 @@ class Gate:
             self.client_running[client] = left
         else:
             self.client_running.pop(client, None)
+        if kind == "sql":
+            left_sql = self.client_sql.get(client, 1) - 1
+            if left_sql:
+                self.client_sql[client] = left_sql
+            else:
+                self.client_sql.pop(client, None)
         self.pool_running -= kind == "sql"
 
 

@@ -80,6 +80,7 @@ def server(site, tmp_path_factory):
         PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
         GONGKAI_LIMIT_SQL_PER_MINUTE="0",
         GONGKAI_LIMIT_CLIENT_IN_FLIGHT="1000",
+        GONGKAI_LIMIT_CLIENT_SQL_IN_FLIGHT="1000",  # the abusers share one address: let them all run
         GONGKAI_LIMIT_SQL_MAX_IN_FLIGHT="1000",
         GONGKAI_LIMIT_SEARCH_PER_MINUTE="1",
         GONGKAI_LIMIT_SEARCH_BURST="2",
@@ -389,3 +390,19 @@ async def test_large_table_points_at_its_published_file(site):
     assert "download the file" in (await ds.client.get("/budget/budget?_lang=en")).text
     small = (await make_datasette(site, root=ROOT).client.get("/budget/budget")).text
     assert '/downloads/budget/budget.csv" download' not in small
+
+
+def test_one_client_never_holds_every_sql_thread():
+    """A client's slow query holds at most `client_sql_in_flight` visitor-SQL threads, fewer
+    than `sql_threads`: everybody else's SQL always has one."""
+    from plugins.visitor_limits import Gate
+
+    limits = Limits()
+    assert limits.client_sql_in_flight < limits.sql_threads
+    gate = Gate(limits)
+    assert gate.admit("198.51.100.1", "sql") is None
+    assert gate.admit("198.51.100.1", "sql") == (429, 1)  # its second query waits for the first
+    assert gate.admit("198.51.100.2", "sql") is None  # another client's goes on
+    assert gate.admit("198.51.100.1", "search") is None  # and its own search too
+    gate.release("198.51.100.1", "sql")
+    assert gate.admit("198.51.100.1", "sql") is None
