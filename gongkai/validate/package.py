@@ -94,13 +94,7 @@ def validate_dataset(dataset: Dataset, *, sink: Sink | None = None, limit_errors
             validator = None
             errors = [_propagate(resource, dep, error) for dep, error in propagated]
             labels: list[str] = []
-            stats: dict[str, Any] = {
-                "rows": 0,
-                "fields": len(resource.fields),
-                "bytes": 0,
-                "sha256": None,
-                "labels": [],
-            }
+            stats = _empty_stats(resource)
             _feed(sink, resource, iter(()))
         else:
             validator = TableValidator(
@@ -129,16 +123,15 @@ def validate_dataset(dataset: Dataset, *, sink: Sink | None = None, limit_errors
     )
 
 
+def _empty_stats(resource: Resource) -> dict[str, Any]:
+    """The stats of a resource whose file was never read."""
+    return {"rows": 0, "fields": len(resource.fields), "bytes": 0, "sha256": None, "labels": []}
+
+
 def _not_validated(resource: Resource, sink: Sink | None) -> TaskResult:
     _feed(sink, resource, iter(()))
-    stats: dict[str, Any] = {
-        "rows": 0,
-        "fields": len(resource.fields),
-        "bytes": 0,
-        "sha256": None,
-        "labels": [],
-        "seconds": 0.0,
-    }
+    stats = _empty_stats(resource)
+    stats["seconds"] = 0.0
     stats["validated"] = False
     return TaskResult(resource=resource, errors=[], labels=[], stats=stats)
 
