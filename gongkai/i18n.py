@@ -120,6 +120,11 @@ def lang_url(url: str, lang: str) -> str:
     return urlunsplit(parts._replace(query=urlencode(args)))
 
 
+def hidden_input(lang: str) -> str:
+    """The form field that keeps a form's result page in `lang` (HTML; none for the default)."""
+    return f'<input type="hidden" name="{PARAM}" value="{lang}">' if lang != DEFAULT_LANG else ""
+
+
 def alternates(request) -> dict[str, str]:
     """This page in each language, as absolute paths (`/path?args`)."""
     return {lang: lang_url(request.full_path, lang) for lang in LANGS}

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import functools
 import re
+from html import unescape
 from urllib.parse import parse_qsl, urlencode
 
 from datasette import hookimpl
@@ -26,11 +27,11 @@ from markupsafe import Markup, escape
 from gongkai import i18n
 from gongkai.portal import links
 
-_INTERNAL_HREF = re.compile(r'href="(/[^"?#]*)"')
+_INTERNAL_HREF = re.compile(r'href="(/[^"#]*)"')
 
 
 def _english_links(html: str) -> str:
-    return _INTERNAL_HREF.sub(r'href="\1?_lang=en"', html)
+    return _INTERNAL_HREF.sub(lambda m: f'href="{escape(i18n.lang_url(unescape(m.group(1)), "en"))}"', html)
 
 
 def rows_html(display_rows, lang: str = "zh") -> Markup:

@@ -97,7 +97,7 @@ def _text(row, key, lang):
 
 def template_vars(request, lang: str, info: dict) -> dict:
     """The language toolbox for one page (pure: `info` is the catalogue read at startup)."""
-    alternates = i18n.alternates(request) if request is not None else {"zh": "/", "en": "/?_lang=en"}
+    alternates = i18n.alternates(request) if request is not None else {lg: i18n.lang_url("/", lg) for lg in i18n.LANGS}
     other = i18n.other_lang(lang)
 
     def t(key, **fmt):
@@ -140,6 +140,7 @@ def template_vars(request, lang: str, info: dict) -> dict:
         "other_html_lang": i18n.html_lang(other),
         "t": t,
         "lang_url": lang_url,
+        "lang_input": Markup(i18n.hidden_input(lang)),
         "alternates": alternates,
         "switch_url": alternates[other],
         "localized": lambda value: i18n.localized(value, lang),

@@ -125,7 +125,6 @@ async def run_search(datasette, query: str, lang: str) -> dict:
         if not result["count"]:
             return None
         pks = await db.primary_keys(table)
-        args = {"_search": query, **({"_lang": "en"} if lang == "en" else {})}
         rows = []
         for hit in result["rows"]:
             row = hit["row"]
@@ -143,7 +142,7 @@ async def run_search(datasette, query: str, lang: str) -> dict:
         return {
             "table": table,
             "count": result["count"],
-            "url": datasette.urls.table(db_name, table) + "?" + urlencode(args),
+            "url": i18n.lang_url(datasette.urls.table(db_name, table) + "?" + urlencode({"_search": query}), lang),
             "json_url": datasette.urls.table(db_name, table, format="json") + "?" + urlencode({"_search": query}),
             "best_score": min((r["score"] for r in rows), default=0.0),
             "rows": rows,

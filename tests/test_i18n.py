@@ -247,3 +247,21 @@ def test_the_language_is_resolved_once_per_request():
     request.scope["query_string"] = b""  # a later look at the arguments would say zh
     assert i18n.lang_of(request) == "en"
     assert i18n.lang_of(Request.fake("/datasets")) == "zh"
+
+
+def test_language_carrying_urls_come_from_one_helper():
+    """Cell links, forms and the templates all carry the language through gongkai.i18n."""
+    from markupsafe import Markup
+
+    from plugins.datasette_pages import cell_html
+
+    html = Markup('<a href="/db/t/1">1</a> <a href="/db/t?a=1&amp;b=%E5%8C%97">b</a> <a href="https://x.org/">x</a>')
+    out = str(cell_html(html, "en"))
+    assert 'href="/db/t/1?_lang=en"' in out
+    assert 'href="/db/t?a=1&amp;b=%E5%8C%97&amp;_lang=en"' in out  # arguments kept, escaped once
+    assert 'href="https://x.org/"' in out  # other sites are not ours to change
+    assert str(cell_html(html, "zh")) == str(html)
+    assert i18n.hidden_input("en") == '<input type="hidden" name="_lang" value="en">'
+    assert i18n.hidden_input("zh") == ""
+    templates = "".join(p.read_text(encoding="utf-8") for p in (REPO / "templates").glob("*.html"))
+    assert "_lang=en" not in templates and 'name="_lang"' not in templates
