@@ -51,18 +51,15 @@ REQUEST_TIMEOUT = 120.0  # stock Datasette with facet suggestions answers in sec
 # --- what to request ---------------------------------------------------------------------
 
 
-quote_name = identifier  # gongkai/sql.py
-
-
 def table_shape(db_path: Path, table: str) -> dict:
     """The table's primary key, indexed columns, filter values and sample keys (for `_next=`)."""
     conn = sqlite3.connect(f"file:{db_path}?immutable=1", uri=True)
     try:
-        info = conn.execute(f"pragma table_info({quote_name(table)})").fetchall()
+        info = conn.execute(f"pragma table_info({identifier(table)})").fetchall()
         pks = [row[1] for row in sorted(info, key=lambda r: r[5]) if row[5]]
         indexed = []
-        for index in conn.execute(f"pragma index_list({quote_name(table)})").fetchall():
-            cols = [r[2] for r in conn.execute(f"pragma index_info({quote_name(index[1])})")]
+        for index in conn.execute(f"pragma index_list({identifier(table)})").fetchall():
+            cols = [r[2] for r in conn.execute(f"pragma index_info({identifier(index[1])})")]
             if cols and cols[0] not in indexed and cols[0] not in pks:
                 indexed.append(cols[0])
         filters = {}
@@ -71,21 +68,21 @@ def table_shape(db_path: Path, table: str) -> dict:
             values = [
                 r[0]
                 for r in conn.execute(
-                    f"select distinct {quote_name(col)} from {quote_name(table)} "
-                    f"where {quote_name(col)} is not null limit {LOW_CARDINALITY + 1}"
+                    f"select distinct {identifier(col)} from {identifier(table)} "
+                    f"where {identifier(col)} is not null limit {LOW_CARDINALITY + 1}"
                 )
             ]
             if len(values) <= LOW_CARDINALITY:
                 filters[col] = values
             sorts.append(col)
-        (max_rowid,) = conn.execute(f"select max(rowid) from {quote_name(table)}").fetchone()
+        (max_rowid,) = conn.execute(f"select max(rowid) from {identifier(table)}").fetchone()
         rnd = random.Random(7)
         keys = []
         key_cols = pks or ["rowid"]
         if len(key_cols) == 1:
             for _ in range(500):
                 row = conn.execute(
-                    f"select {quote_name(key_cols[0]) if pks else 'rowid'} from {quote_name(table)} "
+                    f"select {identifier(key_cols[0]) if pks else 'rowid'} from {identifier(table)} "
                     "where rowid >= ? order by rowid limit 1",
                     (rnd.randint(1, max_rowid or 1),),
                 ).fetchone()
@@ -453,7 +450,7 @@ def run_serving_bench(
 def _row_count(db_path: Path, table: str) -> int:
     conn = sqlite3.connect(f"file:{db_path}?immutable=1", uri=True)
     try:
-        return conn.execute(f"select count(*) from {quote_name(table)}").fetchone()[0]
+        return conn.execute(f"select count(*) from {identifier(table)}").fetchone()[0]
     finally:
         conn.close()
 

@@ -31,12 +31,9 @@ def configured_base_url(site_value=None, environ=None) -> str:
     return ""
 
 
-sql_identifier = identifier  # gongkai/sql.py
-
-
 def urls(base: str, table_path: str, database_path: str, table: str, *, rows: int = 5) -> dict:
     """The API URLs of one table: rows as JSON, CSV export, a SQL query, search, the schema."""
-    sql = f"select * from {sql_identifier(table)} limit {rows}"
+    sql = f"select * from {identifier(table)} limit {rows}"
     return {
         "json": f"{base}{table_path}.json?" + urlencode({"_shape": "array", "_size": rows}),
         "csv": f"{base}{table_path}.csv?" + urlencode({"_stream": "on", "_size": "max"}),

@@ -24,9 +24,6 @@ MAX_BARS = 40
 MAX_POINTS = 400
 
 
-_q = identifier  # gongkai/sql.py
-
-
 # ---------------------------------------------------------------------------------------------
 # Build time: choosing and aggregating
 
@@ -36,9 +33,9 @@ def _line(conn, table: str, fields: list[dict]) -> dict | None:
     measure = next((f for f in fields if f.get("type") in NUMERIC_TYPES and f.get("gov:unit")), None)
     if not time or not measure:
         return None
-    t, m = _q(time["name"]), _q(measure["name"])
+    t, m = identifier(time["name"]), identifier(measure["name"])
     rows, distinct = conn.execute(
-        f"select count(*), count(distinct {t}) from {_q(table)} where {m} is not null"
+        f"select count(*), count(distinct {t}) from {identifier(table)} where {m} is not null"
     ).fetchone()
     if distinct < 2:
         return None
@@ -55,34 +52,34 @@ def _line(conn, table: str, fields: list[dict]) -> dict | None:
     }
     if rows == distinct:
         points = conn.execute(
-            f"select {t}, {m} from {_q(table)} where {m} is not null order by {t} limit {MAX_POINTS}"
+            f"select {t}, {m} from {identifier(table)} where {m} is not null order by {t} limit {MAX_POINTS}"
         ).fetchall()
         spec["series"] = [{"name": None, "points": [list(p) for p in points]}]
         return spec
     texts = [f for f in fields if f.get("type", "string") == "string"]
     best = None
     for f in texts:
-        n = conn.execute(f"select count(distinct {_q(f['name'])}) from {_q(table)}").fetchone()[0]
+        n = conn.execute(f"select count(distinct {identifier(f['name'])}) from {identifier(table)}").fetchone()[0]
         if n > 1 and (best is None or n < best[1]):
             best = (f, n)
     if best is None:  # several rows per time and nothing to split them by: the total
         points = conn.execute(
-            f"select {t}, sum({m}) from {_q(table)} where {m} is not null group by {t} order by {t} limit {MAX_POINTS}"
+            f"select {t}, sum({m}) from {identifier(table)} where {m} is not null group by {t} order by {t} limit {MAX_POINTS}"
         ).fetchall()
         spec["series"] = [{"name": None, "points": [list(p) for p in points]}]
         spec["aggregate"] = "sum"
         return spec
-    s = _q(best[0]["name"])
+    s = identifier(best[0]["name"])
     top = [
         r[0]
         for r in conn.execute(
-            f"select {s} from {_q(table)} where {m} is not null and {t} = (select max({t}) from {_q(table)} where {m} is not null) "
+            f"select {s} from {identifier(table)} where {m} is not null and {t} = (select max({t}) from {identifier(table)} where {m} is not null) "
             f"group by {s} order by max({m}) desc limit {MAX_SERIES}"
         )
     ]
     for name in top:
         points = conn.execute(
-            f"select {t}, {m} from {_q(table)} where {s} = ? and {m} is not null order by {t} limit {MAX_POINTS}",
+            f"select {t}, {m} from {identifier(table)} where {s} = ? and {m} is not null order by {t} limit {MAX_POINTS}",
             [name],
         ).fetchall()
         spec["series"].append({"name": name, "points": [list(p) for p in points]})
@@ -98,15 +95,18 @@ def _labels(conn, field: dict, foreign_keys: list[dict]) -> dict:
             target, key = fk.get("resource"), fk["reference_fields"][0]
             if not target:
                 continue
-            cols = [r[1] for r in conn.execute(f"pragma table_info({_q(target)})")]
+            cols = [r[1] for r in conn.execute(f"pragma table_info({identifier(target)})")]
             name = "name" if "name" in cols else next((c for c in cols if c != key and "name" in c.lower()), None)
             if name:
-                return {k: v for k, v in conn.execute(f"select {_q(key)}, {_q(name)} from {_q(target)}")}
+                return {
+                    k: v
+                    for k, v in conn.execute(f"select {identifier(key)}, {identifier(name)} from {identifier(target)}")
+                }
     return {}
 
 
 def _bar(conn, table: str, fields: list[dict], primary_key: list[str], foreign_keys: list[dict]) -> dict | None:
-    (rows,) = conn.execute(f"select count(*) from {_q(table)}").fetchone()
+    (rows,) = conn.execute(f"select count(*) from {identifier(table)}").fetchone()
     if rows < 10:
         return None
     best = None
@@ -114,7 +114,7 @@ def _bar(conn, table: str, fields: list[dict], primary_key: list[str], foreign_k
         if f.get("type", "string") != "string" or f["name"] in primary_key:
             continue
         n, filled = conn.execute(
-            f"select count(distinct {_q(f['name'])}), count({_q(f['name'])}) from {_q(table)}"
+            f"select count(distinct {identifier(f['name'])}), count({identifier(f['name'])}) from {identifier(table)}"
         ).fetchone()
         # A few values, each repeated on average, in a column most rows fill.
         if 2 <= n <= MAX_BARS and n * 2 <= filled and filled * 2 >= rows and (best is None or n < best[1]):
@@ -122,9 +122,9 @@ def _bar(conn, table: str, fields: list[dict], primary_key: list[str], foreign_k
     if best is None:
         return None
     f = best[0]
-    c = _q(f["name"])
+    c = identifier(f["name"])
     counts = conn.execute(
-        f"select {c}, count(*) as n from {_q(table)} where {c} is not null group by {c} order by n desc, {c} limit {MAX_BARS}"
+        f"select {c}, count(*) as n from {identifier(table)} where {c} is not null group by {c} order by n desc, {c} limit {MAX_BARS}"
     ).fetchall()
     labels = _labels(conn, f, foreign_keys)
     bars = [[value, n, labels.get(value)] for value, n in counts]

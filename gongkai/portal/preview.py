@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import dataclass
 
-from .api_examples import sql_identifier
+from ..sql import identifier
 
 ROWS = 5
 GROUP_FROM = 100_000
@@ -23,7 +23,7 @@ class Preview:
 
 
 def read(conn: sqlite3.Connection, table: str, limit: int = ROWS) -> Preview:
-    cur = conn.execute(f"select * from {sql_identifier(table)} limit {int(limit)}")
+    cur = conn.execute(f"select * from {identifier(table)} limit {int(limit)}")
     return Preview([c[0] for c in cur.description], [list(r) for r in cur.fetchall()])
 
 
