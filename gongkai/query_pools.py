@@ -148,8 +148,9 @@ def checked_printf(limit: int, plain: sqlite3.Connection):
 
 def limit_process_heap(limits: Limits) -> None:
     """SQLite's heap limit, which is process-wide: set by each serving worker at start
-    (gongkai/worker.py), where one Datasette owns the process. A process that builds many
-    Datasette instances (the test suite) is not a server and keeps SQLite's default."""
+    (gongkai/worker.py), where one Datasette owns the process. Not in gongkai.asgi, whose app
+    the tests also build in-process: a process that builds many Datasette instances (the test
+    suite) is not a server and keeps SQLite's default."""
     conn = sqlite3.connect(":memory:")
     try:
         conn.execute(f"PRAGMA hard_heap_limit = {int(limits.sql_heap_bytes)}")
