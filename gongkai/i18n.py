@@ -3,7 +3,7 @@
 One table of strings, `{key: {"zh": ..., "en": ...}}`, merged from every `*.yaml` file in
 `gongkai/locales/` (each helper or feature keeps its own file, so nobody edits the same one; a
 key defined twice is an error at import). Pages and plugins call `t(key, lang)`; templates get
-versions bound to the request's language from `plugins/i18n.py`.
+versions bound to the request's language from `plugins/site_context.py`.
 
 The language lives in the URL, never in a cookie: Datasette 0.65.3+ marks any response to a
 request carrying a cookie `Cache-Control: private`, which would defeat every HTTP cache in front

@@ -131,7 +131,7 @@ def wants_json(request) -> bool:
 
 
 def page_context(status: int, message_zh: str, message_en: str, lang: str) -> dict:
-    """What error.html needs besides the language tools plugins/i18n.py gives every template."""
+    """What error.html needs besides the language tools plugins/site_context.py gives every template."""
     return {
         "status": status,
         "title": title(status, lang),
@@ -167,7 +167,7 @@ async def error_response(datasette, request, status: int, message: str) -> Respo
     lang = i18n.lang_of(request)
     context = page_context(status, message_zh, message_en, lang)
     try:
-        # Through render_template, so plugins/i18n.py adds the language tools and base.html's
+        # Through render_template, so plugins/site_context.py adds the language tools and base.html's
         # header, footer and language switch work as on every other page.
         html = await datasette.render_template("error.html", context, request=request)
     except Exception:  # a broken template must not turn a 404 into a crash

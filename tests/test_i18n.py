@@ -1,5 +1,5 @@
 """gongkai.i18n (the strings table, language from the URL, localized values, URLs) and the
-language of every page Datasette serves through plugins/i18n.py and templates/base.html."""
+language of every page Datasette serves through plugins/site_context.py and templates/base.html."""
 
 from __future__ import annotations
 

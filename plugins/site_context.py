@@ -1,4 +1,5 @@
-"""Every template gets the page's language and the tools to speak it (gongkai/i18n.py).
+"""The site context every template gets: the page's language and the tools to speak it
+(gongkai/i18n.py), the catalogue's titles and licences, the site's links and stylesheet.
 
 Template variables (from `extra_template_vars`, so Datasette's own pages and the site's routes
 that render through `datasette.render_template` get the same):
@@ -32,7 +33,7 @@ from markupsafe import Markup
 from gongkai import catalogue, i18n
 from gongkai.portal import inline_css
 
-STATE = "_gongkai_i18n_catalog"
+STATE = "_gongkai_site_context"
 _EMPTY: dict = {}
 
 # The site's own pages, linked from the header and footer (plugins/portal.py serves them).
