@@ -29,16 +29,20 @@ site should see:
 
 from __future__ import annotations
 
+import json
 import logging
 import re
+import sqlite3
 
 from datasette import Response, hookimpl
-from datasette.utils import add_cors_headers
+from datasette.renderer import json_renderer
+from datasette.utils import InvalidSql, add_cors_headers
 from datasette.utils.asgi import Base400, Request
 from datasette.views.base import DatasetteError
 from markupsafe import Markup
 
 from gongkai import i18n
+from gongkai.portal import error_messages
 
 log = logging.getLogger("gongkai.errors")
 
@@ -63,47 +67,33 @@ def hint(status: int, lang: str) -> str:
     return i18n.t(f"error_hint_{_known(status)}", lang)
 
 
-# Datasette's English messages for request mistakes, and what they say in Chinese.
-# `{0}`… are the pattern's groups (user input, escaped when rendered).
-MESSAGES_ZH = [
-    (r"Database not found", "找不到该数据库"),
-    (r"Table not found.*", "找不到该数据表"),
-    (r"Record not found", "找不到该记录"),
-    (r"404", "找不到该页面"),
-    (r"Cannot sort table by (.*)", "无法按“{0}”排序：没有这一列，或这一列不能排序"),
-    (r"Cannot use _sort and _sort_desc at the same time", "不能同时使用 _sort 和 _sort_desc"),
-    (r"_size must be a positive integer", "_size（每页行数）必须是正整数"),
-    (r"_size must be <= (\d+)", "_size（每页行数）不能大于 {0}"),
-    (r"_col=(.*) - invalid columns", "_col 中有不存在的列：{0}"),
-    (r"_nocol=(.*) - invalid columns", "_nocol 中有不存在或不能隐藏的列：{0}"),
-    (r"_facet= is not allowed", "本站不允许使用 _facet"),
-    (r"_where= is not allowed", "本站不允许使用 _where"),
-    (r"_next not allowed for CSV streaming", "导出完整 CSV 时不能使用 _next"),
-    (r"Invalid _through - could not find corresponding foreign key", "_through 参数无效：找不到对应的外键"),
-    (r"You do not have permission to .*", "您没有查看此内容的权限"),
-    (r"Method ([A-Z]+) is not allowed here", "此网址不接受 {0} 请求"),
-    (r"(?s).*SQL query took too long.*", "查询用时过长，已被中止。请缩小查询范围后重试。"),
-    # gongkai/query_pools.py's guards on visitor SQL
-    (r"Query result is larger than (\d+) bytes", "查询结果超过 {0} 字节，已被拒绝。请减少返回的行或列后重试。"),
-    (r"Query makes a value larger than (\d+) bytes", "查询产生的值超过 {0} 字节，已被拒绝。"),
-    (r"Query uses a function or statement this site does not allow", "查询使用了本站不允许的函数或语句。"),
-    (r"Query needs more memory than this site allows", "查询所需内存超过本站允许的上限。"),
-]
-_MESSAGES_ZH = [(re.compile(pattern), zh) for pattern, zh in MESSAGES_ZH]
+def _kind(exception: Exception, request) -> error_messages.Kind:
+    """Whose words a DatasetteError carries: Datasette's about the address, or the database's
+    about SQL the visitor wrote (`?sql=`, `_where=`) or the site built from the address."""
+    if not isinstance(exception.__context__, (sqlite3.Error, InvalidSql)):
+        return "request"
+    url_vars = request.url_vars if request is not None else {}
+    visitor_sql = request is not None and ("sql" in request.args or "_where" in request.args)
+    return "sql" if visitor_sql or "table" not in url_vars else "page"
 
 
-def translate(message: str) -> str | None:
-    for pattern, zh in _MESSAGES_ZH:
-        m = pattern.fullmatch(message)
-        if m:
-            return zh.format(*m.groups())
+def _json_argument(exception: json.JSONDecodeError, request) -> str | None:
+    """The request argument whose value Datasette tried to read as JSON (`col__in=[…`,
+    `_through=`), if the failed text is one: a visitor's mistake, not the site's."""
+    if request is None:
+        return None
+    for name in request.args.keys():
+        if exception.doc in request.args.getlist(name):
+            return name
     return None
 
 
-def classify(exception: Exception) -> tuple[int, str]:
-    """The HTTP status and the English message to show for an exception."""
+def classify(exception: Exception, request=None) -> tuple[int, error_messages.Explained | None]:
+    """The HTTP status for an exception and what to tell the visitor (None: a 500, whose text
+    may hold internals, so the visitor reads only the status's title)."""
     if isinstance(exception, Base400):
-        return exception.status, str(exception.args[0]) if exception.args else ""
+        message = str(exception.args[0]) if exception.args else ""
+        return exception.status, error_messages.explain(message) if message else None
     if isinstance(exception, DatasetteError):
         message = exception.message
         if exception.message_is_html:
@@ -111,16 +101,41 @@ def classify(exception: Exception) -> tuple[int, str]:
         # Datasette raises DatasetteError only for problems with the request (unknown sort
         # column, bad _through, invalid SQL); the 500 is only the class's default status.
         status = 400 if exception.status == 500 else exception.status
-        return status, str(message)
-    return 500, ""
+        args = frozenset(request.args) if request is not None else frozenset()
+        return status, error_messages.explain(str(message), _kind(exception, request), args)
+    if isinstance(exception, json.JSONDecodeError):
+        name = _json_argument(exception, request)
+        if name is not None:
+            return 400, error_messages.say("err_bad_json_argument", name=name)
+    if isinstance(exception, sqlite3.ProgrammingError) and request is not None and "pks" in request.url_vars:
+        # Datasette's row view binds one value per primary-key column; an address with fewer
+        # leaves a parameter unbound (`/db/table/abc` for a two-column key).
+        if "did not supply a value for binding parameter" in str(exception):
+            return 404, error_messages.say("err_row_key_incomplete")
+    return 500, None
 
 
-def messages(status: int, message: str) -> tuple[str, str]:
+def messages(status: int, explained: error_messages.Explained | None) -> tuple[str, str]:
     """(Chinese, English) message; a 500 never shows the exception text (it may hold internals)."""
-    title_zh, title_en = title(status, "zh"), title(status, "en")
-    if status >= 500 or not message:
-        return title_zh, title_en
-    return translate(message) or f"{title_zh}：{message}", message
+    if status >= 500 or explained is None:
+        return title(status, "zh"), title(status, "en")
+    return explained.zh, explained.en
+
+
+def json_fields(status: int, explained: error_messages.Explained | None) -> dict:
+    """What every JSON error of the site carries: the sentence in each language, the status's
+    title in each, and the original message (`detail`) where one is shown."""
+    message_zh, message_en = messages(status, explained)
+    body = {
+        "error": message_en,
+        "error_zh": message_zh,
+        "status": status,
+        "title": title(status, "en"),
+        "title_zh": title(status, "zh"),
+    }
+    if explained is not None and explained.detail and status < 500:
+        body["detail"] = explained.detail
+    return body
 
 
 def wants_json(request) -> bool:
@@ -130,13 +145,16 @@ def wants_json(request) -> bool:
     return "application/json" in accept and "text/html" not in accept
 
 
-def page_context(status: int, message_zh: str, message_en: str, lang: str) -> dict:
-    """What error.html needs besides the language tools plugins/site_context.py gives every template."""
+def page_context(status: int, explained: error_messages.Explained | None, lang: str) -> dict:
+    """What error.html needs besides the tools plugins/site_context.py gives every template."""
+    message_zh, message_en = messages(status, explained)
+    about_sql = explained is not None and explained.about_sql
     return {
         "status": status,
         "title": title(status, lang),
         "message": message_en if lang == "en" else message_zh,
-        "hint": hint(status, lang),
+        "detail": explained.detail if explained is not None and status < 500 else None,
+        "hint": i18n.t("error_hint_sql", lang) if about_sql else hint(status, lang),
     }
 
 
@@ -148,27 +166,17 @@ FALLBACK_HTML = (
 )
 
 
-async def error_response(datasette, request, status: int, message: str) -> Response:
-    message_zh, message_en = messages(status, message)
+async def error_response(datasette, request, status: int, explained: error_messages.Explained | None) -> Response:
     headers: dict[str, str] = {}
     if datasette.cors:
         add_cors_headers(headers)
     if wants_json(request):
-        title_zh, title_en = title(status, "zh"), title(status, "en")
-        body = {
-            "ok": False,
-            "error": message_en,
-            "error_zh": message_zh,
-            "status": status,
-            "title": title_en,
-            "title_zh": title_zh,
-        }
-        return Response.json(body, status=status, headers=headers)
+        return Response.json({"ok": False, **json_fields(status, explained)}, status=status, headers=headers)
     lang = i18n.lang_of(request)
-    context = page_context(status, message_zh, message_en, lang)
+    context = page_context(status, explained, lang)
     try:
-        # Through render_template, so plugins/site_context.py adds the language tools and base.html's
-        # header, footer and language switch work as on every other page.
+        # Through render_template, so plugins/site_context.py adds the language tools and
+        # base.html's header, footer and language switch work as on every other page.
         html = await datasette.render_template("error.html", context, request=request)
     except Exception:  # a broken template must not turn a 404 into a crash
         log.exception("error.html failed to render")
@@ -179,6 +187,41 @@ async def error_response(datasette, request, status: int, message: str) -> Respo
     return Response.html(html, status=status, headers=headers)
 
 
+def render_json(args, data, view_name):
+    """Datasette's JSON renderer, with the site's bilingual error fields on its error bodies.
+
+    The query view does not raise for a database error: it answers 400 with `error` holding
+    SQLite's English (`no such column: nope`) and renders that as JSON itself, so the error
+    hooks never see it. Registered for the `json` extension, this replaces the built-in renderer
+    (Datasette lets a plugin's renderer win) and calls it; a body without an error is untouched."""
+    if isinstance(data, dict) and isinstance(data.get("error"), str) and "error_zh" not in data:
+        data = {**data, **json_fields(400, error_messages.explain(data["error"], "sql"))}
+    response = json_renderer(args, data, view_name)
+    body = response.body
+    # The renderer's own mistakes (`_shape=bad`, `_shape=object` off a table) are a small dict
+    # it writes as `{"ok": false, "error": ...}`; an ordinary page never starts that way.
+    if isinstance(body, str) and body.startswith(JSON_RENDERER_ERROR):
+        found = json.loads(body)
+        status = response.status if response.status >= 400 else 400
+        found.update(json_fields(status, error_messages.explain(str(found.get("error") or ""))))
+        response = Response.json(found, status=status, headers=response.headers)
+    return response
+
+
+JSON_RENDERER_ERROR = '{"ok": false, "error": '
+
+
+@hookimpl
+def register_output_renderer(datasette):
+    return {"extension": "json", "render": render_json, "can_render": lambda: True}
+
+
+@hookimpl
+def prepare_jinja2_environment(env):
+    # query.html: the database's message about the visitor's SQL, as a sentence in each language
+    env.globals["gk_explain_sql"] = lambda message: error_messages.explain(str(message), "sql")
+
+
 def _is_datasette_default(result) -> bool:
     return getattr(result, "__module__", None) == "datasette.handle_exception"
 
@@ -186,13 +229,13 @@ def _is_datasette_default(result) -> bool:
 @hookimpl(wrapper=True)
 def handle_exception(datasette, request, exception):
     others = yield
-    status, message = classify(exception)
+    status, explained = classify(exception, request)
     if status >= 500:
         # One plain traceback in the server log; no local variables (they hold request data).
         log.error("%s %s", request.method, request.path, exc_info=exception)
 
     async def ours():
-        return await error_response(datasette, request, status, message)
+        return await error_response(datasette, request, status, explained)
 
     return [ours] + [r for r in others if not _is_datasette_default(r)]
 
@@ -200,7 +243,7 @@ def handle_exception(datasette, request, exception):
 @hookimpl
 def forbidden(datasette, request, message):
     async def inner():
-        return await error_response(datasette, request, 403, message)
+        return await error_response(datasette, request, 403, error_messages.explain(message) if message else None)
 
     return inner
 
@@ -215,7 +258,9 @@ async def method_not_allowed(datasette, scope, receive, send):
     request = _request(scope, receive)
     await datasette.invoke_startup()  # idempotent; a first request may arrive before it ran
     method = "".join(c for c in scope.get("method", "") if c.isalpha())[:20]
-    response = await error_response(datasette, request, 405, f"Method {method} is not allowed here")
+    response = await error_response(
+        datasette, request, 405, error_messages.say("err_method_not_allowed", method=method)
+    )
     response.headers["Allow"] = ALLOW
     await response.asgi_send(send)
 
@@ -231,7 +276,7 @@ async def preflight(datasette, send):
 
 async def not_found(datasette, scope, receive, send):
     await datasette.invoke_startup()
-    response = await error_response(datasette, _request(scope, receive), 404, "404")
+    response = await error_response(datasette, _request(scope, receive), 404, error_messages.say("err_page_not_found"))
     await response.asgi_send(send)
 
 
