@@ -214,6 +214,34 @@ async def test_landing_page_fields_in_the_page_language(ds, name, lang):
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
+@pytest.mark.parametrize("name", DATASETS)
+async def test_table_and_field_texts_in_the_page_language(ds, name, lang):
+    """The rest of the translated fields: each table's description, and each field's title and
+    description in the data dictionary, in the page's language (else the original); the other
+    language's description is not shown in its place."""
+    d = descriptor(name)
+    html = await get(ds, f"/datasets/{name}", lang)
+    other = "en" if lang == "zh" else "zh"
+    for res in d["resources"]:
+        found = re.search(rf'<section id="resource-{re.escape(res["name"])}".*?</section>', html, re.S)
+        assert found, (name, res["name"])
+        section = squeezed(found.group(0))
+
+        def shown(value) -> str:
+            return squeezed(markdown.plain(value or ""))[:40]
+
+        pairs = [(in_lang(res, "description", lang), in_lang(res, "description", other))]
+        for f in res["schema"]["fields"]:
+            assert squeezed(esc(in_lang(f, "title", lang) or f["name"])) in section, (name, f["name"], lang)
+            pairs.append((in_lang(f, "description", lang), in_lang(f, "description", other)))
+        for mine, theirs in pairs:
+            if mine:
+                assert shown(mine) in section, (name, res["name"], lang, mine)
+            if theirs and shown(theirs) != shown(mine):
+                assert shown(theirs) not in section, f"{name}/{res['name']}: the {other} text shows on the {lang} page"
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
 async def test_datasette_pages_show_the_licence_title_in_the_page_language(ds, lang):
     import yaml
 
@@ -246,6 +274,8 @@ async def test_english_counts_use_the_singular(ds):
     html = await get(ds, "/datasets", "en")
     assert not re.search(r"(?<![\d,])1 (tables|rows)\b", html)
     assert re.search(r"\b1 table\b", text_of(html))  # core-gdp has one table
+    zh = text_of(await get(ds, "/datasets", "zh"))
+    assert "1 张表" in zh and not re.search(r"(?<![\d,])1 tables?\b", zh)  # the Chinese card, in Chinese
     assert i18n.t("portal.n_tables", "en", n=1) == "1 table" and i18n.t("portal.n_rows", "en", n=1200) == "1,200 rows"
 
 
@@ -292,8 +322,21 @@ async def test_search_snippets_are_plain_text_and_hits_carry_labels(ds):
     assert streets and all(r["labels"] for r in streets[0]["rows"])  # each hit says which area it is in
     sample = streets[0]["rows"][0]["labels"]
     assert any(not v.isdigit() for v in sample.values())  # names, not codes
-    html = await get(ds, "/-/search?q=街道", "zh")
-    assert 'class="hit-labels"' in html
+    for lang in ("zh", "en"):
+        html = await get(ds, "/-/search?q=modood", lang)
+        snippets = re.findall(r"<small>(.*?)</small>", html, re.S)
+        assert any("modood" in text_of(x) for x in snippets), lang  # the snippet is there …
+        assert not any("](" in x or "[modood" in x for x in snippets), lang  # … without its Markdown
+        html = await get(ds, "/-/search?q=街道", lang)
+        labels = re.findall(r'<small class="hit-labels">(.*?)</small>', html, re.S)
+        assert labels, lang
+        # each label names its column in the page's language: "省级代码（上级）" / "Province code (parent)"
+        assert all(re.search(r"[\u4e00-\u9fff]", label) for label in labels)
+        heads = [text_of(label).split(":")[0].split("：")[0] for label in labels]
+        if lang == "en":
+            assert all(re.fullmatch(r"[A-Za-z ()-]+", h.strip()) for h in heads), heads
+        else:
+            assert all(re.search(r"[\u4e00-\u9fff]", h) for h in heads), heads
 
 
 # ---------------------------------------------------------------------------------------------
@@ -313,12 +356,16 @@ async def test_search_snippets_are_plain_text_and_hits_carry_labels(ds):
     ],
 )
 async def test_the_catalogue_database_is_not_served(ds, path):
-    response = await ds.client.get(path)
-    if path == "/-/databases.json":
-        names = [d["name"] for d in response.json()] if response.status_code == 200 else []
-        assert "catalog" not in names
-    else:
-        assert response.status_code == 404, path
+    for lang in ("zh", "en"):
+        response = await ds.client.get(i18n.lang_url(path, lang))
+        if path == "/-/databases.json":
+            names = [d["name"] for d in response.json()] if response.status_code == 200 else []
+            assert "catalog" not in names
+            continue
+        assert response.status_code == 404, (path, lang)
+        if not path.endswith((".json", ".db")):  # the 404 page is in the asked language
+            assert f'<html lang="{i18n.html_lang(lang)}">' in response.text
+            assert i18n.t("error_title_404", lang) in response.text
 
 
 def test_page_contexts_are_dataclasses():

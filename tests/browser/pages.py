@@ -28,10 +28,13 @@ PAGES = [
     ("row", "/cn-admin-divisions/provinces/11"),
     ("query", "/cn-admin-divisions?sql=" + quote("select code, name from provinces order by code limit 10")),
     ("not-found", "/no-such-page"),
+    # a database error on the query page, and a statement the site refuses (the error page)
+    ("query-error", "/cn-admin-divisions?sql=" + quote("select nope from provinces")),
+    ("query-refused", "/cn-admin-divisions?sql=" + quote("update provinces set name = 'x'")),
 ]
 
 # Pages answered with a status other than 200.
-STATUS = {"not-found": 404}
+STATUS = {"not-found": 404, "query-error": 400, "query-refused": 400}
 
 LANGS = ("zh", "en")
 HTML_LANG = {"zh": "zh-CN", "en": "en"}
