@@ -88,12 +88,17 @@ def _json_argument(exception: json.JSONDecodeError, request) -> str | None:
     return None
 
 
+# What a message of Datasette's that no pattern knows says, by status.
+FALLBACKS = {403: "err_forbidden", 404: "err_page_not_found"}
+
+
 def classify(exception: Exception, request=None) -> tuple[int, error_messages.Explained | None]:
     """The HTTP status for an exception and what to tell the visitor (None: a 500, whose text
     may hold internals, so the visitor reads only the status's title)."""
     if isinstance(exception, Base400):
         message = str(exception.args[0]) if exception.args else ""
-        return exception.status, error_messages.explain(message) if message else None
+        fallback = FALLBACKS.get(exception.status, "err_unknown_request")
+        return exception.status, error_messages.explain(message, fallback=fallback) if message else None
     if isinstance(exception, DatasetteError):
         message = exception.message
         if exception.message_is_html:
@@ -154,6 +159,7 @@ def page_context(status: int, explained: error_messages.Explained | None, lang: 
         "title": title(status, lang),
         "message": message_en if lang == "en" else message_zh,
         "detail": explained.detail if explained is not None and status < 500 else None,
+        "detail_label": i18n.t(explained.detail_label, lang) if explained is not None else "",
         "hint": i18n.t("error_hint_sql", lang) if about_sql else hint(status, lang),
     }
 
@@ -243,7 +249,8 @@ def handle_exception(datasette, request, exception):
 @hookimpl
 def forbidden(datasette, request, message):
     async def inner():
-        return await error_response(datasette, request, 403, error_messages.explain(message) if message else None)
+        explained = error_messages.explain(message, fallback="err_forbidden") if message else None
+        return await error_response(datasette, request, 403, explained)
 
     return inner
 

@@ -86,7 +86,8 @@ def filters_from_request(request, database, table, datasette):
         return FilterArguments(
             [clause],
             params={PARAM: param},
-            human_descriptions=[f"搜索 search “{query}”"],
+            # Datasette's `human_description_en` (the table JSON's): English, from the locale
+            human_descriptions=[i18n.t("desc_search", "en", v=query)],
             extra_context=extra,
         )
 

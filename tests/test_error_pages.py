@@ -490,3 +490,36 @@ def test_explain_kinds():
     assert odd.zh == "这个网址中的参数有误。" and odd.detail == "something odd"
     # Datasette's words about the address need no detail: the sentence says it all
     assert error_messages.explain("_size must be <= 1000").detail is None
+
+
+PORTAL_404S = [
+    ("Dataset not found", "找不到该数据集", "There is no such dataset"),
+    ("Resource not found", "该数据集中没有这张数据表", "This dataset has no such table"),
+    ("Report not found", "该数据集没有这份报告", "This dataset has no such report"),
+    ("File not found", "找不到该文件", "There is no such file"),
+    ("Publisher not found", "找不到该发布机构", "There is no such publisher"),
+    ("Theme not found", "找不到该主题", "There is no such theme"),
+    ("Catalogue not found", "网站的数据目录暂时不可用", "The site's catalogue is not available"),
+]
+
+
+@pytest.mark.parametrize("message, zh, en", PORTAL_404S)
+def test_portal_not_found_messages_are_known(message, zh, en):
+    """plugins/portal.py's "… not found": a sentence in each language, not the English."""
+    found = error_messages.explain(message, fallback="err_page_not_found")
+    assert found.zh.startswith(zh) and found.en.startswith(en) and found.detail is None
+
+
+async def test_a_portal_404_is_in_the_page_language(ds):
+    # This site has no catalogue: the portal says so, in each language.
+    r = await ds.client.get("/datasets/no-such-dataset")
+    assert r.status_code == 404
+    assert sentence(r.text) == "网站的数据目录暂时不可用，请稍后再试。"
+    r = await ds.client.get("/datasets/no-such-dataset?_lang=en")
+    assert sentence(r.text).startswith("The site's catalogue is not available")
+
+
+def test_an_unknown_404_message_still_says_not_found():
+    found = error_messages.explain("Widget not found", fallback="err_page_not_found")
+    assert found.zh == "找不到该页面。" and found.detail == "Widget not found"
+    assert found.detail_label == "err_detail_label_site"  # not "the database said"

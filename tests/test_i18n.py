@@ -265,3 +265,32 @@ def test_language_carrying_urls_come_from_one_helper():
     assert i18n.hidden_input("zh") == ""
     templates = "".join(p.read_text(encoding="utf-8") for p in (REPO / "templates").glob("*.html"))
     assert "_lang=en" not in templates and 'name="_lang"' not in templates
+
+
+# Chinese in the site's Python that is not prose: a search term in the API page's example URL.
+NOT_PROSE = {"人口"}
+
+
+def test_no_chinese_text_in_the_sites_python():
+    """Words a visitor reads live in gongkai/locales/*.yaml, in both languages: the plugins and
+    the portal hold no Chinese string (docstrings and comments aside), so none is missing its
+    English. (The constraint words, chart units and the search description once were here.)"""
+    import ast
+
+    cjk = re.compile(r"[\u4e00-\u9fff]")
+    found = []
+    for path in sorted([*(REPO / "plugins").glob("*.py"), *(REPO / "gongkai" / "portal").glob("*.py")]):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        docstrings = {
+            id(n.body[0].value)
+            for n in ast.walk(tree)
+            if isinstance(n, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef))
+            and n.body
+            and isinstance(n.body[0], ast.Expr)
+            and isinstance(n.body[0].value, ast.Constant)
+        }
+        for n in ast.walk(tree):
+            if isinstance(n, ast.Constant) and isinstance(n.value, str) and id(n) not in docstrings:
+                if cjk.search(n.value) and n.value not in NOT_PROSE:
+                    found.append(f"{path.relative_to(REPO)}:{n.lineno}: {n.value!r}")
+    assert not found

@@ -322,6 +322,9 @@ async def test_search_snippets_are_plain_text_and_hits_carry_labels(ds):
     assert streets and all(r["labels"] for r in streets[0]["rows"])  # each hit says which area it is in
     sample = streets[0]["rows"][0]["labels"]
     assert any(not v.isdigit() for v in sample.values())  # names, not codes
+    # Datasette's English description of a table search is English (it said "搜索 search “…”")
+    described = (await ds.client.get("/cn-admin-divisions/streets.json", params={"_search": "朝阳"})).json()
+    assert described["human_description_en"] == "where search matches “朝阳”"  # Datasette adds "where"
     for lang in ("zh", "en"):
         html = await get(ds, "/-/search?q=modood", lang)
         snippets = re.findall(r"<small>(.*?)</small>", html, re.S)

@@ -12,9 +12,11 @@ No other chart: a chart that does not suit the data is worse than none.
 
 from __future__ import annotations
 
+import functools
 import math
 import sqlite3
 
+from .. import i18n
 from ..sql import identifier
 
 TIME_TYPES = ("year", "date", "yearmonth")
@@ -163,17 +165,20 @@ def nice_ticks(lo: float, hi: float, count: int = 5) -> list[float]:
     return ticks
 
 
+@functools.lru_cache(maxsize=4)
+def compact_units(lang: str) -> tuple[tuple[float, str], ...]:
+    """(size, suffix) pairs, largest first, from the locale (`chart.compact_units`): Chinese
+    counts in 万 and 亿, English in thousands, millions, …"""
+    pairs = (item.split(" ", 1) for item in i18n.t("chart.compact_units", lang).split(", "))
+    return tuple(sorted(((float(size), suffix) for size, suffix in pairs), reverse=True))
+
+
 def compact(value: float | None, lang: str = "zh") -> str:
     """A short number for axes: 1.2万亿 / 1.2T."""
     if value is None:
         return ""
     a = abs(value)
-    units = (
-        ((1e12, "万亿"), (1e8, "亿"), (1e4, "万"))
-        if lang == "zh"
-        else ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "K"))
-    )
-    for size, suffix in units:
+    for size, suffix in compact_units(lang):
         if a >= size:
             text = f"{value / size:.2f}".rstrip("0").rstrip(".")
             return text + suffix

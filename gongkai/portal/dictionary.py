@@ -11,6 +11,7 @@ import io
 import json
 from typing import TYPE_CHECKING
 
+from .. import i18n
 from ..field_types import TYPE_NAMES
 from .csv_cells import neutralise
 
@@ -23,12 +24,21 @@ TYPES = TYPE_NAMES  # (zh, en) per type: the same words as validation messages (
 def type_words(type_: str | None, fmt: str | None = None) -> tuple[str, str]:
     zh, en = TYPES.get(type_ or "string", (type_ or "", type_ or ""))
     if fmt and fmt != "default":
-        zh, en = f"{zh}（格式 {fmt}）", f"{en} (format {fmt})"
+        zh = i18n.t("dict.with_format", "zh", type=zh, format=fmt)
+        en = i18n.t("dict.with_format", "en", type=en, format=fmt)
     return zh, en
 
 
 def _value(v) -> str:
     return json.dumps(v, ensure_ascii=False) if isinstance(v, (list, dict)) else str(v)
+
+
+def _both(key: str, **fmt) -> tuple[str, str]:
+    return i18n.t(key, "zh", **fmt), i18n.t(key, "en", **fmt)
+
+
+# Table Schema's constraints with a value, in the order the dictionary lists them.
+BOUNDS = ("minimum", "exclusiveMinimum", "maximum", "exclusiveMaximum", "minLength", "maxLength", "pattern")
 
 
 def constraint_words(constraints) -> list[tuple[str, str]]:
@@ -38,24 +48,15 @@ def constraint_words(constraints) -> list[tuple[str, str]]:
     c = constraints or {}
     out: list[tuple[str, str]] = []
     if c.get("required"):
-        out.append(("必填", "required"))
+        out.append(_both("dict.required"))
     if c.get("unique"):
-        out.append(("值不重复", "unique"))
+        out.append(_both("dict.unique"))
     if "enum" in c:
-        values = "、".join(_value(v) for v in c["enum"])
-        values_en = ", ".join(_value(v) for v in c["enum"])
-        out.append((f"只能取以下值：{values}", f"one of: {values_en}"))
-    for key, zh, en in (
-        ("minimum", "最小值 {}", "at least {}"),
-        ("exclusiveMinimum", "大于 {}", "greater than {}"),
-        ("maximum", "最大值 {}", "at most {}"),
-        ("exclusiveMaximum", "小于 {}", "less than {}"),
-        ("minLength", "长度至少 {}", "length at least {}"),
-        ("maxLength", "长度至多 {}", "length at most {}"),
-        ("pattern", "须完整匹配正则表达式 {}", "matches the regular expression {} in full"),
-    ):
+        zh, en = (i18n.t("dict.enum_separator", lang).join(_value(v) for v in c["enum"]) for lang in ("zh", "en"))
+        out.append((i18n.t("dict.enum", "zh", values=zh), i18n.t("dict.enum", "en", values=en)))
+    for key in BOUNDS:
         if key in c:
-            out.append((zh.format(_value(c[key])), en.format(_value(c[key]))))
+            out.append(_both(f"dict.{key}", value=_value(c[key])))
     return out
 
 
@@ -76,8 +77,8 @@ def entry(field: RowLike) -> dict:
         "description": field.get("description") or "",
         "description_zh": field.get("description_zh") or field.get("description") or "",
         "description_en": field.get("description_en") or field.get("description") or "",
-        "constraints_zh": "；".join(zh for zh, _ in words),
-        "constraints_en": "; ".join(en for _, en in words),
+        "constraints_zh": i18n.t("dict.constraint_separator", "zh").join(zh for zh, _ in words),
+        "constraints_en": i18n.t("dict.constraint_separator", "en").join(en for _, en in words),
     }
 
 

@@ -36,6 +36,12 @@ class Explained:
     en: str
     detail: str | None = None  # the original message, shown as it is (escaped) beside the sentence
     about_sql: bool = False  # the sentence is about SQL the visitor wrote (error pages say so)
+    from_database: bool = False  # the detail is the database's words (else Datasette's or the site's)
+
+    @property
+    def detail_label(self) -> str:
+        """The locale key that introduces the detail."""
+        return "err_detail_label" if self.from_database else "err_detail_label_site"
 
     def text(self, lang: str) -> str:
         return self.en if lang == "en" else self.zh
@@ -47,6 +53,14 @@ REQUEST = [
     (r"Table not found.*", "err_table_not_found"),
     (r"Record not found", "err_record_not_found"),
     (r"404", "err_page_not_found"),
+    # plugins/portal.py's pages
+    (r"Dataset not found", "err_dataset_not_found"),
+    (r"Resource not found", "err_resource_not_found"),
+    (r"Report not found", "err_report_not_found"),
+    (r"File not found", "err_file_not_found"),
+    (r"Publisher not found", "err_publisher_not_found"),
+    (r"Theme not found", "err_theme_not_found"),
+    (r"Catalogue not found", "err_catalogue_missing"),
     (r"Cannot sort table by (?P<column>.*)", "err_cannot_sort"),
     (r"Cannot use _sort and _sort_desc at the same time", "err_sort_both"),
     (r"_size must be a positive integer", "err_size_positive"),
@@ -132,27 +146,32 @@ def _both(key: str, fmt: dict[str, str]) -> tuple[str, str]:
     return i18n.t(key, "zh", **fmt), i18n.t(key, "en", **fmt)
 
 
-def explain(message: str, kind: Kind = "request", args: frozenset[str] = frozenset()) -> Explained:
+def explain(
+    message: str, kind: Kind = "request", args: frozenset[str] = frozenset(), fallback: str = "err_unknown_request"
+) -> Explained:
     """`message` (Datasette's or the database's English) as a sentence in each language.
 
     `args` are the names of the request's arguments: on a table page, a database error with
-    `_next` in the address is a damaged page token, whatever the database's words."""
+    `_next` in the address is a damaged page token, whatever the database's words. `fallback`
+    is the sentence for a message of Datasette's that no pattern knows (by its status: a 404
+    says the page is not there)."""
     found = _match(_REQUEST, message)
     if found:
         zh, en = _both(*found)
         return Explained(zh, en)
     if kind == "request":
-        zh, en = _both("err_unknown_request", {})
+        zh, en = _both(fallback, {})
         return Explained(zh, en, detail=message)
+    about_sql = kind == "sql"
     if kind == "page" and "_next" in args:
         zh, en = _both("err_page_bad_next", {})
-        return Explained(zh, en, detail=message)
+        return Explained(zh, en, detail=message, from_database=True)
     found = _match(_SQL, message)
     if found:
         zh, en = _both(*found)
-        return Explained(zh, en, detail=message, about_sql=kind == "sql")
-    zh, en = _both("err_sql_unknown" if kind == "sql" else "err_page_bad_query", {})
-    return Explained(zh, en, detail=message, about_sql=kind == "sql")
+        return Explained(zh, en, detail=message, about_sql=about_sql, from_database=True)
+    zh, en = _both("err_sql_unknown" if about_sql else "err_page_bad_query", {})
+    return Explained(zh, en, detail=message, about_sql=about_sql, from_database=True)
 
 
 def say(key: str, **fmt: str) -> Explained:
