@@ -1,5 +1,6 @@
 """The site's own error pages: 400/403/404/500 in Chinese (default) or English (`?_lang=en`),
-and a JSON body for JSON requests.
+and a JSON body for JSON requests (`error`, `error_zh`, `status`, `title`, `title_zh`, and
+`detail`: the original message, where one is shown).
 
 Why not Datasette's: its `handle_exception` (datasette/handle_exception.py, 0.65) prints every
 error, 404s included, with `rich` and all local variables (request headers, cookies) to stdout
@@ -14,6 +15,12 @@ sees the other implementations' results before Datasette awaits any of them, put
 first and drops the default's, so the default never runs. `forbidden` goes through its own hook,
 whose first result is the only one awaited; ours is registered after the default (which is
 `trylast`), so it comes first.
+
+What the visitor reads comes from gongkai/portal/error_messages.py: Datasette's and SQLite's
+English matched to a sentence in each language that says what to do (gongkai/locales/errors.yaml),
+the database's own words kept beside it. The query view does not raise for a database error: it
+renders `error` itself, so query.html asks `gk_explain_sql(error)` and the JSON renderer is
+wrapped (`render_json`) to add the same fields every other JSON error has.
 
 Before any view runs, an ASGI wrapper (`asgi_wrapper`) answers what no view of this read-only
 site should see:
