@@ -277,6 +277,7 @@ async def test_english_counts_use_the_singular(ds):
     zh = text_of(await get(ds, "/datasets", "zh"))
     assert "1 张表" in zh and not re.search(r"(?<![\d,])1 tables?\b", zh)  # the Chinese card, in Chinese
     assert i18n.t("portal.n_tables", "en", n=1) == "1 table" and i18n.t("portal.n_rows", "en", n=1200) == "1,200 rows"
+    assert i18n.t("portal.dictionary_for_table", "en", table="t", n=1) == "Data dictionary of “t” (1 field)"
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
