@@ -26,11 +26,26 @@ from .tools import ToolMissing
 @click.option("--replicas", type=click.IntRange(2, 16), default=2, show_default=True)
 @click.option("--seconds", type=click.FloatRange(1, 300), default=10.0, show_default=True, help="Length of each phase.")
 @click.option("--connections", type=click.IntRange(1, 2000), default=64, show_default=True)
+@click.option(
+    "--fault-connections",
+    type=click.IntRange(1, 2000),
+    default=16,
+    show_default=True,
+    help="Load of the kill and rollout phases.",
+)
 @click.option("--threads", type=click.IntRange(1, 16), default=2, show_default=True)
-def main(out, root, report, replicas, seconds, connections, threads):
+def main(out, root, report, replicas, seconds, connections, fault_connections, threads):
     """One process vs N replicas vs the nginx cache tier, a replica killed, a release rolled out."""
     try:
-        result = measure(out, root, replicas=replicas, seconds=seconds, connections=connections, threads=threads)
+        result = measure(
+            out,
+            root,
+            replicas=replicas,
+            seconds=seconds,
+            connections=connections,
+            fault_connections=fault_connections,
+            threads=threads,
+        )
     except ToolMissing as exc:
         raise click.ClickException(str(exc)) from None
     write(result, report)

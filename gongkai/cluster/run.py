@@ -14,6 +14,11 @@ Phases, one after the other, each a wrk run of `seconds` (gongkai/cluster/wrk.py
 
 The replicas each run one worker: N replicas of one worker against one process of one worker
 is the scaling question. On a 2-core machine wrk and nginx share the cores with them.
+
+The kill and rollout phases run at `fault_connections` (16), a load the replicas carry: a
+failed request there is one the cluster dropped (a reset, a 5xx), not one that queued for
+longer than wrk's 10 s timeout behind 64 others while a build and new workers took the cores
+(those count as failed too; 64 connections is the throughput phases' load).
 """
 
 from __future__ import annotations
@@ -54,6 +59,7 @@ def measure(
     replicas: int = 2,
     seconds: float = 10.0,
     connections: int = 64,
+    fault_connections: int = 16,
     threads: int = 2,
     url_count: int = 400,
 ) -> dict:
@@ -62,6 +68,7 @@ def measure(
     report: dict = {
         "load_generator": wrk.version(),
         "connections": connections,
+        "fault_connections": fault_connections,
         "threads": threads,
         "seconds_per_phase": seconds,
         "replicas": replicas,
@@ -77,8 +84,8 @@ def measure(
     urls_file = urls.write(mix, workdir / "urls.txt")
     report["urls"] = {"count": len(mix), "distinct": len(set(mix)), "kinds": list(urls.KINDS)}
 
-    def start_load(base: str, length: float = seconds):
-        return wrk.start(base, urls_file, seconds=length, connections=connections, threads=threads, workdir=workdir)
+    def start_load(base: str, length: float = seconds, clients: int = connections):
+        return wrk.start(base, urls_file, seconds=length, connections=clients, threads=threads, workdir=workdir)
 
     fleet = Replicas(out, root, replicas)
     cache_port, balancer_port = free_port(), free_port()
@@ -112,7 +119,7 @@ def measure(
         # A replica killed while the balancer carries the load, restarted, and the load kept
         # on until a third of a phase after it is back: the outage and the return both count.
         victim = replicas - 1
-        run = start_load(balancer, 600)
+        run = start_load(balancer, 600, fault_connections)
         kill: dict = {}
         try:
             started = time.monotonic()
@@ -132,7 +139,7 @@ def measure(
 
         # A new release built and rolled onto the replicas one at a time, under load.
         old = health(fleet.ports[0])["release"]
-        run = start_load(balancer, 600)
+        run = start_load(balancer, 600, fault_connections)
         rollout: dict = {"from": old}
         try:
             time.sleep(min(2.0, seconds / 4))
@@ -159,6 +166,8 @@ def measure(
         for server in servers:
             server.stop()
         fleet.stop()
+        for log in workdir.glob("*/error.log"):  # what nginx said about the upstreams, kept
+            shutil.copy(log, out / f"nginx-{log.parent.name}-error.log")
         shutil.rmtree(workdir, ignore_errors=True)
     return report
 
