@@ -74,6 +74,8 @@ def measure(
         "replicas": replicas,
         "workers_per_replica": 1,
         "cpus": os.cpu_count(),
+        # The machine is shared: what else was running says how far the figures can be read.
+        "load_average_at_start": round(os.getloadavg()[0], 2),
     }
     if releases.current_release(out) is None:
         report["first_build_s"] = build(out, root)
@@ -156,6 +158,7 @@ def measure(
         phases["rollout"] = rollout
         report["failed_requests_during_rollout"] = rollout["failed"]
         report["phases"] = phases
+        report["load_average_at_end"] = round(os.getloadavg()[0], 2)
         report["targets"] = {
             f"cached_rps >= {TARGET_CACHED_RPS}": report["cached_rps"] >= TARGET_CACHED_RPS,
             "failed_requests_during_kill == 0": kill["failed"] == 0,
