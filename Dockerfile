@@ -44,5 +44,6 @@ USER 10001:10001
 EXPOSE 8001
 HEALTHCHECK --interval=10s --timeout=5s --start-period=60s --retries=3 \
     CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen(f'http://127.0.0.1:{os.environ.get(\"PORT\", \"8001\")}/-/health', timeout=4)"]
-# Workers: one per core the container sees (GONGKAI workers default); override with --workers.
-CMD ["gongkai", "serve", "--out", "/srv/gongkai/build", "--root", "/srv/gongkai", "--host", "0.0.0.0"]
+# Two workers: `gongkai serve` defaults to one per core, and in a container that is the host's
+# cores, not the container's CPU limit. Scale with replicas; override with --workers.
+CMD ["gongkai", "serve", "--out", "/srv/gongkai/build", "--root", "/srv/gongkai", "--host", "0.0.0.0", "--workers", "2"]
