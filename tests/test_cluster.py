@@ -59,6 +59,9 @@ def test_a_tiny_cluster_loses_no_request_to_a_kill_or_a_rollout(tmp_path):
     assert report["failed_requests_during_rollout"] == 0
     # The cache tier answered every URL from the cache after one warm-up pass.
     assert set(report["cache_status_after"]) == {"HIT"}
+    checks = report["cache_tier_checks"]
+    assert checks["sql_never_cached"] and checks["revalidation_304"], checks
+    assert checks["languages_cached_apart"] and checks["health_not_cached"], checks
     rollout = phases["rollout"]
     assert rollout["from"] != rollout["to"] and rollout["all_serve_new"]
     assert [r["serves"] for r in rollout["reloads"]] == [rollout["to"]] * 2

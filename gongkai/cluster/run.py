@@ -33,7 +33,7 @@ from pathlib import Path
 
 from .. import releases
 from ..loadtest.server import child_env, free_port
-from . import nginx, urls, wrk
+from . import nginx, probes, urls, wrk
 from .replicas import Replicas, health
 
 TARGET_CACHED_RPS = 10_000
@@ -114,6 +114,7 @@ def measure(
         urls.check(cached, mix)  # the warm-up pass: every distinct URL is in the cache once
         phases["cached"] = wrk.finish(start_load(cached))
         report["cache_status_after"] = urls.cache_status(cached, mix)
+        report["cache_tier_checks"] = probes.cache_tier(cached, urls.first_database(release))
         for name in ("single", "replicas", "cached"):
             report[f"{name}_rps"] = phases[name]["rps"]
         report["p99_ms"] = {name: phases[name]["p99_ms"] for name in ("single", "replicas", "cached")}

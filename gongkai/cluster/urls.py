@@ -72,3 +72,8 @@ def cache_status(base: str, urls: list[str]) -> dict[str, int]:
             status = r.headers.get("X-Cache-Status", "NONE")
             counts[status] = counts.get(status, 0) + 1
     return counts
+
+
+def first_database(release: Path) -> str:
+    """A dataset database of the release (for the visitor-SQL probe)."""
+    return targets.from_release(release).datasets[0]
