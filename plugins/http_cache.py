@@ -19,6 +19,7 @@ from gongkai.portal import http_cache
 
 # Response headers this plugin owns: whatever a view set is replaced.
 OWNED = frozenset({b"cache-control", b"etag", b"last-modified", b"expires", b"set-cookie", b"vary", b"pragma"})
+NO_VARY: list[str] = []
 
 
 def _header(scope, name: bytes) -> str | None:
@@ -28,17 +29,18 @@ def _header(scope, name: bytes) -> str | None:
     return None
 
 
-def _cache_headers(validators, scope, status: int) -> list[tuple[bytes, bytes]]:
+def _cache_headers(validators, scope, status: int, vary_set: list[str] = NO_VARY) -> list[tuple[bytes, bytes]]:
     method, path = scope.get("method", "GET"), scope.get("path", "")
     query = scope.get("query_string", b"").decode("latin-1")
     control = http_cache.policy(method, path, query, status)
     headers = [(b"cache-control", control.encode("ascii"))]
+    vary = http_cache.vary(vary_set, status)
+    if vary:
+        headers.append((b"vary", vary.encode("latin-1")))
     if control == http_cache.NO_STORE:
         return headers
     tag = validators.etag(scope, http_cache.kind_of(status))
     headers += [(b"etag", tag.encode("ascii")), (b"last-modified", validators.release.last_modified.encode("ascii"))]
-    if status >= 400:
-        headers.append((b"vary", b"Accept"))  # error bodies are JSON or HTML by Accept
     return headers
 
 
@@ -67,8 +69,11 @@ def asgi_wrapper(datasette):
 
             async def send_with_cache_headers(message):
                 if message["type"] == "http.response.start":
-                    kept = [(k, v) for k, v in message.get("headers") or [] if k.lower() not in OWNED]
-                    message = dict(message, headers=kept + _cache_headers(validators, scope, message["status"]))
+                    headers = message.get("headers") or []
+                    kept = [(k, v) for k, v in headers if k.lower() not in OWNED]
+                    vary_set = [v.decode("latin-1") for k, v in headers if k.lower() == b"vary"]
+                    ours = _cache_headers(validators, scope, message["status"], vary_set)
+                    message = dict(message, headers=kept + ours)
                 await send(message)
 
             return await app(scope, receive, send_with_cache_headers)

@@ -170,6 +170,14 @@ def test_code_changes_change_the_tags(tmp_path):
     assert http_cache.code_fingerprint((tmp_path,)) != before
 
 
+def test_vary_keeps_what_a_shared_cache_needs_unit():
+    assert http_cache.vary(["Cookie, Authorization"], 200) is None
+    assert http_cache.vary(["Accept-Encoding", "cookie"], 200) == "Accept-Encoding"
+    assert http_cache.vary(["Accept-Encoding"], 404) == "Accept-Encoding, Accept"
+    assert http_cache.vary(["accept"], 404) == "accept"
+    assert http_cache.vary([], 404) == "Accept"
+
+
 def test_weak_comparison_unit():
     tag = 'W/"abc"'
     assert http_cache.matches('W/"abc"', tag) and http_cache.matches('"abc"', tag)

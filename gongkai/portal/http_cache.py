@@ -24,7 +24,8 @@ The policies (`policy`), by what the response is:
 Never sent, because each would stop a shared cache: `Set-Cookie` (Datasette's CSRF cookie; the
 site takes no form posts, plugins/error_pages.py answers them 405), and `Vary: Cookie,
 Authorization` with `private, no-store`, which Datasette 0.65 adds to any request carrying a
-cookie (the site has no accounts: no page depends on a cookie). The language is a query
+cookie (the site has no accounts: no page depends on a cookie); any other Vary a view sets
+(say, Accept-Encoding) is kept. The language is a query
 argument (`?_lang=en`, gongkai/i18n.py), so each language is its own cached URL.
 """
 
@@ -126,6 +127,20 @@ def policy(method: str, path: str, query_string: str, status: int) -> str:
     if path.startswith(STATIC_PREFIXES):
         return STATIC
     return PUBLIC
+
+
+# What Datasette varies on that no page of this site depends on (it has no accounts).
+PRIVATE_VARY = frozenset({"cookie", "authorization"})
+
+
+def vary(existing: list[str], status: int) -> str | None:
+    """The Vary a response keeps: what a view set, less Cookie and Authorization (they would
+    split a shared cache per visitor), plus Accept on errors (their body is JSON or HTML by it)."""
+    names = [n.strip() for value in existing for n in value.split(",") if n.strip()]
+    kept = [n for n in names if n.lower() not in PRIVATE_VARY]
+    if status >= 400 and "accept" not in {n.lower() for n in kept}:
+        kept.append("Accept")
+    return ", ".join(dict.fromkeys(kept)) or None
 
 
 def kind_of(status: int) -> str:
