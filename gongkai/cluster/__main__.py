@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from .nginx import ConfigChanged
 from .run import measure, summary, write
 from .tools import ToolMissing
 
@@ -46,7 +47,9 @@ def main(out, root, report, replicas, seconds, connections, fault_connections, t
             fault_connections=fault_connections,
             threads=threads,
         )
-    except ToolMissing as exc:
+    except (ToolMissing, ConfigChanged, RuntimeError) as exc:
+        # A missing tool, a replica or nginx that did not start, a failed build: each says
+        # what happened in both languages; no traceback.
         raise click.ClickException(str(exc)) from None
     write(result, report)
     click.echo(summary(result), err=True)

@@ -121,8 +121,8 @@ class Nginx:
         self.proc: subprocess.Popen | None = None
 
     def start(self) -> Nginx:
-        log = open(self.conf.parent / "nginx.out", "wb")  # noqa: SIM115 (lives as long as nginx)
-        self.proc = subprocess.Popen(_cmd(self.conf), stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        with open(self.conf.parent / "nginx.out", "wb") as log:  # the child keeps its own descriptor
+            self.proc = subprocess.Popen(_cmd(self.conf), stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         deadline = time.monotonic() + STARTUP_TIMEOUT_S
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -134,7 +134,12 @@ class Nginx:
             except OSError:
                 time.sleep(0.1)
         self.stop()
-        raise RuntimeError(f"nginx did not start / nginx 未能启动:\n{(self.conf.parent / 'error.log').read_text()}")
+        said = [
+            p.read_text(errors="replace")
+            for p in (self.conf.parent / "error.log", self.conf.parent / "nginx.out")
+            if p.exists()
+        ]
+        raise RuntimeError("nginx did not start / nginx 未能启动:\n" + "\n".join(said))
 
     def stop(self) -> None:
         if self.proc is None or self.proc.poll() is not None:
