@@ -83,7 +83,7 @@ cluster-tools:            ## install nginx and wrk (Debian packages) when missin
 	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(CLUSTER_PACKAGES); \
 	else \
-	  echo "make cluster needs the Debian packages '$(CLUSTER_PACKAGES)': apt-get install -y $(CLUSTER_PACKAGES)" >&2; exit 1; \
+	  echo "make cluster needs the Debian packages '$(CLUSTER_PACKAGES)': apt-get install -y $(CLUSTER_PACKAGES) / 需要 Debian 软件包 $(CLUSTER_PACKAGES)" >&2; exit 1; \
 	fi
 
 cluster: install cluster-tools  ## replicas + nginx cache tier on 127.0.0.1, measured → $(OUT)/cluster.json
