@@ -26,8 +26,9 @@ from typing import Any
 
 from ..errors import Error
 from ..model import Resource
-from . import pattern_guard, reader, speculate
+from . import pattern_guard, reader, split
 from .fields import Caster, CellError, compile_field
+from .keys import KeyMemory
 
 
 class _Stop(Exception):
@@ -125,13 +126,13 @@ class TableValidator:
         )
 
     def _open_content(self):
-        if self._body is None and speculate.may_split(self):
+        if self._body is None and split.may_split(self._fmt, len(self._text)):
             # a big CSV may be read in two parts, each split into lines by its own process
-            # (gongkai.validate.speculate): read only the header now, the rest when needed
+            # (gongkai.validate.split): read only the header now, the rest when needed
             header = reader.TextLines(self._text)
             labels, consumed = reader.read_labels(reader.records_of(header, self._options), self._layout)
             self._body = (header.position, consumed)
-            return labels, speculate.Deferred(lambda: self._open_content()[1])
+            return labels, split.Deferred(lambda: self._open_content()[1])
         # a list of lines is kept: reading the table again (self-references) reuses it
         # instead of splitting the text again
         lines = self._lines if isinstance(self._lines, list) else reader.lines(self._text, self._fmt)
@@ -195,11 +196,14 @@ class TableValidator:
                     )
                     return
             self._fks.append((tuple(self._index[n] for n in target), target, source, source_fields, values))
-        self._pk_seen: dict = {}
-        self._unique_seen: dict[int, dict] = {i: {} for i in self._unique}
         self._collect = [
             (fields_, tuple(self._index.get(n) for n in fields_), values) for fields_, values in self._collected.items()
         ]
+        self._keys = KeyMemory(
+            primary={}, unique={i: {} for i in self._unique}, references=[refs for _, _, refs in self._collect]
+        )
+        self._pk_seen = self._keys.primary
+        self._unique_seen = self._keys.unique
         # a source is empty when it has neither labels nor data (frictionless's baseline check)
         if not self.labels:
             first = next(self._content, None)
@@ -218,12 +222,30 @@ class TableValidator:
 
     # Public API
 
-    def stream(self) -> speculate.RowStream:
-        """The valid rows for a consumer that can also take parts written in parallel
-        (see `speculate`); iterating it is iterating `rows()`."""
-        return speculate.RowStream(self)
+    def stream(self, writer: split.PartWriter | None = None) -> split.RowStream:
+        """The valid rows; iterating the stream is iterating `rows()`. With a `writer` (the
+        consumer's), a big table's last rows may be written in parallel instead, into the
+        stream's `parts` (see `split`)."""
+        return split.RowStream(self.rows, writer)
 
-    def rows(self, out: speculate.RowStream | None = None) -> Iterator[tuple]:
+    def split_plan(self) -> split.Plan | None:
+        """What the parallel split needs of this table, or None when it was read in one piece
+        (too small, not CSV, or no header)."""
+        if self._body is None or not self.labels:
+            return None
+        start, header_records = self._body
+        return split.Plan(
+            resource=self.resource,
+            text=self._text,
+            fmt=self._fmt,
+            body=start,
+            header_records=header_records,
+            options=self._options,
+            layout=self._layout,
+            keys=self._keys,
+        )
+
+    def rows(self, out: split.RowStream | None = None) -> Iterator[tuple]:
         """The valid rows as tuples of SQLite-ready values, in schema field order."""
         if self._consumed:
             raise RuntimeError("rows() can only be consumed once")
@@ -256,8 +278,9 @@ class TableValidator:
                 raise _Stop
             counter = [0]
             make = _compile_stream(self)
-            if speculate.eligible(self):
-                stream = speculate.stream(self, make, counter, out)
+            plan = self.split_plan()
+            if plan is not None and split.eligible(plan):
+                stream = split.stream(plan, make, self._slow, counter, out, self._content, self._read_on)
             else:
                 stream = make(self._content, self._slow, counter)
             # the loop allocates a few objects per row and keeps many (keys, references):
@@ -276,6 +299,10 @@ class TableValidator:
         except csv.Error as exc:
             self.errors.append(self._locate(self._csv_error(exc)))
         self.errors.extend(self._locate(e) for e in self._integrity_errors())
+
+    def _read_on(self, content: Iterator[tuple[int, list[str]]]) -> None:
+        # the split reads the table its own way: the error limit's look-up reads on from there
+        self._content = content
 
     def _integrity_errors(self) -> list[Error]:
         """The declared `hash` and `bytes` against the file read (frictionless's hash-count and
