@@ -32,7 +32,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from . import catalogue, codehash, load, releases, report, sitemeta
-from .catalog import DESCRIPTOR_NAMES, Site, read_catalog, read_dataset, read_site
+from .descriptors import DESCRIPTOR_NAMES, Site, read_catalog, read_dataset, read_site
 from .model import Dataset
 from .releases import current_release  # noqa: F401  (the build's API: tests and tools use it)
 from .search import index_resource

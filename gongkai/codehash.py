@@ -24,7 +24,7 @@ PACKAGE = PACKAGE_DIR.name
 # The modules that make a dataset's outputs: its database (reading, validation, loading, the
 # search index) and its reports. gongkai.build orchestrates and is deliberately not a root: it
 # also imports the release-wide writers (catalogue, metadata.json), which run on every build.
-ROOTS = ("validate", "load", "search.index", "report", "catalog")
+ROOTS = ("validate", "load", "search.index", "report", "descriptors")
 
 
 def _module_file(package_dir: Path, dotted: str) -> Path | None:

@@ -38,7 +38,7 @@ def test_build_code_is_found_from_the_roots():
     files = {str(p.relative_to(PACKAGE)) for p in codehash.build_code_files()}
     # reading, validation (every field type), loading, the search index, reports
     assert {
-        "catalog.py",
+        "descriptors.py",
         "validate/table.py",
         "validate/reader.py",
         "validate/fields/date.py",
@@ -72,7 +72,7 @@ def test_a_portal_or_template_change_rebuilds_nothing(site_root, tmp_path, packa
 
 @pytest.mark.parametrize(
     "module",
-    ["validate/table.py", "validate/fields/string.py", "load.py", "search/tokens.py", "report.py", "catalog.py"],
+    ["validate/table.py", "validate/fields/string.py", "load.py", "search/tokens.py", "report.py", "descriptors.py"],
 )
 def test_a_build_code_change_rebuilds_every_dataset(site_root, tmp_path, package_copy, module):
     out = tmp_path / "out"

@@ -16,7 +16,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from gongkai.build import load_dataset
-from gongkai.catalog import read_dataset
+from gongkai.descriptors import read_dataset
 from gongkai.validate import split, validate_dataset
 from gongkai.validate.reader import scan_records
 
