@@ -77,7 +77,7 @@ def test_a_dataset_named_like_a_route_is_refused(site_root, name):
     descriptor = json.loads((folder / "datapackage.json").read_text(encoding="utf-8"))
     descriptor["name"] = name
     (folder / "datapackage.json").write_text(json.dumps(descriptor, ensure_ascii=False), encoding="utf-8")
-    errors = descriptors.check_slug(name, "dataset name", "数据集名称")
+    errors = descriptors.check_slug(name, "dataset_name")
     assert errors and "reserved" in errors[0].note
     result = build_site(site_root, site_root / "out")
     assert not result.ok

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from ..errors import Error
+from ..errors import PACKAGE_ERROR, Error
 from ..model import Dataset, Resource
 from .split import PartWriter
 from .table import TableValidator
@@ -206,11 +206,6 @@ def _values_only(resource: Resource, fields: tuple) -> tuple[set[tuple], Error |
 
 
 def _propagate(resource: Resource, dep: str, error: Error) -> Error:
-    return Error(
-        type=error.type,
-        note=f'the foreign key look-up in resource "{dep}" cannot be read: {error.note}',
-        note_zh=f"外键引用的资源“{dep}”无法读取：{error.note_zh or error.note}",
-        dataset=resource.dataset,
-        resource=resource.name,
-        file=resource.path,
-    )
+    # the referenced resource's own error, retold on this one (its type kept)
+    told = PACKAGE_ERROR("lookup-unreadable", resource=dep, note=error.note, note_zh=error.note_zh or error.note)
+    return told.at(type=error.type, dataset=resource.dataset, resource=resource.name, file=resource.path)
