@@ -6,7 +6,7 @@ CSV cell (a ``str``) into its SQLite-ready value, ``None`` for a missing value, 
 
 1. ``cell in missing_values`` (the field's own ``missingValues`` if it has any, else the schema's)
    means missing: only ``required`` can fail;
-2. the type's value reader (one module per type, ``<type>.create_value_reader``) must accept it,
+2. the type's value reader (one module per type, its ``Type.create_value_reader``) must accept it,
    else a ``type-error`` (and no constraint is checked);
 3. the constraints the type supports are checked in frictionless's order (unsupported ones are
    ignored, as frictionless does); bounds and ``enum`` are cast with the field's own reader.
@@ -263,55 +263,11 @@ def compile_field(field: dict, missing_values: list | None = None, *, storage: b
     rnote, rnote_zh = constraint_notes("required", constraints.get("required"))
     ns["_RN"], ns["_RNZ"] = rnote, rnote_zh
 
-    conds: list[tuple[str, str, Any]] = []  # (condition source on v, name, raw constraint)
-    numeric_nan = type_name == "number"
-    for i, (name, raw) in enumerate(checked):
-        c = f"_C{i}"
-        if name in BOUNDS:
-            bound = native_reader(raw)
-            if bound is None:
-                raise ValueError(
-                    f'field "{field.get("name")}": constraint "{name}" value {raw!r} is not a valid {type_name}'
-                )
-            op = {"minimum": ">=", "maximum": "<=", "exclusiveMinimum": ">", "exclusiveMaximum": "<"}[name]
-            # e.g. numbers read as floats, compared exactly
-            special = kind.bound_condition(i, op, bound, ns) if key else None
-            if special is not None:
-                cond = special
-            else:
-                ns[c] = key(bound) if key else bound
-                # NaN fails every bound (frictionless: `cell != cell`), only numbers can be NaN
-                cond = f"(v == v and v {op} {c})" if numeric_nan else f"v {op} {c}"
-            if type_name in ("datetime", "time"):
-                # a timezone-aware value against a naive bound (or the reverse) cannot be
-                # compared: frictionless crashes with TypeError; we fail the constraint instead
-                ns[f"_B{i}"] = _safe_bound(op, ns[c])
-                cond = f"_B{i}(v)"
-        elif name == "minLength":
-            ns[c] = raw
-            cond = f"len(v) >= {c}"
-        elif name == "maxLength":
-            ns[c] = raw
-            cond = f"len(v) <= {c}"
-        elif name == "pattern":
-            import re
-
-            ns[c] = re.compile(f"^{raw}$").match  # frictionless: match with ^…$
-            cond = f"{c}(v) is not None"
-        elif name == "enum":
-            values = [native_reader(x) for x in raw]
-            if key:
-                values = [key(x) if x is not None else None for x in values]
-                try:  # str/int/1-0 values: set membership == list membership
-                    ns[c] = frozenset(values)
-                except TypeError:  # an unhashable enum value ("any" fields): keep the list
-                    ns[c] = values
-            else:
-                ns[c] = values
-            cond = f"v in {c}"
-        else:  # pragma: no cover - every supported constraint is handled above
-            raise ValueError(f"unsupported constraint {name}")
-        conds.append((cond, name, raw))
+    # (condition source on v, name, raw constraint)
+    conds = [
+        (_condition(i, name, raw, field, type_name, kind, native_reader, key, ns), name, raw)
+        for i, (name, raw) in enumerate(checked)
+    ]
 
     # all failing constraints, for CellError.notes (only runs on the error path)
     fail_src = ["def _fail(v, cell):", "    notes = []"]
@@ -363,16 +319,74 @@ def compile_field(field: dict, missing_values: list | None = None, *, storage: b
     exec(compile(source, f"<cast {type_name} {field.get('name')!r}>", "exec"), ns)
     cast = ns["cast"]
 
-    inline = None
-    if not checked and not required and storage_rule is None:
-        hint = kind.inline_hint(field)
-        if hint is not None and all(isinstance(m, str) for m in missing):
-            # the template is used with str.format-like substitution: keep braces out of it
-            markers = tuple(dict.fromkeys(missing))
-            guard = "== ''" if markers == ("",) else f"in {markers!r}"
-            if "{" not in guard and "}" not in guard:
-                inline = f"(None if {{c}} {guard} else {hint})" if missing else hint
+    inline = _inline(kind, field, missing) if not checked and not required and storage_rule is None else None
     return Caster(cast, inline, field, type_name, fmt, missing, source, "\n".join(block), ns, kind.memoised)
+
+
+def _condition(
+    i: int, name: str, raw: Any, field: dict, type_name: str, kind: FieldType, native_reader, key, ns: dict
+) -> str:
+    """The source of constraint `name`'s condition on ``v`` (its names put in ``ns``). With
+    ``key`` (the type's SQLite form) ``v`` is the SQLite value, else the native one."""
+    c = f"_C{i}"
+    if name in BOUNDS:
+        bound = native_reader(raw)
+        if bound is None:
+            raise ValueError(
+                f'field "{field.get("name")}": constraint "{name}" value {raw!r} is not a valid {type_name}'
+            )
+        op = {"minimum": ">=", "maximum": "<=", "exclusiveMinimum": ">", "exclusiveMaximum": "<"}[name]
+        # e.g. numbers read as floats, compared exactly
+        special = kind.bound_condition(i, op, bound, ns) if key else None
+        if special is not None:
+            cond = special
+        else:
+            ns[c] = key(bound) if key else bound
+            # NaN fails every bound (frictionless: `cell != cell`), only numbers can be NaN
+            cond = f"(v == v and v {op} {c})" if type_name == "number" else f"v {op} {c}"
+        if type_name in ("datetime", "time"):
+            # a timezone-aware value against a naive bound (or the reverse) cannot be
+            # compared: frictionless crashes with TypeError; we fail the constraint instead
+            ns[f"_B{i}"] = _safe_bound(op, ns[c])
+            cond = f"_B{i}(v)"
+        return cond
+    if name == "minLength":
+        ns[c] = raw
+        return f"len(v) >= {c}"
+    if name == "maxLength":
+        ns[c] = raw
+        return f"len(v) <= {c}"
+    if name == "pattern":
+        import re
+
+        ns[c] = re.compile(f"^{raw}$").match  # frictionless: match with ^…$
+        return f"{c}(v) is not None"
+    if name == "enum":
+        values = [native_reader(x) for x in raw]
+        if key:
+            values = [key(x) if x is not None else None for x in values]
+            try:  # str/int/1-0 values: set membership == list membership
+                ns[c] = frozenset(values)
+            except TypeError:  # an unhashable enum value ("any" fields): keep the list
+                ns[c] = values
+        else:
+            ns[c] = values
+        return f"v in {c}"
+    raise ValueError(f"unsupported constraint {name}")  # pragma: no cover - all are handled above
+
+
+def _inline(kind: FieldType, field: dict, missing: list) -> str | None:
+    """The row loop's inline expression of ``{c}`` for a field without constraints, if the type
+    gives one and the missing values can be tested inline."""
+    hint = kind.inline_hint(field)
+    if hint is None or not all(isinstance(m, str) for m in missing):
+        return None
+    # the template is used with str.format-like substitution: keep braces out of it
+    markers = tuple(dict.fromkeys(missing))
+    guard = "== ''" if markers == ("",) else f"in {markers!r}"
+    if "{" in guard or "}" in guard:
+        return None
+    return f"(None if {{c}} {guard} else {hint})" if missing else hint
 
 
 def _safe_bound(op: str, bound: Any) -> Callable[[Any], bool]:
