@@ -147,3 +147,18 @@ def test_report_shape_is_unchanged():
         "fieldNumber": 1,
         "cell": "x",
     }
+
+
+def test_report_lines_say_it_in_both_languages():
+    from gongkai import report
+
+    assert report._both("invalid", n=3) == "校验未通过，共 3 个错误 / Invalid: 3 errors"
+    assert report._both("passed", resources=2, rows=10) == "通过（2 个资源，10 行） / valid (2 resources, 10 rows)"
+
+
+def test_shape_notes_name_the_key_first():
+    from gongkai.validate import shape
+
+    [error] = shape.check_schema({"fields": [{"name": "a", "type": "text"}]}, "schema")
+    assert error.note.startswith('"schema.fields[0].type" is "text": use one of string, integer')
+    assert error.note_zh.startswith("“schema.fields[0].type”为“text”：请使用以下类型之一：string, integer")
