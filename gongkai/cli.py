@@ -15,7 +15,7 @@ import click
 
 from . import report
 from .build import BuildError, build_site, check
-from .catalog import dataset_folders
+from .descriptors import dataset_folders
 
 
 def _out_option(help: str):

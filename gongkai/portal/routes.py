@@ -3,7 +3,7 @@
 A dataset's name is its database's URL (`/<name>`), so a dataset may not be named like any
 top-level path of the site: its database page would be unreachable behind the route. The
 reserved names are derived from the route patterns themselves (`first_segments`), so adding a
-route reserves its name; plugins/portal.py registers `PORTAL_ROUTES` and gongkai/catalog.py
+route reserves its name; plugins/portal.py registers `PORTAL_ROUTES` and gongkai/descriptors.py
 refuses `reserved_names()`. tests/test_reserved_names.py enumerates every route of a real
 Datasette instance (Datasette's own, every plugin's) and checks each is covered.
 """
