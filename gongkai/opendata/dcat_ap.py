@@ -217,7 +217,7 @@ def add_dataset(g: Graph, entry: Entry, ctx: Context, urls: SiteUrls) -> URIRef:
             g.add((node, DCTERMS.format, URIRef(dist.format.file_type_iri)))
         if dist.byte_size is not None:
             # xsd:decimal, as DCAT-AP 3.0.0 (its shapes) asks, not DCAT 3's nonNegativeInteger
-            g.add((node, DCAT.byteSize, Literal(dist.byte_size, datatype=XSD.decimal)))
+            g.add((node, DCAT.byteSize, Literal(str(dist.byte_size), datatype=XSD.decimal, normalize=False)))
         if dist.sha256:
             checksum = BNode()
             g.add((node, SPDX.checksum, checksum))
