@@ -79,9 +79,9 @@ def context(conn: sqlite3.Connection, only: DatasetRecord | None = None) -> Cont
     total, modified = conn.execute("select count(*), max(modified) from datasets").fetchone()
     return Context(
         site=site[0] if site else SiteInfo(),
-        publishers={p.id: p for p in registry(Publisher, "publishers", only and only.publisher)},
-        themes={t.id: t for t in registry(Theme, "themes", only and only.theme)},
-        licences={lic.id: lic for lic in registry(Licence, "licenses", only and only.license)},
+        publishers={p.id: p for p in registry(Publisher, "publishers", only.publisher if only else None)},
+        themes={t.id: t for t in registry(Theme, "themes", only.theme if only else None)},
+        licences={lic.id: lic for lic in registry(Licence, "licenses", only.license if only else None)},
         total=total,
         modified=modified,
     )

@@ -92,10 +92,11 @@ def _publisher(g: Graph, urls: SiteUrls, pub: Publisher | None, fallback: str | 
     names = vocab.registry_texts(pub, "name") or {"zh": fallback or urls.base}
     _texts(g, iri, FOAF.name, names)
     if pub is not None:
-        if pub.homepage and pub.homepage.startswith(("http://", "https://")):
-            g.add((iri, FOAF.homepage, URIRef(pub.homepage)))
-        if pub.email and "@" in pub.email:
-            g.add((iri, FOAF.mbox, URIRef(f"mailto:{pub.email.strip()}")))
+        homepage, mailbox = vocab.web_url(pub.homepage), vocab.email(pub.email)
+        if homepage:
+            g.add((iri, FOAF.homepage, URIRef(homepage)))
+        if mailbox:
+            g.add((iri, FOAF.mbox, URIRef(f"mailto:{mailbox}")))
         if pub.uscc:
             g.add((iri, DCTERMS.identifier, Literal(pub.uscc)))
     return iri
@@ -117,9 +118,9 @@ def _site_agent(g: Graph, ctx: Context, urls: SiteUrls) -> URIRef:
     g.add((iri, RDF.type, FOAF.Agent))
     g.add((iri, RDF.type, FOAF.Organization))
     _texts(g, iri, FOAF.name, ctx.site.title or {"zh": urls.base})
-    email = (ctx.site.contact or {}).get("email")
-    if isinstance(email, str) and "@" in email:
-        g.add((iri, FOAF.mbox, URIRef(f"mailto:{email.strip()}")))
+    mailbox = vocab.email((ctx.site.contact or {}).get("email"))
+    if mailbox:
+        g.add((iri, FOAF.mbox, URIRef(f"mailto:{mailbox}")))
     return iri
 
 
@@ -159,13 +160,13 @@ def add_dataset(g: Graph, entry: Entry, ctx: Context, urls: SiteUrls) -> URIRef:
     theme = ctx.themes.get(d.theme or "")
     if theme is not None:
         g.add((ds, DCAT.theme, _theme(g, urls, theme)))
-    email = d.contact_email or (publisher.email if publisher else None)
-    if email and "@" in email:
+    mailbox = vocab.email(d.contact_email) or vocab.email(publisher.email if publisher else None)
+    if mailbox:
         contact = BNode()
         g.add((ds, DCAT.contactPoint, contact))
         g.add((contact, RDF.type, VCARD.Kind))
-        g.add((contact, VCARD.fn, Literal(d.contact_name or email)))
-        g.add((contact, VCARD.hasEmail, URIRef(f"mailto:{email.strip()}")))
+        g.add((contact, VCARD.fn, Literal(d.contact_name or mailbox)))
+        g.add((contact, VCARD.hasEmail, URIRef(f"mailto:{mailbox}")))
     for prop, value in ((DCTERMS.modified, d.modified), (DCTERMS.issued, d.issued)):
         lit = _date(value)
         if lit is not None:
@@ -194,15 +195,16 @@ def add_dataset(g: Graph, entry: Entry, ctx: Context, urls: SiteUrls) -> URIRef:
             if code.strip():
                 g.add((place, DCTERMS.identifier, Literal(code.strip())))
     for source in d.sources or []:
-        path = source.get("path") if isinstance(source, dict) else None
-        if isinstance(path, str) and path.startswith(("http://", "https://")):
+        path = vocab.web_url(source.get("path")) if isinstance(source, dict) else None
+        if path:
             g.add((ds, DCTERMS.source, URIRef(path)))
     licence = ctx.licences.get(d.license or "")
     licence_iri = None
-    if licence and licence.url and licence.url.startswith(("http://", "https://")):
-        licence_iri = URIRef(licence.url)
+    licence_url = vocab.web_url(licence.url if licence else None) or vocab.web_url(d.license_path)
+    if licence_url:
+        licence_iri = URIRef(licence_url)
         g.add((licence_iri, RDF.type, DCTERMS.LicenseDocument))
-        _texts(g, licence_iri, RDFS.label, vocab.registry_texts(licence, "title"))
+        _texts(g, licence_iri, RDFS.label, vocab.registry_texts(licence, "title") or {"zh": d.license or licence_url})
     service = URIRef(urls.service_iri())
     for dist in distributions.of(entry, urls):
         node = URIRef(dist.iri)

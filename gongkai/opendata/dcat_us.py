@@ -35,7 +35,7 @@ def head(ctx: Context, urls: SiteUrls) -> dict:
 
 
 def _email(*candidates: str | None) -> str | None:
-    return next((f"mailto:{e.strip()}" for e in candidates if isinstance(e, str) and "@" in e), None)
+    return next((f"mailto:{e}" for e in map(vocab.email, candidates) if e), None)
 
 
 def _date(value: str | None) -> str | None:
@@ -79,10 +79,9 @@ def dataset(entry: Entry, ctx: Context, urls: SiteUrls) -> dict:
     }
     if d.openness_condition:
         out["rights"] = d.openness_condition[:255]
-    if licence and licence.url:
-        out["license"] = licence.url
-    elif d.license_path and d.license_path.startswith(("http://", "https://")):
-        out["license"] = d.license_path
+    licence_url = vocab.web_url(licence.url if licence else None) or vocab.web_url(d.license_path)
+    if licence_url:
+        out["license"] = licence_url
     if d.issued:
         out["issued"] = _date(d.issued)
     iso = vocab.frequency(d.frequency)[1]

@@ -34,9 +34,10 @@ def _agent(ctx: Context, urls: SiteUrls) -> dict:
 
 
 def _contact(name: str | None, email: str | None) -> dict | None:
-    if not email or "@" not in email:
+    mailbox = vocab.email(email)
+    if mailbox is None:
         return None
-    return {"@type": "Kind", "fn": name or email, "hasEmail": f"mailto:{email.strip()}"}
+    return {"@type": "Kind", "fn": name or mailbox, "hasEmail": f"mailto:{mailbox}"}
 
 
 def service(ctx: Context, urls: SiteUrls) -> dict:
@@ -105,7 +106,7 @@ def dataset(entry: Entry, ctx: Context, urls: SiteUrls) -> dict:
     publisher = ctx.publishers.get(d.publisher or "")
     theme = ctx.themes.get(d.theme or "")
     licence = ctx.licences.get(d.license or "")
-    licence_url = licence.url if licence and licence.url else None
+    licence_url = vocab.web_url(licence.url if licence else None) or vocab.web_url(d.license_path)
     titles = vocab.texts(d, "title", d.language) or {d.language: d.name}
     descriptions = vocab.texts(d, "description_text", d.language) or titles
     pub_names = vocab.registry_texts(publisher, "name") or {LANG: d.publisher or d.name}
@@ -133,7 +134,7 @@ def dataset(entry: Entry, ctx: Context, urls: SiteUrls) -> dict:
         if d.keywords_translated:
             kw_map[vocab.other(d.language)] = ", ".join(d.keywords_translated)
         out["keywordMap"] = kw_map
-    contact = _contact(d.contact_name, d.contact_email or (publisher.email if publisher else None))
+    contact = _contact(d.contact_name, vocab.email(d.contact_email) or (publisher.email if publisher else None))
     if contact:
         out["contactPoint"] = [contact]
     if d.modified:

@@ -40,8 +40,8 @@ def _organisation(names: dict[str, str], lang: str, url: str | None, email: str 
         out["alternateName"] = other
     if url:
         out["url"] = url
-    if email and "@" in email:
-        out["email"] = email.strip()
+    if vocab.email(email):
+        out["email"] = vocab.email(email)
     return out
 
 
@@ -80,10 +80,9 @@ def dataset(entry: Entry, ctx: Context, urls: SiteUrls, lang: str) -> dict:
     keywords = d.keywords_translated if d.keywords_translated and d.language != lang else d.keywords
     if keywords:
         out["keywords"] = list(keywords)
-    if licence and licence.url:
-        out["license"] = licence.url
-    elif d.license_path and d.license_path.startswith(("http://", "https://")):
-        out["license"] = d.license_path
+    licence_url = vocab.web_url(licence.url if licence else None) or vocab.web_url(d.license_path)
+    if licence_url:
+        out["license"] = licence_url
     if d.version:
         out["version"] = d.version
     if d.modified:
@@ -97,11 +96,11 @@ def dataset(entry: Entry, ctx: Context, urls: SiteUrls, lang: str) -> dict:
         if d.spatial_code:
             place["identifier"] = d.spatial_code
         out["spatialCoverage"] = place
-    contact = d.contact_email or (publisher.email if publisher else None)
-    if contact and "@" in contact:
+    contact = vocab.email(d.contact_email) or vocab.email(publisher.email if publisher else None)
+    if contact:
         out["creator"] = {
             **org,
-            "contactPoint": {"@type": "ContactPoint", "email": contact.strip(), "name": d.contact_name or contact},
+            "contactPoint": {"@type": "ContactPoint", "email": contact, "name": d.contact_name or contact},
         }
     out["distribution"] = [
         {
@@ -114,7 +113,7 @@ def dataset(entry: Entry, ctx: Context, urls: SiteUrls, lang: str) -> dict:
         for dist in distributions.of(entry, urls)
     ]
     variables = []
-    for f in entry.fields:
+    for f in (f for r in entry.resources for f in entry.fields_of(r.name)):  # in the resources' order
         var: dict = {"@type": "PropertyValue", "name": f.text("title", lang) or f.name, "propertyID": f.name}
         description = f.text("description", lang)
         if description:

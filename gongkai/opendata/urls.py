@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from ..portal.api_examples import configured_base_url
 
@@ -78,7 +78,8 @@ class SiteUrls:
     # -- files and API ----------------------------------------------------------------------
 
     def download(self, name: str, path: str) -> str:
-        return self.abs(f"/downloads/{name}/{path}")
+        # a published path may hold spaces or Chinese: percent-encoded, an IRI has neither raw
+        return self.abs(f"/downloads/{name}/{quote(path, safe='/')}")
 
     def datapackage(self, name: str) -> str:
         return self.download(name, "datapackage.json")

@@ -7,9 +7,11 @@ same thing about a dataset."""
 from __future__ import annotations
 
 import mimetypes
+import re
 from dataclasses import dataclass
 
 from ..catalogue.records import Record
+from ..portal.links import safe_url
 
 EU = "http://publications.europa.eu/resource/authority/"
 IANA = "https://www.iana.org/assignments/media-types/"
@@ -128,3 +130,18 @@ def pick(values: dict[str, str] | str | None, lang: str) -> str | None:
     if not isinstance(values, dict):
         return values if isinstance(values, str) and values else None
     return values.get(lang) or next((v for v in values.values() if isinstance(v, str) and v), None)
+
+
+_EMAIL = re.compile(r"[A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+")
+
+
+def web_url(url) -> str | None:
+    """A publisher-supplied URL only if it is an absolute http(s) URL (gongkai.portal.links'
+    rule, read as a browser would): the documents are read by machines that follow links."""
+    safe = safe_url(url.strip()) if isinstance(url, str) else None
+    return safe if safe and safe.lower().startswith(("http://", "https://")) else None
+
+
+def email(value) -> str | None:
+    """A plain mailbox address, or None (a `mailto:` IRI is built from it)."""
+    return value.strip() if isinstance(value, str) and _EMAIL.fullmatch(value.strip()) else None
