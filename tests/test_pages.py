@@ -317,6 +317,10 @@ async def test_the_catalogue_database_is_not_served(ds, path):
     if path == "/-/databases.json":
         names = [d["name"] for d in response.json()] if response.status_code == 200 else []
         assert "catalog" not in names
+    elif path.split("?")[0] == "/catalog":
+        # the catalogue's IRI in the DCAT-AP documents (plugins/opendata.py): a browser is sent
+        # to the catalogue list, never to the database
+        assert response.status_code == 303 and response.headers["location"] == "/datasets", path
     else:
         assert response.status_code == 404, path
 
