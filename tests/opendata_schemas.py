@@ -9,7 +9,8 @@ byte for byte from their sources: tests/fixtures/schemas/SOURCE.md).
   defines (`Resource`, `LinguisticSystem`, `Frequency`, `ChecksumAlgorithm`…, each only as
   the "inline description" alternative to an IRI string): they are given as `{"type":
   "object"}`, what an inline JSON-LD node is, so an IRI string still matches exactly one branch;
-- `shapes()`: the DCAT-AP 3.0.0 mandatory SHACL shapes (`shapes.ttl`) for pyshacl.
+- `shacl()`: pyshacl with the DCAT-AP 3.0.0 mandatory shapes (`shapes.ttl`) and the range
+  shapes (`range.ttl`: each property's value of the class DCAT-AP says) together.
 
 Format checks are on (`FORMAT_CHECKER`, with rfc3339-validator and rfc3986-validator
 installed): without them a date matches both the `date-time` and the `date` branch of 3.0's
@@ -88,17 +89,24 @@ def errors(validator, document) -> list[str]:
     ]
 
 
+SHAPES = ("shapes.ttl", "range.ttl")
+
+
 @cache
-def shapes_text() -> str:
-    return (SCHEMAS / "dcat-ap-3" / "shapes.ttl").read_text(encoding="utf-8")
+def _shapes():
+    from rdflib import Graph
+
+    shapes = Graph()
+    for name in SHAPES:  # each parsed on its own: their prefixes and blank nodes are their own
+        shapes.parse(SCHEMAS / "dcat-ap-3" / name, format="turtle")
+    return shapes
 
 
 def shacl(data, fmt: str = "turtle") -> tuple[bool, str]:
-    """pyshacl's verdict on an RDF document (bytes or str) against the mandatory shapes."""
+    """pyshacl's verdict on an RDF document (bytes or str) against the mandatory and range shapes."""
     import pyshacl
     from rdflib import Graph
 
     graph = Graph().parse(data=data, format=fmt)
-    shapes = Graph().parse(data=shapes_text(), format="turtle")
-    conforms, _, text = pyshacl.validate(graph, shacl_graph=shapes, inference="none", advanced=True)
+    conforms, _, text = pyshacl.validate(graph, shacl_graph=_shapes(), inference="none", advanced=True)
     return conforms, text

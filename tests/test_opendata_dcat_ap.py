@@ -1,6 +1,6 @@
 """DCAT-AP 3 RDF through Datasette's client: the catalogue's Hydra pages and each dataset in
-Turtle, JSON-LD and RDF/XML, checked with pyshacl against the official mandatory shapes
-(tests/fixtures/schemas/dcat-ap-3/shapes.ttl); language-tagged literals in zh and en; the
+Turtle, JSON-LD and RDF/XML, checked with pyshacl against the official mandatory and range
+shapes (tests/fixtures/schemas/dcat-ap-3/shapes.ttl, range.ttl); language-tagged literals in zh and en; the
 distributions' size, checksum and media type; content negotiation on the landing page."""
 
 from __future__ import annotations
@@ -68,13 +68,17 @@ async def test_the_syntaxes_say_the_same_triples(opendata_fixture_site):
     assert isomorphic(graphs[0], graphs[1]) and isomorphic(graphs[0], graphs[2])
 
 
-async def test_the_shapes_catch_a_dataset_without_a_title(opendata_fixture_site):
+async def test_the_shapes_catch_a_dataset_without_a_title_or_a_mistyped_value(opendata_fixture_site):
     ds = await datasette_for(opendata_fixture_site)
     g = await _graph(ds, "/datasets/towns.ttl", "ttl")
     subject = next(g.subjects(RDF.type, DCAT.Dataset))
     g.remove((subject, DCTERMS.title, None))
     conforms, report = schemas.shacl(g.serialize(format="turtle"), "turtle")
     assert not conforms and "title" in report
+    g = await _graph(ds, "/datasets/towns.ttl", "ttl")
+    g.remove((None, RDF.type, DCTERMS.Frequency))  # the range shapes want the class said
+    conforms, report = schemas.shacl(g.serialize(format="turtle"), "turtle")
+    assert not conforms and "Frequency" in report
 
 
 async def test_both_languages_and_the_distributions_facts(opendata_fixture_site):

@@ -28,8 +28,8 @@ SPDX = Namespace("http://spdx.org/rdf/terms#")
 HYDRA = Namespace("http://www.w3.org/ns/hydra/core#")
 ADMS = Namespace("http://www.w3.org/ns/adms#")
 DCATAP = Namespace("http://data.europa.eu/r5r/")
-DCAT_AP_3 = URIRef("http://data.europa.eu/r5r/")  # the application profile a record conforms to
-DATA_PACKAGE = URIRef("https://datapackage.org/standard/data-package/")
+DCAT_AP_3 = "http://data.europa.eu/r5r/"  # the application profile a record conforms to
+DATA_PACKAGE = "https://datapackage.org/standard/data-package/"
 
 # Datasets per catalogue page: rdflib builds and writes 100 datasets' Turtle in about a second
 # (tests/test_opendata_dcat_ap.py measures it), 50 keep a page near half that.
@@ -68,6 +68,15 @@ def serialise(g: Graph, syntax: str) -> bytes:
     return g.serialize(format=fmt, encoding="utf-8")
 
 
+def _link(g: Graph, subject, predicate, iri: str, cls: URIRef) -> URIRef:
+    """`subject predicate <iri>`, and `<iri> a cls`: the range the shapes check (range.ttl)
+    needs the class said, since no harvester's copy of the EU vocabularies is loaded here."""
+    node = URIRef(iri)
+    g.add((subject, predicate, node))
+    g.add((node, RDF.type, cls))
+    return node
+
+
 def _texts(g: Graph, subject, predicate, values: dict[str, str]) -> None:
     for lang, text in values.items():
         g.add((subject, predicate, Literal(text, lang=lang)))
@@ -94,7 +103,7 @@ def _publisher(g: Graph, urls: SiteUrls, pub: Publisher | None, fallback: str | 
     if pub is not None:
         homepage, mailbox = vocab.web_url(pub.homepage), vocab.email(pub.email)
         if homepage:
-            g.add((iri, FOAF.homepage, URIRef(homepage)))
+            _link(g, iri, FOAF.homepage, homepage, FOAF.Document)
         if mailbox:
             g.add((iri, FOAF.mbox, URIRef(f"mailto:{mailbox}")))
         if pub.uscc:
@@ -132,7 +141,14 @@ def add_service(g: Graph, ctx: Context, urls: SiteUrls) -> URIRef:
     g.add((iri, DCAT.endpointURL, URIRef(urls.home())))
     g.add((iri, DCAT.endpointDescription, URIRef(urls.api_page())))
     g.add((iri, DCTERMS.publisher, _site_agent(g, ctx, urls)))
-    g.add((iri, DCAT.landingPage, URIRef(urls.api_page())))
+    _link(g, iri, DCAT.landingPage, urls.api_page(), FOAF.Document)
+    mailbox = vocab.email((ctx.site.contact or {}).get("email"))
+    if mailbox:
+        contact = BNode()
+        g.add((iri, DCAT.contactPoint, contact))
+        g.add((contact, RDF.type, VCARD.Kind))
+        g.add((contact, VCARD.fn, Literal(vocab.pick((ctx.site.contact or {}).get("name"), "zh") or mailbox)))
+        g.add((contact, VCARD.hasEmail, URIRef(f"mailto:{mailbox}")))
     return iri
 
 
@@ -145,16 +161,14 @@ def add_dataset(g: Graph, entry: Entry, ctx: Context, urls: SiteUrls) -> URIRef:
     _texts(g, ds, DCTERMS.title, titles)
     _texts(g, ds, DCTERMS.description, vocab.texts(d, "description_text", d.language) or titles)
     g.add((ds, DCTERMS.identifier, Literal(d.id or d.name)))
-    landing = URIRef(urls.landing(d.name))
-    g.add((ds, DCAT.landingPage, landing))
-    g.add((landing, RDF.type, FOAF.Document))
+    _link(g, ds, DCAT.landingPage, urls.landing(d.name), FOAF.Document)
     for k in d.keywords or []:
         g.add((ds, DCAT.keyword, Literal(k, lang=d.language)))
     for k in d.keywords_translated or []:
         g.add((ds, DCAT.keyword, Literal(k, lang=vocab.other(d.language))))
-    g.add((ds, DCTERMS.language, URIRef(vocab.language_iri(d.language))))
+    _link(g, ds, DCTERMS.language, vocab.language_iri(d.language), DCTERMS.LinguisticSystem)
     if d.title_en or d.title_zh:
-        g.add((ds, DCTERMS.language, URIRef(vocab.language_iri(vocab.other(d.language)))))
+        _link(g, ds, DCTERMS.language, vocab.language_iri(vocab.other(d.language)), DCTERMS.LinguisticSystem)
     publisher = ctx.publishers.get(d.publisher or "")
     g.add((ds, DCTERMS.publisher, _publisher(g, urls, publisher, d.publisher)))
     theme = ctx.themes.get(d.theme or "")
@@ -173,8 +187,8 @@ def add_dataset(g: Graph, entry: Entry, ctx: Context, urls: SiteUrls) -> URIRef:
             g.add((ds, prop, lit))
     eu_frequency, _ = vocab.frequency(d.frequency)
     if eu_frequency:
-        g.add((ds, DCTERMS.accrualPeriodicity, URIRef(eu_frequency)))
-    g.add((ds, DCTERMS.accessRights, URIRef(vocab.access(d.openness)[1])))
+        _link(g, ds, DCTERMS.accrualPeriodicity, eu_frequency, DCTERMS.Frequency)
+    _link(g, ds, DCTERMS.accessRights, vocab.access(d.openness)[1], DCTERMS.RightsStatement)
     if d.version:
         g.add((ds, DCAT.version, Literal(d.version)))
     if d.temporal_start or d.temporal_end:
@@ -214,9 +228,18 @@ def add_dataset(g: Graph, entry: Entry, ctx: Context, urls: SiteUrls) -> URIRef:
         _texts(g, node, DCTERMS.description, dist.description)
         g.add((node, DCAT.accessURL, URIRef(dist.access_url)))
         g.add((node, DCAT.downloadURL, URIRef(dist.download_url)))
-        g.add((node, DCAT.mediaType, URIRef(dist.format.media_type_iri)))
+        _link(g, node, DCAT.mediaType, dist.format.media_type_iri, DCTERMS.MediaType)
         if dist.format.file_type_iri:
-            g.add((node, DCTERMS.format, URIRef(dist.format.file_type_iri)))
+            _link(g, node, DCTERMS.format, dist.format.file_type_iri, DCTERMS.MediaTypeOrExtent)
+        # a stored file stays as long as its release; what the API makes, as long as the API
+        availability = "AVAILABLE" if dist.via_api else "STABLE"
+        concept = _link(g, node, DCATAP.availability, f"{vocab.EU}planned-availability/{availability}", SKOS.Concept)
+        _texts(
+            g,
+            concept,
+            SKOS.prefLabel,
+            {lang: i18n.t(f"opendata.availability_{availability}", lang) for lang in i18n.LANGS},
+        )
         if dist.byte_size is not None:
             # xsd:decimal, as DCAT-AP 3.0.0 (its shapes) asks, not DCAT 3's nonNegativeInteger
             g.add((node, DCAT.byteSize, Literal(str(dist.byte_size), datatype=XSD.decimal, normalize=False)))
@@ -229,7 +252,7 @@ def add_dataset(g: Graph, entry: Entry, ctx: Context, urls: SiteUrls) -> URIRef:
         if dist.via_api:
             g.add((node, DCAT.accessService, service))
         if dist.kind == "datapackage":
-            g.add((node, DCTERMS.conformsTo, DATA_PACKAGE))
+            _link(g, node, DCTERMS.conformsTo, DATA_PACKAGE, DCTERMS.Standard)
         if licence_iri is not None:
             g.add((node, DCTERMS.license, licence_iri))
     return ds
@@ -242,13 +265,13 @@ def _catalog(g: Graph, ctx: Context, urls: SiteUrls) -> URIRef:
     _texts(g, cat, DCTERMS.title, title)
     _texts(g, cat, DCTERMS.description, ctx.site.description or title)
     g.add((cat, DCTERMS.publisher, _site_agent(g, ctx, urls)))
-    g.add((cat, FOAF.homepage, URIRef(urls.home())))
+    _link(g, cat, FOAF.homepage, urls.home(), FOAF.Document)
     for lang in ctx.site.languages or i18n.LANGS:
-        g.add((cat, DCTERMS.language, URIRef(vocab.language_iri(lang))))
+        _link(g, cat, DCTERMS.language, vocab.language_iri(lang), DCTERMS.LinguisticSystem)
     lit = _date(ctx.modified)
     if lit is not None:
         g.add((cat, DCTERMS.modified, lit))
-    g.add((cat, DCTERMS.conformsTo, DCAT_AP_3))
+    _link(g, cat, DCTERMS.conformsTo, DCAT_AP_3, DCTERMS.Standard)
     g.add((cat, DCAT.service, add_service(g, ctx, urls)))
     scheme = URIRef(urls.theme_scheme())
     g.add((cat, DCAT.themeTaxonomy, scheme))
