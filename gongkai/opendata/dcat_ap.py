@@ -28,6 +28,7 @@ SPDX = Namespace("http://spdx.org/rdf/terms#")
 HYDRA = Namespace("http://www.w3.org/ns/hydra/core#")
 ADMS = Namespace("http://www.w3.org/ns/adms#")
 DCATAP = Namespace("http://data.europa.eu/r5r/")
+DCAT3 = Namespace("http://www.w3.org/ns/dcat#")  # DCAT 3 terms rdflib's DCAT does not list (dcat:version)
 DCAT_AP_3 = "http://data.europa.eu/r5r/"  # the application profile a record conforms to
 DATA_PACKAGE = "https://datapackage.org/standard/data-package/"
 
@@ -190,7 +191,7 @@ def add_dataset(g: Graph, entry: Entry, ctx: Context, urls: SiteUrls) -> URIRef:
         _link(g, ds, DCTERMS.accrualPeriodicity, eu_frequency, DCTERMS.Frequency)
     _link(g, ds, DCTERMS.accessRights, vocab.access(d.openness)[1], DCTERMS.RightsStatement)
     if d.version:
-        g.add((ds, DCAT.version, Literal(d.version)))
+        g.add((ds, DCAT3.version, Literal(d.version)))
     if d.temporal_start or d.temporal_end:
         period = BNode()
         g.add((ds, DCTERMS.temporal, period))
@@ -209,9 +210,17 @@ def add_dataset(g: Graph, entry: Entry, ctx: Context, urls: SiteUrls) -> URIRef:
             if code.strip():
                 g.add((place, DCTERMS.identifier, Literal(code.strip())))
     for source in d.sources or []:
+        # DCAT-AP's dct:source is a dcat:Dataset (range.ttl): the source dataset, named by its
+        # title, found at its page; its URL is the page, not the dataset itself
         path = vocab.web_url(source.get("path")) if isinstance(source, dict) else None
         if path:
-            g.add((ds, DCTERMS.source, URIRef(path)))
+            origin = BNode()
+            g.add((ds, DCTERMS.source, origin))
+            g.add((origin, RDF.type, DCAT.Dataset))
+            title = source.get("title") if isinstance(source.get("title"), str) and source["title"].strip() else path
+            g.add((origin, DCTERMS.title, Literal(title, lang=d.language)))
+            g.add((origin, DCTERMS.description, Literal(title, lang=d.language)))
+            _link(g, origin, DCAT.landingPage, path, FOAF.Document)
     licence = ctx.licences.get(d.license or "")
     licence_iri = None
     licence_url = vocab.web_url(licence.url if licence else None) or vocab.web_url(d.license_path)
