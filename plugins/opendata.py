@@ -71,7 +71,8 @@ async def _data_json(datasette, send, module) -> None:
 
     async def items():
         async for entries in stream.slices_of(read, key=lambda e: e.dataset.name):
-            yield [module.dataset(e, ctx, urls) for e in entries]
+            # ~1 ms of Python per dataset: off the event loop, a slice at a time
+            yield await asyncio.to_thread(lambda entries=entries: [module.dataset(e, ctx, urls) for e in entries])
 
     await _send_stream(send, stream.json_document(module.head(ctx, urls), "dataset", items()), JSON)
 
@@ -215,7 +216,7 @@ def extra_template_vars(template, request, datasette):
     async def inner():
         lang = i18n.lang_of(request)
         if template == "portal_home.html":
-            ctx = await _read(datasette, harvest.context)
+            ctx = await _read(datasette, harvest.site_context)
             urls = _urls(datasette, ctx)
             return {
                 "opendata_jsonld": schema_org.script_json(schema_org.data_catalog(ctx, urls, lang)),

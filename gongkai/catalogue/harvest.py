@@ -87,6 +87,13 @@ def context(conn: sqlite3.Connection, only: DatasetRecord | None = None) -> Cont
     )
 
 
+def site_context(conn: sqlite3.Connection) -> Context:
+    """The site and its totals without the registries (the home page's DataCatalog)."""
+    site = _rows(conn, SiteInfo, "select * from site where id = 1", ())
+    total, modified = conn.execute("select count(*), max(modified) from datasets").fetchone()
+    return Context(site[0] if site else SiteInfo(), {}, {}, {}, total, modified)
+
+
 def _entries(conn: sqlite3.Connection, datasets: list[DatasetRecord]) -> list[Entry]:
     if not datasets:
         return []
