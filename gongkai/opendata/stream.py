@@ -19,9 +19,8 @@ def _dumps(value: Any) -> str:
 
 
 async def json_document(head: dict, key: str, slices: AsyncIterator[list]) -> AsyncIterator[str]:
-    opening = _dumps({**head, key: []})
-    assert opening.endswith("[]}")
-    yield opening[:-2]
+    members = _dumps(head)[1:-1]  # the head's members, without its braces
+    yield "{" + (members + "," if members else "") + _dumps(key) + ":["
     first = True
     async for items in slices:
         if not items:
