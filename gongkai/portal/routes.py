@@ -4,7 +4,7 @@ A dataset's name is its database's URL (`/<name>`), so a dataset may not be name
 top-level path of the site: its database page would be unreachable behind the route. The
 reserved names are derived from the route patterns themselves (`first_segments`), so adding a
 route reserves its name; plugins/portal.py registers `PORTAL_ROUTES` and gongkai/descriptors.py
-refuses `reserved_names()` (plugins/opendata.py registers `OPENDATA_ROUTES`). tests/test_reserved_names.py enumerates every route of a real
+refuses `reserved_names()` (plugins/opendata.py registers `OPENDATA_ROUTES`, plugins/feeds.py `FEED_ROUTES`). tests/test_reserved_names.py enumerates every route of a real
 Datasette instance (Datasette's own, every plugin's) and checks each is covered.
 """
 
@@ -42,6 +42,17 @@ OPENDATA_ROUTES = [
     (r"^/catalog$", "catalog_iri"),
     (r"^/catalog\.(?P<syntax>ttl|jsonld|rdf)$", "catalog_rdf"),
     (rf"^/datasets/{NAME}\.(?P<syntax>ttl|jsonld|rdf)$", "dataset_rdf"),
+]
+
+# The sitemap, robots.txt and the Atom feeds (plugins/feeds.py): (pattern, view name there).
+FEED_ROUTES = [
+    (r"^/robots\.txt$", "robots_txt"),
+    (r"^/sitemap\.xml$", "sitemap_index"),
+    (r"^/sitemaps/pages\.xml$", "sitemap_pages"),
+    (r"^/sitemaps/datasets-(?P<number>[0-9]{1,6})\.xml$", "sitemap_datasets"),
+    (r"^/feeds/datasets\.atom$", "site_feed"),
+    (r"^/feeds/publishers/(?P<id>[^/]+)\.atom$", "publisher_feed"),
+    (r"^/feeds/themes/(?P<id>[^/]+)\.atom$", "theme_feed"),
 ]
 
 # Top-level names that are not portal routes: the site's static mount (gongkai/serve.py), the
@@ -122,7 +133,7 @@ class ReservedNames(frozenset):
 
 def reserved_names() -> ReservedNames:
     names = set(OTHER_RESERVED)
-    for pattern, _view in [*PORTAL_ROUTES, *OPENDATA_ROUTES]:
+    for pattern, _view in [*PORTAL_ROUTES, *OPENDATA_ROUTES, *FEED_ROUTES]:
         for segment in first_segments(pattern):
             # `/data-v3.json` is also where Datasette would serve a database named `data-v3`
             # as JSON (`/<database>.<format>`): the name before the dot is taken too.
