@@ -55,6 +55,9 @@ FEED_ROUTES = [
     (r"^/feeds/themes/(?P<id>[^/]+)\.atom$", "theme_feed"),
 ]
 
+# The OpenAPI document (plugins/openapi.py).
+OPENAPI_ROUTES = [(r"^/openapi\.json$", "openapi_json")]
+
 # Top-level names that are not portal routes: the site's static mount (gongkai/serve.py), the
 # catalogue database (its URL is /catalog), and names kept for pages the site may add (feeds,
 # sitemap, robots.txt, OpenAPI, language prefixes). Datasette's own routes are all under `/-/`
@@ -133,7 +136,7 @@ class ReservedNames(frozenset):
 
 def reserved_names() -> ReservedNames:
     names = set(OTHER_RESERVED)
-    for pattern, _view in [*PORTAL_ROUTES, *OPENDATA_ROUTES, *FEED_ROUTES]:
+    for pattern, _view in [*PORTAL_ROUTES, *OPENDATA_ROUTES, *FEED_ROUTES, *OPENAPI_ROUTES]:
         for segment in first_segments(pattern):
             # `/data-v3.json` is also where Datasette would serve a database named `data-v3`
             # as JSON (`/<database>.<format>`): the name before the dot is taken too.
