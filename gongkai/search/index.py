@@ -143,7 +143,9 @@ def create_index(conn, table: str, columns: list[str], rows_sql: str | None = No
     name = index_name(table)
     fts_columns = [f"c{i}" for i in range(len(columns))]
     select = rows_sql or "select rowid, {} from {}".format(", ".join(quote(c) for c in columns), quote(table))
-    insert = f"INSERT INTO {quote(name)} (rowid, {', '.join(fts_columns)}) VALUES ({', '.join('?' * (len(columns) + 1))})"
+    insert = (
+        f"INSERT INTO {quote(name)} (rowid, {', '.join(fts_columns)}) VALUES ({', '.join('?' * (len(columns) + 1))})"
+    )
     in_tx = conn.in_transaction
     if not in_tx:
         conn.execute("BEGIN")
