@@ -252,8 +252,11 @@ def _concurrent(client: httpx.Client, base_path: str, facet) -> dict:
     }
 
 
-def run_rows_bench(workdir: Path, project: Path, *, quick: bool, repeats: int, say=log) -> dict:
-    sizes = QUICK_SIZES if quick else SIZES
+def run_rows_bench(
+    workdir: Path, project: Path, *, quick: bool, repeats: int, sizes: tuple[int, int, int] | None = None, say=log
+) -> dict:
+    """Every figure at three sizes (`sizes`, default `SIZES` or `QUICK_SIZES`); pages at the two largest."""
+    sizes = sizes or (QUICK_SIZES if quick else SIZES)
     out: dict = {"rows_sizes": list(sizes), "notes": []}
     base = workdir / "rows"
     for rows in sizes:
