@@ -240,6 +240,15 @@ def test_chart_counts_distinct_values_only_up_to_its_limits():
     bar = charts.build_chart(conn, "t", fields[:3])
     assert bar["kind"] == "bar" and bar["category"] == "kind" and bar["categories"] == 2
     assert charts.build_chart(conn, "t", fields[:1]) is None
+    # one row per time: the points themselves, whatever text columns there are
+    conn.execute("create table u (code text, year integer, value real)")
+    conn.executemany("insert into u values (?, ?, ?)", [(f"c{y % 3}", y, y * 2.0) for y in range(1990, 2020)])
+    one = charts.build_chart(conn, "u", [fields[0], fields[3], fields[4]])
+    assert one["series_field"] is None and "aggregate" not in one
+    assert one["series"][0]["points"][:2] == [[1990, 3980.0], [1991, 3982.0]]
+    conn.execute("create table w (year integer, value real)")
+    conn.executemany("insert into w values (?, ?)", [(2000, 1.0), (2000, 2.0), (2001, None)])
+    assert charts.build_chart(conn, "w", fields[3:]) is None  # one time with a value: no line
 
 
 def test_nice_ticks_and_compact_numbers():

@@ -54,11 +54,17 @@ def _line(conn, table: str, fields: list[dict]) -> dict | None:
     if not time or not measure:
         return None
     t, m = identifier(time["name"]), identifier(measure["name"])
-    rows, distinct = conn.execute(
-        f"select count(*), count(distinct {t}) from {identifier(table)} where {m} is not null"
+    # Two questions that stop early instead of counting every row (a full scan: 0.9 s of CPU at
+    # 2M rows): are there two times at all, and does any time come twice? Both walk the time
+    # column's index (the build indexes date and year columns) and stop at the answer.
+    (times,) = conn.execute(
+        f"select count(*) from (select distinct {t} from {identifier(table)} where {m} is not null limit 2)"
     ).fetchone()
-    if distinct < 2:
+    if times < 2:
         return None
+    repeated = conn.execute(
+        f"select 1 from {identifier(table)} where {m} is not null group by {t} having count(*) > 1 limit 1"
+    ).fetchone()
     spec = {
         "kind": "line",
         "table": table,
@@ -70,7 +76,7 @@ def _line(conn, table: str, fields: list[dict]) -> dict | None:
         "series_total": 1,
         "series": [],
     }
-    if rows == distinct:
+    if not repeated:  # one row per time: the points themselves
         points = conn.execute(
             f"select {t}, {m} from {identifier(table)} where {m} is not null order by {t} limit {MAX_POINTS}"
         ).fetchall()
