@@ -141,3 +141,27 @@ def test_merge_drops_figures_a_rerun_bench_no_longer_produces():
     assert "gongkai_s" not in merged
     assert merged["naive_s"] == 41.0 and merged["qps"] == 9
     assert set(merged["benches"]) == {"load", "serving"}
+
+
+def test_rows_bench_measures_every_size(tmp_path):
+    """The rows bench end to end on tiny tables: builds, the index, the chart, pages, targets."""
+    from gongkai.bench.rows import run_rows_bench
+
+    root = Path(__file__).resolve().parents[1]
+    doc = run_rows_bench(tmp_path, root, quick=True, repeats=1, sizes=(2000, 3000, 4000), say=lambda m: None)
+    for size in ("2k", "3k", "4k"):
+        assert doc[f"rows_{size}_build_s"] > 0 and doc[f"rows_{size}_sqlite3_import_s"] > 0
+        assert doc[f"rows_{size}_search_index_us_per_row"] > 0
+        assert doc[f"rows_{size}_chart_kind"] == "line"
+    assert "rows_2k_table_page_ms" not in doc  # pages only at the two largest sizes
+    for size in ("3k", "4k"):
+        assert doc[f"rows_{size}_facet_matching_rows"] > 0
+        assert doc[f"rows_{size}_search_common_ms"] > 0 and doc[f"rows_{size}_search_rare_ms"] > 0
+    assert set(doc["targets"]) == {
+        "rows_dataset_build_ratio_vs_sqlite3_import",
+        "rows_search_index_us_per_row",
+        "rows_search_index_linearity",
+        "rows_build_peak_kb_per_extra_row",
+        "rows_facet_never_delays_other_requests",
+    }
+    assert all(t["met"] in (True, False) for t in doc["targets"].values())

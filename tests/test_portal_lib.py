@@ -215,6 +215,42 @@ def test_chart_choice_and_geometry():
     assert charts.bar_layout(bar, "en")["bars"][0]["value"] == "11"
 
 
+def test_chart_counts_distinct_values_only_up_to_its_limits():
+    """A column of unique codes is not counted in full (the count stops past the limit), and
+    neither splits a line into series nor makes a bar chart; the fewest-valued column wins."""
+    conn = sqlite3.connect(":memory:")
+    conn.execute("create table t (code text, kind text, region text, year integer, value real)")
+    rows = charts.MAX_SERIES_FIELD + 200
+    conn.executemany(
+        "insert into t values (?, ?, ?, ?, ?)",
+        [(f"c{i}", "AB"[i % 2], "NSEW"[i % 4], 2000 + i % 7, float(i)) for i in range(rows)],
+    )
+    fields = [
+        {"name": "code", "type": "string"},
+        {"name": "region", "type": "string"},
+        {"name": "kind", "type": "string"},
+        {"name": "year", "type": "year"},
+        {"name": "value", "type": "number", "gov:unit": "元"},
+    ]
+    spec = charts.build_chart(conn, "t", fields)
+    assert spec["kind"] == "line" and spec["series_field"] == "kind" and spec["series_total"] == 2
+    # only the codes left to split by: more distinct values than a series field may have
+    spec = charts.build_chart(conn, "t", [fields[0], fields[3], fields[4]])
+    assert spec["kind"] == "line" and spec["series_field"] is None and spec["aggregate"] == "sum"
+    bar = charts.build_chart(conn, "t", fields[:3])
+    assert bar["kind"] == "bar" and bar["category"] == "kind" and bar["categories"] == 2
+    assert charts.build_chart(conn, "t", fields[:1]) is None
+    # one row per time: the points themselves, whatever text columns there are
+    conn.execute("create table u (code text, year integer, value real)")
+    conn.executemany("insert into u values (?, ?, ?)", [(f"c{y % 3}", y, y * 2.0) for y in range(1990, 2020)])
+    one = charts.build_chart(conn, "u", [fields[0], fields[3], fields[4]])
+    assert one["series_field"] is None and "aggregate" not in one
+    assert one["series"][0]["points"][:2] == [[1990, 3980.0], [1991, 3982.0]]
+    conn.execute("create table w (year integer, value real)")
+    conn.executemany("insert into w values (?, ?)", [(2000, 1.0), (2000, 2.0), (2001, None)])
+    assert charts.build_chart(conn, "w", fields[3:]) is None  # one time with a value: no line
+
+
 def test_nice_ticks_and_compact_numbers():
     assert charts.nice_ticks(0, 97) == [0, 20, 40, 60, 80, 100]
     assert charts.compact(123_000_000, "zh") == "1.23亿" and charts.compact(123_000_000, "en") == "123M"

@@ -240,3 +240,32 @@ def test_normalisation_is_per_character():
     text = "北京市財政局ＡＢＣ資料庫"
     for i in range(len(text)):
         assert normalize(text[:i]) + normalize(text[i:]) == normalize(text)
+
+
+def test_batch_documents_hold_the_same_tokens_as_index_tokens():
+    """The build indexes through `batch.index_documents`; the queries check candidates with
+    `index_tokens`. Both must give every cell the same tokens, in the same order."""
+    from gongkai.search.batch import index_documents
+
+    rnd = random.Random(7)
+    alphabet = (
+        "維修保養街道市政府采购abcABCß①㈱２０２３，。、 \t\n_-'\"é\u0301ΣσςİI〇ー・\U00020000\U0002a6d6ｶﾞ"
+        + "".join(chr(rnd.randint(0, 0x2FFFF)) for _ in range(300))
+    )
+    alphabet = "".join(c for c in alphabet if not 0xD800 <= ord(c) <= 0xDFFF)
+    checked = 0
+    for _ in range(2000):
+        cells: list = [
+            "".join(rnd.choice(alphabet) for _ in range(rnd.randint(0, 12))) for _ in range(rnd.randint(1, 12))
+        ]
+        extra = rnd.random()
+        if extra < 0.1:
+            cells.append(None)
+        elif extra < 0.15:
+            cells.append("维修\0保养")  # the batch separator inside a cell
+        elif extra < 0.2:
+            cells.append(20231231)
+        for cell, doc in zip(cells, index_documents(cells), strict=True):
+            assert doc.split() == index_tokens(cell).split(), cell
+            checked += 1
+    assert checked > 10_000

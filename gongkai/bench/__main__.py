@@ -110,12 +110,19 @@ def bench_search(ctx: Context) -> dict:
     return run_search_bench(ctx)
 
 
+def bench_rows(ctx: Context) -> dict:
+    from .rows import run_rows_bench
+
+    return run_rows_bench(ctx.workdir, ctx.root, quick=ctx.quick, repeats=ctx.repeats)
+
+
 # Order matters: serving and search use the database the load bench built. Add later benches here.
 BENCHES: dict[str, Callable[[Context], dict]] = {
     "load": bench_load,
     "serving": bench_serving,
     "build": bench_build,
     "search": bench_search,
+    "rows": bench_rows,
 }
 
 

@@ -4,9 +4,10 @@ For a table `t` the build writes, in the dataset's database:
 
 - `_search_t`: a contentless FTS5 table (no copy of the text: only the index), one column per
   searchable column (`c0`, `c1`, …), rowid = the table's rowid, holding `tokens.index_tokens`
-  of each cell. Contentless, so Datasette's FTS detection (which looks for `content="t"` or an
-  FTS table named after `t`) never picks it up and never passes raw user input to MATCH;
-  Datasette hides it and every table whose name starts with it.
+  of each cell (written in batches by `batch.index_documents`, token for token the same).
+  Contentless, so Datasette's FTS detection (which looks for `content="t"` or an FTS table
+  named after `t`) never picks it up and never passes raw user input to MATCH; Datasette
+  hides it and every table whose name starts with it.
 - `_search_t_columns`: which source column each FTS column indexes (hidden the same way), so
   the database describes its own index and the site needs nothing else to use it.
 - `_search_t_terms`: every token and the number of rows holding it (from FTS5's own
@@ -22,21 +23,25 @@ from __future__ import annotations
 
 import re
 import sqlite3
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from itertools import islice
 
 from ..sql import identifier
-from .tokens import index_tokens
+from .batch import index_documents
 
 INDEX_PREFIX = "_search_"
 COLUMNS_SUFFIX = "_columns"
 TERMS_SUFFIX = "_terms"
 CATALOG_INDEX = "_search_datasets"
 # `ascii`: splits only on ASCII separators; our tokens are already cut, whatever their script.
-# `prefix='1 4'`: one-character queries (`市*`) read one prefix doclist instead of merging every
-# bigram that starts with the character; so do four-character word prefixes, above all years
-# (`2023*` finds 2023 and 20231231): 2 ms less per query on the bench table, for 2.6% more
-# index (CJK tokens are at most two characters long, so only words get 4-prefix entries).
-FTS_OPTIONS = "tokenize='ascii', prefix='1 4', content='', detail=full"
+# `prefix='4'`: four-character word prefixes, above all years (`2023*` finds 2023 and 20231231),
+# read one prefix doclist (CJK tokens are at most two characters long, so only words get
+# entries). There is no one-character prefix index any more: it held an entry for every CJK
+# position again, doubling what FTS5 writes (insert + optimize of the bench table: 2.1 s of CPU
+# instead of 1.1 s); a one-character query (`市*`) now merges the doclists of the bigrams
+# starting with that character, as FTS5 does for any prefix without its own index.
+FTS_OPTIONS = "tokenize='ascii', prefix='4', content='', detail=full"
 MIN_AVERAGE_LENGTH = 4
 
 _HINTS = re.compile(
@@ -118,16 +123,29 @@ def searchable_columns(conn: sqlite3.Connection, resource) -> list[str]:
 # Writing indexes
 
 
-def create_index(conn: sqlite3.Connection, table: str, columns: list[str], rows_sql: str | None = None) -> TableIndex:
+BATCH_ROWS = 8192  # rows tokenised at once: large enough for numpy, small enough to stay flat in memory
+# FTS5 keeps this much pending index in memory before writing a segment (default 1 MiB), and
+# merges nothing until the single 'optimize' at the end (`automerge` 0): writing a 500k-row
+# index then costs half the CPU time of the defaults, which write ~60 segments and merge them
+# over and over. Memory stays bounded by the hash size, whatever the number of rows.
+HASH_BYTES = 64 << 20
+
+
+def create_index(conn, table: str, columns: list[str], rows_sql: str | None = None) -> TableIndex:
     """Create and fill the search index of `table` over `columns` (one transaction).
 
-    `rows_sql` selects (rowid, col, …) to index; by default the table's own rows.
+    `conn` is a sqlite3 or an APSW connection (the build passes its APSW one: a current SQLite
+    and faster binding). `rows_sql` selects (rowid, col, …) to index; by default the table's
+    own rows. The rows are read in batches and tokenised (`batch.index_documents`) on a second
+    thread while this one inserts the previous batch: FTS5 works in C without the GIL, so on
+    two cores the tokenising costs no wall time beside it.
     """
     name = index_name(table)
     fts_columns = [f"c{i}" for i in range(len(columns))]
-    conn.create_function("gongkai_search_tokens", 1, index_tokens, deterministic=True)
     select = rows_sql or "select rowid, {} from {}".format(", ".join(quote(c) for c in columns), quote(table))
-    tokenized = ", ".join(f"gongkai_search_tokens({c})" for c in fts_columns)
+    insert = (
+        f"INSERT INTO {quote(name)} (rowid, {', '.join(fts_columns)}) VALUES ({', '.join('?' * (len(columns) + 1))})"
+    )
     in_tx = conn.in_transaction
     if not in_tx:
         conn.execute("BEGIN")
@@ -136,9 +154,9 @@ def create_index(conn: sqlite3.Connection, table: str, columns: list[str], rows_
         conn.execute(f"DROP TABLE IF EXISTS {quote(name + COLUMNS_SUFFIX)}")
         conn.execute(f"CREATE VIRTUAL TABLE {quote(name)} USING fts5({', '.join(fts_columns)}, {FTS_OPTIONS})")
         conn.execute(
-            f"WITH src(rid, {', '.join(fts_columns)}) AS ({select}) "
-            f"INSERT INTO {quote(name)} (rowid, {', '.join(fts_columns)}) SELECT rid, {tokenized} FROM src"
+            f"INSERT INTO {quote(name)} ({quote(name)}, rank) VALUES ('automerge', 0), ('hashsize', {HASH_BYTES})"
         )
+        _fill(conn, conn.execute(select), insert)
         # One b-tree per index instead of many segments: fewer pages read per query.
         conn.execute(f"INSERT INTO {quote(name)} ({quote(name)}) VALUES ('optimize')")
         conn.execute(
@@ -156,6 +174,26 @@ def create_index(conn: sqlite3.Connection, table: str, columns: list[str], rows_
     if not in_tx:
         conn.execute("COMMIT")
     return TableIndex(table, name, tuple(columns), terms)
+
+
+def _documents(rows: list) -> list[tuple]:
+    """(rowid, document, …) for a batch of (rowid, cell, …) rows."""
+    columns = [index_documents([r[i] for r in rows]) for i in range(1, len(rows[0]))]
+    return list(zip((r[0] for r in rows), *columns))
+
+
+def _fill(conn, cursor, insert: str) -> None:
+    """Insert the documents of every row the cursor yields: batch k+1 is read here and
+    tokenised on the worker while batch k is inserted (at most two batches in memory)."""
+    with ThreadPoolExecutor(1, thread_name_prefix="gongkai-tokenize") as worker:
+        pending = None
+        while rows := list(islice(cursor, BATCH_ROWS)):
+            upcoming = worker.submit(_documents, rows)
+            if pending is not None:
+                conn.executemany(insert, pending.result())
+            pending = upcoming
+        if pending is not None:
+            conn.executemany(insert, pending.result())
 
 
 def _write_terms(conn: sqlite3.Connection, name: str) -> str | None:
@@ -189,10 +227,10 @@ def _literal(text: str) -> str:
 def index_resource(db, resource) -> list[str]:
     """Index the searchable columns of a freshly loaded resource table; returns their names.
 
-    `db` is the build's sqlite_utils Database (or a sqlite3 connection). Called after the
-    insert, before ANALYZE.
+    `db` is the build's `load.BuildDatabase` (its APSW connection writes the index), a
+    sqlite_utils Database or a sqlite3 connection. Called after the insert, before ANALYZE.
     """
-    conn = getattr(db, "conn", db)
+    conn = getattr(db, "rows", None) or getattr(db, "conn", db)
     columns = searchable_columns(conn, resource)
     if columns:
         create_index(conn, resource.name, columns)
