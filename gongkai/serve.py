@@ -84,7 +84,58 @@ def read_json(path: Path) -> dict | None:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
+class OpenConnections(set):
+    """Datasette's `Database._all_file_connections` (a list it appends every connection it
+    opens to, for `close()`), holding only the open ones. A worker's connections are opened by
+    the thread running a query and kept in that thread's bounded LRU (gongkai/query_pools.py),
+    which closes them as it turns and takes them out of here (`discard`); a list would keep
+    every connection ever opened."""
+
+    def append(self, conn) -> None:
+        self.add(conn)
+
+
 class Site(Datasette):
+    """Datasette serving one release, with what grows with the number of datasets taken out.
+
+    Datasette 0.65 is written for a handful of databases: `add_database` copies its dict of
+    databases on every call (10,000 datasets: 50 million copied entries at start), and
+    `get_database(route=...)`, called by every table, row and database page, walks every
+    database to find the one the URL names. Here the routes are a dict and databases are added
+    in place until the site starts (no request can be iterating the dict before then).
+    Nothing is opened here: a database's file is opened by the first query that needs it."""
+
+    def add_database(self, db, name=None, route=None):
+        db._all_file_connections = OpenConnections()
+        if getattr(self, "_startup_invoked", True):
+            found = super().add_database(db, name=name, route=route)
+            self._gongkai_routes = {d.route: d for d in self.databases.values()}
+            return found
+        name = name or db.suggest_name()
+        unique, i = name, 2
+        while unique in self.databases:
+            unique = f"{name}_{i}"
+            i += 1
+        db.name, db.route = unique, route or unique
+        self.databases[unique] = db
+        routes = getattr(self, "_gongkai_routes", None)
+        if routes is None:
+            routes = self._gongkai_routes = {}
+        routes[db.route] = db
+        return db
+
+    def remove_database(self, name):
+        super().remove_database(name)
+        self._gongkai_routes = {d.route: d for d in self.databases.values()}
+
+    def get_database(self, name=None, route=None):
+        if route is not None:
+            try:
+                return self._gongkai_routes[route]
+            except (AttributeError, KeyError):
+                raise KeyError(route) from None
+        return super().get_database(name)
+
     def _connected_databases(self):
         # /-/databases.json lists each database's file path: a visitor needs none of them.
         return [{k: v for k, v in d.items() if k != "path"} for d in super()._connected_databases()]

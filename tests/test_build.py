@@ -222,7 +222,7 @@ def test_unchanged_database_keeps_its_inspect_entry(site_root, tmp_path, monkeyp
     assert build(site_root, out)[0].ok
     first = json.loads((out / "site" / "inspect.json").read_text())
     hashed = []
-    import gongkai.sitemeta as sitemeta
+    import gongkai.datasette_files as sitemeta
 
     real = sitemeta.sha256_file
     monkeypatch.setattr(sitemeta, "sha256_file", lambda p: hashed.append(p.name) or real(p))

@@ -5,6 +5,13 @@ after the text search has ranked the matching names).
 Every state is a URL: `q`, one value per filter (`theme`, `publisher`, `licence`, `format`,
 `frequency`, `openness`, `keyword`), `sort` and `page` are GET parameters; `params()` writes
 them back in a fixed order, leaving out defaults, so equal states have equal URLs.
+
+What a state selects (`Selection`: the matching datasets' rowids in order, their facet counts)
+does not depend on the page, and a served release never changes: `run` computes it once per
+state and keeps it in the store's `Memo`, so paging through 10,000 datasets (or the same
+filter asked again) counts nothing again; a page is then a slice of the rowids and one indexed
+read of its 20 rows. Facet counts are exact (every filter's values counted over the whole
+selection); each facet lists its `FACET_VALUES` largest values, and says how many there are.
 """
 
 from __future__ import annotations
@@ -12,8 +19,10 @@ from __future__ import annotations
 import json
 import math
 import sqlite3
-from collections.abc import Mapping
+from array import array
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from .records import DatasetRecord
 
@@ -21,7 +30,7 @@ FILTERS = ("theme", "publisher", "licence", "format", "frequency", "openness", "
 SORTS = ("relevance", "title", "modified", "size")
 PER_PAGE = 20
 MAX_PER_PAGE = 100
-SEARCH_LIMIT = 10_000  # every match: the catalogue is small; filters apply after ranking
+FACET_VALUES = 20  # values a facet lists (the selected one always among them), largest first
 
 # Registry-backed filters: (catalog column, registry table)
 _REGISTRY = {"theme": ("theme", "themes"), "publisher": ("publisher", "publishers"), "licence": ("license", "licenses")}
@@ -122,7 +131,56 @@ def _clause(key: str, value: str) -> tuple[str, dict]:
     raise KeyError(key)
 
 
-def _where(query: Query, names: list[str] | None, skip: str | None = None) -> tuple[str, dict]:
+class Memo:
+    """A bounded map of computed answers, least recently used dropped first (thread-safe).
+    Only for answers that cannot change while a release is served."""
+
+    def __init__(self, size: int):
+        import threading
+        from collections import OrderedDict
+
+        self.size = size
+        self._items: OrderedDict = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key, compute: Callable[[], Any]):
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                return self._items[key]
+        value = compute()
+        if self.size > 0:
+            with self._lock:
+                self._items[key] = value
+                while len(self._items) > self.size:
+                    self._items.popitem(last=False)
+        return value
+
+
+@dataclass(frozen=True)
+class Search:
+    """A text search's FTS5 queries: over the whole document, and over the title only."""
+
+    index: str
+    match: str
+    title_match: str
+    weights: str
+
+
+def _ranked(conn: sqlite3.Connection, search: Search) -> list[int]:
+    """Every dataset matching the search, best first: those matching every term in their title
+    first, then by bm25 (the weights favour title > keywords > publisher > columns > text)."""
+    idx = search.index
+    sql = f"""
+        with hits as (select rowid, bm25({idx}, {search.weights}) as score from {idx} where {idx} match :q),
+             in_title as (select rowid from {idx} where {idx} match :title)
+        select hits.rowid from hits join datasets d on d.rowid = hits.rowid
+        order by hits.rowid in (select rowid from in_title) desc, hits.score, d.name
+    """
+    return [r[0] for r in conn.execute(sql, {"q": search.match, "title": search.title_match})]
+
+
+def _where(query: Query, hits: list[int] | None, skip: str | None = None) -> tuple[str, dict]:
     clauses, values = [], {}
     for key, value in query.filters:
         if key == skip:
@@ -130,9 +188,9 @@ def _where(query: Query, names: list[str] | None, skip: str | None = None) -> tu
         sql, p = _clause(key, value)
         clauses.append(sql)
         values.update(p)
-    if names is not None:
-        clauses.append("d.name in (select value from json_each(:names))")
-        values["names"] = json.dumps(names, ensure_ascii=False)
+    if hits is not None:
+        clauses.append("d.rowid in (select value from json_each(:hits))")
+        values["hits"] = json.dumps(hits)
     return (" where " + " and ".join(clauses)) if clauses else "", values
 
 
@@ -140,10 +198,7 @@ def _title_expr(lang: str) -> str:
     return "coalesce(nullif(d.title_en, ''), d.title)" if lang == "en" else "coalesce(nullif(d.title_zh, ''), d.title)"
 
 
-def _order(query: Query, lang: str, names: list[str] | None) -> str:
-    sort = query.effective_sort
-    if sort == "relevance" and names is not None:
-        return "order by (select key from json_each(:names) where value = d.name), d.name"
+def _order(sort: str, lang: str) -> str:
     if sort == "title":
         return f"order by {_title_expr(lang)} collate nocase, d.name"
     if sort == "size":
@@ -165,12 +220,22 @@ LIST_COLUMNS = (
 
 
 @dataclass
+class Selection:
+    """What one state (search, filters, sort, language) selects, whatever the page."""
+
+    rowids: array  # the matching datasets in the state's order
+    facets: dict[str, list[dict]]
+    facet_sizes: dict[str, int]  # how many values each facet has in all (it lists FACET_VALUES)
+
+
+@dataclass
 class Page:
     query: Query
     datasets: list[DatasetRecord]
     total: int
     pages: int
     facets: dict[str, list[dict]] = field(default_factory=dict)
+    facet_sizes: dict[str, int] = field(default_factory=dict)
 
     @property
     def first(self) -> int:
@@ -181,40 +246,76 @@ class Page:
         return self.first + len(self.datasets) - 1 if self.datasets else 0
 
 
-def run(conn: sqlite3.Connection, query: Query, lang: str = "zh", names: list[str] | None = None) -> Page:
-    """One page of the catalogue for `query`, with facet counts for every filter; `names` are
-    the datasets the text search matched, best first (None: no search)."""
-    where, values = _where(query, names)
-    (total,) = conn.execute(f"select count(*) from datasets d{where}", values).fetchone()
+def select(conn: sqlite3.Connection, query: Query, lang: str = "zh", search: Search | None = None) -> Selection:
+    """The state's matching datasets in order, and its facet counts (no page: see the docstring)."""
+    hits = _ranked(conn, search) if search is not None else None
+    where, values = _where(query, hits)
+    sort = query.effective_sort
+    if hits is not None and sort == "relevance":
+        matching = {r[0] for r in conn.execute(f"select d.rowid from datasets d{where}", values)}
+        rowids = array("q", (r for r in hits if r in matching))
+    else:
+        rowids = array("q", (r[0] for r in conn.execute(f"select d.rowid from datasets d{where} {_order(sort, lang)}", values)))
+    counted = facets(conn, query, hits, lang)
+    return Selection(
+        rowids,
+        {k: _shown(v, query.active.get(k)) for k, v in counted.items()},
+        {k: len(v) for k, v in counted.items()},
+    )
+
+
+def _shown(values: list[dict], selected: str | None) -> list[dict]:
+    shown = values[:FACET_VALUES]
+    if selected and not any(v["selected"] for v in shown):
+        shown = [next(v for v in values if v["selected"]), *shown[: FACET_VALUES - 1]]
+    return shown
+
+
+def run(
+    conn: sqlite3.Connection,
+    query: Query,
+    lang: str = "zh",
+    search: Search | None = None,
+    memo: Memo | None = None,
+) -> Page:
+    """One page of the catalogue for `query`, with facet counts for every filter; `search` is
+    the text search (None: none). `memo` keeps each state's selection (see the docstring)."""
+    key = (search, query.filters, query.effective_sort, lang)
+    compute = lambda: select(conn, query, lang, search)  # noqa: E731
+    selection = memo.get(key, compute) if memo is not None else compute()
+    total = len(selection.rowids)
     pages = max(1, math.ceil(total / query.per_page))
     offset = (query.page - 1) * query.per_page
-    rows = _rows(
-        conn,
-        f"select {', '.join('d.' + c.strip() for c in LIST_COLUMNS.split(','))} from datasets d{where} "
-        f"{_order(query, lang, names)} limit :limit offset :offset",
-        {**values, "limit": query.per_page, "offset": offset},
-    )
-    return Page(query, [DatasetRecord.from_row(r) for r in rows], total, pages, facets(conn, query, names, lang))
+    wanted = list(selection.rowids[offset : offset + query.per_page])
+    found = {
+        r["rowid"]: r
+        for r in _rows(
+            conn,
+            f"select d.rowid as rowid, {', '.join('d.' + c.strip() for c in LIST_COLUMNS.split(','))} "
+            "from datasets d where d.rowid in (select value from json_each(:ids))",
+            {"ids": json.dumps(wanted)},
+        )
+    }
+    records = [DatasetRecord.from_row({k: v for k, v in found[r].items() if k != "rowid"}) for r in wanted if r in found]
+    return Page(query, records, total, pages, selection.facets, selection.facet_sizes)
 
 
-def facets(conn: sqlite3.Connection, query: Query, names: list[str] | None, lang: str = "zh") -> dict[str, list[dict]]:
+def facets(conn: sqlite3.Connection, query: Query, hits: list[int] | None, lang: str = "zh") -> dict[str, list[dict]]:
     """For each filter: its values with the number of datasets each would give, counted with
     every *other* active filter (and the search) applied, like data.gov.uk's facets. Each value
-    is {value, count, label_zh, label_en, selected}."""
+    is {value, count, label_zh, label_en, selected}; all of them, largest first."""
     out: dict[str, list[dict]] = {}
     for key in FILTERS:
-        where, values = _where(query, names, skip=key)
+        where, values = _where(query, hits, skip=key)
         if key in _REGISTRY:
             column, table = _REGISTRY[key]
+            name = "title" if table == "licenses" else "name"
+            # Counted on the index first, then joined to the (few) values' registry entries.
             sql = (
-                f"select d.{column} as value, count(*) as count, reg.name as label_zh, reg.name_en as label_en "
-                f"from datasets d left join {table} reg on reg.id = d.{column}{where} "
-                f"group by d.{column} order by count desc, value"
+                f"select c.value as value, c.count as count, reg.{name} as label_zh, reg.{name}_en as label_en "
+                f"from (select d.{column} as value, count(*) as count from datasets d{where} group by d.{column}) c "
+                f"left join {table} reg on reg.id = c.value order by c.count desc, c.value"
             )
-            if table == "licenses":
-                sql = sql.replace(
-                    "reg.name as label_zh, reg.name_en as label_en", "reg.title as label_zh, reg.title_en as label_en"
-                )
         elif key in _COLUMN:
             sql = (
                 f"select d.{_COLUMN[key]} as value, count(*) as count, null as label_zh, null as label_en "
@@ -231,8 +332,8 @@ def facets(conn: sqlite3.Connection, query: Query, names: list[str] | None, lang
                 "then d.keywords else d.keywords_translated end"
             )
             sql = (
-                f"select k.value as value, count(distinct d.name) as count, null as label_zh, null as label_en "
-                f"from datasets d, json_each({kw}) k{where} group by k.value order by count desc, value limit 30"
+                f"select k.value as value, count(distinct d.rowid) as count, null as label_zh, null as label_en "
+                f"from datasets d, json_each({kw}) k{where} group by k.value order by count desc, value"
             )
             values = {**values, "lang": lang}
         selected = query.active.get(key)

@@ -60,6 +60,17 @@ class DatasetBundle:
 
 
 @dataclass
+class DatasetTitles:
+    """One dataset's records as Datasette's own pages (table, row, database, query) need them."""
+
+    dataset: DatasetRecord
+    tables: dict[str, ResourceRecord]  # by name, in order
+    columns: dict[str, dict[str, FieldRecord]]  # table -> column -> field
+    fields: list[FieldRecord]
+    licence: Licence | None
+
+
+@dataclass
 class Counted:
     """A publisher or theme with its number of datasets."""
 
@@ -112,8 +123,11 @@ class CatalogueHit:
 class Catalogue:
     """Read-only questions to one `catalog.db` connection."""
 
-    def __init__(self, conn: sqlite3.Connection):
+    def __init__(self, conn: sqlite3.Connection, memo: listing.Memo | None = None):
         self.conn = conn
+        # Answers that cannot change while a release is served, kept by the store across
+        # requests (the site totals, the registries, each catalogue state's selection).
+        self.memo = memo if memo is not None else listing.Memo(0)
 
     # -- plumbing --------------------------------------------------------------------------------
 
@@ -137,18 +151,28 @@ class Catalogue:
         return self._one(SiteInfo, "id = 1") or SiteInfo()
 
     def registries(self) -> Registries:
-        return Registries(
-            publishers={p.id: p for p in self._all(Publisher)},
-            themes={t.id: t for t in self._all(Theme)},
-            licences={lic.id: lic for lic in self._all(Licence)},
-        )
+        """Every publisher, theme and licence (hundreds of publishers: read once per worker)."""
+
+        def read() -> Registries:
+            return Registries(
+                publishers={p.id: p for p in self._all(Publisher)},
+                themes={t.id: t for t in self._all(Theme)},
+                licences={lic.id: lic for lic in self._all(Licence)},
+            )
+
+        return self.memo.get("registries", read)
 
     def totals(self) -> dict[str, int]:
-        """Site totals for the home page."""
-        datasets, tables, rows, publishers = self.conn.execute(
-            "select count(*), coalesce(sum(resources), 0), coalesce(sum(rows), 0), count(distinct publisher) from datasets"
-        ).fetchone()
-        return {"datasets": datasets, "tables": tables, "rows": rows, "publishers": publishers}
+        """Site totals for the home page (a scan of every dataset's row: once per worker)."""
+
+        def read() -> dict[str, int]:
+            datasets, tables, rows, publishers = self.conn.execute(
+                "select count(*), coalesce(sum(resources), 0), coalesce(sum(rows), 0), count(distinct publisher) "
+                "from datasets"
+            ).fetchone()
+            return {"datasets": datasets, "tables": tables, "rows": rows, "publishers": publishers}
+
+        return dict(self.memo.get("totals", read))
 
     def themes_in_use(self) -> list[Counted]:
         cur = self.conn.execute("select theme, count(*) from datasets group by theme")
@@ -180,8 +204,22 @@ class Catalogue:
     # -- the catalogue list ----------------------------------------------------------------------
 
     def listing(self, query: listing.Query, lang: str = "zh") -> listing.Page:
-        names = [hit.name for hit in self.search(query.q, limit=listing.SEARCH_LIMIT)] if query.q else None
-        return listing.run(self.conn, query, lang, names)
+        search = None
+        if query.q:
+            expression = match_expression(query.q)
+            if not expression:  # nothing searchable in the words: nothing matches
+                return listing.Page(query, [], 0, 1)
+            search = self._search(expression)
+        return listing.run(self.conn, query, lang, search, self.memo)
+
+    @staticmethod
+    def _search(expression: str) -> listing.Search:
+        return listing.Search(
+            index=quote(CATALOG_INDEX),
+            match=expression,
+            title_match=f"{{c{CATALOG_COLUMNS.index('title')}}} : ({expression})",
+            weights=", ".join(str(w) for w in CATALOG_WEIGHTS),
+        )
 
     # -- one dataset -----------------------------------------------------------------------------
 
@@ -242,18 +280,23 @@ class Catalogue:
 
     # -- what Datasette's own pages show ---------------------------------------------------------
 
-    def titles(
-        self,
-    ) -> tuple[
-        dict[str, DatasetRecord], dict[tuple[str, str], ResourceRecord], dict[tuple[str, str], dict[str, FieldRecord]]
-    ]:
-        """Every dataset, table and column with its titles: read once per server at startup."""
-        datasets = {d.name: d for d in self._all(DatasetRecord)}
-        tables = {(r.dataset, r.name): r for r in self._all(ResourceRecord)}
-        columns: dict[tuple[str, str], dict[str, FieldRecord]] = {}
-        for f in self._all(FieldRecord, order="dataset, resource, position"):
-            columns.setdefault((f.dataset, f.resource), {})[f.name] = f
-        return datasets, tables, columns
+    def titles(self, name: str) -> DatasetTitles | None:
+        """One dataset's, its tables' and its columns' titles (what Datasette's own pages show
+        in the page's language), and its licence; None when there is no such dataset."""
+        d = self._one(DatasetRecord, "name = ?", [name])
+        if d is None:
+            return None
+        columns: dict[str, dict[str, FieldRecord]] = {}
+        fields = self._all(FieldRecord, "dataset = ?", [name], order="resource, position")
+        for f in fields:
+            columns.setdefault(f.resource, {})[f.name] = f
+        return DatasetTitles(
+            dataset=d,
+            tables={r.name: r for r in self._all(ResourceRecord, "dataset = ?", [name], order="position")},
+            columns=columns,
+            fields=fields,
+            licence=self._one(Licence, "id = ?", [d.license]) if d.license else None,
+        )
 
     # -- the catalogue search --------------------------------------------------------------------
 
