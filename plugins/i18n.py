@@ -15,7 +15,7 @@ that render through `datasette.render_template` get the same):
   (`gk_dataset(name).licence_title`): read from catalog.db per dataset when a page first asks,
   and kept for the most recent few hundred (`CatalogueStore.titles`), so a worker's memory and
   startup do not grow with the number of datasets;
-- `gk_links`: {home, datasets, search, api, about, licence, privacy} URLs in this language;
+- `gk_links`: {home, datasets, publishers, themes, search, api, about, licence, privacy} URLs in this language;
   `gk_css_url`: the site's stylesheet; `gk_css_inline`: its text (for error pages);
 - `gk_site`: the site's metadata (`gongkai.catalogue.records.SiteInfo` as a dict), else {}.
 
@@ -41,6 +41,8 @@ _EMPTY: dict = {}
 LINKS = {
     "home": "/",
     "datasets": "/datasets",
+    "publishers": "/publishers",
+    "themes": "/themes",
     "search": "/-/search",
     "api": "/api",
     "about": "/about",

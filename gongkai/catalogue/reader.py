@@ -8,6 +8,7 @@ loop) and turn the records into page contexts (`gongkai/portal/pages.py`).
 from __future__ import annotations
 
 import json
+import math
 import sqlite3
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -30,6 +31,7 @@ from .records import (
 
 R = TypeVar("R", bound=Record)
 RECENT = 6
+PER_PAGE = listing.PER_PAGE  # (inside `Catalogue`, `listing` is its method)
 
 
 @dataclass
@@ -83,13 +85,19 @@ class PublisherBundle:
     publisher: Publisher
     parent: Publisher | None
     children: list[Publisher]
-    datasets: list[DatasetRecord]
+    datasets: list[DatasetRecord]  # one page of them, last modified first
+    total: int = 0  # all of the publisher's datasets
+    page: int = 1
+    pages: int = 1
 
 
 @dataclass
 class ThemeBundle:
     theme: Theme
-    datasets: list[DatasetRecord]
+    datasets: list[DatasetRecord]  # one page of them, last modified first
+    total: int = 0
+    page: int = 1
+    pages: int = 1
 
 
 @dataclass
@@ -175,15 +183,41 @@ class Catalogue:
         return dict(self.memo.get("totals", read))
 
     def themes_in_use(self) -> list[Counted]:
-        cur = self.conn.execute("select theme, count(*) from datasets group by theme")
-        counts = dict(cur.fetchall())
-        themes = [t for t in self._all(Theme) if t.id in counts]
-        return sorted((Counted(t, counts[t.id]) for t in themes), key=lambda c: (-c.datasets, c.entry.id))
+        """Themes with datasets, most datasets first (once per worker: the release is fixed)."""
+
+        def read() -> list[Counted]:
+            counts = dict(self.conn.execute("select theme, count(*) from datasets group by theme").fetchall())
+            themes = [t for t in self.registries().themes.values() if t.id in counts]
+            return sorted((Counted(t, counts[t.id]) for t in themes), key=lambda c: (-c.datasets, c.entry.id))
+
+        return list(self.memo.get("themes_in_use", read))
 
     def publishers_in_use(self) -> list[Counted]:
-        counts = dict(self.conn.execute("select publisher, count(*) from datasets group by publisher").fetchall())
-        pubs = [p for p in self._all(Publisher) if p.id in counts]
-        return sorted((Counted(p, counts[p.id]) for p in pubs), key=lambda c: (-c.datasets, c.entry.id))
+        """Publishers with datasets, most datasets first (once per worker)."""
+
+        def read() -> list[Counted]:
+            counts = dict(self.conn.execute("select publisher, count(*) from datasets group by publisher").fetchall())
+            pubs = [p for p in self.registries().publishers.values() if p.id in counts]
+            return sorted((Counted(p, counts[p.id]) for p in pubs), key=lambda c: (-c.datasets, c.entry.id))
+
+        return list(self.memo.get("publishers_in_use", read))
+
+    def _datasets_page(
+        self, column: str, value: str, page: int, per_page: int
+    ) -> tuple[list[DatasetRecord], int, int, int]:
+        """One page of the datasets whose `column` (publisher or theme) is `value`, last
+        modified first: (datasets, how many in all, the page (a page past the last is the
+        last), pages)."""
+        (total,) = self.conn.execute(f"select count(*) from datasets where {column} = ?", [value]).fetchone()
+        pages = max(1, math.ceil(total / per_page))
+        page = max(1, min(page, pages))
+        found = self._all(
+            DatasetRecord,
+            f"{column} = ?",
+            [value],
+            order=f"modified desc, name limit {int(per_page)} offset {int((page - 1) * per_page)}",
+        )
+        return found, total, page, pages
 
     def recent(self, limit: int = RECENT) -> list[DatasetRecord]:
         return self._all(DatasetRecord, order=f"modified desc, name limit {int(limit)}")
@@ -259,24 +293,27 @@ class Catalogue:
 
     # -- publishers and themes -------------------------------------------------------------------
 
-    def publisher(self, ident: str) -> PublisherBundle | None:
+    def publisher(self, ident: str, page: int = 1, per_page: int = PER_PAGE) -> PublisherBundle | None:
         p = self._one(Publisher, "id = ?", [ident])
         if p is None:
             return None
+        datasets, total, page, pages = self._datasets_page("publisher", ident, page, per_page)
         return PublisherBundle(
             publisher=p,
             parent=self._one(Publisher, "id = ?", [p.parent]) if p.parent else None,
             children=self._all(Publisher, "parent = ?", [ident], order="id"),
-            datasets=self._all(DatasetRecord, "publisher = ?", [ident], order="modified desc, name"),
+            datasets=datasets,
+            total=total,
+            page=page,
+            pages=pages,
         )
 
-    def theme(self, ident: str) -> ThemeBundle | None:
+    def theme(self, ident: str, page: int = 1, per_page: int = PER_PAGE) -> ThemeBundle | None:
         th = self._one(Theme, "id = ?", [ident])
         if th is None:
             return None
-        return ThemeBundle(
-            theme=th, datasets=self._all(DatasetRecord, "theme = ?", [ident], order="modified desc, name")
-        )
+        datasets, total, page, pages = self._datasets_page("theme", ident, page, per_page)
+        return ThemeBundle(theme=th, datasets=datasets, total=total, page=page, pages=pages)
 
     # -- what Datasette's own pages show ---------------------------------------------------------
 
