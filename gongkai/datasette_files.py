@@ -74,9 +74,7 @@ def database_metadata(
     """One database's entry of Datasette's metadata ({title, description, licence, source,
     tables: {title, description, columns, label_column}}), from its catalogue records."""
     provenance = _provenance(d, licence)
-    described = {
-        r.get("name"): r for r in (d.descriptor or {}).get("resources") or [] if isinstance(r, dict)
-    }
+    described = {r.get("name"): r for r in (d.descriptor or {}).get("resources") or [] if isinstance(r, dict)}
     tables = {}
     for res in resources:
         columns = {}

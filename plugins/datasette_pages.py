@@ -253,11 +253,7 @@ def _database_metadata(datasette, name: str) -> dict | None:
         found = catalogue.of(datasette).titles(name)
     except catalogue.CatalogueMissing:
         found = None
-    meta = (
-        database_metadata(found.dataset, list(found.tables.values()), found.fields, found.licence)
-        if found
-        else None
-    )
+    meta = database_metadata(found.dataset, list(found.tables.values()), found.fields, found.licence) if found else None
     cache[name] = meta
     while len(cache) > METADATA_CACHED:
         cache.popitem(last=False)

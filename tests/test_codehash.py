@@ -55,7 +55,16 @@ def test_build_code_is_found_from_the_roots():
         if f.startswith(("portal/", "bench/"))
         and f != "portal/routes.py"
         or f
-        in ("search/query.py", "i18n.py", "serve.py", "asgi.py", "cli.py", "build.py", "datasette_files.py", "catalog_db.py")
+        in (
+            "search/query.py",
+            "i18n.py",
+            "serve.py",
+            "asgi.py",
+            "cli.py",
+            "build.py",
+            "datasette_files.py",
+            "catalog_db.py",
+        )
     }
 
 

@@ -110,12 +110,19 @@ def bench_search(ctx: Context) -> dict:
     return run_search_bench(ctx)
 
 
+def bench_scale_serve(ctx: Context) -> dict:
+    from .scale_serve import run_scale_serve
+
+    return run_scale_serve(ctx.workdir, ctx.root, quick=ctx.quick)
+
+
 # Order matters: serving and search use the database the load bench built. Add later benches here.
 BENCHES: dict[str, Callable[[Context], dict]] = {
     "load": bench_load,
     "serving": bench_serving,
     "build": bench_build,
     "search": bench_search,
+    "scale_serve": bench_scale_serve,
 }
 
 

@@ -255,7 +255,9 @@ def select(conn: sqlite3.Connection, query: Query, lang: str = "zh", search: Sea
         matching = {r[0] for r in conn.execute(f"select d.rowid from datasets d{where}", values)}
         rowids = array("q", (r for r in hits if r in matching))
     else:
-        rowids = array("q", (r[0] for r in conn.execute(f"select d.rowid from datasets d{where} {_order(sort, lang)}", values)))
+        rowids = array(
+            "q", (r[0] for r in conn.execute(f"select d.rowid from datasets d{where} {_order(sort, lang)}", values))
+        )
     counted = facets(conn, query, hits, lang)
     return Selection(
         rowids,
@@ -296,7 +298,9 @@ def run(
             {"ids": json.dumps(wanted)},
         )
     }
-    records = [DatasetRecord.from_row({k: v for k, v in found[r].items() if k != "rowid"}) for r in wanted if r in found]
+    records = [
+        DatasetRecord.from_row({k: v for k, v in found[r].items() if k != "rowid"}) for r in wanted if r in found
+    ]
     return Page(query, records, total, pages, selection.facets, selection.facet_sizes)
 
 

@@ -32,6 +32,7 @@ from .records import (
 R = TypeVar("R", bound=Record)
 RECENT = 6
 PER_PAGE = listing.PER_PAGE  # (inside `Catalogue`, `listing` is its method)
+Search = listing.Search
 
 
 @dataclass
@@ -247,8 +248,8 @@ class Catalogue:
         return listing.run(self.conn, query, lang, search, self.memo)
 
     @staticmethod
-    def _search(expression: str) -> listing.Search:
-        return listing.Search(
+    def _search(expression: str) -> Search:
+        return Search(
             index=quote(CATALOG_INDEX),
             match=expression,
             title_match=f"{{c{CATALOG_COLUMNS.index('title')}}} : ({expression})",
