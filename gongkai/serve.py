@@ -73,8 +73,12 @@ def memory_map(conn) -> None:
 
 def database_files(site_dir: Path) -> list[Path]:
     """The dataset databases a site directory serves, in a stable order. `catalog.db` is not one
-    of them: the portal reads it through gongkai.catalogue (it is no public database)."""
-    return sorted(p for p in Path(site_dir).glob("*.db") if p.is_file() and p.name != catalogue.FILE)
+    of them: the portal reads it through gongkai.catalogue (it is no public database).
+    One directory scan (`glob` + `is_file` took 1.5 s of a worker's start at 10,000 files)."""
+    site_dir = Path(site_dir)
+    with os.scandir(site_dir) as entries:
+        names = sorted(e.name for e in entries if e.name.endswith(".db") and e.name != catalogue.FILE and e.is_file())
+    return [site_dir / name for name in names]
 
 
 def read_json(path: Path) -> dict | None:
@@ -158,7 +162,7 @@ def make_datasette(
     inspect_data = read_json(site_dir / "inspect.json")
     if inspect_data is not None:
         # Only trust entries whose file is in this release (inspect.json lists file names).
-        names = {Path(f).stem for f in files}
+        names = {os.path.basename(f)[:-3] for f in files}
         inspect_data = {name: info for name, info in inspect_data.items() if name in names}
     plugins_dir = root / "plugins"
     template_dir = root / "templates"
