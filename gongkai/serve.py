@@ -90,10 +90,9 @@ def read_json(path: Path) -> dict | None:
 
 class OpenConnections(set):
     """Datasette's `Database._all_file_connections` (a list it appends every connection it
-    opens to, for `close()`), holding only the open ones. A worker's connections are opened by
-    the thread running a query and kept in that thread's bounded LRU (gongkai/query_pools.py),
-    which closes them as it turns and takes them out of here (`discard`); a list would keep
-    every connection ever opened."""
+    opens to, for `close()`), holding only the open ones. A worker's connections are kept in a
+    bounded pool of idle ones (gongkai/query_pools.py), which closes the least recently used
+    and takes them out of here (`discard`); a list would keep every connection ever opened."""
 
     def append(self, conn) -> None:
         self.add(conn)
