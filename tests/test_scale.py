@@ -165,3 +165,26 @@ async def test_open_files_stay_bounded(site, monkeypatch):
     assert (await d.client.get(f"/{NAMES[0]}/records?_size=3")).status_code == 200
     html = htmllib.unescape((await d.client.get(f"/{NAMES[-1]}/records")).text)
     assert "记录" in html
+
+
+def test_scale_bench_asks_for_varied_urls_the_client_can_send():
+    """gongkai.bench.scale_serve's request paths: ASCII (its client sends them as they are),
+    over the whole portal, and answered by the site (a few of each page type, here)."""
+    from gongkai.bench.scale_serve import PAGE_TYPES, page_paths
+
+    for kind in PAGE_TYPES:
+        paths = page_paths(kind, 10_000, count=2_000)
+        assert all(p.isascii() for p in paths), kind
+        if kind != "home":
+            assert len(set(paths)) > 500, kind  # not a handful of cacheable URLs
+    names = {p.split("/")[1] for p in page_paths("table", 10_000, count=2_000)}
+    assert len(names) > 1_500  # spread over the datasets, not a few
+
+
+async def test_scale_bench_paths_are_answered(ds):
+    from gongkai.bench.scale_serve import PAGE_TYPES, page_paths
+
+    for kind in PAGE_TYPES:
+        for path in page_paths(kind, N, count=6):
+            r = await ds.client.get(path)
+            assert r.status_code == 200, (kind, path, r.status_code)
