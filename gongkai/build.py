@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from . import catalogue, codehash, load, releases, report, sitemeta
+from . import catalogue, codehash, datasette_files, load, releases, report
 from .descriptors import DESCRIPTOR_NAMES, Site, read_catalog, read_dataset, read_site
 from .model import Dataset
 from .releases import current_release  # noqa: F401  (the build's API: tests and tools use it)
@@ -266,7 +266,7 @@ def _build(root: Path, out: Path, say: Callable[[str], None], started: float) ->
             return result
         by_name = {b.name: b for b in builds}
         catalogue.write(release, site, datasets, by_name)
-        sitemeta.write(release, site, datasets, by_name, previous)
+        datasette_files.write(release, site, datasets, by_name, previous)
         _write_text(release / STATE_FILE, json.dumps(_state(code, builds, previous), ensure_ascii=False, indent=1))
         releases.finish(release)  # last: a server only ever opens a release the build finished
     except BaseException:

@@ -12,19 +12,25 @@
   page's language. Datasette builds it in English in Python (`human_description_en`, from
   `datasette/filters.py`); we rebuild it from the same parts: the filter selections, `_search`
   and `_sort`/`_sort_desc`.
+- `get_metadata`: each database's and table's metadata (titles, descriptions, column
+  descriptions, licence, source, label column), from the catalogue for the one database asked
+  about (gongkai/datasette_files.py says why it is not in metadata.json).
 """
 
 from __future__ import annotations
 
+import copy
 import functools
 import re
+from collections import OrderedDict
 from html import unescape
 from urllib.parse import parse_qsl, urlencode
 
 from datasette import hookimpl
 from markupsafe import Markup, escape
 
-from gongkai import i18n
+from gongkai import catalogue, i18n
+from gongkai.datasette_files import database_metadata
 from gongkai.portal import links
 
 _INTERNAL_HREF = re.compile(r'href="(/[^"#]*)"')
@@ -226,3 +232,44 @@ def prepare_jinja2_environment(env):
     env.globals["gk_link"] = links.link
     env.globals["gk_mail_link"] = links.mail_link
     env.filters["safe_url"] = links.safe_url
+
+
+# Metadata keys that are never per database on this site: answered without a catalogue read.
+# (visitor_limits asks every database for its canned "queries" once at start.)
+_SITE_ONLY_KEYS = frozenset({"queries", "plugins", "allow_sql"})
+METADATA_CACHED = 512  # databases whose metadata a worker keeps (built from cached titles)
+_METADATA = "_gongkai_database_metadata"
+
+
+def _database_metadata(datasette, name: str) -> dict | None:
+    cache: OrderedDict | None = getattr(datasette, _METADATA, None)
+    if cache is None:
+        cache = OrderedDict()
+        setattr(datasette, _METADATA, cache)
+    if name in cache:
+        cache.move_to_end(name)
+        return cache[name]
+    try:
+        found = catalogue.of(datasette).titles(name)
+    except catalogue.CatalogueMissing:
+        found = None
+    meta = database_metadata(found.dataset, list(found.tables.values()), found.fields, found.licence) if found else None
+    cache[name] = meta
+    while len(cache) > METADATA_CACHED:
+        cache.popitem(last=False)
+    return meta
+
+
+@hookimpl
+def get_metadata(datasette, key, database, table):
+    if database is None or key in _SITE_ONLY_KEYS or database.startswith("_"):
+        return None
+    meta = _database_metadata(datasette, database)
+    if meta is None:
+        return None
+    # Datasette merges metadata.json over this in place: where that file also describes this
+    # database (tests, hand-made sites), merge into a copy so the cached entry stays as built.
+    local = getattr(datasette, "_metadata_local", None) or {}
+    if database in (local.get("databases") or {}):
+        meta = copy.deepcopy(meta)
+    return {"databases": {database: meta}}

@@ -12,6 +12,7 @@ import functools
 from datasette import hookimpl
 from datasette.plugins import pm
 from datasette.utils import to_css_class
+from datasette.utils.internal_db import init_internal_db
 
 from gongkai.serve import memory_map
 
@@ -58,11 +59,17 @@ def prepare_jinja2_environment(env):
 def startup(datasette):
     async def inner():
         # Every view starts with `refresh_schemas()`: a query on the internal database plus
-        # `PRAGMA schema_version` on every attached database, per request. Immutable databases
-        # cannot change schema, so once the internal catalogue is filled it stays right.
+        # `PRAGMA schema_version` on every attached database, per request, and a first run that
+        # copies every database's schema into the internal database. Immutable databases cannot
+        # change schema, and nothing the site serves reads that copy (in Datasette 0.65 only the
+        # root-only `/_internal` pages show it): filled at start it would open every one of
+        # 10,000 databases in each worker and take seconds. So the internal database keeps its
+        # tables, empty, and nothing walks the databases, at start or per request.
         served = [db for name, db in datasette.databases.items() if name != "_internal"]
         if served and not any(db.is_mutable for db in served):
-            await datasette.refresh_schemas()
+            if not datasette.internal_db_created:
+                await init_internal_db(datasette.databases["_internal"])
+                datasette.internal_db_created = True
 
             async def schemas_are_fixed():
                 return None

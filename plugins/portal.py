@@ -2,8 +2,9 @@
 
 Routes: `/` home, `/datasets` catalogue, `/datasets/<name>` landing page,
 `/datasets/<name>/report` (+ `.json`, `.md`), `/datasets/<name>/<resource>/dictionary.csv`,
-`/downloads/<name>/<path>`, `/publishers/<id>`, `/themes/<id>`, `/about`, `/api`, `/licence`,
-`/privacy`. Every page is Chinese by default and English with `?_lang=en` (gongkai.i18n).
+`/downloads/<name>/<path>`, `/publishers` and `/themes` (index pages, paged),
+`/publishers/<id>`, `/themes/<id>` (their datasets paged with `?page=`), `/about`, `/api`,
+`/licence`, `/privacy`. Every page is Chinese by default and English with `?_lang=en` (gongkai.i18n).
 
 No SQL here: the catalogue's questions are `gongkai.catalogue.reader.Catalogue` methods (run
 through `catalogue.of(datasette).read`), the contexts are `gongkai.portal.pages`; this file
@@ -176,9 +177,41 @@ async def download(datasette, request, send):
     )
 
 
+def _page_arg(request) -> int:
+    """`?page=` as a page number (1 for anything else; the reader clamps it to the last)."""
+    try:
+        return max(1, min(int(request.args.get("page") or 1), 100_000))
+    except ValueError:
+        return 1
+
+
+async def publishers_index(datasette, request):
+    counted = await read(datasette, lambda c: c.publishers_in_use())
+    ctx = pages.index_page(
+        kind="publishers",
+        counted=counted,
+        links=links(datasette, request),
+        page=_page_arg(request),
+        sort=request.args.get("sort") or "",
+    )
+    return await render(datasette, request, "portal_index.html", ctx)
+
+
+async def themes_index(datasette, request):
+    counted = await read(datasette, lambda c: c.themes_in_use())
+    ctx = pages.index_page(
+        kind="themes",
+        counted=counted,
+        links=links(datasette, request),
+        page=_page_arg(request),
+        sort=request.args.get("sort") or "",
+    )
+    return await render(datasette, request, "portal_index.html", ctx)
+
+
 async def publisher_view(datasette, request):
-    ident = request.url_vars["id"]
-    bundle, reg = await read(datasette, lambda c: (c.publisher(ident), c.registries()))
+    ident, page = request.url_vars["id"], _page_arg(request)
+    bundle, reg = await read(datasette, lambda c: (c.publisher(ident, page), c.registries()))
     if bundle is None:
         raise NotFound("Publisher not found")
     ctx = pages.publisher_page(bundle=bundle, reg=reg, links=links(datasette, request))
@@ -186,8 +219,8 @@ async def publisher_view(datasette, request):
 
 
 async def theme_view(datasette, request):
-    ident = request.url_vars["id"]
-    bundle, reg = await read(datasette, lambda c: (c.theme(ident), c.registries()))
+    ident, page = request.url_vars["id"], _page_arg(request)
+    bundle, reg = await read(datasette, lambda c: (c.theme(ident, page), c.registries()))
     if bundle is None:
         raise NotFound("Theme not found")
     ctx = pages.theme_page(bundle=bundle, reg=reg, links=links(datasette, request))

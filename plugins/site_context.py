@@ -12,9 +12,11 @@ that render through `datasette.render_template` get the same):
   a catalogue row's `title_en`/`title_zh` translation or its original;
 - `gk_dataset(name)`, `gk_table(database, table)`: the dataset's and table's title and
   description in this language, and `gk_columns(database, table)`: {column: {title,
-  description, unit}}, all read once from catalog.db at startup (it is immutable), and the
-  dataset's licence title in this language (`gk_dataset(name).licence_title`);
-- `gk_links`: {home, datasets, search, api, about, licence, privacy} URLs in this language;
+  description, unit}}, and the dataset's licence title in this language
+  (`gk_dataset(name).licence_title`): read from catalog.db per dataset when a page first asks,
+  and kept for the most recent few hundred (`CatalogueStore.titles`), so a worker's memory and
+  startup do not grow with the number of datasets;
+- `gk_links`: {home, datasets, publishers, themes, search, api, about, licence, privacy} URLs in this language;
   `gk_css_url`: the site's stylesheet; `gk_css_inline`: its text (for error pages);
 - `gk_site`: the site's metadata (`gongkai.catalogue.records.SiteInfo` as a dict), else {}.
 
@@ -40,6 +42,8 @@ _EMPTY: dict = {}
 LINKS = {
     "home": "/",
     "datasets": "/datasets",
+    "publishers": "/publishers",
+    "themes": "/themes",
     "search": "/-/search",
     "api": "/api",
     "about": "/about",
@@ -65,26 +69,18 @@ def css_url(datasette) -> str:
     return datasette.urls.path(f"/static/{CSS}")
 
 
-def _read_catalog(c: catalogue.Catalogue) -> dict:
-    """Titles and descriptions (with translations) of datasets, tables and columns, and the
-    licences' titles: what Datasette's own pages show in the page's language."""
-    datasets, tables, columns = c.titles()
-    return {
-        "datasets": datasets,
-        "tables": tables,
-        "columns": columns,
-        "licences": c.registries().licences,
-        "site": dataclasses.asdict(c.site()),
-    }
+def _no_titles(name: str) -> None:
+    return None
 
 
 async def catalog_info(datasette) -> dict:
     state: dict | None = getattr(datasette, STATE, None)
     if state is None:
         try:
-            state = await catalogue.of(datasette).read(_read_catalog)
+            store = catalogue.of(datasette)
+            state = {"site": dataclasses.asdict(await store.read(lambda c: c.site())), "titles": store.titles}
         except catalogue.CatalogueMissing:  # a release without a catalogue only loses the translations
-            state = {"datasets": {}, "tables": {}, "columns": {}, "licences": {}, "site": {}}
+            state = {"site": {}, "titles": _no_titles}
         state["css_url"] = css_url(datasette)
         state["css_text"] = css_text(datasette)
         state["links"] = {k: datasette.urls.path(v) for k, v in LINKS.items()}
@@ -107,26 +103,30 @@ def template_vars(request, lang: str, info: dict) -> dict:
     def lang_url(url):
         return i18n.lang_url(url, lang) if lang != i18n.DEFAULT_LANG else url
 
+    titles = info.get("titles", _no_titles)
+
     def gk_dataset(name):
-        row = info["datasets"].get(name)
-        if not row:
+        found = titles(name) if name else None
+        if not found:
             return {"name": name, "title": None, "description": None, "licence_title": None}
-        licence = info["licences"].get(row.license or "")
+        row = found.dataset
         return {
             "name": name,
             "title": _text(row, "title", lang),
             "description": _text(row, "description", lang),
-            "licence_title": _text(licence, "title", lang),
+            "licence_title": _text(found.licence, "title", lang),
         }
 
     def gk_table(database, table):
-        row = info["tables"].get((database, table))
+        found = titles(database) if database else None
+        row = found.tables.get(table) if found else None
         if not row:
             return {"name": table, "title": None, "description": None}
         return {"name": table, "title": _text(row, "title", lang), "description": _text(row, "description", lang)}
 
     def gk_columns(database, table):
-        found = info["columns"].get((database, table))
+        dataset = titles(database) if database else None
+        found = dataset.columns.get(table) if dataset else None
         if not found:
             return _EMPTY
         return {

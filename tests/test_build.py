@@ -57,8 +57,14 @@ def test_build_writes_catalog_metadata_inspect_and_reports(site_root, tmp_path):
     ]
     assert catalog.execute("select unit from fields where name='金额'").fetchone() == ("万元",)
     meta = json.loads((site / "metadata.json").read_text())
-    assert meta["databases"]["budget"]["tables"]["budget"]["columns"]["金额"] == "金额 (单位 unit: 万元)"
-    assert meta["databases"]["towns"]["license"] == "CC BY 4.0"
+    assert "databases" not in meta  # each database's metadata is served from the catalogue
+    from pathlib import Path
+
+    from gongkai.serve import make_datasette
+
+    ds = make_datasette(site, root=Path(__file__).resolve().parents[1])
+    assert ds.metadata("columns", database="budget", table="budget")["金额"] == "金额 (单位 unit: 万元)"
+    assert ds.metadata("license", database="towns") == "CC BY 4.0"
     inspect = json.loads((site / "inspect.json").read_text())
     assert inspect["towns"]["tables"]["provinces"]["count"] == 2
     report = json.loads((out / "reports" / "towns.json").read_text())
@@ -222,7 +228,7 @@ def test_unchanged_database_keeps_its_inspect_entry(site_root, tmp_path, monkeyp
     assert build(site_root, out)[0].ok
     first = json.loads((out / "site" / "inspect.json").read_text())
     hashed = []
-    import gongkai.sitemeta as sitemeta
+    import gongkai.datasette_files as sitemeta
 
     real = sitemeta.sha256_file
     monkeypatch.setattr(sitemeta, "sha256_file", lambda p: hashed.append(p.name) or real(p))

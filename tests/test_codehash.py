@@ -63,7 +63,7 @@ def test_build_code_is_found_from_the_roots():
             "asgi.py",
             "cli.py",
             "build.py",
-            "sitemeta.py",
+            "datasette_files.py",
             "catalog_db.py",
             "locales/portal.yaml",
         )

@@ -116,6 +116,12 @@ def bench_rows(ctx: Context) -> dict:
     return run_rows_bench(ctx.workdir, ctx.root, quick=ctx.quick, repeats=ctx.repeats)
 
 
+def bench_scale_serve(ctx: Context) -> dict:
+    from .scale_serve import run_scale_serve
+
+    return run_scale_serve(ctx.workdir, ctx.root, quick=ctx.quick)
+
+
 # Order matters: serving and search use the database the load bench built. Add later benches here.
 BENCHES: dict[str, Callable[[Context], dict]] = {
     "load": bench_load,
@@ -123,6 +129,7 @@ BENCHES: dict[str, Callable[[Context], dict]] = {
     "build": bench_build,
     "search": bench_search,
     "rows": bench_rows,
+    "scale_serve": bench_scale_serve,
 }
 
 

@@ -8,6 +8,7 @@ loop) and turn the records into page contexts (`gongkai/portal/pages.py`).
 from __future__ import annotations
 
 import json
+import math
 import sqlite3
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -30,6 +31,8 @@ from .records import (
 
 R = TypeVar("R", bound=Record)
 RECENT = 6
+PER_PAGE = listing.PER_PAGE  # (inside `Catalogue`, `listing` is its method)
+Search = listing.Search
 
 
 @dataclass
@@ -60,6 +63,17 @@ class DatasetBundle:
 
 
 @dataclass
+class DatasetTitles:
+    """One dataset's records as Datasette's own pages (table, row, database, query) need them."""
+
+    dataset: DatasetRecord
+    tables: dict[str, ResourceRecord]  # by name, in order
+    columns: dict[str, dict[str, FieldRecord]]  # table -> column -> field
+    fields: list[FieldRecord]
+    licence: Licence | None
+
+
+@dataclass
 class Counted:
     """A publisher or theme with its number of datasets."""
 
@@ -72,13 +86,19 @@ class PublisherBundle:
     publisher: Publisher
     parent: Publisher | None
     children: list[Publisher]
-    datasets: list[DatasetRecord]
+    datasets: list[DatasetRecord]  # one page of them, last modified first
+    total: int = 0  # all of the publisher's datasets
+    page: int = 1
+    pages: int = 1
 
 
 @dataclass
 class ThemeBundle:
     theme: Theme
-    datasets: list[DatasetRecord]
+    datasets: list[DatasetRecord]  # one page of them, last modified first
+    total: int = 0
+    page: int = 1
+    pages: int = 1
 
 
 @dataclass
@@ -112,8 +132,11 @@ class CatalogueHit:
 class Catalogue:
     """Read-only questions to one `catalog.db` connection."""
 
-    def __init__(self, conn: sqlite3.Connection):
+    def __init__(self, conn: sqlite3.Connection, memo: listing.Memo | None = None):
         self.conn = conn
+        # Answers that cannot change while a release is served, kept by the store across
+        # requests (the site totals, the registries, each catalogue state's selection).
+        self.memo = memo if memo is not None else listing.Memo(0)
 
     # -- plumbing --------------------------------------------------------------------------------
 
@@ -137,29 +160,65 @@ class Catalogue:
         return self._one(SiteInfo, "id = 1") or SiteInfo()
 
     def registries(self) -> Registries:
-        return Registries(
-            publishers={p.id: p for p in self._all(Publisher)},
-            themes={t.id: t for t in self._all(Theme)},
-            licences={lic.id: lic for lic in self._all(Licence)},
-        )
+        """Every publisher, theme and licence (hundreds of publishers: read once per worker)."""
+
+        def read() -> Registries:
+            return Registries(
+                publishers={p.id: p for p in self._all(Publisher)},
+                themes={t.id: t for t in self._all(Theme)},
+                licences={lic.id: lic for lic in self._all(Licence)},
+            )
+
+        return self.memo.get("registries", read)
 
     def totals(self) -> dict[str, int]:
-        """Site totals for the home page."""
-        datasets, tables, rows, publishers = self.conn.execute(
-            "select count(*), coalesce(sum(resources), 0), coalesce(sum(rows), 0), count(distinct publisher) from datasets"
-        ).fetchone()
-        return {"datasets": datasets, "tables": tables, "rows": rows, "publishers": publishers}
+        """Site totals for the home page (a scan of every dataset's row: once per worker)."""
+
+        def read() -> dict[str, int]:
+            datasets, tables, rows, publishers = self.conn.execute(
+                "select count(*), coalesce(sum(resources), 0), coalesce(sum(rows), 0), count(distinct publisher) "
+                "from datasets"
+            ).fetchone()
+            return {"datasets": datasets, "tables": tables, "rows": rows, "publishers": publishers}
+
+        return dict(self.memo.get("totals", read))
 
     def themes_in_use(self) -> list[Counted]:
-        cur = self.conn.execute("select theme, count(*) from datasets group by theme")
-        counts = dict(cur.fetchall())
-        themes = [t for t in self._all(Theme) if t.id in counts]
-        return sorted((Counted(t, counts[t.id]) for t in themes), key=lambda c: (-c.datasets, c.entry.id))
+        """Themes with datasets, most datasets first (once per worker: the release is fixed)."""
+
+        def read() -> list[Counted]:
+            counts = dict(self.conn.execute("select theme, count(*) from datasets group by theme").fetchall())
+            themes = [t for t in self.registries().themes.values() if t.id in counts]
+            return sorted((Counted(t, counts[t.id]) for t in themes), key=lambda c: (-c.datasets, c.entry.id))
+
+        return list(self.memo.get("themes_in_use", read))
 
     def publishers_in_use(self) -> list[Counted]:
-        counts = dict(self.conn.execute("select publisher, count(*) from datasets group by publisher").fetchall())
-        pubs = [p for p in self._all(Publisher) if p.id in counts]
-        return sorted((Counted(p, counts[p.id]) for p in pubs), key=lambda c: (-c.datasets, c.entry.id))
+        """Publishers with datasets, most datasets first (once per worker)."""
+
+        def read() -> list[Counted]:
+            counts = dict(self.conn.execute("select publisher, count(*) from datasets group by publisher").fetchall())
+            pubs = [p for p in self.registries().publishers.values() if p.id in counts]
+            return sorted((Counted(p, counts[p.id]) for p in pubs), key=lambda c: (-c.datasets, c.entry.id))
+
+        return list(self.memo.get("publishers_in_use", read))
+
+    def _datasets_page(
+        self, column: str, value: str, page: int, per_page: int
+    ) -> tuple[list[DatasetRecord], int, int, int]:
+        """One page of the datasets whose `column` (publisher or theme) is `value`, last
+        modified first: (datasets, how many in all, the page (a page past the last is the
+        last), pages)."""
+        (total,) = self.conn.execute(f"select count(*) from datasets where {column} = ?", [value]).fetchone()
+        pages = max(1, math.ceil(total / per_page))
+        page = max(1, min(page, pages))
+        found = self._all(
+            DatasetRecord,
+            f"{column} = ?",
+            [value],
+            order=f"modified desc, name limit {int(per_page)} offset {int((page - 1) * per_page)}",
+        )
+        return found, total, page, pages
 
     def recent(self, limit: int = RECENT) -> list[DatasetRecord]:
         return self._all(DatasetRecord, order=f"modified desc, name limit {int(limit)}")
@@ -180,8 +239,22 @@ class Catalogue:
     # -- the catalogue list ----------------------------------------------------------------------
 
     def listing(self, query: listing.Query, lang: str = "zh") -> listing.Page:
-        names = [hit.name for hit in self.search(query.q, limit=listing.SEARCH_LIMIT)] if query.q else None
-        return listing.run(self.conn, query, lang, names)
+        search = None
+        if query.q:
+            expression = match_expression(query.q)
+            if not expression:  # nothing searchable in the words: nothing matches
+                return listing.Page(query, [], 0, 1)
+            search = self._search(expression)
+        return listing.run(self.conn, query, lang, search, self.memo)
+
+    @staticmethod
+    def _search(expression: str) -> Search:
+        return Search(
+            index=quote(CATALOG_INDEX),
+            match=expression,
+            title_match=f"{{c{CATALOG_COLUMNS.index('title')}}} : ({expression})",
+            weights=", ".join(str(w) for w in CATALOG_WEIGHTS),
+        )
 
     # -- one dataset -----------------------------------------------------------------------------
 
@@ -221,39 +294,47 @@ class Catalogue:
 
     # -- publishers and themes -------------------------------------------------------------------
 
-    def publisher(self, ident: str) -> PublisherBundle | None:
+    def publisher(self, ident: str, page: int = 1, per_page: int = PER_PAGE) -> PublisherBundle | None:
         p = self._one(Publisher, "id = ?", [ident])
         if p is None:
             return None
+        datasets, total, page, pages = self._datasets_page("publisher", ident, page, per_page)
         return PublisherBundle(
             publisher=p,
             parent=self._one(Publisher, "id = ?", [p.parent]) if p.parent else None,
             children=self._all(Publisher, "parent = ?", [ident], order="id"),
-            datasets=self._all(DatasetRecord, "publisher = ?", [ident], order="modified desc, name"),
+            datasets=datasets,
+            total=total,
+            page=page,
+            pages=pages,
         )
 
-    def theme(self, ident: str) -> ThemeBundle | None:
+    def theme(self, ident: str, page: int = 1, per_page: int = PER_PAGE) -> ThemeBundle | None:
         th = self._one(Theme, "id = ?", [ident])
         if th is None:
             return None
-        return ThemeBundle(
-            theme=th, datasets=self._all(DatasetRecord, "theme = ?", [ident], order="modified desc, name")
-        )
+        datasets, total, page, pages = self._datasets_page("theme", ident, page, per_page)
+        return ThemeBundle(theme=th, datasets=datasets, total=total, page=page, pages=pages)
 
     # -- what Datasette's own pages show ---------------------------------------------------------
 
-    def titles(
-        self,
-    ) -> tuple[
-        dict[str, DatasetRecord], dict[tuple[str, str], ResourceRecord], dict[tuple[str, str], dict[str, FieldRecord]]
-    ]:
-        """Every dataset, table and column with its titles: read once per server at startup."""
-        datasets = {d.name: d for d in self._all(DatasetRecord)}
-        tables = {(r.dataset, r.name): r for r in self._all(ResourceRecord)}
-        columns: dict[tuple[str, str], dict[str, FieldRecord]] = {}
-        for f in self._all(FieldRecord, order="dataset, resource, position"):
-            columns.setdefault((f.dataset, f.resource), {})[f.name] = f
-        return datasets, tables, columns
+    def titles(self, name: str) -> DatasetTitles | None:
+        """One dataset's, its tables' and its columns' titles (what Datasette's own pages show
+        in the page's language), and its licence; None when there is no such dataset."""
+        d = self._one(DatasetRecord, "name = ?", [name])
+        if d is None:
+            return None
+        columns: dict[str, dict[str, FieldRecord]] = {}
+        fields = self._all(FieldRecord, "dataset = ?", [name], order="resource, position")
+        for f in fields:
+            columns.setdefault(f.resource, {})[f.name] = f
+        return DatasetTitles(
+            dataset=d,
+            tables={r.name: r for r in self._all(ResourceRecord, "dataset = ?", [name], order="position")},
+            columns=columns,
+            fields=fields,
+            licence=self._one(Licence, "id = ?", [d.license]) if d.license else None,
+        )
 
     # -- the catalogue search --------------------------------------------------------------------
 

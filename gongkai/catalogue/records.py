@@ -252,7 +252,19 @@ class DatasetRecord(Record):
 
     TABLE: ClassVar[str] = "datasets"
     KEY: ClassVar[tuple[str, ...]] = ("name",)
-    INDEXES: ClassVar[tuple[tuple[str, ...], ...]] = (("publisher",), ("theme",), ("modified",))
+    # One index per catalogue facet (gongkai/catalogue/listing.py): a dataset's row holds its
+    # descriptor and rendered description, so counting a facet by scanning the table read
+    # every row (19 ms for the licence facet at 1,000 datasets); an index answers from its own
+    # small pages. The last one covers the keyword facet (language, both keyword lists).
+    INDEXES: ClassVar[tuple[tuple[str, ...], ...]] = (
+        ("publisher",),
+        ("theme",),
+        ("modified",),
+        ("license",),
+        ("frequency",),
+        ("openness",),
+        ("language", "keywords", "keywords_translated"),
+    )
 
     name: str
     id: str | None = None
@@ -374,7 +386,7 @@ class ResourceRecord(Record):
 
     TABLE: ClassVar[str] = "resources"
     KEY: ClassVar[tuple[str, ...]] = ("dataset", "name")
-    INDEXES: ClassVar[tuple[tuple[str, ...], ...]] = (("dataset", "position"),)
+    INDEXES: ClassVar[tuple[tuple[str, ...], ...]] = (("dataset", "position"), ("format", "dataset"))
 
     dataset: str
     name: str

@@ -21,12 +21,20 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TypeVar
 
-from .reader import Catalogue
+from .listing import Memo
+from .reader import Catalogue, DatasetTitles
 from .writer import FILE
 
 T = TypeVar("T")
 THREADS = 2  # catalogue questions are small indexed reads; two keep one slow one from queueing others
 OPEN_PER_THREAD = 4  # connections a thread keeps, one per release (a server has one; tests many)
+# Datasets whose titles a worker keeps (Datasette's own pages ask for them several times per
+# request, synchronously, from templates and metadata lookups). Bounded: 10,000 datasets' titles
+# and columns read at startup took seconds and ~100 MB per worker; one indexed read is ~0.1 ms.
+TITLES_CACHED = 512
+# Catalogue answers a worker keeps (each catalogue state's ordered datasets and facet counts, at
+# most ~80 KB at 10,000 datasets; the registries; the totals): see gongkai/catalogue/listing.py.
+MEMO_SIZE = 128
 _ATTR = "_gongkai_catalogue"
 # One pool per process, shared by every store: a server has one store, a test run hundreds.
 _pool: ThreadPoolExecutor | None = None
@@ -50,6 +58,9 @@ class CatalogueStore:
     def __init__(self, release: Path):
         self.release = Path(release).resolve()
         self.path = self.release / FILE
+        self._titles: OrderedDict[str, DatasetTitles | None] = OrderedDict()
+        self._titles_lock = threading.Lock()
+        self.memo = Memo(MEMO_SIZE)
 
     @property
     def exists(self) -> bool:
@@ -71,11 +82,29 @@ class CatalogueStore:
 
     def read_now(self, fn: Callable[[Catalogue], T]) -> T:
         """`fn(Catalogue)` in this thread (for startup work and tests)."""
-        return fn(Catalogue(self._connection()))
+        return fn(Catalogue(self._connection(), self.memo))
 
     async def read(self, fn: Callable[[Catalogue], T]) -> T:
         """`fn(Catalogue)` on the catalogue's threads, so no page waits on the event loop."""
         return await asyncio.get_running_loop().run_in_executor(_executor(), self.read_now, fn)
+
+    def titles(self, name: str) -> DatasetTitles | None:
+        """One dataset's titles (`Catalogue.titles`), from the `TITLES_CACHED` most recently
+        asked for, else one indexed read in this thread (Datasette asks from sync code). None
+        for a name that is no dataset, or when the release has no catalogue."""
+        with self._titles_lock:
+            if name in self._titles:
+                self._titles.move_to_end(name)
+                return self._titles[name]
+        try:
+            found = self.read_now(lambda c: c.titles(name))
+        except CatalogueMissing:
+            found = None
+        with self._titles_lock:
+            self._titles[name] = found
+            while len(self._titles) > TITLES_CACHED:
+                self._titles.popitem(last=False)
+        return found
 
 
 def attach(datasette, release: Path) -> CatalogueStore:

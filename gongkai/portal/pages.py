@@ -134,6 +134,12 @@ def _entries(counted: list[Counted], links: Links, kind: str) -> list[Entry]:
 # Home
 
 
+# The home page lists this many publishers (most datasets first) and links to /publishers for
+# the rest: a portal has hundreds of them.
+HOME_PUBLISHERS = 12
+HOME_THEMES = 24
+
+
 @dataclass
 class HomePage:
     totals: dict
@@ -142,6 +148,10 @@ class HomePage:
     recent: list[DatasetItem]
     site_description: str | None
     catalogue_url: str
+    publishers_url: str
+    themes_url: str
+    more_publishers: int  # publishers with datasets that the home page does not list
+    more_themes: int
 
 
 def home_page(
@@ -156,11 +166,15 @@ def home_page(
 ) -> HomePage:
     return HomePage(
         totals=totals,
-        themes=_entries(themes, links, "themes"),
-        publishers=_entries(publishers, links, "publishers"),
+        themes=_entries(themes[:HOME_THEMES], links, "themes"),
+        publishers=_entries(publishers[:HOME_PUBLISHERS], links, "publishers"),
         recent=dataset_items(recent, reg, links),
         site_description=i18n.localized(site.description, links.lang),
         catalogue_url=links.page("/datasets"),
+        publishers_url=links.page("/publishers"),
+        themes_url=links.page("/themes"),
+        more_publishers=max(0, len(publishers) - HOME_PUBLISHERS),
+        more_themes=max(0, len(themes) - HOME_THEMES),
     )
 
 
@@ -182,6 +196,11 @@ class Facet:
     key: str
     options: list[FacetOption]
     selected: str | None
+    total: int = 0  # the facet's values in all; it lists the largest (listing.FACET_VALUES)
+
+    @property
+    def more(self) -> int:
+        return max(0, self.total - len(self.options))
 
 
 @dataclass
@@ -257,7 +276,7 @@ def catalogue_page(*, query: listing.Query, page: listing.Page, reg: Registries,
             )
             for v in page.facets.get(key, [])
         ]
-        facets.append(Facet(key, options, query.active.get(key)))
+        facets.append(Facet(key, options, query.active.get(key), page.facet_sizes.get(key, len(options))))
     active = [
         ActiveFilter(
             k, v, next((o.label for f in facets if f.key == k for o in f.options if o.selected), v), link(**{k: None})
@@ -499,6 +518,76 @@ def report_page(*, record: DatasetRecord, report: dict, report_html: str | None,
 
 
 @dataclass
+class Paging:
+    """Where a paged list is: its page links (None marks a gap), previous and next."""
+
+    page: int
+    pages: int
+    links: list[PageLink | None]
+    prev_url: str | None
+    next_url: str | None
+
+
+def paging(page: int, pages: int, link: Callable[[int], str]) -> Paging:
+    return Paging(
+        page=page,
+        pages=pages,
+        links=page_numbers(page, pages, link),
+        prev_url=link(page - 1) if page > 1 else None,
+        next_url=link(page + 1) if page < pages else None,
+    )
+
+
+def _page_link(links: Links, path: str, params: list[tuple[str, str]] | None = None) -> Callable[[int], str]:
+    return lambda n: links.page(path, [*(params or []), *([("page", str(n))] if n > 1 else [])])
+
+
+INDEX_PER_PAGE = 50
+INDEX_SORTS = ("datasets", "name")
+
+
+@dataclass
+class IndexPage:
+    """/publishers or /themes: every publisher or theme with datasets, with its count, paged."""
+
+    kind: str  # "publishers" | "themes"
+    entries: list[Entry]
+    total: int  # entries in all
+    first: int
+    last: int
+    sort: str
+    sorts: list[str]
+    sort_urls: dict[str, str]
+    paging: Paging
+
+
+def index_page(*, kind: str, counted: list[Counted], links: Links, page: int = 1, sort: str = "") -> IndexPage:
+    """`counted` comes most datasets first; `sort="name"` orders by the name in the page's
+    language. Pages of `INDEX_PER_PAGE`; a page past the last shows the last."""
+    sort = sort if sort in INDEX_SORTS else "datasets"
+    entries = _entries(counted, links, kind)
+    if sort == "name":
+        entries.sort(key=lambda e: (e.display_name.casefold(), e.id))
+    pages = max(1, -(-len(entries) // INDEX_PER_PAGE))
+    page = max(1, min(page, pages))
+    start = (page - 1) * INDEX_PER_PAGE
+    shown = entries[start : start + INDEX_PER_PAGE]
+    params = [("sort", sort)] if sort != "datasets" else []
+    path = f"/{kind}"
+    return IndexPage(
+        kind=kind,
+        entries=shown,
+        total=len(entries),
+        first=start + 1 if shown else 0,
+        last=start + len(shown),
+        sort=sort,
+        sorts=list(INDEX_SORTS),
+        sort_urls={s: links.page(path, [("sort", s)] if s != "datasets" else None) for s in INDEX_SORTS},
+        paging=paging(page, pages, _page_link(links, path, params)),
+    )
+
+
+@dataclass
 class PublisherPage:
     p: Publisher
     name: str
@@ -507,6 +596,9 @@ class PublisherPage:
     children: list[Entry]
     datasets: list[DatasetItem]
     catalogue_url: str
+    total: int
+    paging: Paging
+    index_url: str
 
 
 def publisher_page(*, bundle: PublisherBundle, reg: Registries, links: Links) -> PublisherPage:
@@ -523,6 +615,9 @@ def publisher_page(*, bundle: PublisherBundle, reg: Registries, links: Links) ->
         children=[entry(c) for c in bundle.children],
         datasets=dataset_items(bundle.datasets, reg, links),
         catalogue_url=links.page("/datasets", [("publisher", p.id)]),
+        total=bundle.total,
+        paging=paging(bundle.page, bundle.pages, _page_link(links, f"/publishers/{p.id}")),
+        index_url=links.page("/publishers"),
     )
 
 
@@ -533,6 +628,9 @@ class ThemePage:
     description: str
     datasets: list[DatasetItem]
     catalogue_url: str
+    total: int
+    paging: Paging
+    index_url: str
 
 
 def theme_page(*, bundle: ThemeBundle, reg: Registries, links: Links) -> ThemePage:
@@ -543,6 +641,9 @@ def theme_page(*, bundle: ThemeBundle, reg: Registries, links: Links) -> ThemePa
         description=th.text("description", lang) or "",
         datasets=dataset_items(bundle.datasets, reg, links),
         catalogue_url=links.page("/datasets", [("theme", th.id)]),
+        total=bundle.total,
+        paging=paging(bundle.page, bundle.pages, _page_link(links, f"/themes/{th.id}")),
+        index_url=links.page("/themes"),
     )
 
 

@@ -30,7 +30,9 @@ PORTAL_ROUTES = [
     (rf"^/datasets/{NAME}/report(?P<format>\.json|\.md)?$", "report_view"),
     (rf"^/datasets/{NAME}/(?P<resource>[^/]+)/dictionary\.csv$", "dictionary_csv"),
     (rf"^/downloads/{NAME}/(?P<path>.+)$", "download"),
+    (r"^/publishers$", "publishers_index"),
     (r"^/publishers/(?P<id>[^/]+)$", "publisher_view"),
+    (r"^/themes$", "themes_index"),
     (r"^/themes/(?P<id>[^/]+)$", "theme_view"),
     (rf"^/(?P<page>{'|'.join(STATIC_PAGES)})$", "static_page"),
 ]

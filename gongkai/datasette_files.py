@@ -1,0 +1,150 @@
+"""The files the build hands Datasette besides the databases, and the metadata it serves.
+
+- `metadata.json`: only the site's own title, description and licence (`site_metadata`). Until
+  #10 it also held every database's and table's metadata (992 KB at 1,000 datasets), and
+  Datasette 0.65 deep-copies the whole of it in every table permission check, four times per
+  table page: 90 % of the page at 1,000 datasets. Each database's part is now
+  `database_metadata`, built at serve time from the catalogue for the one dataset a request
+  asks about (plugins/datasette_pages.py's `get_metadata` hook, cached per worker), so what
+  Datasette copies per request no longer grows with the number of datasets.
+- `inspect.json`: Datasette's inspect format (hash, size, row counts), so a worker never counts
+  or hashes a database at start.
+
+Pure builders plus one `write` at the edge. Units stay out of Datasette's `units` (it accepts
+only Pint units and answers 500 for 万元): they go into the column description here and into the
+catalogue's data dictionary.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sqlite3
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from .catalogue.records import DatasetRecord, FieldRecord, Licence, ResourceRecord
+
+if TYPE_CHECKING:  # the server imports this module for `database_metadata`: no build code at run time
+    from .descriptors import Site
+    from .model import Dataset
+
+
+def _text(value, lang: str = "zh") -> str | None:
+    """A metadata value that may be a plain string or {zh, en}."""
+    if isinstance(value, dict):
+        return value.get(lang) or next(iter(value.values()), None)
+    return value
+
+
+def column_description(title: str | None, description: str | None, unit: str | None) -> str:
+    parts = [p for p in (title, description) if p]
+    text = " — ".join(parts) if parts else ""
+    if unit:
+        text = f"{text} (单位 unit: {unit})" if text else f"单位 unit: {unit}"
+    return text
+
+
+def site_metadata(site: Site) -> dict:
+    """metadata.json: what Datasette shows site-wide (no database in it: see the docstring)."""
+    info = site.site
+    return {
+        "title": _text(info.get("title")) or "公开 Gongkai",
+        "description": _text(info.get("description")) or "",
+        "license": _text(info.get("license_title")) or None,
+    }
+
+
+def _provenance(d: DatasetRecord, licence: Licence | None) -> dict:
+    descriptor = d.descriptor or {}
+    own = next((lic for lic in descriptor.get("licenses") or [] if isinstance(lic, dict)), {})
+    source = next((s for s in d.sources or [] if isinstance(s, dict)), {})
+    return {
+        "license": own.get("title") or (licence.title if licence else None) or d.license,
+        "license_url": d.license_path or (licence.url if licence else None),
+        "source": source.get("title") or source.get("name"),
+        "source_url": source.get("path"),
+    }
+
+
+def database_metadata(
+    d: DatasetRecord, resources: list[ResourceRecord], fields: list[FieldRecord], licence: Licence | None
+) -> dict:
+    """One database's entry of Datasette's metadata ({title, description, licence, source,
+    tables: {title, description, columns, label_column}}), from its catalogue records."""
+    provenance = _provenance(d, licence)
+    described = {r.get("name"): r for r in (d.descriptor or {}).get("resources") or [] if isinstance(r, dict)}
+    tables = {}
+    for res in resources:
+        columns = {}
+        for f in fields:
+            if f.resource == res.name and (text := column_description(f.title, f.description, f.unit)):
+                columns[f.name] = text
+        entry = {
+            **provenance,  # Datasette's table page shows only the table's own licence and source
+            "title": res.title or res.name,
+            "description": res.description or "",
+            "columns": columns,
+        }
+        label = (described.get(res.name) or {}).get("gov:labelField")
+        if isinstance(label, str) and label:
+            entry["label_column"] = label
+        tables[res.name] = entry
+    return {"title": d.title or d.name, "description": d.description or "", **provenance, "tables": tables}
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def inspect_data(site_dir: Path, previous: Path | None = None) -> dict:
+    """Datasette's inspect format for every database in site_dir. `file` is relative to site_dir
+    (the site directory moves between releases); Datasette only reads hash, size and counts.
+
+    A database hard-linked from the `previous` release is the same file: its entry is reused
+    instead of hashing and counting it again on every build."""
+    known = _read_json(previous / "inspect.json") if previous else {}
+    data = {}
+    for path in sorted(Path(site_dir).glob("*.db")):
+        old = known.get(path.stem)
+        if (
+            old
+            and previous is not None
+            and (previous / path.name).exists()
+            and os.path.samefile(previous / path.name, path)
+        ):
+            data[path.stem] = old
+            continue
+        conn = sqlite3.connect(f"file:{path}?immutable=1", uri=True)
+        try:
+            names = [r[0] for r in conn.execute("select name from sqlite_master where type='table'")]
+            counts = {n: conn.execute(f"select count(*) from [{n}]").fetchone()[0] for n in names}
+        finally:
+            conn.close()
+        data[path.stem] = {
+            "hash": sha256_file(path),
+            "size": path.stat().st_size,
+            "file": path.name,
+            "tables": {n: {"count": c} for n, c in counts.items()},
+        }
+    return data
+
+
+def _read_json(path: Path) -> dict:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+
+
+def write(release: Path, site: Site, datasets: list[Dataset], builds: dict, previous: Path | None = None) -> None:
+    """metadata.json and inspect.json of a release (`datasets`, `builds`: the build's call)."""
+    (release / "metadata.json").write_text(
+        json.dumps(site_metadata(site), ensure_ascii=False, indent=1), encoding="utf-8"
+    )
+    (release / "inspect.json").write_text(json.dumps(inspect_data(release, previous), indent=1), encoding="utf-8")
