@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from . import catalogue, codehash, datasette_files, load, releases, report
+from . import catalogue, codehash, datasette_files, exports, load, releases, report
 from .descriptors import DESCRIPTOR_NAMES, Site, read_catalog, read_dataset, read_site
 from .model import Dataset
 from .releases import current_release  # noqa: F401  (the build's API: tests and tools use it)
@@ -370,6 +370,23 @@ def _publish_files(dataset: Dataset, release: Path, previous: Path | None) -> No
                 files.copy_file(dataset.folder, name, dest)
             except files.FileRefused as refused:  # changed since it was validated
                 raise BuildError(f"{dataset.name}/{name}: {refused.note} / {refused.note_zh}") from None
+    _publish_exports(dataset, release, target, previous)
+
+
+def _publish_exports(dataset: Dataset, release: Path, target: Path, previous: Path | None) -> None:
+    """Every resource in every open format (gongkai/exports/), built only for a dataset that was
+    (re)built: an unchanged one links the previous release's files listed in its manifest."""
+    old_folder = previous / "downloads" / dataset.name if previous else None
+    old = exports.read_manifest(old_folder) if old_folder is not None else []
+    if old and (old_folder / exports.MANIFEST).is_file():
+        for entry in old:
+            dest = target / entry.path
+            if not dest.exists():
+                dest.parent.mkdir(parents=True, exist_ok=True)
+                os.link(old_folder / entry.path, dest)
+        os.link(old_folder / exports.MANIFEST, target / exports.MANIFEST)
+        return
+    exports.publish(dataset, release / f"{dataset.name}.db", target)
 
 
 def _write_reports(latest: Path, served: Path, build: DatasetBuild) -> None:

@@ -24,7 +24,7 @@ PACKAGE = PACKAGE_DIR.name
 # The modules that make a dataset's outputs: its database (reading, validation, loading, the
 # search index) and its reports. gongkai.build orchestrates and is deliberately not a root: it
 # also imports the release-wide writers (catalogue, metadata.json), which run on every build.
-ROOTS = ("validate", "load", "search.index", "report", "descriptors")
+ROOTS = ("validate", "load", "search.index", "report", "descriptors", "exports")  # exports: the downloads
 # The data files that code reads: the validation messages are written into every report
 # (gongkai/errors.py). The site's own locale files are not among them.
 DATA_FILES = ("locales/validation.yaml",)

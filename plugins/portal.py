@@ -19,11 +19,11 @@ from datetime import date
 from pathlib import Path
 
 from datasette import Response, hookimpl
-from datasette.utils.asgi import NotFound, asgi_send_file
+from datasette.utils.asgi import NotFound
 
-from gongkai import catalogue, i18n
+from gongkai import catalogue, exports, i18n
 from gongkai.catalogue import listing
-from gongkai.portal import api_examples, dictionary, pages, preview, routes
+from gongkai.portal import api_examples, dictionary, file_response, pages, preview, routes
 from gongkai.portal.markdown import render as render_markdown
 
 PREVIEW_ROWS = 5
@@ -162,19 +162,37 @@ async def dictionary_csv(datasette, request):
 
 
 async def download(datasette, request, send):
-    """A published file: `downloads/<dataset>/<path>` of the served release, nothing outside it."""
+    """A published file: `downloads/<dataset>/<path>` of the served release, nothing outside it,
+    with its manifest's media type, byte ranges and gzip (gongkai/portal/file_response.py)."""
     name, rel = request.url_vars["name"], request.url_vars["path"]
     root = (site_dir(datasette) / "downloads").resolve()
     folder = (root / name).resolve()
     target = (folder / rel).resolve()
     if folder.parent != root or folder not in target.parents or not target.is_file():
         raise NotFound("File not found")
-    ctype = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
-    if ctype.startswith("text/") or ctype == "application/json":
+    entry = _manifest(datasette, folder).get(target.relative_to(folder).as_posix())
+    ctype = entry.media_type if entry else (mimetypes.guess_type(target.name)[0] or "application/octet-stream")
+    if not entry and (ctype.startswith("text/") or ctype == "application/json"):
         ctype += "; charset=utf-8"
-    await asgi_send_file(
-        send, target, filename=target.name, content_type=ctype, chunk_size=1 << 16, headers=_cors(datasette)
+    plan = file_response.plan(
+        size=target.stat().st_size,
+        content_type=ctype,
+        filename=target.name,
+        range_header=request.headers.get("range"),
+        accept_encoding=request.headers.get("accept-encoding", ""),
+        cors=_cors(datasette),
     )
+    await file_response.send(send, target, plan, head=request.method == "HEAD")
+
+
+def _manifest(datasette, folder: Path) -> dict:
+    """The dataset's files.json by path, read once per release and folder."""
+    cache = datasette.__dict__.setdefault("_gongkai_manifests", {})
+    if folder not in cache:
+        if len(cache) > 512:  # bounded whatever the catalogue's size
+            cache.clear()
+        cache[folder] = {e.path: e for e in exports.read_manifest(folder)}
+    return cache[folder]
 
 
 def _page_arg(request) -> int:

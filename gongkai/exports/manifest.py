@@ -1,0 +1,38 @@
+"""`downloads/<dataset>/files.json`: every published file with its size, SHA-256 and media type.
+
+Written last by `publish`, read by the landing page's download block, the DCAT documents and the
+download route (which serves `Content-Type`, `ETag` and `Content-Disposition` from it)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+MANIFEST = "files.json"
+
+
+@dataclass(frozen=True)
+class FileEntry:
+    path: str  # relative to downloads/<dataset>/
+    kind: str  # original | csv | excel-csv | json | ndjson | xlsx | parquet | dictionary | zip | db | descriptor
+    resource: str | None
+    bytes: int
+    sha256: str
+    media_type: str
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def write_manifest(folder: Path, entries: list[FileEntry]) -> None:
+    data = {"files": [e.to_dict() for e in entries]}
+    (folder / MANIFEST).write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
+
+
+def read_manifest(folder: Path) -> list[FileEntry]:
+    try:
+        data = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+        return [FileEntry(**e) for e in data.get("files", [])]
+    except (OSError, ValueError, TypeError):
+        return []

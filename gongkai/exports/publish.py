@@ -1,0 +1,141 @@
+"""Write every export of one dataset into its downloads folder, then its manifest.
+
+Called by the build for a dataset it (re)built; an unchanged dataset's folder is linked from the
+previous release instead (nothing here runs). Files are written under temporary names and
+renamed, so a half-written export is never published under its real name.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sqlite3
+from pathlib import Path
+
+from ..model import Dataset
+from . import csv_export, dictionary, json_export, package_zip, parquet_export, rows, xlsx_export
+from .manifest import FileEntry, write_manifest
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+MEDIA = {
+    "csv": "text/csv; charset=utf-8",
+    "excel-csv": "text/csv; charset=utf-8",
+    "json": "application/json",
+    "ndjson": "application/x-ndjson",
+    "xlsx": XLSX,
+    "parquet": "application/vnd.apache.parquet",
+    "dictionary": "text/csv; charset=utf-8",
+    "zip": "application/zip",
+    "db": "application/vnd.sqlite3",
+    "descriptor": "application/json",
+}
+# (kind, file name suffix) of each per-resource export
+SUFFIXES = [
+    ("csv", ".csv"),
+    ("excel-csv", ".excel.csv"),
+    ("json", ".json"),
+    ("ndjson", ".ndjson"),
+    ("xlsx", ".xlsx"),
+    ("parquet", ".parquet"),
+    ("dictionary", ".dictionary.csv"),
+]
+
+
+def sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def original_media_type(fmt: str, encoding: str) -> str:
+    if fmt == "xlsx":
+        return XLSX
+    charset = "gb18030" if encoding.lower().replace("-", "") in ("gbk", "gb2312", "gb18030") else "utf-8"
+    return f"text/{'tab-separated-values' if fmt == 'tsv' else 'csv'}; charset={charset}"
+
+
+def export_names(dataset: Dataset) -> dict[tuple[str, str], str]:
+    """(resource, kind) → file name. A name an original file already has gets `.export` before
+    its suffix, so the original stays at its own path, byte for byte."""
+    taken = {r.path for r in dataset.resources}
+    names = {}
+    for r in dataset.resources:
+        for kind, suffix in SUFFIXES:
+            name = r.name + suffix
+            if name in taken:
+                name = r.name + ".export" + suffix
+            names[(r.name, kind)] = name
+    return names
+
+
+def _titles(fields: list[dict], columns: list[str]) -> list[str]:
+    by_name = {f.get("name"): f for f in fields}
+    return [str((by_name.get(c) or {}).get("title") or c) for c in columns]
+
+
+def _atomic(path: Path):
+    tmp = path.with_name(f".{path.name}.tmp")
+    return tmp, lambda: os.replace(tmp, path)
+
+
+def publish(dataset: Dataset, database: Path, target: Path) -> list[FileEntry]:
+    """Exports of every resource of `dataset` from `database` into `target` (which already holds
+    the published originals and descriptor), and `files.json`. Returns the manifest entries."""
+    target.mkdir(parents=True, exist_ok=True)
+    entries: list[FileEntry] = []
+    checksums: dict[str, tuple[int, str]] = {}
+
+    def record(path: Path, kind: str, resource: str | None, media: str) -> None:
+        rel = path.relative_to(target).as_posix()
+        entry = FileEntry(rel, kind, resource, path.stat().st_size, sha256(path), media)
+        entries.append(entry)
+        if kind == "original":
+            checksums[rel] = (entry.bytes, entry.sha256)
+
+    for name in ("datapackage.json", "datapackage.yaml", "datapackage.yml"):
+        if (target / name).is_file():
+            record(target / name, "descriptor", None, MEDIA["descriptor"] if name.endswith(".json") else "application/yaml")
+    for r in dataset.resources:
+        if (target / r.path).is_file():
+            record(target / r.path, "original", r.name, original_media_type(r.format, r.encoding))
+    names = export_names(dataset)
+    conn = sqlite3.connect(f"file:{database}?mode=ro", uri=True)
+    try:
+        tables = {row[0] for row in conn.execute("select name from sqlite_master where type = 'table'")}
+        for r in dataset.resources:
+            if r.name not in tables:
+                continue
+            cols = rows.columns(conn, r.name)
+            fields = r.fields
+            writers = {
+                "csv": lambda p: csv_export.write(rows.batches(conn, r.name, cols), cols, p),
+                "excel-csv": lambda p: csv_export.write(rows.batches(conn, r.name, cols), cols, p, excel=True),
+                "json": lambda p: json_export.write(rows.batches(conn, r.name, cols), cols, p),
+                "ndjson": lambda p: json_export.write(rows.batches(conn, r.name, cols), cols, p, lines=True),
+                "xlsx": lambda p: xlsx_export.write(rows.batches(conn, r.name, cols), _titles(fields, cols), fields, p),
+                "parquet": lambda p: parquet_export.write(
+                    rows.batches(conn, r.name, cols), cols, parquet_export.column_types(conn, r.name, cols, fields), p
+                ),
+                "dictionary": lambda p: dictionary.write(fields, p),
+            }
+            for kind, _suffix in SUFFIXES:
+                path = target / names[(r.name, kind)]
+                tmp, commit = _atomic(path)
+                writers[kind](tmp)
+                commit()
+                record(path, kind, r.name, MEDIA[kind])
+    finally:
+        conn.close()
+    db = target / f"{dataset.name}.db"
+    if not db.exists():
+        os.link(database, db)  # the release's own database: immutable, so a link is a copy
+    record(db, "db", None, MEDIA["db"])
+    archive = target / f"{dataset.name}.zip"
+    tmp, commit = _atomic(archive)
+    package_zip.write(dataset, target, checksums, tmp)
+    commit()
+    record(archive, "zip", None, MEDIA["zip"])
+    write_manifest(target, entries)
+    return entries

@@ -1,0 +1,29 @@
+"""Reading a table for export: its columns and its rows in order, in batches (bounded memory)."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+
+from ..sql import identifier
+
+BATCH = 5000
+
+
+def columns(conn: sqlite3.Connection, table: str) -> list[str]:
+    return [row[1] for row in conn.execute(f"pragma table_info({identifier(table)})")]
+
+
+def count(conn: sqlite3.Connection, table: str) -> int:
+    return int(conn.execute(f"select count(*) from {identifier(table)}").fetchone()[0])
+
+
+def batches(conn: sqlite3.Connection, table: str, cols: list[str]) -> Iterator[list[tuple]]:
+    """Every row, in rowid order (the order of the original file), `BATCH` at a time."""
+    select = ", ".join(identifier(c) for c in cols)
+    cur = conn.execute(f"select {select} from {identifier(table)} order by rowid")
+    while True:
+        chunk = cur.fetchmany(BATCH)
+        if not chunk:
+            return
+        yield chunk
