@@ -38,6 +38,7 @@ from .model import Dataset
 from .releases import current_release  # noqa: F401  (the build's API: tests and tools use it)
 from .search import index_resource
 from .validate import DatasetResult, files, validate_dataset
+from .validate.package import Sink
 from .validate.speculate import RowStream
 
 STATE_FILE = "build-state.json"
@@ -113,10 +114,11 @@ def load_dataset(dataset: Dataset, db_path: Path, *, search: bool = True) -> Dat
     return result
 
 
-def check(paths: list[Path], root: Path) -> list[DatasetResult]:
-    """Validate dataset folders without loading them (what `gongkai validate` runs)."""
+def check(paths: list[Path], root: Path, sink: Sink | None = None) -> list[DatasetResult]:
+    """Validate dataset folders without loading them (what `gongkai validate` runs); `sink`
+    sees each resource's valid rows (`gongkai validate`'s progress)."""
     site = read_site(root) if (Path(root) / "metadata").is_dir() else None
-    results = [validate_dataset(read_dataset(Path(p), site)) for p in paths]
+    results = [validate_dataset(read_dataset(Path(p), site), sink=sink) for p in paths]
     if site is not None and site.errors and results:
         # the build refuses broken site metadata: so does validation (reported once)
         results[0].errors.extend(site.errors)

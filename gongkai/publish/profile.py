@@ -1,0 +1,202 @@
+"""One streaming pass over every row of a table, proposing each column's Table Schema type and
+constraints from ALL its values, in bounded memory.
+
+Types are proposed by casting each value with the project's own field casters
+(gongkai/validate/fields): a candidate type survives only while it accepts every value, so the
+proposal is one the validator accepts by construction. Counts, bounds and small sets of distinct
+values (for `enum`) are kept per column; uniqueness (for `unique` and primary-key candidates) needs
+every value, so each row's cells are hashed into a temporary SQLite table on disk and counted
+there afterwards (memory: SQLite's page cache, not the table). A hash collision can only hide a
+unique column, never invent one.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import tempfile
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from itertools import combinations
+from typing import Any
+
+from ..sql import identifier
+from ..validate.fields import CellError, compile_field
+
+# Candidate fields in order of preference: the first that accepts every value is proposed.
+CANDIDATES: list[dict] = [
+    {"type": "integer"},
+    {"type": "number"},
+    {"type": "boolean"},
+    {"type": "boolean", "trueValues": ["是"], "falseValues": ["否"]},
+    {"type": "date"},
+    {"type": "date", "format": "%Y/%m/%d"},
+    {"type": "date", "format": "%Y.%m.%d"},
+    {"type": "date", "format": "%Y年%m月%d日"},
+    {"type": "datetime"},
+    {"type": "datetime", "format": "%Y-%m-%d %H:%M:%S"},
+    {"type": "datetime", "format": "%Y/%m/%d %H:%M:%S"},
+    {"type": "string"},
+]
+BOUNDED = ("integer", "number", "date", "datetime")
+ENUM_MAX = 12  # at most this many distinct values...
+ENUM_MIN_ROWS_PER_VALUE = 3  # ...each seen on average this many times, for an enum
+ENUM_MAX_LENGTH = 40
+BATCH = 5000
+PK_PAIR_COLUMNS = 6
+IDENTIFIER_WORDS = (
+    "编号",
+    "代码",
+    "编码",
+    "序号",
+    "id",
+    "code",
+)  # composite keys are looked for among the first required columns
+
+
+@dataclass
+class _Candidate:
+    field: dict
+    cast: Callable[[str], Any]
+    low: Any = None
+    low_raw: str = ""
+    high: Any = None
+    high_raw: str = ""
+
+
+@dataclass
+class Column:
+    name: str
+    index: int
+    values: int = 0  # non-empty cells
+    missing: int = 0
+    leading_zero: bool = False  # "007": a code, not a number
+    distinct: dict[str, int] | None = field(default_factory=dict)  # None once past ENUM_MAX
+    candidates: list[_Candidate] = field(default_factory=list)
+    unique: bool = False
+    max_length: int = 0
+
+    @property
+    def chosen(self) -> _Candidate:
+        return self.candidates[0]
+
+
+@dataclass
+class TableProfile:
+    columns: list[Column]
+    rows: int = 0
+    blank_rows: list[int] = field(default_factory=list)  # first few row numbers
+    ragged_rows: list[int] = field(default_factory=list)
+    primary_key: list[str] = field(default_factory=list)
+    key_candidates: list[list[str]] = field(default_factory=list)
+
+
+def _casters(missing: list[str]) -> list[_Candidate]:
+    out = []
+    for f in CANDIDATES:
+        caster = compile_field(dict(f, name="x"), missing, storage=False)
+        out.append(_Candidate(field=f, cast=caster.cast))
+    return out
+
+
+def profile_rows(header: list[str], rows: Iterable[list], first_row_number: int = 2) -> TableProfile:
+    """Profile every row; `first_row_number` is the file's row number of the first data row."""
+    columns = [Column(name=h, index=i, candidates=_casters([""])) for i, h in enumerate(header)]
+    table = TableProfile(columns=columns)
+    width = len(header)
+    tmp = tempfile.NamedTemporaryFile(prefix="gongkai-describe-", suffix=".db", delete=False)
+    tmp.close()
+    db = sqlite3.connect(tmp.name)
+    try:
+        db.execute("PRAGMA journal_mode=OFF")
+        db.execute("PRAGMA synchronous=OFF")
+        db.execute("PRAGMA cache_size=-16000")  # 16 MB: SQLite spills the rest to the file
+        db.execute("PRAGMA temp_store=FILE")
+        cols = [f"c{i}" for i in range(width)]
+        db.execute(f"CREATE TABLE h ({', '.join(cols) or 'dummy'})")
+        insert = f"INSERT INTO h VALUES ({', '.join('?' * width) or 'NULL'})"
+        batch: list[tuple] = []
+        for number, cells in enumerate(rows, start=first_row_number):
+            if not any(c != "" for c in cells):
+                if len(table.blank_rows) < 5:
+                    table.blank_rows.append(number)
+                continue
+            table.rows += 1
+            if len(cells) != width and len(table.ragged_rows) < 5:
+                table.ragged_rows.append(number)
+            hashes: list[int | None] = []
+            for col in columns:
+                cell = cells[col.index] if col.index < len(cells) else ""
+                if cell == "":
+                    col.missing += 1
+                    hashes.append(None)
+                    continue
+                _observe(col, cell)
+                hashes.append(hash(cell))
+            batch.append(tuple(hashes))
+            if len(batch) >= BATCH:
+                db.executemany(insert, batch)
+                batch.clear()
+        if batch:
+            db.executemany(insert, batch)
+        _keys(db, table)
+    finally:
+        db.close()
+        os.unlink(tmp.name)
+    return table
+
+
+def _observe(col: Column, cell: str) -> None:
+    col.values += 1
+    if len(cell) > col.max_length:
+        col.max_length = len(cell)
+    if not col.leading_zero and len(cell) > 1 and cell[0] == "0" and cell[1].isdigit():
+        col.leading_zero = True
+    if col.distinct is not None:
+        col.distinct[cell] = col.distinct.get(cell, 0) + 1
+        if len(col.distinct) > ENUM_MAX:
+            col.distinct = None
+    kept = []
+    for cand in col.candidates:
+        try:
+            value = cand.cast(cell)
+        except (CellError, ValueError, TypeError, OverflowError):
+            continue
+        if cand.field["type"] in BOUNDED and value is not None:
+            if cand.low is None or value < cand.low:
+                cand.low, cand.low_raw = value, cell
+            if cand.high is None or value > cand.high:
+                cand.high, cand.high_raw = value, cell
+        kept.append(cand)
+    col.candidates = kept  # "string" accepts anything, so at least it stays
+
+
+def _identifier_like(name: str) -> bool:
+    low = name.lower()
+    return any(w in low for w in IDENTIFIER_WORDS)
+
+
+def _keys(db: sqlite3.Connection, table: TableProfile) -> None:
+    """Which columns (and pairs of required columns) hold no value twice."""
+    for col in table.columns:
+        if col.values >= 2:
+            c = identifier(f"c{col.index}")
+            (distinct,) = db.execute(f"SELECT COUNT(DISTINCT {c}) FROM h").fetchone()
+            col.unique = distinct == col.values
+    required = [c for c in table.columns if c.missing == 0 and table.rows >= 2]
+    singles = [[c.name] for c in required if c.unique]
+    table.key_candidates = singles
+    if singles:
+        keyish = [c for c in required if c.unique and c.chosen.field["type"] in ("integer", "string")]
+        table.primary_key = [keyish[0].name] if keyish else []
+        return
+    # a measurement (a number) is no key; a pair with an identifier-like column is tried first
+    keyable = [c for c in required if c.chosen.field["type"] != "number"][:PK_PAIR_COLUMNS]
+    pairs = sorted(combinations(keyable, 2), key=lambda p: not any(_identifier_like(c.name) for c in p))
+    for a, b in pairs:
+        ca, cb = identifier(f"c{a.index}"), identifier(f"c{b.index}")
+        (distinct,) = db.execute(f"SELECT COUNT(*) FROM (SELECT DISTINCT {ca}, {cb} FROM h)").fetchone()
+        if distinct == table.rows:
+            table.key_candidates.append([a.name, b.name])
+    if table.key_candidates:
+        table.primary_key = table.key_candidates[0]

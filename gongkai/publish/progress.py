@@ -1,0 +1,95 @@
+"""Progress of a long validation, per resource: a bar (rows, rate) redrawn in place when stderr
+is a terminal, plain lines otherwise (CI logs, pipes: a line at the start, one every
+`LINE_EVERY` seconds, one at the end).
+
+It is a sink of `validate.package.validate_dataset`: it consumes each resource's valid rows,
+counting them, so validation itself is unchanged. The bar's 100 % is the file's line count (an
+upper bound for CSV rows: a quoted cell may hold a line break), read only for a terminal.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from typing import TextIO
+
+from ..i18n import t
+from ..model import Resource
+from ..validate.speculate import RowStream
+
+TICK_ROWS = 4096  # look at the clock every this many rows
+REDRAW_EVERY = 0.1
+LINE_EVERY = 5.0
+BAR_WIDTH = 24
+
+
+def _both(key: str, **fmt) -> str:
+    return f"{t(key, 'zh', **fmt)} / {t(key, 'en', **fmt)}"
+
+
+def _lines_in(path) -> int | None:
+    try:
+        count = 0
+        with open(path, "rb") as fh:
+            while block := fh.read(1 << 20):
+                count += block.count(b"\n")
+        return count
+    except OSError:
+        return None
+
+
+class Progress:
+    def __init__(self, stream: TextIO | None = None, tty: bool | None = None) -> None:
+        self.stream = stream if stream is not None else sys.stderr
+        self.tty = self.stream.isatty() if tty is None else tty
+
+    def __call__(self, resource: Resource, rows) -> None:
+        if not isinstance(rows, RowStream):  # a resource that is not read (its dataset failed earlier)
+            for _ in rows:
+                pass
+            return
+        label = f"{resource.dataset}/{resource.name}"
+        total = _lines_in(resource.fullpath) if self.tty and resource.fullpath else None
+        if not self.tty:
+            size = os.path.getsize(resource.fullpath) if resource.fullpath and resource.fullpath.is_file() else 0
+            self._line(_both("progress_start", resource=label, bytes=f"{size:,}"))
+        started = last = time.perf_counter()
+        count = 0
+        for _ in rows:
+            count += 1
+            if count % TICK_ROWS == 0:
+                now = time.perf_counter()
+                if self.tty and now - last >= REDRAW_EVERY:
+                    self._bar(label, count, total, now - started)
+                    last = now
+                elif not self.tty and now - last >= LINE_EVERY:
+                    self._line(
+                        _both("progress_rows", resource=label, rows=f"{count:,}", rate=_rate(count, now - started))
+                    )
+                    last = now
+        seconds = time.perf_counter() - started
+        if self.tty:
+            self.stream.write("\r\x1b[2K")
+        self._line(
+            _both(
+                "progress_done", resource=label, rows=f"{count:,}", seconds=f"{seconds:.2f}", rate=_rate(count, seconds)
+            )
+        )
+
+    def _bar(self, label: str, count: int, total: int | None, seconds: float) -> None:
+        text = _both("progress_rows", resource=label, rows=f"{count:,}", rate=_rate(count, seconds))
+        if total:
+            share = min(count / total, 1.0)
+            filled = round(share * BAR_WIDTH)
+            text = f"[{'█' * filled}{'░' * (BAR_WIDTH - filled)}] {share:4.0%} {text}"
+        self.stream.write("\r\x1b[2K" + text)
+        self.stream.flush()
+
+    def _line(self, text: str) -> None:
+        self.stream.write(text + "\n")
+        self.stream.flush()
+
+
+def _rate(rows: int, seconds: float) -> str:
+    return f"{rows / seconds:,.0f}" if seconds > 0 else "—"
