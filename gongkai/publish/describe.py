@@ -167,6 +167,9 @@ def draft(path: Path, *, sheet: str | None = None, header_row: int = 1, base: Pa
     dialect: dict[str, Any] = {}
     if header_row != 1:
         dialect["headerRows"] = [header_row]
+    if table.blank_rows:
+        # blank rows (an export's last line, a spacer) are skipped rather than refused row by row
+        dialect["skipBlankRows"] = True
     if detected.format == "xlsx" and detected.sheet is not None:
         # frictionless 5 reads the sheet from `excel.sheet` (it ignores Data Package v2's
         # `sheetName`: measured, it then reads the first sheet)
@@ -293,11 +296,13 @@ def describe(
 ) -> tuple[Draft, str]:
     """Draft `path`'s resource. With `output` a dataset's `datapackage.yaml`, the resource is
     appended to its `resources` (its path relative to that folder, which must hold the file);
-    with another `output`, the YAML is written there; without, it is returned only."""
+    with another `output`, the YAML is written there; without, it is returned only. Otherwise
+    the path is relative to the dataset folder holding the file, or to the file's own folder."""
     path = Path(path)
-    base = output.parent if output is not None else None
-    if output is not None and not is_descriptor(output):
-        base = _dataset_folder(path) or output.parent
+    if output is not None and is_descriptor(output):
+        base = output.parent
+    else:
+        base = _dataset_folder(path) or path.parent
     d = draft(path, sheet=sheet, header_row=header_row, base=base)
     text = to_yaml(d)
     if output is not None:

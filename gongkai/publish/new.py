@@ -72,7 +72,7 @@ def descriptor_entries(name: str, site, publisher: str | None, theme: str | None
         ("gov:spatial", {"code": None, "name": None}, "new_c_spatial"),
         ("sources", [], "new_c_sources"),
         ("version", "1.0.0", "new_c_version"),
-        ("created", today.isoformat(), "new_c_created"),
+        ("created", f"{today.isoformat()}T00:00:00Z", "new_c_created"),  # RFC 3339, as frictionless checks it
         ("gov:translations", {"en": {"title": None, "description": None, "keywords": []}}, "new_c_translations"),
         ("gov:personalData", [], "new_c_personal_data"),
     ]
