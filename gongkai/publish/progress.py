@@ -40,9 +40,16 @@ def _lines_in(path) -> int | None:
 
 
 class Progress:
-    def __init__(self, stream: TextIO | None = None, tty: bool | None = None) -> None:
+    def __init__(
+        self,
+        stream: TextIO | None = None,
+        tty: bool | None = None,
+        redraw_every: float = REDRAW_EVERY,
+        line_every: float = LINE_EVERY,
+    ) -> None:
         self.stream = stream if stream is not None else sys.stderr
         self.tty = self.stream.isatty() if tty is None else tty
+        self.redraw_every, self.line_every = redraw_every, line_every
 
     def __call__(self, resource: Resource, rows) -> None:
         if not isinstance(rows, RowStream):  # a resource that is not read (its dataset failed earlier)
@@ -60,10 +67,10 @@ class Progress:
             count += 1
             if count % TICK_ROWS == 0:
                 now = time.perf_counter()
-                if self.tty and now - last >= REDRAW_EVERY:
+                if self.tty and now - last >= self.redraw_every:
                     self._bar(label, count, total, now - started)
                     last = now
-                elif not self.tty and now - last >= LINE_EVERY:
+                elif not self.tty and now - last >= self.line_every:
                     self._line(
                         _both("progress_rows", resource=label, rows=f"{count:,}", rate=_rate(count, now - started))
                     )
