@@ -310,3 +310,25 @@ def test_describe_help_documents_every_option_in_both_languages():
     for option in ("--sheet", "--header-row", "--output"):
         line = out.split(option, 1)[1].split("\n  -", 1)[0]
         assert any("\u4e00" <= ch <= "\u9fff" for ch in line) and "the" in line.lower(), option
+
+
+def test_semicolons_are_read_as_the_validator_reads_them(tmp_path):
+    root = empty_repo(tmp_path)
+    source = csv_file(tmp_path, "地区;人口;面积\n东区;1200;3,5\n西区;900;4,25\n", "semi.csv")
+    folder = new_dataset_with(root, "semi", {"semi.csv": source})
+    d = draft(folder / "semi.csv")
+    assert [f["name"] for f in d.resource["schema"]["fields"]] == ["地区", "人口", "面积"]
+    assert d.resource["dialect"] == {"headerRows": [1], "delimiter": ";"}
+    assert gongkai("describe", folder / "semi.csv", "-o", folder / "datapackage.yaml").returncode == 0
+    fill_in(folder / "datapackage.yaml")
+    validate_ok(root, folder)
+
+
+def test_a_json_descriptor_is_never_overwritten(tmp_path):
+    folder = tmp_path / "ds"
+    folder.mkdir()
+    (folder / "datapackage.json").write_text('{"name": "ds"}')
+    source = csv_file(folder, "a\n1\n")
+    ran = gongkai("describe", source, "-o", folder / "datapackage.json")
+    assert ran.returncode == 2 and "datapackage.yaml" in ran.stderr
+    assert (folder / "datapackage.json").read_text() == '{"name": "ds"}'

@@ -164,9 +164,10 @@ def draft(path: Path, *, sheet: str | None = None, header_row: int = 1, base: Pa
     resource: dict[str, Any] = {"name": name or "table", "path": rel, "title": path.stem, "format": detected.format}
     if detected.encoding:
         resource["encoding"] = detected.encoding
-    dialect: dict[str, Any] = {}
-    if header_row != 1:
-        dialect["headerRows"] = [header_row]
+    # the header row always said: the validator would otherwise guess it from the rows' widths
+    dialect: dict[str, Any] = {"headerRows": [header_row]}
+    if detected.delimiter not in (None, ",", "\t"):
+        dialect["delimiter"] = detected.delimiter
     if table.blank_rows:
         # blank rows (an export's last line, a spacer) are skipped rather than refused row by row
         dialect["skipBlankRows"] = True
@@ -174,8 +175,7 @@ def draft(path: Path, *, sheet: str | None = None, header_row: int = 1, base: Pa
         # frictionless 5 reads the sheet from `excel.sheet` (it ignores Data Package v2's
         # `sheetName`: measured, it then reads the first sheet)
         dialect["excel"] = {"sheet": detected.sheet}
-    if dialect:
-        resource["dialect"] = dialect
+    resource["dialect"] = dialect
     fields, comments = [], {}
     for col in table.columns:
         f, notes = _field(col, table, detected)
@@ -299,6 +299,8 @@ def describe(
     with another `output`, the YAML is written there; without, it is returned only. Otherwise
     the path is relative to the dataset folder holding the file, or to the file's own folder."""
     path = Path(path)
+    if output is not None and output.name == "datapackage.json":
+        raise PublishError("desc_json_descriptor", code=2, path=str(output))
     if output is not None and is_descriptor(output):
         base = output.parent
     else:

@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..validate import reader
 from .words import PublishError
 
 BLOCK = 1 << 20
@@ -35,6 +36,7 @@ class Detected:
     bom: bool = False
     bytes: int = 0
     utf8_error_at: int | None = None  # where UTF-8 failed, when GB18030 was chosen
+    delimiter: str | None = None  # text formats: as the validator's sniffer finds it
     sheet: str | None = None
     sheets: list[str] = field(default_factory=list)
     # XLSX: the kinds of native cell per column ("text", "number", "date", "bool")
@@ -93,11 +95,18 @@ def open_table(path: Path, sheet: str | None = None, header_row: int = 1) -> tup
 
 def _csv_rows(path: Path, detected: Detected, header_row: int) -> tuple[list[str], Iterator[list]]:
     encoding = "utf-8-sig" if detected.bom else detected.encoding
+    assert encoding is not None
+    # the CSV options exactly as the validator derives them (its sniffer on the first lines),
+    # so the draft reads the columns the validator will read
+    with open(path, "rb") as raw:
+        head = codecs.getincrementaldecoder(encoding)("strict").decode(raw.read(BLOCK))
+    options = reader.csv_options(head, detected.format, {})
+    detected.delimiter = options["delimiter"]
     fh = open(path, encoding=encoding, newline="")  # closed when the rows are exhausted
     csv.field_size_limit(sys.maxsize)
-    reader = csv.reader(fh, delimiter="\t" if detected.format == "tsv" else ",")
+    reader_ = csv.reader(fh, **options)
     header = None
-    for number, cells in enumerate(reader, start=1):
+    for number, cells in enumerate(reader_, start=1):
         if number == header_row:
             header = [c.strip() for c in cells]
             break
@@ -107,7 +116,7 @@ def _csv_rows(path: Path, detected: Detected, header_row: int) -> tuple[list[str
 
     def rows() -> Iterator[list]:
         with fh:
-            yield from reader
+            yield from reader_
 
     return header, rows()
 
