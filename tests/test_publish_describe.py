@@ -332,3 +332,53 @@ def test_a_json_descriptor_is_never_overwritten(tmp_path):
     ran = gongkai("describe", source, "-o", folder / "datapackage.json")
     assert ran.returncode == 2 and "datapackage.yaml" in ran.stderr
     assert (folder / "datapackage.json").read_text() == '{"name": "ds"}'
+
+
+def test_an_empty_column_is_text_and_times_are_times(tmp_path):
+    d = draft(csv_file(tmp_path, "a,空列,开始时间\n1,,08:30:00\n2,,17:05:00\n"))
+    fields = {f["name"]: f for f in d.resource["schema"]["fields"]}
+    assert fields["空列"]["type"] == "string" and "constraints" not in fields["空列"]
+    assert any("empty in every row" in line for line in d.comments["空列"])
+    assert fields["开始时间"]["type"] == "time"
+    assert fields["开始时间"]["constraints"]["minimum"] == "08:30:00"
+
+
+def test_a_header_only_file_drafts_text_columns(tmp_path):
+    d = draft(csv_file(tmp_path, "编号,名称\n"))
+    assert d.profile.rows == 0
+    assert [f["type"] for f in d.resource["schema"]["fields"]] == ["string", "string"]
+    assert "primaryKey" not in d.resource["schema"]
+
+
+def test_every_proposed_type_validates(tmp_path):
+    """Each candidate type the profiler can propose, in one file, through describe → validate."""
+    header = "整数,小数,布尔,是否,日期,斜杠日期,点日期,中文日期,时刻,空格时刻,斜杠时刻,时间,文本,代码"
+    rows = [
+        f"{i},{i / 4},{'true' if i % 2 else 'false'},{'是' if i % 2 else '否'},2024-01-{i:02d},2024/01/{i:02d},"
+        f"2024.01.{i:02d},2024年01月{i:02d}日,2024-01-{i:02d}T10:00:00,2024-01-{i:02d} 10:00:00,"
+        f"2024/01/{i:02d} 10:00:00,10:{i:02d}:00,文本{i},0{i}"
+        for i in range(1, 20)
+    ]
+    root = empty_repo(tmp_path)
+    folder = new_dataset_with(root, "types", {"t.csv": csv_file(tmp_path, header + "\n" + "\n".join(rows) + "\n")})
+    d = draft(folder / "t.csv")
+    types = [(f["type"], f.get("format")) for f in d.resource["schema"]["fields"]]
+    assert types == [
+        ("integer", None),
+        ("number", None),
+        ("boolean", None),
+        ("boolean", None),
+        ("date", None),
+        ("date", "%Y/%m/%d"),
+        ("date", "%Y.%m.%d"),
+        ("date", "%Y年%m月%d日"),
+        ("datetime", None),
+        ("datetime", None),  # the default datetime accepts a space for the T (as frictionless does)
+        ("datetime", "%Y/%m/%d %H:%M:%S"),
+        ("time", None),
+        ("string", None),
+        ("string", None),
+    ]
+    assert gongkai("describe", folder / "t.csv", "-o", folder / "datapackage.yaml").returncode == 0
+    fill_in(folder / "datapackage.yaml")
+    validate_ok(root, folder)

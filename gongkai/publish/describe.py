@@ -96,7 +96,9 @@ def _field(col: Column, table: TableProfile, detected: Detected) -> tuple[dict, 
     notes: list[str] = []
     cand = col.chosen
     kinds = detected.kinds[col.index] if col.index < len(detected.kinds) else set()
-    if col.leading_zero and cand.field["type"] in ("integer", "number"):
+    if col.values == 0:
+        cand = _string(col)  # no value to judge by: every type "accepts" an empty column
+    elif col.leading_zero and cand.field["type"] in ("integer", "number"):
         cand = _string(col)
         notes += lines("desc_c_leading_zero")
     elif kinds == {"text"} and cand.field["type"] in ("integer", "number", "boolean"):
@@ -120,7 +122,7 @@ def _field(col: Column, table: TableProfile, detected: Detected) -> tuple[dict, 
             notes += lines("desc_c_unique_now")
     if type_ in ("integer", "number") and cand.low is not None:
         constraints["minimum"], constraints["maximum"] = cand.low, cand.high
-    elif type_ in ("date", "datetime") and cand.low is not None:
+    elif type_ in ("date", "datetime", "time") and cand.low is not None:
         constraints["minimum"], constraints["maximum"] = cand.low_raw, cand.high_raw
     if (
         type_ == "string"

@@ -36,9 +36,10 @@ CANDIDATES: list[dict] = [
     {"type": "datetime"},
     {"type": "datetime", "format": "%Y-%m-%d %H:%M:%S"},
     {"type": "datetime", "format": "%Y/%m/%d %H:%M:%S"},
+    {"type": "time"},
     {"type": "string"},
 ]
-BOUNDED = ("integer", "number", "date", "datetime")
+BOUNDED = ("integer", "number", "date", "datetime", "time")
 ENUM_MAX = 12  # at most this many distinct values...
 ENUM_MIN_ROWS_PER_VALUE = 3  # ...each seen on average this many times, for an enum
 ENUM_MAX_LENGTH = 40
