@@ -124,3 +124,17 @@ def test_cli_new_help_documents_every_option_in_both_languages():
     for option in ("--publisher", "--theme", "--title", "--root"):
         line = out.split(option, 1)[1].split("\n  -", 1)[0]
         assert re.search(r"[\u4e00-\u9fff]", line) and re.search(r"[A-Za-z]{4}", line), option
+
+
+def test_every_string_the_tools_use_exists_in_both_languages():
+    import gongkai.i18n as i18n
+
+    sources = [*(REPO / "gongkai" / "publish").glob("*.py"), REPO / "gongkai" / "cli.py"]
+    used = set()
+    for path in sources:
+        used |= set(re.findall(r'"((?:pub|new|desc|help|progress)_[a-z0-9_]+)"', path.read_text(encoding="utf-8")))
+    assert len(used) > 60
+    for key in sorted(used):
+        entry = i18n.STRINGS.get(key)
+        assert entry and entry.get("zh") and entry.get("en"), key
+        assert re.search(r"[\u4e00-\u9fff]", entry["zh"]), key
