@@ -6,7 +6,7 @@ PORT   ?= 8001
 OUT    ?= build
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install browser build validate serve reload lint test bench loadtest clean
+.PHONY: install browser build validate serve reload lint test bench loadtest cluster cluster-tools image clean
 
 # Re-install when the project's dependencies change; the venv is created when missing.
 $(STAMP): pyproject.toml
@@ -69,6 +69,35 @@ $(LOADTEST_STAMP): pyproject.toml $(STAMP)
 
 loadtest: $(LOADTEST_STAMP)  ## load test with a worker kill and a reload → $(OUT)/loadtest.json
 	$(PY) -m gongkai.loadtest --out $(OUT) --root .
+
+# Past one machine (README "Deployment"). `make cluster` runs N replicas of $(OUT)/cluster on
+# 127.0.0.1 behind nginx (deploy/nginx/gongkai-cache.conf) and measures them with wrk: one
+# process vs the replicas vs the cache tier, a replica killed, a release rolled out →
+# $(OUT)/cluster.json. CLUSTER_REPLICAS=2, CLUSTER_SECONDS=10 (per phase) by default.
+CLUSTER_REPLICAS ?= 2
+CLUSTER_SECONDS  ?= 10
+CLUSTER_PACKAGES := nginx wrk
+
+cluster-tools:            ## install nginx and wrk (Debian packages) when missing, as root
+	@if command -v wrk >/dev/null 2>&1 && { command -v nginx || test -x /usr/sbin/nginx; } >/dev/null 2>&1; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(CLUSTER_PACKAGES); \
+	else \
+	  echo "make cluster needs the Debian packages '$(CLUSTER_PACKAGES)': apt-get install -y $(CLUSTER_PACKAGES) / 需要 Debian 软件包 $(CLUSTER_PACKAGES)" >&2; exit 1; \
+	fi
+
+cluster: install cluster-tools  ## replicas + nginx cache tier on 127.0.0.1, measured → $(OUT)/cluster.json
+	$(PY) -m gongkai.cluster --out $(OUT)/cluster --report $(OUT)/cluster.json \
+	  --replicas $(CLUSTER_REPLICAS) --seconds $(CLUSTER_SECONDS)
+
+# The image: the code and one built release (the datasets as they are now), non-root
+# (Dockerfile). IMAGE=registry.example/gongkai:<tag> to name it for a registry.
+IMAGE ?= gongkai:latest
+
+image:                    ## docker build → $(IMAGE) (needs Docker; the Dockerfile is checked by hadolint in make test)
+	@command -v docker >/dev/null 2>&1 || { echo "make image needs Docker (docker build) / make image 需要 Docker" >&2; exit 1; }
+	@docker info >/dev/null 2>&1 || { echo "make image: no Docker daemon answers here (docker info) / 没有可用的 Docker 守护进程" >&2; exit 1; }
+	docker build --pull -t $(IMAGE) .
 
 clean:
 	rm -rf $(OUT)

@@ -20,7 +20,6 @@ written after a build, so sharing the inode is safe).
 from __future__ import annotations
 
 import fcntl
-import functools
 import hashlib
 import json
 import os
@@ -33,13 +32,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from . import catalogue, codehash, load, releases, report, sitemeta
-from .catalog import DESCRIPTOR_NAMES, Site, read_catalog, read_dataset, read_site
+from .descriptors import DESCRIPTOR_NAMES, Site, read_catalog, read_dataset, read_site
 from .model import Dataset
 from .releases import current_release  # noqa: F401  (the build's API: tests and tools use it)
 from .search import index_resource
 from .validate import DatasetResult, files, validate_dataset
 from .validate.package import Sink
-from .validate.speculate import RowStream
+from .validate.split import RowStream
 
 STATE_FILE = "build-state.json"
 LOCK_WAIT_S = 10  # a build that was just killed may still be releasing the lock
@@ -99,7 +98,6 @@ def load_dataset(dataset: Dataset, db_path: Path, *, search: bool = True) -> Dat
         if not isinstance(rows, RowStream):
             return  # not validated (a descriptor error) or its look-up failed: nothing to load
         load.create_table(db, resource)
-        rows.part_writer = functools.partial(load.write_part, resource)
         load.insert_rows(db, resource, rows)
         for part in rows.parts:
             load.append_part(db, resource, part)
@@ -108,7 +106,7 @@ def load_dataset(dataset: Dataset, db_path: Path, *, search: bool = True) -> Dat
         load.create_indexes(db, resource)
 
     try:
-        result = validate_dataset(dataset, sink=sink)
+        result = validate_dataset(dataset, sink=sink, part_writer=load.write_part)
     finally:
         load.finish_database(db)
     return result

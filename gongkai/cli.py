@@ -16,7 +16,7 @@ import click
 
 from . import report
 from .build import BuildError, build_site, check
-from .catalog import dataset_folders
+from .descriptors import dataset_folders
 from .i18n import t
 
 

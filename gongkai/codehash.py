@@ -24,7 +24,10 @@ PACKAGE = PACKAGE_DIR.name
 # The modules that make a dataset's outputs: its database (reading, validation, loading, the
 # search index) and its reports. gongkai.build orchestrates and is deliberately not a root: it
 # also imports the release-wide writers (catalogue, metadata.json), which run on every build.
-ROOTS = ("validate", "load", "search.index", "report", "catalog")
+ROOTS = ("validate", "load", "search.index", "report", "descriptors")
+# The data files that code reads: the validation messages are written into every report
+# (gongkai/errors.py). The site's own locale files are not among them.
+DATA_FILES = ("locales/validation.yaml",)
 
 
 def _module_file(package_dir: Path, dotted: str) -> Path | None:
@@ -76,7 +79,8 @@ def _imports(package_dir: Path, path: Path) -> set[str]:
 
 
 def build_code_files(package_dir: Path | None = None) -> list[Path]:
-    """The source files of the root modules and everything of the package they import."""
+    """The source files of the root modules and everything of the package they import, and
+    the data files they read (`DATA_FILES`)."""
     package_dir = Path(package_dir or PACKAGE_DIR)
     seen: dict[str, Path] = {}
     todo = list(ROOTS)
@@ -89,7 +93,7 @@ def build_code_files(package_dir: Path | None = None) -> list[Path]:
             raise FileNotFoundError(f"build code module {PACKAGE}.{name} not found in {package_dir}")
         seen[name] = path
         todo.extend(_imports(package_dir, path) - seen.keys())
-    return sorted(seen.values())
+    return sorted([*seen.values(), *(package_dir / name for name in DATA_FILES)])
 
 
 def code_hash(package_dir: Path | None = None) -> str:

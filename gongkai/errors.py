@@ -5,10 +5,18 @@ them. Every error carries where it happened (dataset, resource, file, row, colum
 what was expected (``note`` / ``note_zh``); the bilingual ``message`` is composed from those
 parts, so no message can forget to say where the problem is.
 
+Each error type is an `ErrorType`, as each is a class in frictionless's ``errors/``: its code,
+its titles and its note templates, all kept in ``gongkai/locales/validation.yaml`` under
+``validation.<code>`` (the titles) and ``validation.<code>.<note>`` (the templates, in
+``str.format`` syntax). Making one is one line::
+
+    EXTRA_LABEL("not-in-schema", number=3, label="x").at(field_number=3, cell="x")
+
 ``type`` codes are frictionless's own (``type-error``, ``primary-key``, ...) for anything
 frictionless would report, so reports can be compared with frictionless's; checks of our own
-(the catalogue profile, later the personal-data guard) use their own codes, listed in
-``ERROR_TYPES`` and documented in the README.
+(the catalogue profile, later the personal-data guard) use their own codes, documented in the
+README. The English notes of frictionless's errors are frictionless's words (the differential
+tests compare them).
 """
 
 from __future__ import annotations
@@ -16,44 +24,84 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-# type -> (English title, Chinese title). The English titles are frictionless's.
-ERROR_TYPES: dict[str, tuple[str, str]] = {
-    # source
-    "scheme-error": ("Scheme Error", "文件无法读取"),
-    "format-error": ("Format Error", "文件格式错误"),
-    "encoding-error": ("Encoding Error", "文件编码错误"),
-    "resource-error": ("Resource Error", "资源描述错误"),
-    "source-error": ("Source Error", "数据源错误"),
-    "hash-count": ("Hash Count Error", "文件哈希值不符"),
-    "byte-count": ("Byte Count Error", "文件字节数不符"),
-    # metadata
-    "package-error": ("Package Error", "数据包描述错误"),
-    "schema-error": ("Schema Error", "表结构错误"),
-    "field-error": ("Field Error", "字段定义错误"),
-    "dialect-error": ("Dialect Error", "CSV 方言错误"),
-    # header / labels
-    "blank-label": ("Blank Label", "表头为空"),
-    "duplicate-label": ("Duplicate Label", "表头重复"),
-    "extra-label": ("Extra Label", "多余的表头"),
-    "missing-label": ("Missing Label", "缺少表头"),
-    "incorrect-label": ("Incorrect Label", "表头与字段名不符"),
-    "blank-header": ("Blank Header", "表头行为空"),
-    # rows
-    "blank-row": ("Blank Row", "空行"),
-    "primary-key": ("PrimaryKey Error", "主键错误"),
-    "foreign-key": ("ForeignKey Error", "外键错误"),
-    # cells
-    "extra-cell": ("Extra Cell", "多余的单元格"),
-    "missing-cell": ("Missing Cell", "缺少单元格"),
-    "type-error": ("Type Error", "类型错误"),
-    "constraint-error": ("Constraint Error", "约束错误"),
-    "unique-error": ("Unique Error", "唯一性错误"),
-    # our own: the catalogue profile (docs: README, "Error types")
-    "profile-error": ("Catalogue Profile Error", "目录元数据错误"),
-    "metadata-error": ("Site Metadata Error", "站点元数据错误"),
-    "integer-range": ("Integer Out Of Range", "整数超出范围"),
-    "number-range": ("Number Not Finite", "数值不是有限数"),
-}
+from .locale_file import LOCALES_DIR, read_locale_file
+
+PREFIX = "validation."
+MESSAGES: dict[str, dict[str, str]] = read_locale_file(LOCALES_DIR / "validation.yaml")
+
+
+def text(key: str, lang: str, /, **params: Any) -> str:
+    """The validation string `key` (without its prefix) in `lang`, filled in."""
+    template = MESSAGES[PREFIX + key][lang]
+    return template.format(**params)  # always: a literal brace is written {{ }}
+
+
+def notes(key: str, /, **params: Any) -> tuple[str, str]:
+    """The (English, Chinese) pair of the validation string `key`, filled in."""
+    return text(key, "en", **params), text(key, "zh", **params)
+
+
+class ErrorType:
+    """One error type: its code, its titles and its note templates (see the module docstring)."""
+
+    __slots__ = ("code", "title", "title_zh", "note_names")
+
+    def __init__(self, code: str) -> None:
+        self.code = code
+        self.title, self.title_zh = notes(code)
+        prefix = f"{PREFIX}{code}."
+        self.note_names = frozenset(k[len(prefix) :] for k in MESSAGES if k.startswith(prefix))
+        ERROR_TYPES[code] = self
+
+    def __call__(self, note: str, /, **params: Any) -> Error:
+        """The error with note template `note` filled in from `params` (its location is added
+        with `Error.at`)."""
+        if note not in self.note_names:
+            raise KeyError(f"{self.code} has no note {note!r} in validation.yaml")
+        en, zh = notes(f"{self.code}.{note}", **params)
+        return Error(self.code, note=en, note_zh=zh)
+
+    def __repr__(self) -> str:
+        return f"ErrorType({self.code!r})"
+
+
+ERROR_TYPES: dict[str, ErrorType] = {}
+
+# source
+SCHEME_ERROR = ErrorType("scheme-error")
+FORMAT_ERROR = ErrorType("format-error")
+ENCODING_ERROR = ErrorType("encoding-error")
+RESOURCE_ERROR = ErrorType("resource-error")
+SOURCE_ERROR = ErrorType("source-error")
+HASH_COUNT = ErrorType("hash-count")
+BYTE_COUNT = ErrorType("byte-count")
+# metadata
+PACKAGE_ERROR = ErrorType("package-error")
+SCHEMA_ERROR = ErrorType("schema-error")
+FIELD_ERROR = ErrorType("field-error")
+DIALECT_ERROR = ErrorType("dialect-error")
+# header / labels
+BLANK_LABEL = ErrorType("blank-label")
+DUPLICATE_LABEL = ErrorType("duplicate-label")
+EXTRA_LABEL = ErrorType("extra-label")
+MISSING_LABEL = ErrorType("missing-label")
+INCORRECT_LABEL = ErrorType("incorrect-label")
+BLANK_HEADER = ErrorType("blank-header")
+# rows
+BLANK_ROW = ErrorType("blank-row")
+PRIMARY_KEY = ErrorType("primary-key")
+FOREIGN_KEY = ErrorType("foreign-key")
+# cells
+EXTRA_CELL = ErrorType("extra-cell")
+MISSING_CELL = ErrorType("missing-cell")
+TYPE_ERROR = ErrorType("type-error")
+CONSTRAINT_ERROR = ErrorType("constraint-error")
+UNIQUE_ERROR = ErrorType("unique-error")
+# our own: the catalogue profile (docs: README, "Error types"), what SQLite cannot store
+PROFILE_ERROR = ErrorType("profile-error")
+METADATA_ERROR = ErrorType("metadata-error")
+INTEGER_RANGE = ErrorType("integer-range")
+NUMBER_RANGE = ErrorType("number-range")
 
 
 @dataclass(frozen=True)
@@ -79,53 +127,43 @@ class Error:
 
     @property
     def title(self) -> str:
-        return ERROR_TYPES[self.type][0]
+        return ERROR_TYPES[self.type].title
 
     @property
     def title_zh(self) -> str:
-        return ERROR_TYPES[self.type][1]
+        return ERROR_TYPES[self.type].title_zh
 
     def at(self, **where: Any) -> Error:
-        """The same error with more of its location filled in (dataset, resource, file...)."""
+        """The same error with more of its location filled in (dataset, resource, file...), or
+        retyped (``type=``: a note shared by several types)."""
         return replace(self, **where)
+
+    def _where(self, lang: str) -> list[str]:
+        parts = []
+        if self.file:
+            parts.append(text("where.file", lang, file=self.file))
+        elif self.resource:
+            parts.append(text("where.resource", lang, resource=self.resource))
+        if self.row_number is not None:
+            parts.append(text("where.row", lang, row=self.row_number))
+        if self.field_name is not None:
+            col = text("where.column", lang, name=self.field_name)
+            if self.field_number is not None:
+                col += text("where.column_number", lang, number=self.field_number)
+            parts.append(col)
+        if self.cell is not None and self.cell != "":
+            parts.append(text("where.value", lang, value=_short(self.cell)))
+        return parts
 
     @property
     def message(self) -> str:
-        parts = []
-        if self.file:
-            parts.append(f'file "{self.file}"')
-        elif self.resource:
-            parts.append(f'resource "{self.resource}"')
-        if self.row_number is not None:
-            parts.append(f"row {self.row_number}")
-        if self.field_name is not None:
-            col = f'column "{self.field_name}"'
-            if self.field_number is not None:
-                col += f" (no. {self.field_number})"
-            parts.append(col)
-        if self.cell is not None and self.cell != "":
-            parts.append(f'value "{_short(self.cell)}"')
-        where = ", ".join(parts)
+        where = ", ".join(self._where("en"))
         head = f"{self.title} in {where}" if where else self.title
         return f"{head}: {self.note}" if self.note else head
 
     @property
     def message_zh(self) -> str:
-        parts = []
-        if self.file:
-            parts.append(f"文件“{self.file}”")
-        elif self.resource:
-            parts.append(f"资源“{self.resource}”")
-        if self.row_number is not None:
-            parts.append(f"第 {self.row_number} 行")
-        if self.field_name is not None:
-            col = f"“{self.field_name}”列"
-            if self.field_number is not None:
-                col += f"（第 {self.field_number} 列）"
-            parts.append(col)
-        if self.cell is not None and self.cell != "":
-            parts.append(f"值“{_short(self.cell)}”")
-        where = "，".join(parts)
+        where = "，".join(self._where("zh"))
         head = f"{self.title_zh}：{where}" if where else self.title_zh
         note = self.note_zh or self.note
         return f"{head}：{note}" if note else head
@@ -159,5 +197,5 @@ class Error:
 
 
 def _short(value: Any, limit: int = 80) -> str:
-    text = str(value)
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    shown = str(value)
+    return shown if len(shown) <= limit else shown[: limit - 1] + "…"

@@ -1,29 +1,33 @@
 """The Table Schema field types and their names in both languages: one table for validation
 messages ("类型应为 数字") and the data dictionary alike, in words a publisher reads (文本, not
-字符串)."""
+字符串). The names live in gongkai/locales/validation.yaml (`validation.field_type.<type>`)."""
 
 from __future__ import annotations
 
+from .errors import text
+
+TYPES = (
+    "string",
+    "integer",
+    "number",
+    "boolean",
+    "date",
+    "datetime",
+    "time",
+    "year",
+    "yearmonth",
+    "duration",
+    "geopoint",
+    "geojson",
+    "object",
+    "array",
+    "list",
+    "any",
+)
 # type -> (zh, en)
 TYPE_NAMES: dict[str, tuple[str, str]] = {
-    "string": ("文本", "text"),
-    "integer": ("整数", "integer"),
-    "number": ("数字", "number"),
-    "boolean": ("是/否", "true/false"),
-    "date": ("日期", "date"),
-    "datetime": ("日期时间", "date and time"),
-    "time": ("时间", "time"),
-    "year": ("年份", "year"),
-    "yearmonth": ("年月", "year and month"),
-    "duration": ("时长", "duration"),
-    "geopoint": ("地理坐标点", "geographic point"),
-    "geojson": ("GeoJSON 几何", "GeoJSON geometry"),
-    "object": ("JSON 对象", "JSON object"),
-    "array": ("JSON 数组", "JSON array"),
-    "list": ("列表", "list"),
-    "any": ("任意值", "any value"),
+    t: (text(f"field_type.{t}", "zh"), text(f"field_type.{t}", "en")) for t in TYPES
 }
-TYPES = tuple(TYPE_NAMES)
 
 
 def type_name(type_: str | None, lang: str = "zh") -> str:

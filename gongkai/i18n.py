@@ -16,12 +16,11 @@ from __future__ import annotations
 from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-import yaml
+from .locale_file import LOCALES_DIR, read_locale_file
 
 LANGS = ("zh", "en")
 DEFAULT_LANG = "zh"
 PARAM = "_lang"
-LOCALES_DIR = Path(__file__).parent / "locales"
 _HTML_LANG = {"zh": "zh-CN", "en": "en"}
 
 
@@ -30,15 +29,10 @@ def load_strings(folder: Path = LOCALES_DIR) -> dict[str, dict[str, str]]:
     table: dict[str, dict[str, str]] = {}
     origin: dict[str, str] = {}
     for path in sorted(Path(folder).glob("*.yaml")):
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        if not isinstance(data, dict):
-            raise ValueError(f"{path.name}: expected a mapping of key -> {{zh, en}}")
-        for key, value in data.items():
+        for key, value in read_locale_file(path).items():
             if key in table:
                 raise ValueError(f"string key {key!r} is defined in both {origin[key]} and {path.name}")
-            if not isinstance(value, dict):
-                raise ValueError(f"{path.name}: {key!r} must map to {{zh: ..., en: ...}}")
-            table[key] = {lang: str(text) for lang, text in value.items()}
+            table[key] = value
             origin[key] = path.name
     return table
 

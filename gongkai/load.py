@@ -134,8 +134,9 @@ def insert_rows(db: BuildDatabase, resource: Resource, rows: Iterable[tuple]) ->
 
 
 def write_part(resource: Resource, rows: Iterable[tuple], path: Path) -> None:
-    """Rows of a table validated in parallel (see gongkai.validate.speculate), written to a
-    database of their own for `append_part` to add after the rows inserted here."""
+    """Rows of a table validated in parallel, written to a database of their own for
+    `append_part` to add after the rows inserted here: the loader's side of
+    `gongkai.validate.split.PartWriter`."""
     db = open_build_db(path)
     try:
         db.schema.create_table(resource.name, column_types(resource), column_order=resource.field_names)

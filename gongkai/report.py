@@ -7,7 +7,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from .errors import Error
+from .errors import Error, notes
+
+
+def _both(key: str, sep: str = " / ", **params) -> str:
+    """The report string `key` in Chinese, then in English."""
+    en, zh = notes(f"report.{key}", **params)
+    return f"{zh}{sep}{en}"
+
 
 REPORT_VERSION = 1
 
@@ -67,17 +74,18 @@ def markdown_summary(result, first: int = 10) -> str:
     lines = [
         f"# {name}",
         "",
-        "✅ 校验通过 / Valid" if ok else f"❌ 校验未通过，共 {n} 个错误 / Invalid: {n} errors",
+        "✅ " + _both("valid") if ok else "❌ " + _both("invalid", n=n),
         "",
     ]
     if result.errors:
-        lines += ["## 数据集 / Dataset", ""]
+        lines += ["## " + _both("dataset"), ""]
         lines += [_error_line(e) for e in result.errors[:first]]
         if len(result.errors) > first:
-            lines.append(f"- … 另有 {len(result.errors) - first} 个 / {len(result.errors) - first} more")
+            lines.append("- … " + _both("more", n=len(result.errors) - first))
         lines.append("")
     if result.tasks:
-        lines += ["| 资源 Resource | 行数 Rows | 错误 Errors |", "|---|---:|---:|"]
+        header = " | ".join(_both(key, " ") for key in ("resource", "rows", "errors"))
+        lines += [f"| {header} |", "|---|---:|---:|"]
         for t in result.tasks:
             lines.append(f"| {t.resource.name} | {t.stats.get('rows', 0)} | {len(t.errors)} |")
         lines.append("")
@@ -87,7 +95,7 @@ def markdown_summary(result, first: int = 10) -> str:
         lines += [f"## {t.resource.name} (`{t.resource.path}`)", ""]
         lines += [_error_line(e) for e in t.errors[:first]]
         if len(t.errors) > first:
-            lines.append(f"- … 另有 {len(t.errors) - first} 个 / {len(t.errors) - first} more")
+            lines.append("- … " + _both("more", n=len(t.errors) - first))
         lines.append("")
     return "\n".join(lines).rstrip() + "\n"
 
@@ -99,13 +107,13 @@ def text_summary(results: Iterable, first: int = 5) -> str:
         n = len(r.errors) + sum(len(t.errors) for t in r.tasks)
         rows = sum(t.stats.get("rows", 0) for t in r.tasks)
         if r.valid:
-            out.append(f"✓ {r.dataset.name}: 通过 valid ({len(r.tasks)} 个资源 resources, {rows} 行 rows)")
+            out.append(f"✓ {r.dataset.name}: " + _both("passed", resources=len(r.tasks), rows=rows))
             continue
-        out.append(f"✗ {r.dataset.name}: {n} 个错误 errors")
+        out.append(f"✗ {r.dataset.name}: " + _both("failed", n=n))
         shown = list(r.errors) + [e for t in r.tasks for e in t.errors]
         for e in shown[:first]:
             out.append(f"    {e.message_zh}")
             out.append(f"    {e.message}")
         if len(shown) > first:
-            out.append(f"    … 另有 {len(shown) - first} 个错误 / {len(shown) - first} more errors")
+            out.append("    … " + _both("more_errors", n=len(shown) - first))
     return "\n".join(out)

@@ -13,7 +13,7 @@ import os
 import sqlite3
 from pathlib import Path
 
-from .catalog import Site
+from .descriptors import Site
 from .model import Dataset
 
 

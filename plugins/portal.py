@@ -223,6 +223,6 @@ async def static_page(datasette, request):
 
 @hookimpl
 def register_routes():
-    # The table lives in gongkai.portal.routes so that gongkai.catalog reserves its names.
+    # The table lives in gongkai.portal.routes so that gongkai.descriptors reserves its names.
     views = globals()
     return [(pattern, views[view]) for pattern, view in routes.PORTAL_ROUTES]

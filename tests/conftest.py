@@ -13,3 +13,7 @@ def site_root(tmp_path) -> Path:
     root = tmp_path / "repo"
     shutil.copytree(FIXTURES / "site", root)
     return root
+
+
+# The open-data tests' built sites (session-wide: several test modules share them).
+from opendata_sites import opendata_fixture_site, opendata_generated_site  # noqa: E402, F401

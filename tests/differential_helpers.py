@@ -203,7 +203,7 @@ def frictionless_keys(folder: Path, encoding: str = "utf-8", limit_errors: int =
 
 def our_keys(folder: Path, limit_errors: int = LIMIT_ERRORS) -> Keys:
     """Our validator on the folder read as a plain Data Package (no catalogue profile), as keys."""
-    from gongkai.catalog import read_dataset
+    from gongkai.descriptors import read_dataset
     from gongkai.validate import validate_dataset
 
     result = validate_dataset(read_dataset(folder, site=None), limit_errors=limit_errors)

@@ -22,8 +22,8 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from gongkai.build import build_site, load_dataset
-from gongkai.catalog import read_dataset, read_site
 from gongkai.cli import cli
+from gongkai.descriptors import read_dataset, read_site
 from gongkai.validate import validate_dataset
 
 FIXTURES = Path(__file__).parent / "fixtures"

@@ -34,7 +34,7 @@ HEADLINE = [
 def _gongkai_api_present() -> bool:
     try:
         return hasattr(importlib.import_module("gongkai.build"), "load_dataset") and hasattr(
-            importlib.import_module("gongkai.catalog"), "read_dataset"
+            importlib.import_module("gongkai.descriptors"), "read_dataset"
         )
     except ImportError:
         return False
@@ -109,7 +109,7 @@ def test_error_check_catches_a_different_report(bench):
 
 
 @pytest.mark.skipif(
-    not _gongkai_api_present(), reason="gongkai.catalog.read_dataset / gongkai.build.load_dataset not written yet"
+    not _gongkai_api_present(), reason="gongkai.descriptors.read_dataset / gongkai.build.load_dataset not written yet"
 )
 def test_gongkai_loads_the_data_and_reports_frictionless_errors(bench):
     doc, _ = bench

@@ -9,7 +9,7 @@ import sys
 import time
 
 from gongkai.build import build_site, current_release, load_dataset
-from gongkai.catalog import read_dataset
+from gongkai.descriptors import read_dataset
 
 
 def build(root, out):

@@ -38,7 +38,7 @@ def test_build_code_is_found_from_the_roots():
     files = {str(p.relative_to(PACKAGE)) for p in codehash.build_code_files()}
     # reading, validation (every field type), loading, the search index, reports
     assert {
-        "catalog.py",
+        "descriptors.py",
         "validate/table.py",
         "validate/reader.py",
         "validate/fields/date.py",
@@ -47,6 +47,7 @@ def test_build_code_is_found_from_the_roots():
         "search/tokens.py",
         "report.py",
         "errors.py",
+        "locales/validation.yaml",
     } <= files
     # serve-side code never decides a rebuild; the route table does (it reserves dataset names)
     assert not {
@@ -55,7 +56,17 @@ def test_build_code_is_found_from_the_roots():
         if f.startswith(("portal/", "bench/"))
         and f != "portal/routes.py"
         or f
-        in ("search/query.py", "i18n.py", "serve.py", "asgi.py", "cli.py", "build.py", "sitemeta.py", "catalog_db.py")
+        in (
+            "search/query.py",
+            "i18n.py",
+            "serve.py",
+            "asgi.py",
+            "cli.py",
+            "build.py",
+            "sitemeta.py",
+            "catalog_db.py",
+            "locales/portal.yaml",
+        )
     }
 
 
@@ -65,6 +76,7 @@ def test_a_portal_or_template_change_rebuilds_nothing(site_root, tmp_path, packa
     _append(package_copy / "portal" / "quality.py", "\n# a serve-side fix\n")
     _append(package_copy / "search" / "query.py", "\n# serve-side search\n")
     _append(package_copy / "i18n.py", "\n# strings\n")
+    _append(package_copy / "locales" / "portal.yaml", "\n# a site string\n")
     _append(package_copy.parent / "templates" / "portal_dataset.html", "\n{# a template fix #}\n")
     reused, names = _rebuild(site_root, out)
     assert reused == names and names  # every dataset unchanged
@@ -72,7 +84,15 @@ def test_a_portal_or_template_change_rebuilds_nothing(site_root, tmp_path, packa
 
 @pytest.mark.parametrize(
     "module",
-    ["validate/table.py", "validate/fields/string.py", "load.py", "search/tokens.py", "report.py", "catalog.py"],
+    [
+        "validate/table.py",
+        "validate/fields/string.py",
+        "load.py",
+        "search/tokens.py",
+        "report.py",
+        "descriptors.py",
+        "locales/validation.yaml",  # its messages are in every report
+    ],
 )
 def test_a_build_code_change_rebuilds_every_dataset(site_root, tmp_path, package_copy, module):
     out = tmp_path / "out"

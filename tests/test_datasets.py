@@ -1,7 +1,7 @@
 """Every published dataset under datasets/ is valid for frictionless and meets the catalogue profile.
 
 An independent check: it reads the descriptors and metadata/*.yaml directly and uses frictionless
-itself as the oracle, so it does not share code (or bugs) with gongkai/catalog.py.
+itself as the oracle, so it does not share code (or bugs) with gongkai/descriptors.py.
 """
 
 from __future__ import annotations

@@ -5,6 +5,7 @@ payload becomes an element or an attribute, and no template expression is evalua
 
 from __future__ import annotations
 
+import json
 import re
 from html.parser import HTMLParser
 
@@ -31,10 +32,22 @@ class Elements(HTMLParser):
     handle_startendtag = handle_starttag
 
 
+# The one script element a page may hold: schema.org JSON-LD (plugins/opendata.py), a data
+# block no browser runs. Its text must be JSON with no `<` at all (gongkai.opendata.schema_org
+# escapes it), so no payload can close the element or open another.
+JSON_LD = re.compile(r'<script type="application/ld\+json">([^<]*)</script>')
+
+
 def problems(page: str) -> list[str]:
+    bad = []
+    for body in JSON_LD.findall(page):
+        try:
+            json.loads(body)
+        except ValueError:
+            bad.append("<script type=application/ld+json> that is not JSON")
+    page = JSON_LD.sub("", page)
     parser = Elements()
     parser.feed(page)
-    bad = []
     for tag, attrs in parser.found:
         if tag in BAD_TAGS:
             bad.append(f"<{tag}>")

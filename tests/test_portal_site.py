@@ -299,3 +299,16 @@ async def test_unknown_is_404(ds, path):
     for suffix in ("", "?_lang=en"):
         response = await ds.client.get(path + suffix)
         assert response.status_code == 404, path
+
+
+async def test_the_repositorys_datasets_pass_the_catalogue_checks(ds):
+    """The real datasets (sources, spatial codes, long descriptions) through the official checks
+    of the machine-readable catalogue (tests/test_opendata_*.py has the details)."""
+    import opendata_schemas as schemas
+
+    v11 = (await ds.client.get("/data.json")).json()
+    assert schemas.errors(schemas.dcat_us_11(), v11) == [] and len(v11["dataset"]) == len(DATASETS)
+    v30 = (await ds.client.get("/data-v3.json")).json()
+    assert schemas.errors(schemas.dcat_us_30(), v30) == []
+    conforms, report = schemas.shacl((await ds.client.get("/catalog.ttl")).content)
+    assert conforms, report[:2000]

@@ -13,7 +13,7 @@ import shutil
 import pytest
 from conftest import REPO
 
-from gongkai import catalog
+from gongkai import descriptors
 from gongkai.build import build_site
 from gongkai.portal import routes
 from gongkai.serve import make_datasette
@@ -48,8 +48,10 @@ def test_every_registered_route_reserves_its_first_segment(site):
             continue
         for segment in segments:
             checked += 1
-            if catalog.SLUG.fullmatch(segment):
-                assert segment in catalog.RESERVED_NAMES, f"route {pattern!r}: dataset name {segment!r} is not reserved"
+            if descriptors.SLUG.fullmatch(segment):
+                assert segment in descriptors.RESERVED_NAMES, (
+                    f"route {pattern!r}: dataset name {segment!r} is not reserved"
+                )
     assert checked > 10  # the portal's and Datasette's routes were really seen
 
 
@@ -75,7 +77,7 @@ def test_a_dataset_named_like_a_route_is_refused(site_root, name):
     descriptor = json.loads((folder / "datapackage.json").read_text(encoding="utf-8"))
     descriptor["name"] = name
     (folder / "datapackage.json").write_text(json.dumps(descriptor, ensure_ascii=False), encoding="utf-8")
-    errors = catalog.check_slug(name, "dataset name", "数据集名称")
+    errors = descriptors.check_slug(name, "dataset_name")
     assert errors and "reserved" in errors[0].note
     result = build_site(site_root, site_root / "out")
     assert not result.ok
@@ -83,4 +85,4 @@ def test_a_dataset_named_like_a_route_is_refused(site_root, name):
 
 def test_an_ordinary_name_is_not_reserved():
     for name in ("budget", "about-us", "favicon", "api-usage", "licences"):
-        assert name not in catalog.RESERVED_NAMES, name
+        assert name not in descriptors.RESERVED_NAMES, name

@@ -3,7 +3,7 @@
 On the same deterministic CSV (see `gongkai.bench.data`) it times, each in a fresh child process
 so peak memory is that process's own:
 
-- gongkai: `gongkai.catalog.read_dataset` + `gongkai.build.load_dataset` (validate and insert in
+- gongkai: `gongkai.descriptors.read_dataset` + `gongkai.build.load_dataset` (validate and insert in
   one pass), timed inside the child (`gongkai_s`) and as a whole process (`gongkai_process_s`);
   the search index is left out here (`search=False`): the search bench builds and times it
   (`search_index_build_s`), so neither figure hides the other;
@@ -338,7 +338,7 @@ def _child_run(folder: Path, db: Path) -> dict:
     start = time.perf_counter()
     try:
         from gongkai.build import load_dataset
-        from gongkai.catalog import read_dataset
+        from gongkai.descriptors import read_dataset
     except ImportError as exc:
         return {"missing": f"{type(exc).__name__}: {exc}"}
     imported = time.perf_counter()

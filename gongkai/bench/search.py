@@ -46,7 +46,7 @@ def _ensure_db(ctx) -> Path:
     if db and Path(db).exists():
         return Path(db)
     from gongkai.build import load_dataset
-    from gongkai.catalog import read_dataset
+    from gongkai.descriptors import read_dataset
 
     path = ctx.workdir / "db" / "gongkai.db"
     if path.exists():  # the load bench's database from an earlier run

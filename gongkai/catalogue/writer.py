@@ -12,7 +12,7 @@ import sqlite3
 from collections.abc import Iterable
 from pathlib import Path
 
-from ..catalog import Site
+from ..descriptors import Site
 from ..model import Dataset
 from ..portal import charts
 from ..search.index import CATALOG_COLUMNS, create_index, read_indexes

@@ -3,8 +3,8 @@
 A dataset's name is its database's URL (`/<name>`), so a dataset may not be named like any
 top-level path of the site: its database page would be unreachable behind the route. The
 reserved names are derived from the route patterns themselves (`first_segments`), so adding a
-route reserves its name; plugins/portal.py registers `PORTAL_ROUTES` and gongkai/catalog.py
-refuses `reserved_names()`. tests/test_reserved_names.py enumerates every route of a real
+route reserves its name; plugins/portal.py registers `PORTAL_ROUTES` and gongkai/descriptors.py
+refuses `reserved_names()` (plugins/opendata.py registers `OPENDATA_ROUTES`, plugins/feeds.py `FEED_ROUTES`). tests/test_reserved_names.py enumerates every route of a real
 Datasette instance (Datasette's own, every plugin's) and checks each is covered.
 """
 
@@ -33,6 +33,26 @@ PORTAL_ROUTES = [
     (r"^/publishers/(?P<id>[^/]+)$", "publisher_view"),
     (r"^/themes/(?P<id>[^/]+)$", "theme_view"),
     (rf"^/(?P<page>{'|'.join(STATIC_PAGES)})$", "static_page"),
+]
+
+# The machine-readable catalogue (plugins/opendata.py): (pattern, view name there).
+OPENDATA_ROUTES = [
+    (r"^/data\.json$", "data_json"),
+    (r"^/data-v3\.json$", "data_v3_json"),
+    (r"^/catalog$", "catalog_iri"),
+    (r"^/catalog\.(?P<syntax>ttl|jsonld|rdf)$", "catalog_rdf"),
+    (rf"^/datasets/{NAME}\.(?P<syntax>ttl|jsonld|rdf)$", "dataset_rdf"),
+]
+
+# The sitemap, robots.txt and the Atom feeds (plugins/feeds.py): (pattern, view name there).
+FEED_ROUTES = [
+    (r"^/robots\.txt$", "robots_txt"),
+    (r"^/sitemap\.xml$", "sitemap_index"),
+    (r"^/sitemaps/pages\.xml$", "sitemap_pages"),
+    (r"^/sitemaps/datasets-(?P<number>[0-9]{1,6})\.xml$", "sitemap_datasets"),
+    (r"^/feeds/datasets\.atom$", "site_feed"),
+    (r"^/feeds/publishers/(?P<id>[^/]+)\.atom$", "publisher_feed"),
+    (r"^/feeds/themes/(?P<id>[^/]+)\.atom$", "theme_feed"),
 ]
 
 # Top-level names that are not portal routes: the site's static mount (gongkai/serve.py), the
@@ -113,6 +133,9 @@ class ReservedNames(frozenset):
 
 def reserved_names() -> ReservedNames:
     names = set(OTHER_RESERVED)
-    for pattern, _view in PORTAL_ROUTES:
-        names |= first_segments(pattern)
+    for pattern, _view in [*PORTAL_ROUTES, *OPENDATA_ROUTES, *FEED_ROUTES]:
+        for segment in first_segments(pattern):
+            # `/data-v3.json` is also where Datasette would serve a database named `data-v3`
+            # as JSON (`/<database>.<format>`): the name before the dot is taken too.
+            names |= {segment, segment.split(".", 1)[0]}
     return ReservedNames(names)

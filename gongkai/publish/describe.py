@@ -16,7 +16,7 @@ from typing import Any
 
 import yaml
 
-from ..catalog import SLUG
+from ..descriptors import SLUG
 from .profile import ENUM_MAX_LENGTH, ENUM_MIN_ROWS_PER_VALUE, IDENTIFIER_WORDS, Column, TableProfile, profile_rows
 from .sources import Detected, open_table
 from .words import PublishError, both, lines

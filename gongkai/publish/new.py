@@ -17,7 +17,7 @@ from typing import Any
 
 import yaml
 
-from ..catalog import FREQUENCIES, RESERVED_NAMES, SLUG, read_site
+from ..descriptors import FREQUENCIES, RESERVED_NAMES, SLUG, read_site
 from .words import PublishError, lines
 
 DESCRIPTOR = "datapackage.yaml"

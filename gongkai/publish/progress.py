@@ -16,7 +16,7 @@ from typing import TextIO
 
 from ..i18n import t
 from ..model import Resource
-from ..validate.speculate import RowStream
+from ..validate.split import RowStream
 
 TICK_ROWS = 4096  # look at the clock every this many rows
 REDRAW_EVERY = 0.1

@@ -29,6 +29,8 @@ import stat
 from collections.abc import Callable, Iterator
 from pathlib import Path, PurePosixPath
 
+from ..errors import notes
+
 MAX_FILE_BYTES_ENV = "GONGKAI_MAX_FILE_BYTES"
 DEFAULT_MAX_FILE_BYTES = 512 << 20  # read and decoded whole: ~2 GB of memory for 512 MiB of CJK text
 MAX_DESCRIPTOR_BYTES_ENV = "GONGKAI_MAX_DESCRIPTOR_BYTES"
@@ -89,20 +91,11 @@ def is_safe_path(path: object) -> bool:
 
 
 def unsafe_note(path: object) -> tuple[str, str]:
-    return (
-        f'path "{path}" is not safe: use a relative path inside the dataset folder, without "..", '
-        'hidden (".") folders, URLs or variables',
-        f"路径“{path}”不安全：请使用数据集文件夹内的相对路径，不含“..”、以“.”开头的隐藏目录、网址或变量",
-    )
+    return notes("file.unsafe-path", path=path)
 
 
 def _outside(rel: str) -> FileRefused:
-    return FileRefused(
-        "outside",
-        f'"{rel}" is a symbolic link that leads outside the dataset folder: the build reads only '
-        "files inside the folder; replace the link with the file itself",
-        f"“{rel}”是指向数据集文件夹之外的符号链接：构建只读取文件夹内的文件，请用文件本身替换该链接",
-    )
+    return FileRefused("outside", *notes("file.outside", rel=rel))
 
 
 def _resolve(base: str, rel: str) -> list[str]:
@@ -128,9 +121,7 @@ def _resolve(base: str, rel: str) -> list[str]:
             continue
         links += 1
         if links > MAX_LINKS:
-            raise FileRefused(
-                "outside", f'"{rel}": too many levels of symbolic links', f"“{rel}”：符号链接层级过多（可能是循环链接）"
-            )
+            raise FileRefused("outside", *notes("file.link-loop", rel=rel))
         target = os.readlink(path)
         if os.path.isabs(target):
             target = os.path.normpath(target)
@@ -150,48 +141,31 @@ def open_file(folder: Path, rel: str) -> int:
         fd = os.open(folder, _DIR_FLAGS)
     except OSError as exc:
         if os.path.islink(folder):
-            raise FileRefused(
-                "outside",
-                f"the dataset folder {Path(folder).name}/ is a symbolic link: replace it with the folder itself",
-                f"数据集文件夹 {Path(folder).name}/ 是符号链接：请用文件夹本身替换该链接",
-            ) from exc
+            raise FileRefused("outside", *notes("file.folder-is-link", folder=Path(folder).name)) from exc
         raise _unreadable(rel, exc) from exc
     try:
         parts = _resolve(os.path.realpath(folder), rel)
         if not parts:
-            raise FileRefused(
-                "not-regular",
-                f'"{rel}" is the dataset folder itself, not a file',
-                f"“{rel}”是数据集文件夹本身，不是文件",
-            )
+            raise FileRefused("not-regular", *notes("file.is-the-folder", rel=rel))
         for i, part in enumerate(parts):
             new = _open_at(fd, part, _DIR_FLAGS if i < len(parts) - 1 else _FILE_FLAGS, rel)
             os.close(fd)
             fd = new
         mode = os.fstat(fd).st_mode
         if not stat.S_ISREG(mode):
-            kind = (
-                "a folder"
+            what = (
+                "folder"
                 if stat.S_ISDIR(mode)
-                else "a FIFO"
+                else "fifo"
                 if stat.S_ISFIFO(mode)
-                else "a device"
+                else "device"
                 if stat.S_ISCHR(mode) or stat.S_ISBLK(mode)
-                else "a socket"
+                else "socket"
                 if stat.S_ISSOCK(mode)
-                else "not a regular file"
+                else "special"
             )
-            kind_zh = {
-                "a folder": "文件夹",
-                "a FIFO": "命名管道（FIFO）",
-                "a device": "设备文件",
-                "a socket": "套接字",
-            }.get(kind, "特殊文件")
-            raise FileRefused(
-                "not-regular",
-                f'"{rel}" is {kind}, not a regular file: give the path of a data file',
-                f"“{rel}”是{kind_zh}，不是普通文件：请给出数据文件的路径",
-            )
+            kind, kind_zh = notes(f"file.kind.{what}")
+            raise FileRefused("not-regular", *notes("file.not-regular", rel=rel, kind=kind, kind_zh=kind_zh))
         return fd
     except BaseException:
         os.close(fd)
@@ -209,29 +183,16 @@ def _open_at(fd: int, part: str, flags: int, rel: str) -> int:
 
 def _unreadable(rel: str, exc: OSError) -> FileRefused:
     if isinstance(exc, FileNotFoundError):
-        return FileRefused("missing", f'file "{rel}" does not exist', f"文件“{rel}”不存在")
+        return FileRefused("missing", *notes("file.missing", rel=rel))
     if isinstance(exc, NotADirectoryError):
-        return FileRefused(
-            "missing",
-            f'file "{rel}" does not exist (a part of its path is not a folder)',
-            f"文件“{rel}”不存在（路径中的某一部分不是文件夹）",
-        )
+        return FileRefused("missing", *notes("file.missing-folder", rel=rel))
     if isinstance(exc, PermissionError):
-        return FileRefused(
-            "unreadable", f'cannot read file "{rel}": permission denied', f"无法读取文件“{rel}”：没有读取权限"
-        )
-    return FileRefused(
-        "unreadable", f'cannot read file "{rel}": {exc.strerror or exc}', f"无法读取文件“{rel}”：{exc.strerror or exc}"
-    )
+        return FileRefused("unreadable", *notes("file.permission", rel=rel))
+    return FileRefused("unreadable", *notes("file.unreadable", rel=rel, reason=exc.strerror or exc))
 
 
 def too_big(rel: str, limit: int, env: str) -> FileRefused:
-    return FileRefused(
-        "too-big",
-        f'file "{rel}" is larger than the limit of {limit:,} bytes: split the table into several '
-        f"resources, or raise the limit with the environment variable {env}",
-        f"文件“{rel}”超过 {limit:,} 字节的上限：请把表格拆分为多个资源，或通过环境变量 {env} 提高上限",
-    )
+    return FileRefused("too-big", *notes("file.too-big", rel=rel, limit=limit, env=env))
 
 
 def read_bytes(folder: Path, rel: str, limit: int | None = None, env: str = MAX_FILE_BYTES_ENV) -> bytes:

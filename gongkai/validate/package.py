@@ -14,10 +14,12 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from ..errors import Error
+from ..errors import PACKAGE_ERROR, Error
 from ..model import Dataset, Resource
+from .split import PartWriter
 from .table import TableValidator
 
+# The consumer of each resource's valid rows (a `split.RowStream` for a validated resource)
 Sink = Callable[[Resource, Iterator[tuple]], None]
 
 # Errors of a referenced resource that frictionless also reports on the resource referring
@@ -56,14 +58,20 @@ class DatasetResult:
         return not self.errors and all(task.valid for task in self.tasks)
 
 
-def validate_dataset(dataset: Dataset, *, sink: Sink | None = None, limit_errors: int = 1000) -> DatasetResult:
+def validate_dataset(
+    dataset: Dataset,
+    *,
+    sink: Sink | None = None,
+    part_writer: PartWriter | None = None,
+    limit_errors: int = 1000,
+) -> DatasetResult:
     """Validate every resource of the dataset; ``sink`` receives each resource's valid rows.
 
     ``sink(resource, rows)`` is called once per resource, in validation order, and must
     consume ``rows``; validating and loading are then a single pass over the file. ``rows`` is
-    a ``RowStream``: a sink that sets ``rows.part_writer`` before iterating lets a big table's
-    second half be validated and written in parallel by a child process, and must then append
-    each file in ``rows.parts`` after the rows it iterated (see ``speculate``).
+    a ``split.RowStream``. With a ``part_writer`` (the sink's own), a big table's second half
+    may be validated and written in parallel by a child process: the sink must then append
+    each file in ``rows.parts`` after the rows it iterated (see ``split``).
     """
     resources = dataset.resources
     if any(error.type in METADATA for error in dataset.errors):
@@ -103,7 +111,7 @@ def validate_dataset(dataset: Dataset, *, sink: Sink | None = None, limit_errors
                 limit_errors=limit_errors,
                 collect=sorted(wanted.get(resource.name, ())),
             )
-            _feed(sink, resource, validator.stream())
+            _feed(sink, resource, validator.stream(part_writer))
             errors, labels = validator.errors, validator.labels
             stats = dict(validator.stats)
             stats.setdefault("labels", list(labels))
@@ -198,11 +206,6 @@ def _values_only(resource: Resource, fields: tuple) -> tuple[set[tuple], Error |
 
 
 def _propagate(resource: Resource, dep: str, error: Error) -> Error:
-    return Error(
-        type=error.type,
-        note=f'the foreign key look-up in resource "{dep}" cannot be read: {error.note}',
-        note_zh=f"外键引用的资源“{dep}”无法读取：{error.note_zh or error.note}",
-        dataset=resource.dataset,
-        resource=resource.name,
-        file=resource.path,
-    )
+    # the referenced resource's own error, retold on this one (its type kept)
+    told = PACKAGE_ERROR("lookup-unreadable", resource=dep, note=error.note, note_zh=error.note_zh or error.note)
+    return told.at(type=error.type, dataset=resource.dataset, resource=resource.name, file=resource.path)

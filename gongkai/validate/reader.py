@@ -20,7 +20,7 @@ import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
-from ..errors import Error
+from ..errors import ENCODING_ERROR, FORMAT_ERROR, Error, notes
 from ..model import Resource
 from . import files
 
@@ -79,13 +79,7 @@ def load(resource: Resource) -> Source:
         raise SourceProblem(Error(type="resource-error", note=note, note_zh=note_zh))
     fmt = resource.format.lower() if isinstance(resource.format, str) and resource.format else "csv"
     if fmt not in SUPPORTED_FORMATS:
-        raise SourceProblem(
-            Error(
-                type="format-error",
-                note=f'format "{fmt}" is not supported: publish the table as CSV (UTF-8)',
-                note_zh=f"不支持格式“{fmt}”：请以 CSV（UTF-8 编码）发布表格",
-            )
-        )
+        raise SourceProblem(FORMAT_ERROR("unsupported", format=fmt))
     folder = resource.folder
     assert folder is not None  # fullpath is set (checked above)
     try:
@@ -126,13 +120,7 @@ def decode(data: bytes, encoding: str) -> str:
             raise LookupError(encoding)
         codec = info.name
     except LookupError as exc:
-        raise SourceProblem(
-            Error(
-                type="encoding-error",
-                note=f'unknown encoding "{encoding}": use "utf-8" (or "gb18030" for GBK/GB2312 files)',
-                note_zh=f"未知编码“{encoding}”：请使用“utf-8”（GBK/GB2312 文件请用“gb18030”）",
-            )
-        ) from exc
+        raise SourceProblem(ENCODING_ERROR("unknown", encoding=encoding)) from exc
     if codec == "utf-8" and data.startswith(codecs.BOM_UTF8):
         data = data[len(codecs.BOM_UTF8) :]
         bom = len(codecs.BOM_UTF8)
@@ -144,28 +132,10 @@ def decode(data: bytes, encoding: str) -> str:
         offset = exc.start + bom
         line = data.count(b"\n", 0, exc.start) + 1
         bad = data[exc.start : exc.start + 4].hex(" ")
-        if codec == "utf-8":
-            fix = (
-                'if the file is GBK/GB2312/GB18030, declare "encoding": "gb18030" in the resource, '
-                "or convert it: iconv -f GB18030 -t UTF-8 in.csv > out.csv"
-            )
-            fix_zh = (
-                '如果文件是 GBK/GB2312/GB18030 编码，请在资源中声明 "encoding": "gb18030"，'
-                "或者转换为 UTF-8：iconv -f GB18030 -t UTF-8 in.csv > out.csv"
-            )
-        else:
-            fix = f'check the declared "encoding" ("{encoding}"), or convert the file to UTF-8 with iconv'
-            fix_zh = f'请检查声明的编码（"encoding": "{encoding}"），或用 iconv 把文件转换为 UTF-8'
-        raise SourceProblem(
-            Error(
-                type="encoding-error",
-                note=f'the file is not valid "{encoding}": bytes {bad} at byte offset {offset} '
-                f"(line {line}) cannot be decoded; {fix}",
-                note_zh=f"文件不是有效的“{encoding}”编码：第 {line} 行、字节偏移 {offset} 处的字节 {bad} "
-                f"无法解码；{fix_zh}",
-                extra={"byteOffset": offset, "lineNumber": line},
-            )
-        ) from exc
+        fix, fix_zh = notes("encoding.fix_utf8") if codec == "utf-8" else notes("encoding.fix_other", encoding=encoding)
+        where = {"encoding": encoding, "bad": bad, "offset": offset, "line": line}
+        error = ENCODING_ERROR("undecodable", fix=fix, fix_zh=fix_zh, **where)
+        raise SourceProblem(error.at(extra={"byteOffset": offset, "lineNumber": line})) from exc
 
 
 # Dialect

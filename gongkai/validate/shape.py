@@ -15,7 +15,7 @@ import re
 from typing import Any, TypeGuard
 from urllib.parse import urlsplit
 
-from ..errors import Error
+from ..errors import Error, notes
 from ..field_types import TYPES
 
 MAX_FIELDS = 1000  # SQLite's default limit is 2000 columns; the row function is one line per field
@@ -24,13 +24,17 @@ LINK_SCHEMES = ("http", "https", "mailto")
 TYPE_NAMES = TYPES  # gongkai/field_types.py
 CSV_ONE_CHAR = ("delimiter", "quoteChar", "escapeChar")
 
-_JSON_NAMES = {
-    dict: ("an object", "对象"),
-    list: ("a list", "列表"),
-    str: ("a string", "字符串"),
-    bool: ("true or false", "true 或 false"),
-    int: ("an integer", "整数"),
-    float: ("a number", "数值"),
+# (English, Chinese) names of the JSON kinds, from validation.yaml
+_JSON_NAMES: dict[type, tuple[str, str]] = {
+    kind: notes(f"shape.json.{name}")
+    for kind, name in (
+        (dict, "object"),
+        (list, "list"),
+        (str, "string"),
+        (bool, "boolean"),
+        (int, "integer"),
+        (float, "number"),
+    )
 }
 
 
@@ -50,8 +54,11 @@ class _Checker:
         self.errors: list[Error] = []
         self.kind = kind  # the error type for keys of this level
 
-    def fail(self, where: str, note: str, note_zh: str, kind: str | None = None) -> None:
-        self.errors.append(Error(kind or self.kind, note=f'"{where}" {note}', note_zh=f"“{where}”{note_zh}"))
+    def fail(self, where: str, note: str, kind: str | None = None, **params: Any) -> None:
+        """An error about the key `where`: the note `validation.shape.<note>`, after the key."""
+        en, zh = notes(f"shape.{note}", **params)
+        en, zh = notes("shape.where", where=where, note=en, note_zh=zh)
+        self.errors.append(Error(kind or self.kind, note=en, note_zh=zh))
 
     def type(
         self, value: Any, where: str, *kinds: type, kind: str | None = None, optional: bool = True
@@ -62,14 +69,11 @@ class _Checker:
             return False
         ok = any(isinstance(value, k) and not (k in (int, float) and isinstance(value, bool)) for k in kinds)
         if not ok:
-            names = " or ".join(_JSON_NAMES[k][0] for k in kinds)
-            names_zh = "或".join(_JSON_NAMES[k][1] for k in kinds)
-            self.fail(
-                where,
-                f"must be {names}, got {json_type(value)} ({_show(value)})",
-                f"应为{names_zh}，实际为 {json_type(value)}（{_show(value)}）",
-                kind,
-            )
+            or_en, or_zh = notes("shape.or")
+            names = or_en.join(_JSON_NAMES[k][0] for k in kinds)
+            names_zh = or_zh.join(_JSON_NAMES[k][1] for k in kinds)
+            shown = {"names": names, "names_zh": names_zh, "got": json_type(value), "shown": _show(value)}
+            self.fail(where, "wrong-type", kind, **shown)
         return ok
 
     def strings(self, value: Any, where: str, kind: str | None = None) -> None:
@@ -93,13 +97,7 @@ class _Checker:
         if not self.type(value, where, str, kind=kind):
             return
         if not is_link_safe(value):
-            self.fail(
-                where,
-                f'is the URL "{_show(value)}": only http://, https:// and mailto: links are allowed '
-                "(the site renders it as a link); give the web address of the page",
-                f"为网址“{_show(value)}”：只允许 http://、https:// 和 mailto: 链接（网站会把它显示为链接），请填写网页地址",
-                kind,
-            )
+            self.fail(where, "unsafe-link", kind, shown=_show(value))
 
     def translations(self, value: Any, where: str) -> None:
         if not self.type(value, where, dict, kind="profile-error"):
@@ -197,11 +195,7 @@ def check_resource(res: dict, where: str) -> list[Error]:
         c.type(res.get(key), f"{where}.{key}", str)
     name = res.get("name")
     if isinstance(name, str) and (not name or name != name.strip() or any(ch < " " for ch in name)):
-        c.fail(
-            f"{where}.name",
-            f'"{_show(name)}" has spaces or control characters at its ends or inside',
-            f"“{_show(name)}”的首尾或中间含有空格或控制字符",
-        )
+        c.fail(f"{where}.name", "untrimmed-name", shown=_show(name))
     c.type(res.get("bytes"), f"{where}.bytes", int)
     c.type(res.get("path"), f"{where}.path", str, list)
     c.link(res.get("homepage"), f"{where}.homepage")
@@ -236,13 +230,9 @@ def check_dialect(dialect: dict, where: str) -> list[Error]:
             if c.type(value, f"{where}.{prefix}{key}", str) and (
                 len(value) != 1 and not (key == "quoteChar" and value == "")
             ):
-                c.fail(
-                    f"{where}.{prefix}{key}",
-                    f'must be one character, got "{_show(value)}"',
-                    f"必须是单个字符，实际为“{_show(value)}”",
-                )
+                c.fail(f"{where}.{prefix}{key}", "not-one-char", shown=_show(value))
             if isinstance(value, str) and value in ("\n", "\r"):
-                c.fail(f"{where}.{prefix}{key}", "must not be a line end", "不能是换行符")
+                c.fail(f"{where}.{prefix}{key}", "line-end")
         for key in ("doubleQuote", "skipInitialSpace"):
             c.type(options.get(prefix + key), f"{where}.{prefix}{key}", bool)
         for key in ("lineTerminator", "nullSequence"):
@@ -256,11 +246,7 @@ def check_dialect(dialect: dict, where: str) -> list[Error]:
         if c.type(rows, f"{where}.{key}", list):
             for i, n in enumerate(rows):
                 if not isinstance(n, int) or isinstance(n, bool) or n < 1 or n > 10_000:
-                    c.fail(
-                        f"{where}.{key}[{i}]",
-                        f"must be a row number from 1 to 10000, got {_show(n)}",
-                        f"应为 1 到 10000 之间的行号，实际为 {_show(n)}",
-                    )
+                    c.fail(f"{where}.{key}[{i}]", "bad-row-number", shown=_show(n))
     return c.errors
 
 
@@ -269,17 +255,9 @@ def check_schema(schema: dict, where: str) -> list[Error]:
     fields = schema.get("fields")
     if c.type(fields, f"{where}.fields", list, optional=False):
         if not fields:
-            c.fail(
-                f"{where}.fields",
-                "is empty: a table needs at least one field, one per column of the file",
-                "为空：表结构至少需要一个字段（文件的每一列对应一个字段）",
-            )
+            c.fail(f"{where}.fields", "no-fields")
         if len(fields) > MAX_FIELDS:
-            c.fail(
-                f"{where}.fields",
-                f"has {len(fields)} fields: at most {MAX_FIELDS} are supported; split the table",
-                f"共有 {len(fields)} 个字段，最多支持 {MAX_FIELDS} 个：请拆分表格",
-            )
+            c.fail(f"{where}.fields", "too-many-fields", count=len(fields), most=MAX_FIELDS)
         else:
             for i, f in enumerate(fields):
                 w = f"{where}.fields[{i}]"
@@ -313,13 +291,9 @@ def check_field(f: dict, where: str) -> list[Error]:
     c = _Checker("field-error")
     name = f.get("name")
     if c.type(name, f"{where}.name", str, optional=False) and not name.strip():
-        c.fail(f"{where}.name", "is blank: every field needs a name", "为空：每个字段都需要名称")
+        c.fail(f"{where}.name", "blank-name")
     if c.type(f.get("type"), f"{where}.type", str) and f["type"] not in TYPE_NAMES:
-        c.fail(
-            f"{where}.type",
-            f'is "{_show(f["type"])}": use one of {", ".join(TYPE_NAMES)}',
-            f"为“{_show(f['type'])}”：请使用以下类型之一：{', '.join(TYPE_NAMES)}",
-        )
+        c.fail(f"{where}.type", "unknown-type", shown=_show(f["type"]), types=", ".join(TYPE_NAMES))
     for key in ("format", "title", "description", "groupChar", "decimalChar", "gov:unit", "rdfType"):
         c.type(f.get(key), f"{where}.{key}", str)
     for key in ("bareNumber", "floatNumber", "gov:searchable"):
@@ -342,11 +316,7 @@ def check_field(f: dict, where: str) -> list[Error]:
         if c.type(pattern, f"{w}.pattern", str):
             problem = pattern_problem(pattern)
             if problem:
-                c.fail(
-                    f"{w}.pattern",
-                    f'"{_show(pattern)}" is not a valid regular expression ({problem}): fix the pattern',
-                    f"“{_show(pattern)}”不是有效的正则表达式（{problem}）：请修正该模式",
-                )
+                c.fail(f"{w}.pattern", "bad-pattern", shown=_show(pattern), problem=problem)
     return c.errors
 
 

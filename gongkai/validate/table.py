@@ -24,10 +24,30 @@ import hashlib
 from collections.abc import Iterator
 from typing import Any
 
-from ..errors import Error
+from ..errors import (
+    BLANK_LABEL,
+    BLANK_ROW,
+    BYTE_COUNT,
+    DUPLICATE_LABEL,
+    EXTRA_CELL,
+    EXTRA_LABEL,
+    FIELD_ERROR,
+    FOREIGN_KEY,
+    HASH_COUNT,
+    INCORRECT_LABEL,
+    MISSING_CELL,
+    MISSING_LABEL,
+    PRIMARY_KEY,
+    RESOURCE_ERROR,
+    SCHEMA_ERROR,
+    SOURCE_ERROR,
+    UNIQUE_ERROR,
+    Error,
+)
 from ..model import Resource
-from . import pattern_guard, reader, speculate
-from .fields import Caster, CellError, compile_field
+from . import pattern_guard, reader, split
+from .fields import Caster, CellError, compile_field, constraint_notes
+from .keys import KeyMemory
 
 
 class _Stop(Exception):
@@ -118,20 +138,16 @@ class TableValidator:
         return error.at(dataset=r.dataset, resource=r.name, file=r.path)
 
     def _csv_error(self, exc: Exception) -> Error:
-        return Error(
-            type="source-error",
-            note=f"the file cannot be parsed as CSV: {exc}",
-            note_zh=f"文件无法按 CSV 解析：{exc}",
-        )
+        return SOURCE_ERROR("unparsable", exc=exc)
 
     def _open_content(self):
-        if self._body is None and speculate.may_split(self):
+        if self._body is None and split.may_split(self._fmt, len(self._text)):
             # a big CSV may be read in two parts, each split into lines by its own process
-            # (gongkai.validate.speculate): read only the header now, the rest when needed
+            # (gongkai.validate.split): read only the header now, the rest when needed
             header = reader.TextLines(self._text)
             labels, consumed = reader.read_labels(reader.records_of(header, self._options), self._layout)
             self._body = (header.position, consumed)
-            return labels, speculate.Deferred(lambda: self._open_content()[1])
+            return labels, split.Deferred(lambda: self._open_content()[1])
         # a list of lines is kept: reading the table again (self-references) reuses it
         # instead of splitting the text again
         lines = self._lines if isinstance(self._lines, list) else reader.lines(self._text, self._fmt)
@@ -158,7 +174,7 @@ class TableValidator:
                 for i, f in enumerate(expected, start=1)
             ]
         except ValueError as exc:
-            self._fail(Error(type="field-error", note=str(exc), note_zh=f"字段定义错误：{exc}"))
+            self._fail(FIELD_ERROR("invalid", exc=exc))
             return
         names = [c.name for c in self._columns]
         self._index = {name: i for i, name in enumerate(names)}
@@ -185,45 +201,52 @@ class TableValidator:
                     # frictionless cannot open the table without its look-up: this is the
                     # only error it reports
                     self.errors.clear()
-                    self._fail(
-                        Error(
-                            type="resource-error",
-                            note=f'failed to handle a foreign key: resource "{source}" '
-                            f'(fields "{", ".join(source_fields)}") is not available',
-                            note_zh=f"无法检查外键：找不到被引用的资源“{source}”（字段“{'、'.join(source_fields)}”）",
-                        )
-                    )
+                    shown = {"fields": ", ".join(source_fields), "fields_zh": "、".join(source_fields)}
+                    self._fail(RESOURCE_ERROR("lookup-missing", source=source, **shown))
                     return
             self._fks.append((tuple(self._index[n] for n in target), target, source, source_fields, values))
-        self._pk_seen: dict = {}
-        self._unique_seen: dict[int, dict] = {i: {} for i in self._unique}
         self._collect = [
             (fields_, tuple(self._index.get(n) for n in fields_), values) for fields_, values in self._collected.items()
         ]
+        self._keys = KeyMemory(
+            primary={}, unique={i: {} for i in self._unique}, references=[refs for _, _, refs in self._collect]
+        )
+        self._pk_seen = self._keys.primary
+        self._unique_seen = self._keys.unique
         # a source is empty when it has neither labels nor data (frictionless's baseline check)
         if not self.labels:
             first = next(self._content, None)
             if first is None:
-                self.errors.append(
-                    self._locate(
-                        Error(
-                            type="source-error",
-                            note="the source is empty",
-                            note_zh="文件是空的：没有表头，也没有数据",
-                        )
-                    )
-                )
+                self.errors.append(self._locate(SOURCE_ERROR("empty")))
             else:
                 self._content = _chain_first(first, self._content)
 
     # Public API
 
-    def stream(self) -> speculate.RowStream:
-        """The valid rows for a consumer that can also take parts written in parallel
-        (see `speculate`); iterating it is iterating `rows()`."""
-        return speculate.RowStream(self)
+    def stream(self, writer: split.PartWriter | None = None) -> split.RowStream:
+        """The valid rows; iterating the stream is iterating `rows()`. With a `writer` (the
+        consumer's), a big table's last rows may be written in parallel instead, into the
+        stream's `parts` (see `split`)."""
+        return split.RowStream(self.rows, writer)
 
-    def rows(self, out: speculate.RowStream | None = None) -> Iterator[tuple]:
+    def split_plan(self) -> split.Plan | None:
+        """What the parallel split needs of this table, or None when it was read in one piece
+        (too small, not CSV, or no header)."""
+        if self._body is None or not self.labels:
+            return None
+        start, header_records = self._body
+        return split.Plan(
+            resource=self.resource,
+            text=self._text,
+            fmt=self._fmt,
+            body=start,
+            header_records=header_records,
+            options=self._options,
+            layout=self._layout,
+            keys=self._keys,
+        )
+
+    def rows(self, out: split.RowStream | None = None) -> Iterator[tuple]:
         """The valid rows as tuples of SQLite-ready values, in schema field order."""
         if self._consumed:
             raise RuntimeError("rows() can only be consumed once")
@@ -236,16 +259,7 @@ class TableValidator:
                 yield from self._rows(out)
             except pattern_guard.PatternTimeout:
                 names = ", ".join(f'"{n}"' for n in patterns)
-                self._fail(
-                    Error(
-                        type="field-error",
-                        note=f"checking one row took more than {pattern_guard.TICK_S:g} s in the pattern constraint of {names}: "
-                        "the regular expression backtracks catastrophically (nested repetition such as (a+)+); "
-                        "simplify it, e.g. a+ instead of (a+)+",
-                        note_zh=f"字段 {names} 的 pattern 约束检查一行用时超过 {pattern_guard.TICK_S:g} 秒："
-                        "该正则表达式存在灾难性回溯（如 (a+)+ 这样的嵌套重复），请简化，例如把 (a+)+ 改为 a+",
-                    )
-                )
+                self._fail(FIELD_ERROR("pattern-timeout", seconds=f"{pattern_guard.TICK_S:g}", names=names))
 
     def _rows(self, out):
         try:
@@ -256,8 +270,9 @@ class TableValidator:
                 raise _Stop
             counter = [0]
             make = _compile_stream(self)
-            if speculate.eligible(self):
-                stream = speculate.stream(self, make, counter, out)
+            plan = self.split_plan()
+            if plan is not None and split.eligible(plan):
+                stream = split.stream(plan, make, self._slow, counter, out, self._content, self._read_on)
             else:
                 stream = make(self._content, self._slow, counter)
             # the loop allocates a few objects per row and keeps many (keys, references):
@@ -276,6 +291,10 @@ class TableValidator:
         except csv.Error as exc:
             self.errors.append(self._locate(self._csv_error(exc)))
         self.errors.extend(self._locate(e) for e in self._integrity_errors())
+
+    def _read_on(self, content: Iterator[tuple[int, list[str]]]) -> None:
+        # the split reads the table its own way: the error limit's look-up reads on from there
+        self._content = content
 
     def _integrity_errors(self) -> list[Error]:
         """The declared `hash` and `bytes` against the file read (frictionless's hash-count and
@@ -300,22 +319,10 @@ class TableValidator:
             else:
                 actual = None
             if actual is not None and actual != digest:
-                found.append(
-                    Error(
-                        type="hash-count",
-                        note=f'expected is "{digest}" and actual is "{actual}"',
-                        note_zh=f"文件的 {algorithm} 哈希值应为 {digest}，实际为 {actual}：文件已被修改，请同时更新描述中的 hash",
-                    )
-                )
+                found.append(HASH_COUNT("mismatch", algorithm=algorithm, digest=digest, actual=actual))
         expected_bytes = declared.get("bytes")
         if isinstance(expected_bytes, int) and expected_bytes != self.stats["bytes"]:
-            found.append(
-                Error(
-                    type="byte-count",
-                    note=f'expected is "{expected_bytes}" and actual is "{self.stats["bytes"]}"',
-                    note_zh=f"文件应为 {expected_bytes} 字节，实际为 {self.stats['bytes']} 字节：文件已被修改，请同时更新描述中的 bytes",
-                )
-            )
+            found.append(BYTE_COUNT("mismatch", expected=expected_bytes, actual=self.stats["bytes"]))
         return found
 
     def reference_values(self, fields: tuple[str, ...]) -> set[tuple]:
@@ -337,7 +344,7 @@ class TableValidator:
                 values.append(None)
                 blank += 1
                 if column.required:
-                    found.append(self._cell_error("constraint-error", *_required_notes(), column, "", cells))
+                    found.append(self._cell_error("constraint-error", *REQUIRED_NOTES, column, "", cells))
                 continue
             cell = cells[i]
             try:
@@ -355,16 +362,9 @@ class TableValidator:
         return values, errors, blank
 
     def _cell_error(self, type_: str, note: str, note_zh: str, column: _Column, cell: str, cells: list) -> Error:
-        return Error(
-            type=type_,
-            note=note,
-            note_zh=note_zh,
-            row_number=self._row_number,
-            field_name=column.name,
-            field_number=column.number,
-            cell=cell,
-            cells=tuple(cells),
-        )
+        # the notes are the field's (gongkai.validate.fields), made from validation.yaml
+        where = dict(field_name=column.name, field_number=column.number, cell=cell, cells=tuple(cells))
+        return Error(type_, note=note, note_zh=note_zh, row_number=self._row_number, **where)
 
     def _slow(self, row_number: int, cells: list[str]) -> tuple | None:
         """One row exactly as frictionless processes it; the output tuple if it is valid.
@@ -394,17 +394,9 @@ class TableValidator:
                 if match:
                     failed = True
                     name = self._columns[i].name
-                    key_errors.append(
-                        Error(
-                            type="unique-error",
-                            note=f'the value of "{name}" must be unique: the same as in the row at position {match}',
-                            note_zh=f"“{name}”列的值必须唯一：与第 {match} 行重复",
-                            field_name=name,
-                            field_number=i + 1,
-                            cell=cells[i] if i < len(cells) else "",
-                            **row,
-                        )
-                    )
+                    cell = cells[i] if i < len(cells) else ""
+                    error = UNIQUE_ERROR("duplicate", name=name, match=match)
+                    key_errors.append(error.at(field_name=name, field_number=i + 1, cell=cell, **row))
 
         if self._pk:
             access(self._pk)
@@ -412,14 +404,7 @@ class TableValidator:
             names = ", ".join(self._columns[i].name for i in self._pk)
             if all(v is None for v in parts):
                 failed = True
-                key_errors.append(
-                    Error(
-                        type="primary-key",
-                        note=f'cells composing the primary key ("{names}") are all blank',
-                        note_zh=f"主键（{names}）的单元格全部为空",
-                        **row,
-                    )
-                )
+                key_errors.append(PRIMARY_KEY("blank", names=names).at(**row))
             else:
                 key = parts[0] if len(parts) == 1 else parts  # stored bare, as the fast path does
                 match = self._pk_seen.get(key)
@@ -427,14 +412,7 @@ class TableValidator:
                 if match:
                     failed = True
                     shown = ", ".join(str(v) for v in parts)
-                    key_errors.append(
-                        Error(
-                            type="primary-key",
-                            note=f'primary key "{names}" value "{shown}" is the same as in the row at position {match}',
-                            note_zh=f"主键（{names}）的值“{shown}”与第 {match} 行重复",
-                            **row,
-                        )
-                    )
+                    key_errors.append(PRIMARY_KEY("duplicate", names=names, shown=shown, match=match).at(**row))
 
         for indexes, target, source, source_fields, refs in self._fks:
             access(indexes)
@@ -443,36 +421,24 @@ class TableValidator:
                 continue
             failed = True
             shown = ", ".join(str(v) for v in key)
-            key_errors.append(
-                Error(
-                    type="foreign-key",
-                    note=f'for "{", ".join(target)}": values "{shown}" not found in the lookup table '
-                    f'"{source}" as "{", ".join(source_fields)}"',
-                    note_zh=f"外键（{'、'.join(target)}）的值“{shown}”在被引用的表“{source or self.resource.name}”"
-                    f"的（{'、'.join(source_fields)}）中不存在",
-                    extra={
-                        "fieldNames": list(target),
-                        "fieldCells": [str(v) for v in key],
-                        "referenceName": source,
-                        "referenceFieldNames": list(source_fields),
-                    },
-                    **row,
-                )
-            )
+            lists = {"target": ", ".join(target), "source_fields": ", ".join(source_fields)}
+            lists_zh = {"target_zh": "、".join(target), "source_fields_zh": "、".join(source_fields)}
+            source_zh = source or self.resource.name
+            error = FOREIGN_KEY("not-found", shown=shown, source=source, source_zh=source_zh, **lists, **lists_zh)
+            extra = {
+                "fieldNames": list(target),
+                "fieldCells": [str(v) for v in key],
+                "referenceName": source,
+                "referenceFieldNames": list(source_fields),
+            }
+            key_errors.append(error.at(extra=extra, **row))
 
         errors: list[Error] = []
         for i in accessed + [i for i in range(len(self._columns)) if i not in accessed]:
             errors.extend(cell_errors[i])
         errors.extend(self._shape_errors(cells, row))
         if blank == len(self._columns):
-            errors = [
-                Error(
-                    type="blank-row",
-                    note="every cell of the row is blank (or a missing value)",
-                    note_zh="这一行的所有单元格都是空的（或缺失值）",
-                    **row,
-                )
-            ]
+            errors = [BLANK_ROW("blank").at(**row)]
         errors.extend(key_errors)
 
         self._collect_values(values)
@@ -486,33 +452,13 @@ class TableValidator:
         return None
 
     def _shape_errors(self, cells: list[str], row: dict) -> list[Error]:
-        n_fields = len(self._columns)
+        counts = {"cells": len(cells), "columns": len(self._columns)}
         errors = []
-        if len(cells) > n_fields:
-            for number, cell in enumerate(cells[n_fields:], start=n_fields + 1):
-                errors.append(
-                    Error(
-                        type="extra-cell",
-                        note=f"the row has {len(cells)} cells but the header has {n_fields} columns",
-                        note_zh=f"这一行有 {len(cells)} 个单元格，但表头只有 {n_fields} 列",
-                        field_name="",
-                        field_number=number,
-                        cell=cell,
-                        **row,
-                    )
-                )
+        for number, cell in enumerate(cells[len(self._columns) :], start=len(self._columns) + 1):
+            errors.append(EXTRA_CELL("extra", **counts).at(field_name="", field_number=number, cell=cell, **row))
         for column in self._columns[len(cells) :]:
-            errors.append(
-                Error(
-                    type="missing-cell",
-                    note=f"the row has {len(cells)} cells but the header has {n_fields} columns",
-                    note_zh=f"这一行只有 {len(cells)} 个单元格，但表头有 {n_fields} 列",
-                    field_name=column.name,
-                    field_number=column.number,
-                    cell="",
-                    **row,
-                )
-            )
+            where = dict(field_name=column.name, field_number=column.number, cell="")
+            errors.append(MISSING_CELL("missing", **counts).at(**where, **row))
         return errors
 
     # References
@@ -559,8 +505,7 @@ def _chain_first(first, rest):
     yield from rest
 
 
-def _required_notes() -> tuple[str, str]:
-    return 'constraint "required" is "True"', "此列为必填"
+REQUIRED_NOTES = constraint_notes("required", True)  # a required cell missing from the row
 
 
 # Header
@@ -591,28 +536,13 @@ def _match_header(labels: list[str], fields: list[dict], match: str, header_case
     if by_name:
         keys = [norm(label) for label in labels]
         if len(keys) != len(set(keys)):
-            errors.append(
-                Error(
-                    type="schema-error",
-                    note=f'matching fields by name ("fieldsMatch": "{match}") requires unique labels in the header',
-                    note_zh=f'按名称匹配字段（"fieldsMatch": "{match}"）要求表头各列名称互不相同',
-                )
-            )
-            return errors, list(fields)
+            return [SCHEMA_ERROR("labels-not-unique", match=match)], list(fields)
 
     if match not in ("subset", "partial"):
         for number, (label, f) in enumerate(zip(labels, matched), start=1):
             if f is None:
-                errors.append(
-                    Error(
-                        type="extra-label",
-                        note=f'column {number} "{label}" is not in the schema',
-                        note_zh=f"第 {number} 列“{label}”不在表结构（schema）中",
-                        field_name="",
-                        field_number=number,
-                        cell=label,
-                    )
-                )
+                error = EXTRA_LABEL("not-in-schema", number=number, label=label)
+                errors.append(error.at(field_name="", field_number=number, cell=label))
 
     if not by_name:
         unmatched = fields[len(labels) :]
@@ -622,58 +552,21 @@ def _match_header(labels: list[str], fields: list[dict], match: str, header_case
     if match in ("superset", "partial"):
         unmatched = [f for f in unmatched if (f.get("constraints") or {}).get("required") or f["name"] in primary_key]
     for offset, f in enumerate(unmatched):
-        number = len(labels) + 1 + offset
-        errors.append(
-            Error(
-                type="missing-label",
-                note=f'field "{f["name"]}" has no column in the file',
-                note_zh=f"字段“{f['name']}”在文件中没有对应的列",
-                field_name=f["name"],
-                field_number=number,
-                cell="",
-            )
-        )
+        where = dict(field_name=f["name"], field_number=len(labels) + 1 + offset, cell="")
+        errors.append(MISSING_LABEL("no-column", name=f["name"]).at(**where))
 
     if not by_name:
         for number, (f, label) in enumerate(zip(fields, labels), start=1):
             name = f["name"]
-            if not label:
-                errors.append(
-                    Error(
-                        type="blank-label",
-                        note=f'the label of column {number} is blank; expected "{name}"',
-                        note_zh=f"第 {number} 列的表头为空，应为“{name}”",
-                        field_name=name,
-                        field_number=number,
-                        cell="",
-                    )
-                )
-                continue
+            at = dict(field_name=name, field_number=number, cell=label)
             seen = [i for i, other in enumerate(labels[: number - 1], start=1) if other == label]
-            if seen:
+            if not label:
+                errors.append(BLANK_LABEL("blank", number=number, name=name).at(**at))
+            elif seen:
                 positions = ", ".join(map(str, seen))
-                errors.append(
-                    Error(
-                        type="duplicate-label",
-                        note=f'label "{label}" is the same as at position "{positions}"',
-                        note_zh=f"表头“{label}”与第 {positions} 列重复",
-                        field_name=name,
-                        field_number=number,
-                        cell=label,
-                    )
-                )
-                continue
-            if norm(label) != norm(name):
-                errors.append(
-                    Error(
-                        type="incorrect-label",
-                        note=f'label "{label}" does not match the field name "{name}" at this position',
-                        note_zh=f"表头“{label}”与该位置的字段名“{name}”不一致",
-                        field_name=name,
-                        field_number=number,
-                        cell=label,
-                    )
-                )
+                errors.append(DUPLICATE_LABEL("duplicate", label=label, positions=positions).at(**at))
+            elif norm(label) != norm(name):
+                errors.append(INCORRECT_LABEL("mismatch", label=label, name=name).at(**at))
 
     names = _deduplicate([f["name"] if f is not None else label for f, label in zip(matched, labels)])
     expected = [f if f is not None else {"name": name, "type": "any"} for f, name in zip(matched, names)]
@@ -698,7 +591,6 @@ def _deduplicate(names: list[str]) -> list[str]:
 
 _MISS = object()
 MEMO_SIZE = 8192
-MEMO_TYPES = ("date", "datetime", "time", "yearmonth")
 
 
 def _pk_key_source(indexes: list[int]) -> str:
@@ -715,13 +607,14 @@ def _compile_stream(v: TableValidator):
     ns: dict[str, Any] = {}
     cells = ", ".join(f"x{i}" for i in range(n)) + ("," if n == 1 else "")
     body: list[str] = []
-    keyed = set(v._pk) | set(v._unique)
+    # a field that is a key on its own never repeats a valid value: remembering would only miss
+    alone_keyed = set(v._unique) | (set(v._pk) if len(v._pk) == 1 else set())
     ns["MISS"] = _MISS
     for i, column in enumerate(columns):
         inline = column.caster.inline
         if inline:
             body.append(f"v{i} = {inline.replace('{c}', f'x{i}')}")
-        elif i in keyed or column.caster.type not in MEMO_TYPES or not MEMO_SIZE:
+        elif i in alone_keyed or not column.caster.memoised or not MEMO_SIZE:
             # the cast's own statements, inlined: no function call per cell
             block, names = column.caster.block_for(f"x{i}", f"v{i}", f"_{i}")
             ns.update(names)

@@ -6,7 +6,7 @@ CSV cell (a ``str``) into its SQLite-ready value, ``None`` for a missing value, 
 
 1. ``cell in missing_values`` (the field's own ``missingValues`` if it has any, else the schema's)
    means missing: only ``required`` can fail;
-2. the type's value reader (one module per type, ``<type>.create_value_reader``) must accept it,
+2. the type's value reader (one module per type, its ``Type.create_value_reader``) must accept it,
    else a ``type-error`` (and no constraint is checked);
 3. the constraints the type supports are checked in frictionless's order (unsupported ones are
    ignored, as frictionless does); bounds and ``enum`` are cast with the field's own reader.
@@ -26,7 +26,9 @@ from datetime import date as _date, datetime as _datetime, time as _time, timede
 from decimal import Decimal
 from typing import Any
 
-from ...field_types import TYPE_NAMES
+from ...errors import notes
+from ...field_types import type_name as _type_name
+from .base import FieldType
 
 __all__ = ["CellError", "Caster", "compile_field", "field_missing_values", "TYPES"]
 
@@ -50,42 +52,21 @@ class CellError(Exception):
         return f"CellError({self.type!r}, {self.note!r})"
 
 
-# Type names in Chinese, for notes.
-TYPE_ZH = {name: zh for name, (zh, _) in TYPE_NAMES.items()}  # gongkai/field_types.py
-
 BOUNDS = ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum")
+# the constraints with a note of their own in validation.yaml (`validation.constraint.<name>`)
+NOTED_CONSTRAINTS = ("required", *BOUNDS, "minLength", "maxLength", "pattern", "enum")
 
 
 def type_notes(type: str, format: str) -> tuple[str, str]:
-    return (
-        f'type is "{type}/{format}"',
-        f"类型应为 {TYPE_ZH.get(type, type)}（{type}/{format}）",
-    )
-
-
-CONSTRAINT_NOTES_ZH = {
-    "required": "此列为必填",
-    "minimum": "应不小于 {raw}（约束 minimum）",
-    "maximum": "应不大于 {raw}（约束 maximum）",
-    "exclusiveMinimum": "应大于 {raw}（约束 exclusiveMinimum）",
-    "exclusiveMaximum": "应小于 {raw}（约束 exclusiveMaximum）",
-    "minLength": "长度应不少于 {raw}（约束 minLength）",
-    "maxLength": "长度应不超过 {raw}（约束 maxLength）",
-    "pattern": "应符合模式 {raw}（约束 pattern）",
-    "enum": "应为以下值之一：{raw}（约束 enum）",
-}
+    """frictionless's English note and a Chinese one naming the type in words (文本, 日期)."""
+    return notes("cell.type", type=type, format=format, type_name=_type_name(type, "zh"))
 
 
 def constraint_notes(name: str, raw: Any) -> tuple[str, str]:
     """frictionless's English note (tests compare it verbatim) and a Chinese one saying what was expected."""
-    note = f'constraint "{name}" is "{raw}"'
-    if name == "enum":
-        raw_zh = "、".join(str(v) for v in raw) if isinstance(raw, (builtins.list, tuple)) else str(raw)
-    else:
-        raw_zh = raw
-    template = CONSTRAINT_NOTES_ZH.get(name, "不满足约束 {name}（应为 {raw}）")
-    zh = template.format(name=name, raw=raw_zh)
-    return note, zh
+    raw_zh = "、".join(str(v) for v in raw) if isinstance(raw, (builtins.list, tuple)) else str(raw)
+    key = name if name in NOTED_CONSTRAINTS else "other"
+    return notes(f"constraint.{key}", name=name, raw=raw, raw_zh=raw_zh)
 
 
 def field_format(field: dict) -> str:
@@ -153,27 +134,29 @@ from . import (  # noqa: E402  (the type modules use the helpers above)
     yearmonth as _yearmonth,
 )
 
-TYPES = {
-    "string": _string,
-    "integer": _integer,
-    "number": _number,
-    "boolean": _boolean,
-    "date": _date_mod,
-    "datetime": _datetime_mod,
-    "time": _time_mod,
-    "year": _year,
-    "yearmonth": _yearmonth,
-    "duration": _duration,
-    "geopoint": _geopoint,
-    "geojson": _geojson,
-    "object": _object,
-    "array": _array,
-    "list": _list,
-    "any": _any,
-}
+# Each type module's `Type` implements the field-type contract (`fields/base.py`).
+_ALL: tuple[FieldType, ...] = (
+    _string.Type(),
+    _integer.Type(),
+    _number.Type(),
+    _boolean.Type(),
+    _date_mod.Type(),
+    _datetime_mod.Type(),
+    _time_mod.Type(),
+    _year.Type(),
+    _yearmonth.Type(),
+    _duration.Type(),
+    _geopoint.Type(),
+    _geojson.Type(),
+    _object.Type(),
+    _array.Type(),
+    _list.Type(),
+    _any.Type(),
+)
+TYPES: dict[str, FieldType] = {t.name: t for t in _ALL}
 
 
-def _type_module(field: dict):
+def _field_type(field: dict) -> tuple[str, FieldType]:
     # frictionless defaults a field without type to "string" (Field.metadata_select_class)
     name = field.get("type") or "string"
     try:
@@ -185,9 +168,22 @@ def _type_module(field: dict):
 class Caster:
     """A compiled field: ``cast(cell)`` and the ``inline`` hint (see the module docstring)."""
 
-    __slots__ = ("cast", "inline", "field", "type", "format", "missing_values", "source", "block", "namespace")
+    __slots__ = (
+        "cast",
+        "inline",
+        "field",
+        "type",
+        "format",
+        "missing_values",
+        "source",
+        "block",
+        "namespace",
+        "memoised",
+    )
 
-    def __init__(self, cast, inline, field, type, format, missing_values, source="", block="", namespace=None) -> None:
+    def __init__(
+        self, cast, inline, field, type, format, missing_values, source="", block="", namespace=None, memoised=False
+    ) -> None:
         self.cast: Callable[[str], Any] = cast
         self.inline: str | None = inline
         self.field = field
@@ -197,6 +193,7 @@ class Caster:
         self.source = source  # the generated source of ``cast``, for debugging
         self.block = block  # the body of ``cast``: statements reading ``cell`` into ``v`` or raising
         self.namespace = namespace or {}  # the names ``block`` uses
+        self.memoised: bool = memoised  # worth remembering cast results (`FieldType.memoised`)
 
     def block_for(self, cell: str, value: str, suffix: str) -> tuple[list[str], dict[str, Any]]:
         """``block`` with ``cell`` and ``v`` renamed and every name of its namespace suffixed, for
@@ -229,13 +226,13 @@ class Caster:
 
 
 def _resolve(field: dict, missing_values: list | None):
-    """(a copy of the field with its format resolved, type name, type module, format, missing
+    """(a copy of the field with its format resolved, type name, field type, format, missing
     values, constraints): what both readers start from."""
     field = dict(field)
-    type_name, module = _type_module(field)
+    type_name, kind = _field_type(field)
     fmt = field_format(field)
     field["format"] = fmt
-    return field, type_name, module, fmt, field_missing_values(field, missing_values), field.get("constraints") or {}
+    return field, type_name, kind, fmt, field_missing_values(field, missing_values), field.get("constraints") or {}
 
 
 def compile_field(field: dict, missing_values: list | None = None, *, storage: bool = True) -> Caster:
@@ -245,77 +242,32 @@ def compile_field(field: dict, missing_values: list | None = None, *, storage: b
     ``storage=False`` leaves out the checks of what SQLite can store (the type's
     ``storage_check``): for the value frictionless keeps of an invalid cell.
     """
-    field, type_name, module, fmt, missing, constraints = _resolve(field, missing_values)
-    native_reader = module.create_value_reader(field)
+    field, type_name, kind, fmt, missing, constraints = _resolve(field, missing_values)
+    native_reader = kind.create_value_reader(field)
 
     # The constraints frictionless will check: supported by the type and not None, in its order.
-    active = [(n, constraints[n]) for n in module.CONSTRAINTS if constraints.get(n) is not None]
+    active = [(n, constraints[n]) for n in kind.constraints if constraints.get(n) is not None]
     required = builtins.any(n == "required" and bool(v) for n, v in active)
     checked = [(n, v) for n, v in active if n != "required"]
 
-    text = getattr(module, "text_reader_code", None)
-    text = text(field) if text else None  # (code, namespace) reading straight into SQLite values
+    text = kind.text_reader_code(field)  # (code, namespace) reading straight into SQLite values
     if text is not None:
         # constraints can then be checked on SQLite values: the type declares that its SQLite
         # form keeps order and equality (int, str, 'YYYY-MM-DD', 1/0)
-        key = module.to_sqlite
+        key = kind.to_sqlite
     else:
         key = None
 
-    ns: dict[str, Any] = {"CellError": CellError, "_conv": module.to_sqlite, "_read": native_reader}
-    tnote, tnote_zh = module.type_notes(field) if hasattr(module, "type_notes") else type_notes(type_name, fmt)
-    ns["_TN"], ns["_TNZ"] = tnote, tnote_zh
+    ns: dict[str, Any] = {"CellError": CellError, "_conv": kind.to_sqlite, "_read": native_reader}
+    ns["_TN"], ns["_TNZ"] = kind.type_notes(field) or type_notes(type_name, fmt)
     rnote, rnote_zh = constraint_notes("required", constraints.get("required"))
     ns["_RN"], ns["_RNZ"] = rnote, rnote_zh
 
-    conds: list[tuple[str, str, Any]] = []  # (condition source on v, name, raw constraint)
-    numeric_nan = type_name == "number"
-    for i, (name, raw) in enumerate(checked):
-        c = f"_C{i}"
-        if name in BOUNDS:
-            bound = native_reader(raw)
-            if bound is None:
-                raise ValueError(
-                    f'field "{field.get("name")}": constraint "{name}" value {raw!r} is not a valid {type_name}'
-                )
-            op = {"minimum": ">=", "maximum": "<=", "exclusiveMinimum": ">", "exclusiveMaximum": "<"}[name]
-            special = getattr(module, "bound_condition", None) if key else None
-            if special is not None:  # e.g. numbers read as floats, compared exactly
-                cond = special(i, op, bound, ns)
-            else:
-                ns[c] = key(bound) if key else bound
-                # NaN fails every bound (frictionless: `cell != cell`), only numbers can be NaN
-                cond = f"(v == v and v {op} {c})" if numeric_nan else f"v {op} {c}"
-            if type_name in ("datetime", "time"):
-                # a timezone-aware value against a naive bound (or the reverse) cannot be
-                # compared: frictionless crashes with TypeError; we fail the constraint instead
-                ns[f"_B{i}"] = _safe_bound(op, ns[c])
-                cond = f"_B{i}(v)"
-        elif name == "minLength":
-            ns[c] = raw
-            cond = f"len(v) >= {c}"
-        elif name == "maxLength":
-            ns[c] = raw
-            cond = f"len(v) <= {c}"
-        elif name == "pattern":
-            import re
-
-            ns[c] = re.compile(f"^{raw}$").match  # frictionless: match with ^…$
-            cond = f"{c}(v) is not None"
-        elif name == "enum":
-            values = [native_reader(x) for x in raw]
-            if key:
-                values = [key(x) if x is not None else None for x in values]
-                try:  # str/int/1-0 values: set membership == list membership
-                    ns[c] = frozenset(values)
-                except TypeError:  # an unhashable enum value ("any" fields): keep the list
-                    ns[c] = values
-            else:
-                ns[c] = values
-            cond = f"v in {c}"
-        else:  # pragma: no cover - every supported constraint is handled above
-            raise ValueError(f"unsupported constraint {name}")
-        conds.append((cond, name, raw))
+    # (condition source on v, name, raw constraint)
+    conds = [
+        (_condition(i, name, raw, field, type_name, kind, native_reader, key, ns), name, raw)
+        for i, (name, raw) in enumerate(checked)
+    ]
 
     # all failing constraints, for CellError.notes (only runs on the error path)
     fail_src = ["def _fail(v, cell):", "    notes = []"]
@@ -339,19 +291,17 @@ def compile_field(field: dict, missing_values: list | None = None, *, storage: b
         body += ["if v is None:", "    raise CellError('type-error', _TN, _TNZ)"]
     for cond, _, _ in conds:
         body += [f"if not ({cond}):", "    raise _fail(v, cell)"]
-    storage_check = getattr(module, "storage_check", None) if storage else None
-    storage_rule = storage_check(field) if storage_check else None
+    storage_rule = kind.storage_check(field) if storage else None
     if storage_rule is not None:  # what SQLite cannot hold, though the type accepts it
         cond, extra, notes = storage_rule
         ns.update(extra)
         ns["_SN"] = notes
         body += [f"if not ({cond}):", "    raise CellError(*_SN)"]
-    post = getattr(module, "create_post_reader", None)
-    post = post(field) if post else None
+    post = kind.create_post_reader(field)
     if post is not None:  # e.g. array items, read once the array itself passed
         ns["_post"] = post
         body.append("v = _post(v)")
-    if getattr(module, "SQLITE_IS_CELL", False):
+    if kind.sqlite_is_cell:
         body.append("v = cell")
     elif text is None:
         body.append("v = _conv(v)")
@@ -369,17 +319,74 @@ def compile_field(field: dict, missing_values: list | None = None, *, storage: b
     exec(compile(source, f"<cast {type_name} {field.get('name')!r}>", "exec"), ns)
     cast = ns["cast"]
 
-    inline = None
-    if not checked and not required and storage_rule is None:
-        hint = getattr(module, "inline_hint", None)
-        hint = hint(field) if hint else None
-        if hint is not None and all(isinstance(m, str) for m in missing):
-            # the template is used with str.format-like substitution: keep braces out of it
-            markers = tuple(dict.fromkeys(missing))
-            guard = "== ''" if markers == ("",) else f"in {markers!r}"
-            if "{" not in guard and "}" not in guard:
-                inline = f"(None if {{c}} {guard} else {hint})" if missing else hint
-    return Caster(cast, inline, field, type_name, fmt, missing, source, "\n".join(block), ns)
+    inline = _inline(kind, field, missing) if not checked and not required and storage_rule is None else None
+    return Caster(cast, inline, field, type_name, fmt, missing, source, "\n".join(block), ns, kind.memoised)
+
+
+def _condition(
+    i: int, name: str, raw: Any, field: dict, type_name: str, kind: FieldType, native_reader, key, ns: dict
+) -> str:
+    """The source of constraint `name`'s condition on ``v`` (its names put in ``ns``). With
+    ``key`` (the type's SQLite form) ``v`` is the SQLite value, else the native one."""
+    c = f"_C{i}"
+    if name in BOUNDS:
+        bound = native_reader(raw)
+        if bound is None:
+            raise ValueError(
+                f'field "{field.get("name")}": constraint "{name}" value {raw!r} is not a valid {type_name}'
+            )
+        op = {"minimum": ">=", "maximum": "<=", "exclusiveMinimum": ">", "exclusiveMaximum": "<"}[name]
+        # e.g. numbers read as floats, compared exactly
+        special = kind.bound_condition(i, op, bound, ns) if key else None
+        if special is not None:
+            cond = special
+        else:
+            ns[c] = key(bound) if key else bound
+            # NaN fails every bound (frictionless: `cell != cell`), only numbers can be NaN
+            cond = f"(v == v and v {op} {c})" if type_name == "number" else f"v {op} {c}"
+        if type_name in ("datetime", "time"):
+            # a timezone-aware value against a naive bound (or the reverse) cannot be
+            # compared: frictionless crashes with TypeError; we fail the constraint instead
+            ns[f"_B{i}"] = _safe_bound(op, ns[c])
+            cond = f"_B{i}(v)"
+        return cond
+    if name == "minLength":
+        ns[c] = raw
+        return f"len(v) >= {c}"
+    if name == "maxLength":
+        ns[c] = raw
+        return f"len(v) <= {c}"
+    if name == "pattern":
+        import re
+
+        ns[c] = re.compile(f"^{raw}$").match  # frictionless: match with ^…$
+        return f"{c}(v) is not None"
+    if name == "enum":
+        values = [native_reader(x) for x in raw]
+        if key:
+            values = [key(x) if x is not None else None for x in values]
+            try:  # str/int/1-0 values: set membership == list membership
+                ns[c] = frozenset(values)
+            except TypeError:  # an unhashable enum value ("any" fields): keep the list
+                ns[c] = values
+        else:
+            ns[c] = values
+        return f"v in {c}"
+    raise ValueError(f"unsupported constraint {name}")  # pragma: no cover - all are handled above
+
+
+def _inline(kind: FieldType, field: dict, missing: list) -> str | None:
+    """The row loop's inline expression of ``{c}`` for a field without constraints, if the type
+    gives one and the missing values can be tested inline."""
+    hint = kind.inline_hint(field)
+    if hint is None or not all(isinstance(m, str) for m in missing):
+        return None
+    # the template is used with str.format-like substitution: keep braces out of it
+    markers = tuple(dict.fromkeys(missing))
+    guard = "== ''" if markers == ("",) else f"in {markers!r}"
+    if "{" in guard or "}" in guard:
+        return None
+    return f"(None if {{c}} {guard} else {hint})" if missing else hint
 
 
 def _safe_bound(op: str, bound: Any) -> Callable[[Any], bool]:
@@ -402,11 +409,11 @@ def native_cell_reader(field: dict, missing_values: list | None = None) -> Calla
     Used for array items (JSON values); values are natives (Decimal, date...), notes a dict
     name -> (note, note_zh) in frictionless's order, or None.
     """
-    field, type_name, module, fmt, missing, constraints = _resolve(field, missing_values)
-    reader = module.create_value_reader(field)
-    tnotes = module.type_notes(field) if hasattr(module, "type_notes") else type_notes(type_name, fmt)
+    field, type_name, kind, fmt, missing, constraints = _resolve(field, missing_values)
+    reader = kind.create_value_reader(field)
+    tnotes = kind.type_notes(field) or type_notes(type_name, fmt)
     checks = []
-    for name in module.CONSTRAINTS:
+    for name in kind.constraints:
         raw = constraints.get(name)
         if raw is None:
             continue

@@ -6,7 +6,9 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+from ...errors import notes as bilingual
 from . import to_json
+from .base import FieldType
 
 CONSTRAINTS = ("required", "minLength", "maxLength", "enum")
 
@@ -58,7 +60,7 @@ def create_post_reader(field: dict):
             if item_notes:
                 notes = notes or {}
                 for name, (note, note_zh) in item_notes.items():
-                    notes[name] = (f"array item {note}", f"数组元素：{note_zh}")
+                    notes[name] = bilingual("cell.array_item", note=note, note_zh=note_zh)
             cell[index] = value
         if notes:
             # frictionless reports the type note first, then the others in order
@@ -71,3 +73,13 @@ def create_post_reader(field: dict):
         return cell
 
     return post
+
+
+class Type(FieldType):
+    """The array type: the functions above, under the field-type contract."""
+
+    name = "array"
+    constraints = CONSTRAINTS
+    create_value_reader = staticmethod(create_value_reader)
+    to_sqlite = staticmethod(to_sqlite)
+    create_post_reader = staticmethod(create_post_reader)

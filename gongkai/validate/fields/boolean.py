@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from .base import FieldType
+
 CONSTRAINTS = ("required", "enum")
 
 TRUE_VALUES = ["true", "True", "TRUE", "1"]
@@ -41,3 +43,13 @@ def to_sqlite(value: bool) -> int:
 def text_reader_code(field: dict):
     # 1/0 keep enum membership (1 == True), so constraints can be checked on them
     return "v = _BOOL(cell)", {"_BOOL": {k: 1 if v else 0 for k, v in _mapping(field).items()}.get}
+
+
+class Type(FieldType):
+    """The boolean type: the functions above, under the field-type contract."""
+
+    name = "boolean"
+    constraints = CONSTRAINTS
+    create_value_reader = staticmethod(create_value_reader)
+    to_sqlite = staticmethod(to_sqlite)
+    text_reader_code = staticmethod(text_reader_code)

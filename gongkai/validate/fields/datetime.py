@@ -9,6 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ._text import text_reader
+from .base import FieldType
 
 CONSTRAINTS = ("required", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "enum")
 
@@ -64,3 +65,14 @@ def text_reader_code(field: dict):
         "        v = _conv(v)"
     )
     return code, {"_ISO": _ISO, "_FROMISO": _dt.datetime.fromisoformat}
+
+
+class Type(FieldType):
+    """The datetime type: the functions above, under the field-type contract."""
+
+    name = "datetime"
+    constraints = CONSTRAINTS
+    memoised = True
+    create_value_reader = staticmethod(create_value_reader)
+    to_sqlite = staticmethod(to_sqlite)
+    text_reader_code = staticmethod(text_reader_code)

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ._text import text_reader
+from .base import FieldType
 
 CONSTRAINTS = ("required", "enum")
 
@@ -21,8 +22,8 @@ def create_value_reader(field: dict) -> Callable[[Any], Any]:
     return text_reader(parse, kinds)
 
 
-# The SQLite form is the ISO text as written (validated, not re-rendered: "PT36H" stays "PT36H").
-SQLITE_IS_CELL = True
+# The SQLite form is the ISO text as written (validated, not re-rendered: "PT36H" stays "PT36H"):
+# `Type.sqlite_is_cell`.
 
 
 def to_sqlite(value: Any) -> str:
@@ -30,3 +31,13 @@ def to_sqlite(value: Any) -> str:
     import isodate
 
     return isodate.duration_isoformat(value)
+
+
+class Type(FieldType):
+    """The duration type: the functions above, under the field-type contract."""
+
+    name = "duration"
+    constraints = CONSTRAINTS
+    sqlite_is_cell = True  # the ISO text as written
+    create_value_reader = staticmethod(create_value_reader)
+    to_sqlite = staticmethod(to_sqlite)

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from . import to_json
+from .base import FieldType
 
 CONSTRAINTS = ("required", "enum")
 
@@ -42,3 +43,12 @@ def create_value_reader(field: dict) -> Callable[[Any], Any]:
 
 
 to_sqlite = to_json
+
+
+class Type(FieldType):
+    """The geojson type: the functions above, under the field-type contract."""
+
+    name = "geojson"
+    constraints = CONSTRAINTS
+    create_value_reader = staticmethod(create_value_reader)
+    to_sqlite = staticmethod(to_sqlite)

@@ -8,6 +8,8 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any, NamedTuple
 
+from .base import FieldType
+
 CONSTRAINTS = ("required", "enum")
 
 
@@ -53,3 +55,12 @@ def create_value_reader(field: dict) -> Callable[[Any], Any]:
 
 def to_sqlite(value: geopoint) -> str:
     return ",".join(map(str, value))
+
+
+class Type(FieldType):
+    """The geopoint type: the functions above, under the field-type contract."""
+
+    name = "geopoint"
+    constraints = CONSTRAINTS
+    create_value_reader = staticmethod(create_value_reader)
+    to_sqlite = staticmethod(to_sqlite)

@@ -7,6 +7,9 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
+from ...errors import notes
+from .base import FieldType
+
 CONSTRAINTS = ("required", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "enum")
 
 
@@ -46,14 +49,7 @@ def storage_check(field: dict):
     """SQLite keeps integers in 64 bits and would turn a larger one into a rounded float, so
     such a cell gets an error of its own (frictionless accepts it): nothing is published
     changed. Numbers that long are codes or identifiers, which belong in a string field."""
-    note = (
-        f"the integer is outside the range SQLite stores ({SQLITE_MIN} to {SQLITE_MAX}): "
-        "if it is a code or an identifier, declare the field as a string"
-    )
-    note_zh = (
-        f"整数超出 SQLite 能保存的范围（{SQLITE_MIN} 至 {SQLITE_MAX}）："
-        "如果这是编码或编号，请把字段类型声明为 string（字符串）"
-    )
+    note, note_zh = notes("integer-range.outside", low=SQLITE_MIN, high=SQLITE_MAX)
     return "_LO <= v <= _HI", {"_LO": SQLITE_MIN, "_HI": SQLITE_MAX}, ("integer-range", note, note_zh)
 
 
@@ -69,3 +65,14 @@ def text_reader_code(field: dict):
         return None
     code = "try:\n    v = int(cell)\nexcept ValueError:\n    v = _read(cell)"
     return code, {}
+
+
+class Type(FieldType):
+    """The integer type: the functions above, under the field-type contract."""
+
+    name = "integer"
+    constraints = CONSTRAINTS
+    create_value_reader = staticmethod(create_value_reader)
+    to_sqlite = staticmethod(to_sqlite)
+    text_reader_code = staticmethod(text_reader_code)
+    storage_check = staticmethod(storage_check)

@@ -6,7 +6,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from . import TYPE_ZH, to_json
+from ...errors import notes
+from ...field_types import type_name
+from . import to_json
+from .base import FieldType
 
 CONSTRAINTS = ("required", "minLength", "maxLength")
 
@@ -44,7 +47,14 @@ to_sqlite = to_json  # booleans stay true/false, numbers floats, dates ISO text
 
 def type_notes(field: dict) -> tuple[str, str]:
     item_type = field.get("itemType", "string")
-    return (
-        f'expected item type is "{item_type}"',
-        f"列表元素类型应为 {TYPE_ZH.get(item_type, item_type)}（{item_type}）",
-    )
+    return notes("cell.list_item_type", type=item_type, type_name=type_name(item_type, "zh"))
+
+
+class Type(FieldType):
+    """The list type: the functions above, under the field-type contract."""
+
+    name = "list"
+    constraints = CONSTRAINTS
+    create_value_reader = staticmethod(create_value_reader)
+    to_sqlite = staticmethod(to_sqlite)
+    type_notes = staticmethod(type_notes)

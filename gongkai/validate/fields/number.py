@@ -8,6 +8,9 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
+from ...errors import notes
+from .base import FieldType
+
 CONSTRAINTS = ("required", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "enum")
 
 
@@ -63,13 +66,7 @@ def storage_check(field: dict):
     """NaN and ±Infinity (and exponents too large for a float, which become infinite) are numbers
     to frictionless, but SQLite stores NaN as NULL and JSON has neither: the API would publish a
     changed value. Such a cell gets an error of its own, as an integer SQLite cannot hold does."""
-    note = (
-        "NaN and infinite numbers cannot be stored or published (SQLite stores NaN as NULL, JSON has "
-        "no Infinity): leave the cell empty for a missing value, or give a finite number"
-    )
-    note_zh = (
-        "NaN 和无穷大不能保存或发布（SQLite 把 NaN 存为 NULL，JSON 没有 Infinity）：缺失值请留空，否则请填写有限的数值"
-    )
+    note, note_zh = notes("number-range.not-finite")
     if text_reader_code(field) is not None:
         # the text reader leaves a float: finite exactly when v - v is 0 (nan and inf give nan)
         return "v - v == 0", {}, ("number-range", note, note_zh)
@@ -137,3 +134,15 @@ def bound_condition(i: int, op: str, bound: Any, ns: dict) -> str:
     ns[f"_C{i}"] = bound
     strict = {">=": ">", ">": ">", "<=": "<", "<": "<"}[op]
     return f"(v {strict} _F{i} or (v == _F{i} and _read(cell) {op} _C{i}))"
+
+
+class Type(FieldType):
+    """The number type: the functions above, under the field-type contract."""
+
+    name = "number"
+    constraints = CONSTRAINTS
+    create_value_reader = staticmethod(create_value_reader)
+    to_sqlite = staticmethod(to_sqlite)
+    text_reader_code = staticmethod(text_reader_code)
+    bound_condition = staticmethod(bound_condition)
+    storage_check = staticmethod(storage_check)

@@ -6,6 +6,8 @@ import base64
 from collections.abc import Callable
 from typing import Any
 
+from .base import FieldType
+
 CONSTRAINTS = ("required", "minLength", "maxLength", "pattern", "enum")
 
 
@@ -90,3 +92,14 @@ def text_reader_code(field: dict):
 
 def inline_hint(field: dict):
     return "{c}" if text_reader_code(field) is not None else None
+
+
+class Type(FieldType):
+    """The string type: the functions above, under the field-type contract."""
+
+    name = "string"
+    constraints = CONSTRAINTS
+    create_value_reader = staticmethod(create_value_reader)
+    to_sqlite = staticmethod(to_sqlite)
+    text_reader_code = staticmethod(text_reader_code)
+    inline_hint = staticmethod(inline_hint)

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ._text import text_reader
+from .base import FieldType
 
 CONSTRAINTS = ("required", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "enum")
 
@@ -36,3 +37,13 @@ def create_value_reader(field: dict) -> Callable[[Any], Any]:
 
 def to_sqlite(value: _dt.time) -> str:
     return value.isoformat()
+
+
+class Type(FieldType):
+    """The time type: the functions above, under the field-type contract."""
+
+    name = "time"
+    constraints = CONSTRAINTS
+    memoised = True
+    create_value_reader = staticmethod(create_value_reader)
+    to_sqlite = staticmethod(to_sqlite)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from .base import FieldType
+
 CONSTRAINTS = ("required", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "enum")
 
 
@@ -47,3 +49,13 @@ def text_reader_code(field: dict):
         "    v = None"
     )
     return code, {}
+
+
+class Type(FieldType):
+    """The year type: the functions above, under the field-type contract."""
+
+    name = "year"
+    constraints = CONSTRAINTS
+    create_value_reader = staticmethod(create_value_reader)
+    to_sqlite = staticmethod(to_sqlite)
+    text_reader_code = staticmethod(text_reader_code)

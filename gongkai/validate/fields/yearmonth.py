@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
+from .base import FieldType
+
 CONSTRAINTS = ("required", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "enum")
 
 
@@ -38,3 +40,13 @@ def create_value_reader(field: dict) -> Callable[[Any], Any]:
 
 def to_sqlite(value: yearmonth) -> str:
     return f"{value[0]:04d}-{value[1]:02d}"
+
+
+class Type(FieldType):
+    """The yearmonth type: the functions above, under the field-type contract."""
+
+    name = "yearmonth"
+    constraints = CONSTRAINTS
+    memoised = True
+    create_value_reader = staticmethod(create_value_reader)
+    to_sqlite = staticmethod(to_sqlite)

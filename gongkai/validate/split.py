@@ -1,5 +1,5 @@
-"""Validate (and load) the second part of a big table in a forked child while this process does
-the first.
+"""The parallel split: the second part of a big table validated (and written) in a forked child
+while this process does the first.
 
 Validation is Python and holds the GIL, so a second core only helps in a second process. The
 parent guesses a line start a little after half of the text and forks. The child finds the
@@ -8,17 +8,21 @@ first record start at or after the guess, and how many records come before it
 lines up to the guess and then, from the pipe, on to that record start. Each process splits
 only its own part into lines, after the fork, and reads it with its own csv reader and the
 exact row numbers. The child runs the same generated row function with its own copy of the
-key memories. When the consumer of the rows can take a *part* (a `RowStream` whose
-`part_writer` is set, as the SQLite loader does) the child writes its valid rows there
-itself; the parent appends the part after its own rows, in C, without the rows ever crossing
-between the processes.
+key memories. When the consumer of the rows gave a `PartWriter` (the loader does) the child
+writes its valid rows through it itself, into a file of the consumer's own; the parent hands
+the file on in `RowStream.parts`, for the consumer to append after the rows it iterated,
+without the rows ever crossing between the processes. This module knows nothing of that
+file's format.
 
 The child is only a guess that the second part is clean. At the end it hands back its key
-memories (primary key, `unique`, values other resources refer to); the parent takes the part
-only if the child met no row the fast path could not accept and no key of the part collides
-with the first part's. Otherwise the part is thrown away and the parent validates the second
-part itself, from the first row, with its own state, exactly as without the child: the result
-never depends on the child, only the time does.
+memories (`keys.KeySnapshot`); the parent takes the part only if the child met no row the fast
+path could not accept and no key of the part collides with the first part's. Otherwise the
+part is thrown away and the parent validates the second part itself, from the first row, with
+its own state, exactly as without the child: the result never depends on the child, only the
+time does.
+
+The validator hands out what the split needs as a `Plan` (frozen), and the split hands rows
+back; neither reads the other's attributes.
 """
 
 from __future__ import annotations
@@ -30,17 +34,50 @@ import pickle
 import shutil
 import signal
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
+from ..model import Resource
 from . import pattern_guard, reader
+from .keys import KeyMemory, KeySnapshot
 
 MIN_BYTES_ENV = "GONGKAI_SPECULATE_MIN_BYTES"  # tests lower it to exercise the split on small files
 MIN_BYTES = 8 << 20  # below this a fork costs more than it saves
-# The share of the text the parent validates: the child also writes its own database and
+# The share of the text the parent validates: the child also writes its own part and
 # hands back its key memories.
 PARENT_SHARE = 0.5
 CLEAN, DIRTY, FAILED = 0, 3, 4
+
+Record = tuple[int, list[str]]  # (row number, cells)
+SlowPath = Callable[[int, list[str]], "tuple | None"]
+# The table's generated row function: (records, slow path, counter) -> valid rows
+RowFunction = Callable[[Iterable[Record], SlowPath, list[int]], Iterator[tuple]]
+
+
+class PartWriter(Protocol):
+    """What the consumer of the rows (the loader) implements to take a part validated in the
+    child: write `rows` (all of them) into `path`, a file of its own format, which it appends
+    later, from `RowStream.parts`, after the rows it iterated."""
+
+    def __call__(self, resource: Resource, rows: Iterable[tuple], path: Path, /) -> None: ...
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What the split needs of a table, handed out by its validator: the decoded text, where
+    the data starts in it (``body``, after ``header_records`` records of header), how to read
+    it, and the key memories the row function fills."""
+
+    resource: Resource
+    text: str
+    fmt: str
+    body: int
+    header_records: int
+    options: dict
+    layout: reader.Layout
+    keys: KeyMemory
 
 
 class _Dirty(Exception):
@@ -65,50 +102,60 @@ class Deferred:
 
 
 class RowStream(Deferred):
-    """A table's valid rows, iterated once; `parts` lists SQLite files holding the rows after
-    them (written by `part_writer`, when the consumer set one before iterating)."""
+    """A table's valid rows, iterated once. With a `writer`, the rows at the end of a big table
+    may come instead as files in `parts` (written by the writer, in the child): the consumer
+    appends each, in order, after the rows it iterated."""
 
-    def __init__(self, validator) -> None:
-        super().__init__(lambda: validator.rows(out=self))
-        self.part_writer: Callable[[Iterator[tuple], Path], None] | None = None
+    def __init__(self, rows: Callable[[RowStream], Iterator[tuple]], writer: PartWriter | None = None) -> None:
+        super().__init__(lambda: rows(self))
+        self.writer = writer
         self.parts: list[Path] = []
 
 
-def may_split(v) -> bool:
-    """Whether the table is big enough to be split, as far as its text tells."""
+def may_split(fmt: str, size: int) -> bool:
+    """Whether a table of this format and text length is big enough to be split."""
     if not hasattr(os, "fork") or (os.cpu_count() or 1) < 2:
         return False
     min_bytes = int(os.environ.get(MIN_BYTES_ENV, MIN_BYTES))
-    return v._fmt == "csv" and len(v._text) >= min_bytes
+    return fmt == "csv" and size >= min_bytes
 
 
-def eligible(v) -> bool:
+def eligible(plan: Plan) -> bool:
     """Whether this table is worth splitting and can be (else it is validated in one piece)."""
-    return v._body is not None and bool(v.labels) and not v._layout.comment_rows and may_split(v)
+    return not plan.layout.comment_rows and may_split(plan.fmt, len(plan.text))
 
 
-def stream(v, make: Callable, counter: list, out: RowStream | None) -> Iterator[tuple]:
-    """The table's valid rows, the second part checked (and written) by a child process."""
-    text, options, layout = v._text, v._options, v._layout
-    body, consumed = v._body
+def stream(
+    plan: Plan,
+    run: RowFunction,
+    slow: SlowPath,
+    counter: list,
+    out: RowStream | None,
+    whole: Iterable[Record],
+    read_on: Callable[[Iterator[Record]], None],
+) -> Iterator[tuple]:
+    """The table's valid rows, the second part checked (and written) by a child process.
+
+    ``whole`` are the table's records read in one piece, for a table too short to split;
+    ``read_on`` is told the records this process reads instead (its part, then the second one
+    unless the child's is taken): what the validator reads on from after the error limit."""
+    text, options, layout = plan.text, plan.options, plan.layout
+    body, consumed = plan.body, plan.header_records
     guess = reader.line_start_from(text, body + int((len(text) - body) * PARENT_SHARE))
     if guess >= len(text):  # no second part: one piece
-        yield from make(v._content, v._slow, counter)
+        yield from run(whole, slow, counter)
         return
 
     def lines(start: int, stop: int | None = None):
-        # each process splits its own part into lines, after the fork: line objects made
-        # before it would be shared copy-on-write, and touching them (reference counts)
-        # copies their pages, in both processes (measured: 0.14 s a process on the bench)
-        return reader.lines(text[start:stop], "csv")
+        return lines_from(text, start, stop)
 
     def part(start: int, row: int):
         return reader.content(reader.records_of(lines(start), options), layout, row)
 
     workdir = Path(tempfile.mkdtemp(prefix="gongkai-part-"))
-    partdb = workdir / "part.db"
+    part_file = workdir / "part"
     state_file = workdir / "state.pickle"
-    writer = out.part_writer if out is not None else None
+    writer = out.writer if out is not None else None
     parent = os.getpid()
     boundary_r, boundary_w = os.pipe()
     pid = os.fork()
@@ -125,7 +172,8 @@ def stream(v, make: Callable, counter: list, out: RowStream | None) -> Iterator[
             os.write(boundary_w, str(split).encode())
             os.close(boundary_w)
             if split < len(text):
-                code = _child(v, make, part(split, consumed + 1 + before), writer, partdb, state_file)
+                content = part(split, consumed + 1 + before)
+                code = _child(plan, run, content, writer, part_file, state_file)
         finally:
             os._exit(code)
     os.close(boundary_w)
@@ -147,20 +195,20 @@ def stream(v, make: Callable, counter: list, out: RowStream | None) -> Iterator[
     try:
         source = itertools.chain(lines(body, guess), Deferred(after_guess))
         first = reader.content(reader.records_of(source, options), layout, consumed + 1)
-        v._content = itertools.chain(first, Deferred(rest))  # what the error limit's look-up reads
-        yield from make(first, v._slow, counter)
+        read_on(itertools.chain(first, Deferred(rest)))
+        yield from run(first, slow, counter)
         if not found:  # the parent read everything itself
             return
         _, status = os.waitpid(pid, 0)
         pid = 0
-        if os.WIFEXITED(status) and os.WEXITSTATUS(status) == CLEAN and _adopt(v, state_file, counter):
+        if os.WIFEXITED(status) and os.WEXITSTATUS(status) == CLEAN and adopt(plan.keys, state_file, counter):
             if out is not None and writer is not None:  # (writer is set only with out)
-                kept = workdir.parent / f"{workdir.name}.db"
-                os.replace(partdb, kept)  # the consumer appends it, then deletes it
+                kept = workdir.parent / f"{workdir.name}.part"
+                os.replace(part_file, kept)  # the consumer appends it, then deletes it
                 out.parts.append(kept)
             return
         counter2 = [0]
-        yield from make(rest(), v._slow, counter2)
+        yield from run(rest(), slow, counter2)
         counter[0] += counter2[0]
     finally:
         if pipe:  # never read: the parent stopped early (error limit); the rest is read alone
@@ -169,6 +217,13 @@ def stream(v, make: Callable, counter: list, out: RowStream | None) -> Iterator[
             os.kill(pid, signal.SIGKILL)
             os.waitpid(pid, 0)
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+def lines_from(text: str, start: int, stop: int | None = None) -> Iterable[str]:
+    # each process splits its own part into lines, after the fork: line objects made
+    # before it would be shared copy-on-write, and touching them (reference counts)
+    # copies their pages, in both processes (measured: 0.14 s a process on the bench)
+    return reader.lines(text[start:stop], "csv")
 
 
 def _read_boundary(pipe: list, end: int) -> int | None:
@@ -204,44 +259,32 @@ def _die_with(parent: int) -> None:
         os._exit(FAILED)
 
 
-def _child(v, make: Callable, content, writer, part: Path, state_file: Path) -> int:
+def _child(plan: Plan, run: RowFunction, content, writer: PartWriter | None, part: Path, state_file: Path) -> int:
     def slow(row_number, cells):
         raise _Dirty
 
     counter = [0]
-    rows = make(content, slow, counter)
+    rows = run(content, slow, counter)
     try:
         if writer is not None:
-            writer(rows, part)
+            writer(plan.resource, rows, part)
         else:
             for _ in rows:
                 pass
     except _Dirty:
         return DIRTY
-    state = {  # the keys alone: the row numbers they map to are only for later rows' errors
-        "rows": counter[0],
-        "pk": list(v._pk_seen),
-        "unique": {i: list(seen) for i, seen in v._unique_seen.items()},
-        "collect": [refs for _, _, refs in v._collect],
-    }
     with open(state_file, "wb") as fh:
-        pickle.dump(state, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        pickle.dump(plan.keys.snapshot(counter[0]), fh, protocol=pickle.HIGHEST_PROTOCOL)
     return CLEAN
 
 
-def _adopt(v, state_file: Path, counter: list) -> bool:
-    """Take the child's part if none of its keys collides with the first part's.
-
-    The key memories themselves are not merged: they only serve rows still to come, and the
-    part ends the table. The values other resources refer to are."""
+def adopt(keys: KeyMemory, state_file: Path, counter: list) -> bool:
+    """Take the child's part if none of its keys collides with the first part's (and then the
+    values other resources refer to that it saw)."""
     with open(state_file, "rb") as fh:
-        state = pickle.load(fh)
-    if not v._pk_seen.keys().isdisjoint(state["pk"]):
+        state: KeySnapshot = pickle.load(fh)
+    if keys.collides(state):
         return False
-    for i, seen in v._unique_seen.items():
-        if not seen.keys().isdisjoint(state["unique"][i]):
-            return False
-    for (_, _, refs), child_refs in zip(v._collect, state["collect"]):
-        refs |= child_refs
-    counter[0] += state["rows"]
+    keys.take_references(state)
+    counter[0] += state.rows
     return True

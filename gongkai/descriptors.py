@@ -24,7 +24,7 @@ from typing import Any
 import yaml
 from frictionless import FrictionlessException, Package
 
-from .errors import Error
+from .errors import METADATA_ERROR, PACKAGE_ERROR, PROFILE_ERROR, RESOURCE_ERROR, SCHEMA_ERROR, Error, text
 from .model import Dataset, Resource
 from .portal.routes import reserved_names
 from .validate import files, shape
@@ -90,15 +90,10 @@ def read_site(root: Path) -> Site:
 def _read_yaml(path: Path) -> tuple[Any, Error | None]:
     rel = f"metadata/{path.name}"
     if not os.path.lexists(path):
-        return None, Error(
-            "metadata-error",
-            note=f"the file {rel} is missing",
-            note_zh=f"缺少文件 {rel}",
-            file=rel,
-        )
+        return None, METADATA_ERROR("missing-file", file=rel).at(file=rel)
     data, error = parse_file(path.parent, path.name)
     if error:
-        return None, Error("metadata-error", note=error.note, note_zh=error.note_zh, file=rel)
+        return None, error.at(type="metadata-error", file=rel)
     return data, None
 
 
@@ -119,43 +114,19 @@ def _registry(data: Any, rel: str, pattern: re.Pattern) -> tuple[dict[str, dict]
                         if value is None:
                             continue
                     if value is not None and not isinstance(value, str):
-                        return {}, [
-                            Error(
-                                "metadata-error",
-                                file=rel,
-                                note=f'entry {i}: "{key}" must be a string, got {shape.json_type(value)}',
-                                note_zh=f"第 {i} 个条目的“{key}”应为字符串，实际为 {shape.json_type(value)}",
-                            )
-                        ]
+                        got = shape.json_type(value)
+                        return {}, [METADATA_ERROR("not-a-string", index=i, key=key, got=got).at(file=rel)]
     if not isinstance(data, list):
-        return {}, [
-            Error(
-                "metadata-error",
-                note=f"{rel} must be a list of entries with an id",
-                note_zh=f"{rel} 应为带 id 的条目列表",
-                file=rel,
-            )
-        ]
+        return {}, [METADATA_ERROR("not-a-list", file=rel).at(file=rel)]
     out: dict[str, dict] = {}
     errors = []
     for i, entry in enumerate(data, start=1):
         ident = entry.get("id") if isinstance(entry, dict) else None
         if not isinstance(ident, str) or not pattern.match(ident):
-            errors.append(
-                Error(
-                    "metadata-error",
-                    note=f'entry {i}: the id "{ident}" must match {pattern.pattern}',
-                    note_zh=f"第 {i} 个条目的 id“{ident}”须符合 {pattern.pattern}",
-                    file=rel,
-                )
-            )
+            errors.append(METADATA_ERROR("bad-id", index=i, id=ident, pattern=pattern.pattern).at(file=rel))
             continue
         if ident in out:
-            errors.append(
-                Error(
-                    "metadata-error", note=f'the id "{ident}" appears twice', note_zh=f"id “{ident}”重复出现", file=rel
-                )
-            )
+            errors.append(METADATA_ERROR("duplicate-id", id=ident).at(file=rel))
         out[ident] = entry
     return out, errors
 
@@ -192,26 +163,11 @@ def read_dataset(folder: Path, site: Site | None = None) -> Dataset:
     folder = Path(folder)
     dataset = Dataset(name=folder.name, folder=folder, descriptor={})
     if folder.is_symlink():
-        dataset.errors.append(
-            Error(
-                "package-error",
-                dataset=folder.name,
-                note=f"the dataset folder {folder.name}/ is a symbolic link: the build reads only real folders "
-                "under datasets/; replace the link with the folder itself",
-                note_zh=f"数据集文件夹 {folder.name}/ 是符号链接：构建只读取 datasets/ 下的真实文件夹，请用文件夹本身替换该链接",
-            )
-        )
+        dataset.errors.append(PACKAGE_ERROR("folder-is-link", folder=folder.name).at(dataset=folder.name))
         return dataset
     path = descriptor_path(folder)
     if path is None:
-        dataset.errors.append(
-            Error(
-                "package-error",
-                note=f"no datapackage.json in {folder.name}/",
-                note_zh=f"{folder.name}/ 中没有 datapackage.json",
-                dataset=folder.name,
-            )
-        )
+        dataset.errors.append(PACKAGE_ERROR("no-descriptor", folder=folder.name).at(dataset=folder.name))
         return dataset
     descriptor, error = _read_descriptor(path)
     if error:
@@ -258,15 +214,7 @@ def _profile_names(descriptor: dict) -> list[Error]:
     for where, owner in places:
         value = owner.get("profile")
         if value is not None and value not in PROFILES:
-            out.append(
-                Error(
-                    "package-error",
-                    note=f'"{where}" is "{value}": custom profiles are not supported '
-                    f"(the build fetches no URL and reads no file outside the dataset); use one of {', '.join(PROFILES)} or leave it out",
-                    note_zh=f"“{where}”为“{value}”：不支持自定义 profile（构建不会下载网址，也不读取数据集之外的文件）；"
-                    f"请使用 {', '.join(PROFILES)} 之一，或删除该属性",
-                )
-            )
+            out.append(PACKAGE_ERROR("custom-profile", where=where, value=value, profiles=", ".join(PROFILES)))
     return out
 
 
@@ -308,7 +256,7 @@ def parse_file(folder: Path, rel: str) -> tuple[Any, Error | None]:
     name = PurePosixPath(rel).name
     try:
         raw = files.read_descriptor_bytes(folder, rel)
-    except files.FileRefused as refused:
+    except files.FileRefused as refused:  # its notes are the reader's own (validate/files.py)
         return None, Error("package-error", note=refused.note, note_zh=refused.note_zh)
     try:
         text = raw.decode("utf-8-sig")
@@ -319,33 +267,15 @@ def parse_file(folder: Path, rel: str) -> tuple[Any, Error | None]:
         if shape.depth_problem(data):
             raise RecursionError
     except UnicodeDecodeError as exc:
-        return None, Error(
-            "package-error",
-            note=f"{name} is not UTF-8 (byte {exc.start})",
-            note_zh=f"{name} 不是 UTF-8 编码（第 {exc.start} 字节）",
-        )
+        return None, PACKAGE_ERROR("not-utf8", name=name, start=exc.start)
     except json.JSONDecodeError as exc:
-        return None, Error(
-            "package-error",
-            note=f"{name} is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}",
-            note_zh=f"{name} 不是有效的 JSON：第 {exc.lineno} 行第 {exc.colno} 列，{exc.msg}",
-        )
+        return None, PACKAGE_ERROR("not-json", name=name, msg=exc.msg, line=exc.lineno, column=exc.colno)
     except yaml.YAMLError as exc:
-        return None, Error(
-            "package-error", note=f"{name} is not valid YAML: {exc}", note_zh=f"{name} 不是有效的 YAML：{exc}"
-        )
+        return None, PACKAGE_ERROR("not-yaml", name=name, exc=exc)
     except RecursionError:
-        return None, Error(
-            "package-error",
-            note=f"{name} nests more than {shape.MAX_DEPTH} levels deep: a descriptor needs far fewer; flatten it",
-            note_zh=f"{name} 的嵌套超过 {shape.MAX_DEPTH} 层：描述文件不需要这么深，请简化其结构",
-        )
+        return None, PACKAGE_ERROR("too-deep", name=name, depth=shape.MAX_DEPTH)
     except ValueError as exc:  # e.g. an integer of more than 4300 digits, a YAML set or binary
-        return None, Error(
-            "package-error",
-            note=f"{name} cannot be read as JSON data: {exc}",
-            note_zh=f"{name} 无法按 JSON 数据读取：{exc}",
-        )
+        return None, PACKAGE_ERROR("not-json-data", name=name, exc=exc)
     return data, None
 
 
@@ -354,9 +284,7 @@ def _read_descriptor(path: Path) -> tuple[dict, Error | None]:
     if error:
         return {}, error
     if not isinstance(data, dict):
-        return {}, Error(
-            "package-error", note=f"{path.name} must hold a JSON object", note_zh=f"{path.name} 的内容必须是 JSON 对象"
-        )
+        return {}, PACKAGE_ERROR("not-an-object", name=path.name)
     return data, None
 
 
@@ -366,27 +294,16 @@ is_safe_path = files.is_safe_path
 
 def _read_resource(res: Any, index: int, folder: Path, site: Site | None) -> tuple[Resource | None, list[Error]]:
     if not isinstance(res, dict):
-        return None, [
-            Error("package-error", note=f"resource {index} must be an object", note_zh=f"第 {index} 个资源必须是对象")
-        ]
+        return None, [PACKAGE_ERROR("resource-not-an-object", index=index)]
     declared_name = res.get("name")
     name = declared_name if isinstance(declared_name, str) and declared_name else f"resource{index}"
     errors: list[Error] = []
     path = res.get("path")
     if isinstance(path, list):
-        return None, [
-            Error(
-                "resource-error",
-                resource=name,
-                note="multipart paths are not supported; give one file per resource",
-                note_zh="不支持多文件路径，每个资源请只给一个文件",
-            )
-        ]
+        return None, [RESOURCE_ERROR("multipart").at(resource=name)]
     fullpath = None
     if not isinstance(path, str) or not path:
-        errors.append(
-            Error("resource-error", resource=name, note='"path" is required', note_zh="缺少“path”（数据文件路径）")
-        )
+        errors.append(RESOURCE_ERROR("no-path").at(resource=name))
     elif not is_safe_path(path):
         note, note_zh = files.unsafe_note(path)
         errors.append(Error("resource-error", resource=name, file=path, note=note, note_zh=note_zh))
@@ -419,9 +336,9 @@ def _read_part(rel: str, folder: Path, kind: str, resource: str, label: str) -> 
         return None, [Error(kind, resource=resource, file=label, note=note, note_zh=note_zh)]
     data, error = parse_file(folder, rel)
     if error is None and not isinstance(data, dict):
-        error = Error(kind, note=f"{label} must hold a JSON object", note_zh=f"{label} 的内容必须是 JSON 对象")
+        error = PACKAGE_ERROR("not-an-object", name=label)
     if error:
-        return None, [Error(kind, resource=resource, file=label, note=error.note, note_zh=error.note_zh)]
+        return None, [error.at(type=kind, resource=resource, file=label)]
     return data, []
 
 
@@ -438,34 +355,13 @@ def _resolve_schema(schema: Any, resource: str, folder: Path, site: Site | None)
     if isinstance(schema, dict):
         return schema, []
     if schema is None:
-        return None, [
-            Error(
-                "schema-error",
-                resource=resource,
-                note="the resource has no Table Schema",
-                note_zh="该资源缺少表结构（Table Schema）",
-            )
-        ]
+        return None, [SCHEMA_ERROR("no-schema").at(resource=resource)]
     if not isinstance(schema, str):
-        return None, [
-            Error(
-                "schema-error",
-                resource=resource,
-                note='"schema" must be an object, a path or "shared:<name>"',
-                note_zh="“schema”应为对象、文件路径或“shared:<名称>”",
-            )
-        ]
+        return None, [SCHEMA_ERROR("bad-value").at(resource=resource)]
     if schema.startswith("shared:"):
         shared = schema.split(":", 1)[1]
         if site is None or not SLUG.match(shared):
-            return None, [
-                Error(
-                    "schema-error",
-                    resource=resource,
-                    note=f'unknown shared schema "{shared}"',
-                    note_zh=f"未知的共享表结构“{shared}”",
-                )
-            ]
+            return None, [SCHEMA_ERROR("unknown-shared", name=shared).at(resource=resource)]
         base, rel, label = site.root / "metadata", f"schemas/{shared}.json", f"metadata/schemas/{shared}.json"
     else:
         base, rel, label = folder, schema, schema
@@ -486,9 +382,7 @@ def frictionless_errors(descriptor: dict) -> list[Error]:
     except FrictionlessException as exc:
         found = list(exc.reasons) or [exc.error]
     except Exception as exc:  # a descriptor odd enough to break frictionless is still an error, not a crash
-        return [
-            Error("package-error", note=f"descriptor could not be checked: {exc}", note_zh=f"无法检查数据包描述：{exc}")
-        ]
+        return [PACKAGE_ERROR("uncheckable", exc=exc)]
     out = []
     for err in found:
         kind = (
@@ -496,7 +390,7 @@ def frictionless_errors(descriptor: dict) -> list[Error]:
             if err.type in ("package-error", "resource-error", "schema-error", "field-error")
             else "package-error"
         )
-        out.append(Error(kind, note=err.note, note_zh=f"数据包描述不符合 Data Package 规范：{err.note}"))
+        out.append(PACKAGE_ERROR("frictionless", note=err.note).at(type=kind))
     return out
 
 
@@ -504,111 +398,64 @@ def frictionless_errors(descriptor: dict) -> list[Error]:
 # The catalogue profile
 
 
-def _profile(note: str, note_zh: str) -> Error:
-    return Error("profile-error", note=note, note_zh=note_zh)
-
-
-def check_slug(name: Any, what: str, what_zh: str) -> list[Error]:
+def check_slug(name: Any, what: str) -> list[Error]:
+    """`what` names the property in validation.yaml (`validation.property.<what>`)."""
+    words = {"what": text(f"property.{what}", "en"), "what_zh": text(f"property.{what}", "zh")}
     if not isinstance(name, str) or not SLUG.match(name):
-        return [
-            _profile(
-                f'{what} "{name}" must match [a-z0-9][a-z0-9-]* (lower-case letters, digits, hyphens)',
-                f"{what_zh}“{name}”只能包含小写字母、数字和连字符，且以字母或数字开头",
-            )
-        ]
+        return [PROFILE_ERROR("bad-slug", name=name, **words)]
     if name in RESERVED_NAMES:
-        return [_profile(f'{what} "{name}" is reserved for a site route', f"{what_zh}“{name}”是网站保留路径，不能使用")]
+        return [PROFILE_ERROR("reserved", name=name, **words)]
     return []
 
 
 def check_profile(descriptor: dict, folder_name: str, site: Site) -> list[Error]:
     """The MUST properties of the dataset profile, and that ids exist in the site metadata."""
     d = descriptor
-    errors = check_slug(d.get("name"), "dataset name", "数据集名称")
+    errors = check_slug(d.get("name"), "dataset_name")
     if d.get("name") != folder_name:
-        errors.append(
-            _profile(
-                f'"name" is "{d.get("name")}" but the folder is "{folder_name}": they must be equal',
-                f"“name”为“{d.get('name')}”，但文件夹名为“{folder_name}”，二者必须一致",
-            )
-        )
-    for key, zh in (("title", "标题"), ("description", "描述")):
+        errors.append(PROFILE_ERROR("name-mismatch", name=d.get("name"), folder=folder_name))
+    for key in ("title", "description"):
         if not isinstance(d.get(key), str) or not d[key].strip():
-            errors.append(_profile(f'"{key}" is required', f"缺少“{key}”（{zh}）"))
+            errors.append(PROFILE_ERROR("required", key=key, label=text(f"property.{key}", "zh")))
     licenses = d.get("licenses")
     if not isinstance(licenses, list) or not licenses:
-        errors.append(_profile('"licenses" needs at least one licence', "“licenses”至少需要一个许可协议"))
+        errors.append(PROFILE_ERROR("no-licence"))
     else:
         for lic in licenses:
             lic_name = lic.get("name") if isinstance(lic, dict) else None
             if lic_name not in site.licenses:
-                errors.append(
-                    _profile(
-                        f'licence "{lic_name}" is not in metadata/licenses.yaml',
-                        f"许可协议“{lic_name}”不在 metadata/licenses.yaml 中",
-                    )
-                )
+                errors.append(PROFILE_ERROR("unknown-licence", name=lic_name))
     keywords = d.get("keywords")
     if not isinstance(keywords, list) or not [k for k in keywords if isinstance(k, str) and k.strip()]:
-        errors.append(_profile('"keywords" needs at least one keyword', "“keywords”至少需要一个关键词"))
-    for key, registry, zh, file in (
-        ("gov:publisher", site.publishers, "发布单位", "publishers"),
-        ("gov:theme", site.themes, "主题", "themes"),
-    ):
+        errors.append(PROFILE_ERROR("no-keyword"))
+    for key, registry, file in (("gov:publisher", site.publishers, "publishers"), ("gov:theme", site.themes, "themes")):
         value = d.get(key)
+        label = text(f"property.{key}", "zh")
         if value is None:
-            errors.append(_profile(f'"{key}" is required', f"缺少“{key}”（{zh}）"))
+            errors.append(PROFILE_ERROR("required", key=key, label=label))
         elif value not in registry:
-            errors.append(
-                _profile(
-                    f'{key} "{value}" is not in metadata/{file}.yaml', f"{zh}“{value}”不在 metadata/{file}.yaml 中"
-                )
-            )
+            errors.append(PROFILE_ERROR("unknown-id", key=key, value=value, file=file, label=label))
     contact = d.get("gov:contact")
     if not isinstance(contact, dict) or not contact.get("name") or not EMAIL.match(str(contact.get("email", ""))):
-        errors.append(
-            _profile('"gov:contact" needs a name and a valid email', "“gov:contact”需要联系人姓名和有效的电子邮箱")
-        )
+        errors.append(PROFILE_ERROR("contact"))
     if d.get("gov:frequency") not in FREQUENCIES:
-        errors.append(
-            _profile(
-                f'"gov:frequency" must be one of {", ".join(FREQUENCIES)}',
-                f"“gov:frequency”（更新周期）必须是以下之一：{', '.join(FREQUENCIES)}",
-            )
-        )
+        errors.append(PROFILE_ERROR("frequency", choices=", ".join(FREQUENCIES)))
     openness = d.get("gov:openness")
     if not isinstance(openness, dict) or openness.get("class") not in OPENNESS_CLASSES:
-        errors.append(
-            _profile(
-                '"gov:openness" needs {"class": "unconditional" | "conditional"}',
-                "“gov:openness”（开放属性）需要 class：unconditional（无条件开放）或 conditional（有条件开放）",
-            )
-        )
+        errors.append(PROFILE_ERROR("openness"))
     elif openness["class"] == "conditional" and not openness.get("condition"):
-        errors.append(
-            _profile(
-                '"gov:openness" is conditional but gives no "condition"',
-                "有条件开放的数据集必须在“condition”中说明开放条件",
-            )
-        )
+        errors.append(PROFILE_ERROR("openness-condition"))
     temporal = d.get("gov:temporal")
     if temporal is not None:
         for key in ("start", "end"):
             value = temporal.get(key) if isinstance(temporal, dict) else None
             if value is not None and not _is_iso_date(value):
-                errors.append(
-                    _profile(
-                        f'"gov:temporal.{key}" must be an ISO date (YYYY-MM-DD), got "{value}"',
-                        f"“gov:temporal.{key}”必须是 ISO 日期（YYYY-MM-DD），实际为“{value}”",
-                    )
-                )
+                errors.append(PROFILE_ERROR("temporal", key=key, value=value))
     for res in d.get("resources") or []:
         if isinstance(res, dict):
-            errors.extend(
-                e.at(resource=res.get("name")) for e in check_slug(res.get("name"), "resource name", "资源名称")
-            )
+            errors.extend(e.at(resource=res.get("name")) for e in check_slug(res.get("name"), "resource_name"))
     if not d.get("resources"):
-        errors.append(_profile("the dataset has no resources", "数据集没有任何资源"))
+        errors.append(PROFILE_ERROR("no-resources"))
     return errors
 
 

@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from gongkai.catalog import is_safe_path, read_dataset, read_site
+from gongkai.descriptors import is_safe_path, read_dataset, read_site
 
 
 def edit(root, dataset, **changes):

@@ -1,4 +1,4 @@
-"""The parallel second half (gongkai.validate.speculate) never changes a result, only the time.
+"""The parallel split (gongkai.validate.split) never changes a result, only the time.
 
 Every case runs twice, the split forced on (any size) and off, and must give the same errors,
 row counts and database contents.
@@ -16,15 +16,15 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from gongkai.build import load_dataset
-from gongkai.catalog import read_dataset
-from gongkai.validate import speculate, validate_dataset
+from gongkai.descriptors import read_dataset
+from gongkai.validate import split, validate_dataset
 from gongkai.validate.reader import scan_records
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
 
-def outcome(folder, monkeypatch, split: bool, db_path=None):
-    monkeypatch.setenv(speculate.MIN_BYTES_ENV, "0" if split else str(1 << 40))
+def outcome(folder, monkeypatch, parallel: bool, db_path=None):
+    monkeypatch.setenv(split.MIN_BYTES_ENV, "0" if parallel else str(1 << 40))
     dataset = read_dataset(folder)
     result = load_dataset(dataset, db_path, search=False) if db_path else validate_dataset(dataset)
     errors = [[(e.type, e.row_number, e.field_name, e.note) for e in t.errors] for t in result.tasks]
@@ -123,7 +123,7 @@ def test_without_a_boundary_the_parent_reads_on_alone(failure, tmp_path, monkeyp
 
     folder = write(tmp_path, "t", table(400, lambda r: r[300].__setitem__(0, "x")), SCHEMA)
     off = outcome(folder, monkeypatch, False, tmp_path / "off.db")
-    monkeypatch.setattr(speculate.reader, "scan_records", scan)
+    monkeypatch.setattr(split.reader, "scan_records", scan)
     on = outcome(folder, monkeypatch, True, tmp_path / "on.db")
     assert on == off and off[1] == [400] and off[0][0][0][:3] == ("type-error", 302, "id")
 
@@ -140,7 +140,7 @@ def test_error_limit_in_first_half_still_collects_references(tmp_path, monkeypat
     }
     folder = write(tmp_path, "t", table(400, bad), SCHEMA, [child])
     (folder / "child.csv").write_text("code\nc399\nc1\nnope\n", encoding="utf-8")
-    monkeypatch.setenv(speculate.MIN_BYTES_ENV, "0")
+    monkeypatch.setenv(split.MIN_BYTES_ENV, "0")
     result = validate_dataset(read_dataset(folder), limit_errors=10)
     assert len(result.tasks[0].errors) == 10
     assert [(e.type, e.row_number) for e in result.tasks[1].errors] == [("foreign-key", 4)]
@@ -158,8 +158,8 @@ def test_fixture_corpus_unchanged_by_split(folder, tmp_path, monkeypatch):
 
 def test_split_really_happens_and_parts_are_adopted(tmp_path, monkeypatch):
     adopted = []
-    real = speculate._adopt
-    monkeypatch.setattr(speculate, "_adopt", lambda *a: adopted.append(real(*a)) or adopted[-1])
+    real = split.adopt
+    monkeypatch.setattr(split, "adopt", lambda *a: adopted.append(real(*a)) or adopted[-1])
     folder = write(tmp_path, "t", table(400), SCHEMA)
     errors, rows, tables = outcome(folder, monkeypatch, True, tmp_path / "on.db")
     assert adopted == [True] and errors == [[]] and len(tables["data"]) == 400

@@ -1,0 +1,111 @@
+"""The downloads a dataset has today, as one list every document describes the same way.
+
+Per resource: the original file as published (`/downloads/<dataset>/<path>`, with the size and
+SHA-256 the build measured), the table's CSV export and its JSON rows (Datasette's API, so no
+size: they are made on request). Per dataset: the data package descriptor and the SQLite
+database. A format added to the site's downloads is added here once, and DCAT-US, DCAT-AP and
+schema.org all list it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .. import i18n
+from ..catalogue.harvest import Entry
+from . import vocab
+from .urls import SiteUrls
+
+
+@dataclass
+class Distribution:
+    kind: str  # original, csv, json, datapackage, sqlite
+    resource: str | None
+    iri: str
+    download_url: str
+    access_url: str  # a page or service answering for it (DCAT's mandatory accessURL)
+    format: vocab.Format
+    title: dict[str, str]  # {zh, en}
+    description: dict[str, str]
+    byte_size: int | None = None
+    sha256: str | None = None
+    via_api: bool = False  # made by the JSON API (dcat:accessService) rather than a stored file
+    described_by: str | None = None  # the data dictionary / schema of what it holds
+    extra: dict = field(default_factory=dict)
+
+
+def _both(key: str, **fmt) -> dict[str, str]:
+    return {lang: i18n.t(key, lang, **fmt) for lang in i18n.LANGS}
+
+
+def of(entry: Entry, urls: SiteUrls) -> list[Distribution]:
+    d = entry.dataset
+    name = d.name
+    landing = urls.landing(name)
+    out: list[Distribution] = []
+    for r in entry.resources:
+        titles = vocab.texts(r, "title", d.language) or {d.language: r.name}
+
+        def title(key: str, lang: str, fmt: str, titles=titles) -> str:
+            return i18n.t(key, lang, title=vocab.pick(titles, lang), format=fmt)
+
+        if r.path:
+            fmt = vocab.file_format(r.format, r.path)
+            out.append(
+                Distribution(
+                    kind="original",
+                    resource=r.name,
+                    iri=urls.distribution_iri(name, "original", r.name),
+                    download_url=urls.download(name, r.path),
+                    access_url=landing,
+                    format=fmt,
+                    title={lang: title("opendata.dist_original", lang, fmt.name) for lang in i18n.LANGS},
+                    description=_both("opendata.dist_original_description"),
+                    byte_size=r.bytes,
+                    sha256=r.sha256,
+                    described_by=urls.dictionary_csv(name, r.name),
+                )
+            )
+        for kind, key, url, fmt in (
+            ("csv", "opendata.dist_csv", urls.table_csv(name, r.name), vocab.file_format("csv")),
+            ("json", "opendata.dist_json", urls.table_json(name, r.name), vocab.file_format("json")),
+        ):
+            out.append(
+                Distribution(
+                    kind=kind,
+                    resource=r.name,
+                    iri=urls.distribution_iri(name, kind, r.name),
+                    download_url=url,
+                    access_url=urls.table_page(name, r.name),
+                    format=fmt,
+                    title={lang: title(key, lang, fmt.name) for lang in i18n.LANGS},
+                    description=_both(f"{key}_description"),
+                    via_api=True,
+                    described_by=urls.dictionary_csv(name, r.name),
+                )
+            )
+    out.append(
+        Distribution(
+            kind="datapackage",
+            resource=None,
+            iri=urls.distribution_iri(name, "datapackage"),
+            download_url=urls.datapackage(name),
+            access_url=landing,
+            format=vocab.file_format("json"),
+            title=_both("opendata.dist_datapackage"),
+            description=_both("opendata.dist_datapackage_description"),
+        )
+    )
+    out.append(
+        Distribution(
+            kind="sqlite",
+            resource=None,
+            iri=urls.distribution_iri(name, "sqlite"),
+            download_url=urls.sqlite(name),
+            access_url=landing,
+            format=vocab.file_format("db"),
+            title=_both("opendata.dist_sqlite"),
+            description=_both("opendata.dist_sqlite_description"),
+        )
+    )
+    return out
