@@ -78,12 +78,16 @@ def validate(paths, as_json, quiet, root):
 @cli.command()
 @_out_option("Output folder; the served site is OUT/site.")
 @_root_option
-@click.option("--quiet", is_flag=True, help="Print nothing but errors.")
+@click.option("--quiet", is_flag=True, help="Print nothing but errors (no progress either).")
 def build(out, root, quiet):
-    """Validate and load every dataset, then swap the new site in (only if all are valid)."""
+    """Validate and load every dataset, then swap the new site in (only if all are valid).
+
+    Progress per resource goes to stderr: a bar in a terminal, plain lines otherwise."""
+    from .publish.progress import Progress
+
     say = (lambda m: None) if quiet else (lambda m: click.echo(m, err=True))
     try:
-        result = build_site(root, out, progress=say)
+        result = build_site(root, out, progress=say, rows=None if quiet else Progress())
     except BuildError as exc:
         raise click.ClickException(str(exc)) from None
     if not result.ok:

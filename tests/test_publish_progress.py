@@ -4,9 +4,11 @@ nothing with --quiet; the verdict is the same with or without it."""
 from __future__ import annotations
 
 import io
+import os
 import re
 from pathlib import Path
 
+import pytest
 from publish_helpers import empty_repo, fill_in, gongkai, gongkai_process
 
 from gongkai.build import check
@@ -77,3 +79,34 @@ def test_a_real_process_without_a_terminal_prints_lines(tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert "\r" not in proc.stderr and "validating big/big" in proc.stderr and "Traceback" not in proc.stderr
     assert "--quiet" in gongkai("validate", "--help").stdout
+
+
+def test_build_shows_progress_per_resource_and_quiet_hides_it(tmp_path):
+    root, folder = big_dataset(tmp_path, 3 * TICK_ROWS)
+    out = tmp_path / "build"
+    loud = gongkai("build", "--root", root, "--out", out)
+    assert loud.returncode == 0, loud.stderr
+    assert "validating big/big" in loud.stderr and f"{3 * TICK_ROWS:,} valid rows in" in loud.stderr
+    assert "✓ big" in loud.stderr  # the build's own line per dataset stays
+    (folder / "data" / "big.csv").write_text("编号,数值\n1,2\n", encoding="utf-8")
+    quiet = gongkai("build", "--root", root, "--out", out, "--quiet")
+    assert quiet.returncode == 0 and quiet.stderr == ""
+
+
+def test_build_progress_counts_the_rows_a_second_process_loaded(tmp_path, monkeypatch):
+    """A big table's second half is validated and written by a child (validate/split.py): the
+    last line still gives every row loaded, not just those the parent passed on."""
+    from gongkai.build import load_dataset
+    from gongkai.descriptors import read_dataset, read_site
+    from gongkai.validate import split
+
+    monkeypatch.setenv(split.MIN_BYTES_ENV, "1")
+    root, folder = big_dataset(tmp_path, 40_000)
+    if (os.cpu_count() or 1) < 2:
+        pytest.skip("the split needs two cores")
+    log = io.StringIO()
+    progress = Progress(log)
+    result = load_dataset(read_dataset(folder, read_site(root)), tmp_path / "big.db", watch=progress)
+    assert result.valid
+    assert 0 < progress._count < 40_000  # the parent passed on only its part: the split happened
+    assert log.getvalue().splitlines()[-1].count("40,000 valid rows") == 1
