@@ -382,3 +382,12 @@ def test_every_proposed_type_validates(tmp_path):
     assert gongkai("describe", folder / "t.csv", "-o", folder / "datapackage.yaml").returncode == 0
     fill_in(folder / "datapackage.yaml")
     validate_ok(root, folder)
+
+
+def test_a_count_unique_by_chance_is_no_primary_key(tmp_path):
+    text = "地区,年份,人数\n" + "".join(
+        f"{a},{y},{100 + i}\n" for i, (a, y) in enumerate((a, y) for a in "甲乙" for y in (2020, 2021))
+    )
+    d = draft(csv_file(tmp_path, text))
+    assert d.resource["schema"]["primaryKey"] == ["地区", "年份"]
+    assert ["人数"] in d.profile.key_candidates  # still listed as unique, but not proposed

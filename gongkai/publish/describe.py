@@ -194,12 +194,12 @@ def draft(path: Path, *, sheet: str | None = None, header_row: int = 1, base: Pa
         head += lines("desc_c_todo_name")
     head += lines("desc_c_bounds")
     # counts and measurements unique by chance are no keys worth naming
-    kinds_of = {c.name: (c.chosen.field["type"], c.name) for c in table.columns}
+    types = {c.name: c.chosen.field["type"] for c in table.columns}
     others = [
         k
         for k in table.key_candidates
         if k != table.primary_key
-        and (len(k) > 1 or kinds_of[k[0]][0] == "string" or any(w in k[0].lower() for w in IDENTIFIER_WORDS))
+        and (len(k) > 1 or types[k[0]] == "string" or any(w in k[0].lower() for w in IDENTIFIER_WORDS))
     ]
     if others:
         head += lines("desc_c_key_candidates", keys="; ".join(" + ".join(k) for k in others))

@@ -205,17 +205,22 @@ def _keys(db: sqlite3.Connection, table: TableProfile) -> None:
     required = [c for c in table.columns if c.missing == 0 and table.rows >= 2]
     singles = [[c.name] for c in required if c.unique]
     table.key_candidates = singles
-    if singles:
-        keyish = [c for c in required if c.unique and c.chosen.field["type"] in ("integer", "string")]
-        table.primary_key = [keyish[0].name] if keyish else []
+    # a key is an identifier (编号, 代码, id…) or a text column; a count unique by chance is not
+    keyish = [c for c in required if c.unique and (_identifier_like(c.name) or c.chosen.field["type"] == "string")]
+    keyish.sort(key=lambda c: not _identifier_like(c.name))  # identifiers first, else column order
+    if keyish:
+        table.primary_key = [keyish[0].name]
         return
-    # a measurement (a number) is no key; a pair with an identifier-like column is tried first
-    keyable = [c for c in required if c.chosen.field["type"] != "number"][:PK_PAIR_COLUMNS]
+    # a measurement (a number) is no key, nor part of one; a column unique alone needs no
+    # partner; a pair with an identifier-like column is tried first
+    keyable = [c for c in required if c.chosen.field["type"] != "number" and not c.unique][:PK_PAIR_COLUMNS]
     pairs = sorted(combinations(keyable, 2), key=lambda p: not any(_identifier_like(c.name) for c in p))
+    found = []
     for a, b in pairs:
         ca, cb = identifier(f"c{a.index}"), identifier(f"c{b.index}")
         (distinct,) = db.execute(f"SELECT COUNT(*) FROM (SELECT DISTINCT {ca}, {cb} FROM h)").fetchone()
         if distinct == table.rows:
-            table.key_candidates.append([a.name, b.name])
-    if table.key_candidates:
-        table.primary_key = table.key_candidates[0]
+            found.append([a.name, b.name])
+    table.key_candidates += found
+    if found:
+        table.primary_key = found[0]
