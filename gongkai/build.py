@@ -26,18 +26,29 @@ import os
 import shutil
 import subprocess
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Protocol
 
 from . import catalogue, codehash, datasette_files, exports, load, releases, report
 from .descriptors import DESCRIPTOR_NAMES, Site, read_catalog, read_dataset, read_site
-from .model import Dataset
+from .model import Dataset, Resource
 from .releases import current_release  # noqa: F401  (the build's API: tests and tools use it)
 from .search import index_resource
 from .validate import DatasetResult, files, validate_dataset
+from .validate.package import Sink
 from .validate.split import RowStream
+
+
+class RowWatch(Protocol):
+    """What the build's progress does with a resource's rows (gongkai/publish/progress.py)."""
+
+    def watch(self, resource: Resource, rows: Iterable[tuple]) -> Iterator[tuple]: ...
+
+    def done(self, resource: Resource, rows: int | None = None) -> None: ...
+
 
 STATE_FILE = "build-state.json"
 LOCK_WAIT_S = 10  # a build that was just killed may still be releasing the lock
@@ -85,11 +96,14 @@ class BuildResult:
 # Validating and loading one dataset
 
 
-def load_dataset(dataset: Dataset, db_path: Path, *, search: bool = True) -> DatasetResult:
+def load_dataset(
+    dataset: Dataset, db_path: Path, *, search: bool = True, watch: RowWatch | None = None
+) -> DatasetResult:
     """Validate the dataset and insert its rows into a new SQLite database, in one pass per file.
 
     With `search`, each table also gets its search index (gongkai.search) before ANALYZE;
     the load benchmark measures validate + load without it and the search index on its own.
+    `watch` sees the rows on their way to the loader (`gongkai build`'s progress).
     """
     db = load.open_build_db(db_path)
 
@@ -97,9 +111,11 @@ def load_dataset(dataset: Dataset, db_path: Path, *, search: bool = True) -> Dat
         if not isinstance(rows, RowStream):
             return  # not validated (a descriptor error) or its look-up failed: nothing to load
         load.create_table(db, resource)
-        load.insert_rows(db, resource, rows)
+        loaded = load.insert_rows(db, resource, watch.watch(resource, rows) if watch else rows)
         for part in rows.parts:
-            load.append_part(db, resource, part)
+            loaded += load.append_part(db, resource, part)
+        if watch:
+            watch.done(resource, loaded)
         if search:
             index_resource(db, resource)
         load.create_indexes(db, resource)
@@ -111,10 +127,11 @@ def load_dataset(dataset: Dataset, db_path: Path, *, search: bool = True) -> Dat
     return result
 
 
-def check(paths: list[Path], root: Path) -> list[DatasetResult]:
-    """Validate dataset folders without loading them (what `gongkai validate` runs)."""
+def check(paths: list[Path], root: Path, sink: Sink | None = None) -> list[DatasetResult]:
+    """Validate dataset folders without loading them (what `gongkai validate` runs); `sink`
+    sees each resource's valid rows (`gongkai validate`'s progress)."""
     site = read_site(root) if (Path(root) / "metadata").is_dir() else None
-    results = [validate_dataset(read_dataset(Path(p), site)) for p in paths]
+    results = [validate_dataset(read_dataset(Path(p), site), sink=sink) for p in paths]
     if site is not None and site.errors and results:
         # the build refuses broken site metadata: so does validation (reported once)
         results[0].errors.extend(site.errors)
@@ -209,8 +226,11 @@ def _prune(out: Path, keep: list[Path | None]) -> None:
 # The whole build
 
 
-def build_site(root: Path, out: Path, *, progress: Callable[[str], None] | None = None) -> BuildResult:
-    """Build every dataset under root/datasets into out/ and swap the new site in on success."""
+def build_site(
+    root: Path, out: Path, *, progress: Callable[[str], None] | None = None, rows: RowWatch | None = None
+) -> BuildResult:
+    """Build every dataset under root/datasets into out/ and swap the new site in on success;
+    `progress` gets each line to print, `rows` watches each resource's rows as they load."""
     say = progress or (lambda message: None)
     started = time.perf_counter()
     root, out = Path(root).resolve(), Path(out).resolve()
@@ -228,12 +248,14 @@ def build_site(root: Path, out: Path, *, progress: Callable[[str], None] | None 
                 raise BuildError(f"another build is running in {out} / 另一个构建正在进行") from None
             time.sleep(0.1)
     try:
-        return _build(root, out, say, started)
+        return _build(root, out, say, started, rows)
     finally:
         lock.close()
 
 
-def _build(root: Path, out: Path, say: Callable[[str], None], started: float) -> BuildResult:
+def _build(
+    root: Path, out: Path, say: Callable[[str], None], started: float, watch: RowWatch | None = None
+) -> BuildResult:
     previous = current_release(out)
     # A killed build leaves an unfinished release folder behind; nothing points to it.
     _prune(out, [previous, _previous_target(out)])
@@ -249,7 +271,7 @@ def _build(root: Path, out: Path, say: Callable[[str], None], started: float) ->
     builds: list[DatasetBuild] = []
     try:
         for dataset in datasets:
-            builds.append(_build_one(dataset, site, root, release, previous, old_state, code, say))
+            builds.append(_build_one(dataset, site, root, release, previous, old_state, code, say, watch))
             if builds[-1].valid:
                 _publish_files(dataset, release, previous if builds[-1].reused else None)
             _write_reports(out / "reports", release / "reports", builds[-1])
@@ -302,6 +324,7 @@ def _build_one(
     old_state: dict,
     code: str,
     say: Callable[[str], None],
+    watch: RowWatch | None = None,
 ) -> DatasetBuild:
     digest = dataset_hash(dataset.folder, root, code)
     old = (old_state.get("datasets") or {}).get(dataset.name)
@@ -325,7 +348,7 @@ def _build_one(
             first_built=first_built,
         )
     t0 = time.perf_counter()
-    result = load_dataset(dataset, release / db_name)
+    result = load_dataset(dataset, release / db_name, watch=watch)
     tables = {t.resource.name: {k: v for k, v in t.stats.items() if k != "seconds"} for t in result.tasks}
     rows = sum(t.get("rows", 0) for t in tables.values())
     n_errors = len(result.errors) + sum(len(t.errors) for t in result.tasks)

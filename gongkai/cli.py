@@ -10,12 +10,19 @@ import json
 import sys
 import time
 from pathlib import Path
+from typing import NoReturn
 
 import click
 
 from . import report
 from .build import BuildError, build_site, check
 from .descriptors import dataset_folders
+from .i18n import t
+
+
+def _help(key: str) -> str:
+    """An option's help in both languages (gongkai/locales/publish.yaml)."""
+    return f"{t(key, 'zh')} / {t(key, 'en')}"
 
 
 def _out_option(help: str):
@@ -43,18 +50,22 @@ def cli():
 @cli.command()
 @click.argument("paths", nargs=-1, type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print one frictionless-style JSON report for all datasets.")
+@click.option("--quiet", is_flag=True, help=_help("help_quiet"))
 @_root_option
-def validate(paths, as_json, root):
+def validate(paths, as_json, quiet, root):
     """Validate dataset folders (default: every folder in ROOT/datasets/).
 
     Prints a bilingual summary, or with --json one report in frictionless's shape. Exits 1 when
-    anything is invalid.
+    anything is invalid. Progress per resource goes to stderr: a bar in a terminal, plain
+    lines otherwise (none with --quiet).
     """
+    from .publish.progress import Progress
+
     folders = list(paths) or dataset_folders(root)
     if not folders:
         raise click.UsageError(f"no dataset folders found in {root / 'datasets'} / 未找到数据集文件夹")
     started = time.perf_counter()
-    results = check(folders, root)
+    results = check(folders, root, sink=None if quiet else Progress())
     if as_json:
         click.echo(
             json.dumps(report.report(results, time.perf_counter() - started), ensure_ascii=False, indent=2, default=str)
@@ -67,12 +78,16 @@ def validate(paths, as_json, root):
 @cli.command()
 @_out_option("Output folder; the served site is OUT/site.")
 @_root_option
-@click.option("--quiet", is_flag=True, help="Print nothing but errors.")
+@click.option("--quiet", is_flag=True, help="Print nothing but errors (no progress either).")
 def build(out, root, quiet):
-    """Validate and load every dataset, then swap the new site in (only if all are valid)."""
+    """Validate and load every dataset, then swap the new site in (only if all are valid).
+
+    Progress per resource goes to stderr: a bar in a terminal, plain lines otherwise."""
+    from .publish.progress import Progress
+
     say = (lambda m: None) if quiet else (lambda m: click.echo(m, err=True))
     try:
-        result = build_site(root, out, progress=say)
+        result = build_site(root, out, progress=say, rows=None if quiet else Progress())
     except BuildError as exc:
         raise click.ClickException(str(exc)) from None
     if not result.ok:
@@ -135,6 +150,59 @@ def reload(out, wait, timeout):
                 err=True,
             )
     sys.exit(1 if failed else 0)
+
+
+@cli.command(name="new", help=_help("help_new"))
+@click.argument("name")
+@click.option("--publisher", metavar="ID", help=_help("help_new_publisher"))
+@click.option("--theme", metavar="ID", help=_help("help_new_theme"))
+@click.option("--title", metavar="T", help=_help("help_new_title"))
+@click.option(
+    "--root", type=click.Path(file_okay=False, path_type=Path), default=".", show_default=True, help=_help("help_root")
+)
+def new_dataset(name, publisher, theme, title, root):
+    from .publish.new import DATA_FOLDER, scaffold
+    from .publish.words import PublishError, both
+
+    try:
+        path = scaffold(root, name, publisher=publisher, theme=theme, title=title)
+    except PublishError as exc:
+        _fail(exc)
+    click.echo(both("new_done", path=path, data=path.parent / DATA_FOLDER))
+
+
+@cli.command(help=_help("help_describe"))
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--sheet", metavar="S", help=_help("help_describe_sheet"))
+@click.option(
+    "--header-row", metavar="N", type=int, default=1, show_default=True, help=_help("help_describe_header_row")
+)
+@click.option(
+    "-o",
+    "--output",
+    metavar="PATH",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help=_help("help_describe_output"),
+)
+def describe(file, sheet, header_row, output):
+    from .publish.describe import describe as draft, is_descriptor, summary
+    from .publish.words import PublishError, both
+
+    try:
+        d, text = draft(file, sheet=sheet, header_row=header_row, output=output)
+    except PublishError as exc:
+        _fail(exc)
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        click.echo(both("desc_appended" if is_descriptor(output) else "desc_written", path=output), err=True)
+    click.echo(summary(d), err=True)
+
+
+def _fail(exc) -> NoReturn:
+    """A publisher's mistake: the message in both languages, the exit code it carries (1 data, 2 usage)."""
+    click.echo(f"✗ {exc}", err=True)
+    sys.exit(exc.code)
 
 
 if __name__ == "__main__":  # pragma: no cover
