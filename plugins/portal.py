@@ -170,7 +170,7 @@ async def download(datasette, request, send):
     target = (folder / rel).resolve()
     if folder.parent != root or folder not in target.parents or not target.is_file():
         raise NotFound("File not found")
-    entry = _manifest(datasette, folder).get(target.relative_to(folder).as_posix())
+    entry = exports.manifest.served(datasette, name)[1].get(target.relative_to(folder).as_posix())
     ctype = entry.media_type if entry else (mimetypes.guess_type(target.name)[0] or "application/octet-stream")
     if not entry and (ctype.startswith("text/") or ctype == "application/json"):
         ctype += "; charset=utf-8"
@@ -183,16 +183,6 @@ async def download(datasette, request, send):
         cors=_cors(datasette),
     )
     await file_response.send(send, target, plan, head=request.method == "HEAD")
-
-
-def _manifest(datasette, folder: Path) -> dict:
-    """The dataset's files.json by path, read once per release and folder."""
-    cache = datasette.__dict__.setdefault("_gongkai_manifests", {})
-    if folder not in cache:
-        if len(cache) > 512:  # bounded whatever the catalogue's size
-            cache.clear()
-        cache[folder] = {e.path: e for e in exports.read_manifest(folder)}
-    return cache[folder]
 
 
 def _page_arg(request) -> int:

@@ -1,0 +1,221 @@
+"""The downloads built ahead of time (gongkai/exports/): each format read back with its own
+reader (csv, json, openpyxl, pyarrow, sqlite3, zipfile + frictionless) equals the SQLite table
+once the formula-neutralising prefix is removed; formulas are made inert and numbers are not;
+the manifest's sizes and SHA-256 are the bytes served; the download route answers ranges, gzip
+and RFC 6266 names; an unchanged dataset's exports are linked, not rebuilt."""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import hashlib
+import io
+import json
+import sqlite3
+import zipfile
+from pathlib import Path
+from urllib.parse import unquote
+
+import openpyxl
+import pyarrow.parquet as pq
+import pytest
+from frictionless import Package
+
+from gongkai import exports
+from gongkai.build import build_site
+from gongkai.exports import neutralise as nt
+from gongkai.exports.publish import export_names
+from gongkai.exports.xlsx_export import DICTIONARY_SHEET
+from gongkai.serve import make_datasette
+
+REPO = Path(__file__).resolve().parent.parent
+HOSTILE = [
+    ["1", "=HYPERLINK(\"http://evil.example\",\"点我\")", "-3.5", "2024-01-02", "true"],
+    ["2", "+86 10 1234", "0", "2024-01-03", "false"],
+    ["3", "@SUM(A1:A2)", "12.25", "2024-01-04", "true"],
+    ["4", "-cmd|' /C calc'!A0", "-7", "2024-01-05", "false"],
+    ["5", "普通文本，含“引号”", "1000000", "2024-01-06", "true"],
+    ["6", "-3.5", "3", "2024-01-07", "false"],
+]
+
+
+def _add_formulas_dataset(root: Path) -> None:
+    folder = root / "datasets" / "formulas"
+    folder.mkdir(parents=True)
+    lines = ["编号,文本,金额,日期,公开"] + [",".join(f'"{c}"' if "," in c or '"' in c else c for c in row) for row in HOSTILE]
+    text = "\n".join(lines).replace('"=HYPERLINK("http://evil.example","点我")"', '"=HYPERLINK(""http://evil.example"",""点我"")"')
+    (folder / "data.csv").write_text(text + "\n", encoding="utf-8")
+    budget = json.loads((root / "datasets" / "budget" / "datapackage.json").read_text(encoding="utf-8"))
+    budget.update(name="formulas", title="公式测试（采购）", description="含公式样式的文本。")
+    budget["resources"] = [
+        {
+            "name": "cells",
+            "path": "data.csv",
+            "title": "单元格",
+            "schema": {
+                "fields": [
+                    {"name": "编号", "type": "integer", "title": "编号"},
+                    {"name": "文本", "type": "string", "title": "文本内容"},
+                    {"name": "金额", "type": "number", "title": "金额（万元）"},
+                    {"name": "日期", "type": "date"},
+                    {"name": "公开", "type": "boolean"},
+                ],
+                "primaryKey": ["编号"],
+            },
+        }
+    ]
+    (folder / "datapackage.json").write_text(json.dumps(budget, ensure_ascii=False), encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    out = tmp_path_factory.mktemp("exports")
+    import shutil
+
+    shutil.copytree(REPO / "tests" / "fixtures" / "site", out / "repo")
+    _add_formulas_dataset(out / "repo")
+    result = build_site(out / "repo", out / "build")
+    assert result.ok, [(d.name, d.report) for d in result.datasets if not d.valid]
+    return out / "build" / "site"
+
+
+def _table(site: Path, dataset: str, table: str) -> tuple[list[str], list[tuple]]:
+    conn = sqlite3.connect(site / f"{dataset}.db")
+    cur = conn.execute(f"select * from [{table}] order by rowid")
+    return [c[0] for c in cur.description], cur.fetchall()
+
+
+def _names(site: Path, dataset: str) -> dict:
+    from gongkai.descriptors import read_dataset
+
+    ds = read_dataset(site / "downloads" / dataset)
+    return export_names(ds)
+
+
+@pytest.mark.parametrize("dataset, table", [("formulas", "cells"), ("budget", "budget"), ("towns", "cities")])
+def test_every_format_round_trips_to_the_table(built, dataset, table):
+    columns, rows = _table(built, dataset, table)
+    folder = built / "downloads" / dataset
+    names = _names(built, dataset)
+
+    def restored(values):
+        return [nt.restore(v) for v in values]
+
+    for kind, excel in (("csv", False), ("excel-csv", True)):
+        raw = (folder / names[(table, kind)]).read_bytes()
+        assert raw.startswith(b"\xef\xbb\xbf") == excel
+        assert (b"\r\n" in raw) == excel
+        got = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
+        assert got[0] == columns
+        assert [restored(r) for r in got[1:]] == [["" if v is None else str(v) for v in row] for row in rows]
+    as_json = json.loads((folder / names[(table, "json")]).read_text(encoding="utf-8"))
+    assert as_json == [dict(zip(columns, row)) for row in rows]
+    lines = (folder / names[(table, "ndjson")]).read_text(encoding="utf-8").splitlines()
+    assert [json.loads(line) for line in lines] == as_json
+    book = openpyxl.load_workbook(folder / names[(table, "xlsx")], read_only=True)
+    sheet = book.worksheets[0]
+    values = list(sheet.iter_rows(values_only=True))
+    assert len(values) == len(rows) + 1
+    for got_row, row in zip(values[1:], rows):
+        assert [nt.restore(v) for v in got_row] == list(row)
+    assert DICTIONARY_SHEET in book.sheetnames
+    table_pq = pq.read_table(folder / names[(table, "parquet")])
+    assert table_pq.column_names == columns
+    parquet_rows = [tuple(str(v) if hasattr(v, "isoformat") else v for v in r.values()) for r in table_pq.to_pylist()]
+    assert parquet_rows == [tuple(row) for row in rows]
+
+
+def test_formulas_are_inert_and_numbers_are_not_touched(built):
+    folder = built / "downloads" / "formulas"
+    names = _names(built, "formulas")
+    got = list(csv.reader(io.StringIO((folder / names[("cells", "excel-csv")]).read_text(encoding="utf-8-sig"))))
+    texts = [r[1] for r in got[1:]]
+    assert texts[0].startswith("'=HYPERLINK") and texts[2] == "'@SUM(A1:A2)" and texts[3].startswith("'-cmd")
+    assert texts[1] == "'+86 10 1234"  # not a number: made inert
+    assert texts[5] == "-3.5" and got[1][2] == "-3.5"  # numbers, as text or as numbers, unchanged
+    sheet = openpyxl.load_workbook(folder / names[("cells", "xlsx")]).worksheets[0]
+    assert sheet["B2"].data_type == "s" and sheet["B2"].value.startswith("'=")  # a string, not a formula
+    assert sheet["C2"].value == -3.5 and sheet["C2"].data_type == "n"
+    assert sheet["A1"].value == "编号" and sheet["C1"].value == "金额（万元）"  # titles as the header
+    # the original is published byte for byte
+    assert (folder / "data.csv").read_bytes() == (built.parent.parent / "repo/datasets/formulas/data.csv").read_bytes()
+
+
+def test_the_zip_is_a_data_package_frictionless_accepts(built, tmp_path):
+    archive = built / "downloads" / "towns" / "towns.zip"
+    with zipfile.ZipFile(archive) as z:
+        assert "datapackage.json" in z.namelist()
+        z.extractall(tmp_path)
+    descriptor = json.loads((tmp_path / "datapackage.json").read_text(encoding="utf-8"))
+    for res in descriptor["resources"]:
+        data = (tmp_path / res["path"]).read_bytes()
+        assert res["hash"] == "sha256:" + hashlib.sha256(data).hexdigest() and res["bytes"] == len(data)
+    report = Package(str(tmp_path / "datapackage.json")).validate()
+    assert report.valid, report.flatten(["type", "note"])
+    (tmp_path / "data" / "cities.csv").write_bytes((tmp_path / "data" / "cities.csv").read_bytes() + b"x,y,11\n")
+    assert not Package(str(tmp_path / "datapackage.json")).validate().valid  # the checksums are checked
+
+
+def test_the_manifest_is_the_bytes_served(built):
+    for dataset in ("budget", "towns", "formulas"):
+        folder = built / "downloads" / dataset
+        entries = exports.read_manifest(folder)
+        kinds = {e.kind for e in entries}
+        assert {"original", "csv", "excel-csv", "json", "ndjson", "xlsx", "parquet", "dictionary", "zip", "db"} <= kinds
+        for e in entries:
+            data = (folder / e.path).read_bytes()
+            assert e.bytes == len(data) and e.sha256 == hashlib.sha256(data).hexdigest(), e.path
+
+
+async def test_downloads_answer_ranges_gzip_and_readable_names(built):
+    ds = make_datasette(built, root=REPO)
+    await ds.invoke_startup()
+    names = _names(built, "formulas")
+    url = f"/downloads/formulas/{names[('cells', 'xlsx')]}"
+    r = await ds.client.get(url)
+    assert r.status_code == 200
+    assert r.headers["content-type"] == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    assert r.headers["accept-ranges"] == "bytes" and r.headers["access-control-allow-origin"] == "*"
+    assert "filename*=UTF-8''cells.xlsx" in r.headers["content-disposition"]
+    size = len(r.content)
+    r = await ds.client.get(url, headers={"range": "bytes=10-19"})
+    assert r.status_code == 206 and r.headers["content-range"] == f"bytes 10-19/{size}" and len(r.content) == 10
+    r = await ds.client.get(url, headers={"range": "bytes=-5"})
+    assert r.status_code == 206 and len(r.content) == 5
+    r = await ds.client.get(url, headers={"range": f"bytes={size}-"})
+    assert r.status_code == 416 and r.headers["content-range"] == f"bytes */{size}"
+    db = await ds.client.get("/downloads/formulas/formulas.db", headers={"range": "bytes=0-15"})
+    assert db.status_code == 206 and db.content == b"SQLite format 3\x00"
+    # text formats gzip when the client accepts it; the bytes decompress to the file
+    path = f"/downloads/formulas/{names[('cells', 'json')]}"
+    whole = (built / "downloads" / "formulas" / names[("cells", "json")]).read_bytes()
+    raw = await ds.client.get(path, headers={"accept-encoding": "gzip"})
+    assert raw.status_code == 200
+    body = raw.content if raw.headers.get("content-encoding") != "gzip" else gzip.decompress(raw.content)
+    assert body == whole
+    plain = await ds.client.get(path, headers={"accept-encoding": "identity"})
+    assert plain.content == whole and "content-encoding" not in plain.headers
+    # a Chinese file name survives (RFC 6266 filename*)
+    original = await ds.client.get("/downloads/budget/budget.csv")
+    assert original.headers["content-type"] == "text/csv; charset=utf-8"
+    cd = original.headers["content-disposition"]
+    assert unquote(cd.split("filename*=UTF-8''")[1]) == "budget.csv"
+
+
+def test_an_unchanged_dataset_links_its_exports(built, tmp_path):
+    repo = built.parent.parent / "repo"
+    result = build_site(repo, built.parent)
+    assert result.ok and set(result.reused) >= {"budget", "towns", "formulas"}
+    site = built.parent / "site"
+    for dataset in ("budget", "formulas"):
+        for e in exports.read_manifest(site / "downloads" / dataset):
+            assert (site / "downloads" / dataset / e.path).stat().st_nlink >= 2, e.path
+
+
+def test_disposition_names_in_ascii_and_utf8():
+    from gongkai.portal.file_response import disposition
+
+    cd = disposition("财政 预算.xlsx")
+    assert cd.startswith('attachment; filename="')
+    assert unquote(cd.split("filename*=UTF-8''")[1]) == "财政 预算.xlsx"
+    assert all(ord(ch) < 128 for ch in cd)
