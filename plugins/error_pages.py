@@ -155,7 +155,7 @@ def json_fields(status: int, explained: error_messages.Explained | None) -> dict
 
 
 def wants_json(request) -> bool:
-    if request.path.split("?")[0].endswith(".json"):
+    if request.path.split("?")[0].endswith(".json") or routes.is_ckan_api(request.path):
         return True
     accept = request.headers.get("accept", "")
     return "application/json" in accept and "text/html" not in accept
