@@ -10,8 +10,8 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 from conftest import FIXTURES, REPO
+
 from gongkai.build import build_site
 from gongkai.ckan import ids
 from gongkai.ckan.http import MAX_BODY
