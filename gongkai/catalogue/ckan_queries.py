@@ -121,13 +121,19 @@ def search(conn: sqlite3.Connection, query: Search) -> tuple[int, list[DatasetRe
     where = _where(query, params)
     join, order = _order(query)
     total = conn.execute(f"select count(*) from datasets d where {where}", params).fetchone()[0]
-    page = _rows(
-        conn,
-        DatasetRecord,
-        f"select d.* from datasets d {join} where {where} order by {order} limit :rows offset :start",
-        {**params, "rows": int(query.rows), "start": int(query.start)},
-    )
-    return total, page
+    # The page's rowids first: with no filter the offset walks only the sort column's index
+    # (a covering one), never the rows it skips; then the page's rows themselves, by rowid.
+    rowids = [
+        r[0]
+        for r in conn.execute(
+            f"select d.rowid from datasets d {join} where {where} order by {order} limit :rows offset :start",
+            {**params, "rows": int(query.rows), "start": int(query.start)},
+        )
+    ]
+    cur = conn.execute("select rowid, * from datasets where rowid in (select value from json_each(?))", [_json(rowids)])
+    names = [c[0] for c in cur.description]
+    by_rowid = {row[0]: DatasetRecord.from_row(dict(zip(names[1:], row[1:]))) for row in cur.fetchall()}
+    return total, [by_rowid[r] for r in rowids]
 
 
 FACETS = {"publisher": "d.publisher", "theme": "d.theme", "license": "d.license"}
