@@ -111,7 +111,11 @@ def _order(search: Search) -> tuple[str, str]:
             terms.append(f"d.[{column}]{direction}")
         else:
             raise ValueError(f"not a sortable column: {column}")
-    terms.append("d.ckan_id")  # a total order, so pages never repeat or skip a dataset
+    # A total order, so pages never repeat or skip a dataset (two descriptors could share an
+    # `id`, so the unique name ends it); the (ckan_id, name) index serves `id asc` whole.
+    if search.order[-1:] != (("ckan_id", False),):
+        terms.append("d.ckan_id")
+    terms.append("d.name")
     return join, ", ".join(terms)
 
 

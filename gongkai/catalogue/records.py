@@ -253,7 +253,7 @@ class DatasetRecord(Record):
 
     TABLE: ClassVar[str] = "datasets"
     KEY: ClassVar[tuple[str, ...]] = ("name",)
-    INDEXES: ClassVar[tuple[tuple[str, ...], ...]] = (("publisher",), ("theme",), ("modified",), ("ckan_id",))
+    INDEXES: ClassVar[tuple[tuple[str, ...], ...]] = (("publisher",), ("theme",), ("modified",), ("ckan_id", "name"))
 
     name: str
     id: str | None = None
