@@ -109,6 +109,24 @@ def main(sizes: list[int]) -> dict[int, dict[str, float]]:
     return results
 
 
+def figures(sizes: tuple[int, int] = (1000, 10000)) -> dict:
+    """For `make bench`: flat figures per size, and the ratios to read."""
+    small, large = sizes
+    results = main(list(sizes))
+    out: dict = {f"ckan_{n}_{key}": value for n, row in results.items() for key, value in row.items()}
+    big = results[large]
+    out["ckan_last_over_first_page"] = round(big["search_last_page_ms"] / big["search_first_page_ms"], 2)
+    out["ckan_first_page_large_over_small"] = round(
+        big["search_first_page_ms"] / results[small]["search_first_page_ms"], 2
+    )
+    out["notes"] = [
+        f"catalog.db grown to {small} and {large} datasets by copying the fixture's rows (real schema and indexes)",
+        "package_search: rows=100, sort=id asc (ckanext-harvest's paging); medians of "
+        f"{REPEAT} calls; read the ratios (this machine's cores are shared)",
+    ]
+    return out
+
+
 if __name__ == "__main__":
     sizes = [int(a) for a in sys.argv[1:]] or [1000, 10000]
     print(json.dumps(main(sizes), indent=1))
