@@ -21,7 +21,7 @@ from ..catalogue.listing import SEARCH_LIMIT
 from ..catalogue.reader import Catalogue
 from ..catalogue.records import Publisher, Theme
 from . import datastore, ids, packages, params, search_params
-from .errors import AUTHORIZATION, BAD_REQUEST, SEARCH_QUERY, ActionError, not_found
+from .errors import AUTHORIZATION, BAD_REQUEST, SEARCH_QUERY, ActionError, missing, not_found
 
 CKAN_VERSION = "2.10.4"  # the API behaviour this subset follows (clients check only that it is 2.x)
 MAX_ROWS = 1000
@@ -65,8 +65,9 @@ async def package_list(p: dict, site: Site) -> list[str]:
 
 
 async def package_show(p: dict, site: Site) -> dict:
-    ident = params.text(p, "id", required=True) or params.text(p, "name_or_id", required=True)
-    assert ident is not None
+    ident = params.text(p, "id") or params.text(p, "name_or_id")
+    if ident is None:
+        raise missing("id")
 
     def run(conn):
         d = q.dataset(conn, ident)

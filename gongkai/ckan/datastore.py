@@ -26,7 +26,7 @@ from ..search.index import quote, read_indexes
 from ..search.tokens import match_expression
 from ..sql import identifier
 from . import params
-from .errors import VALIDATION, ActionError, invalid, not_found
+from .errors import VALIDATION, ActionError, invalid, missing, not_found
 
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000  # CKAN's `ckan.datastore.search.rows_max`, set for this site: a larger limit is clamped
@@ -58,8 +58,9 @@ def _value(v: Any) -> Any:
 
 
 async def _resource(p: dict, read) -> tuple[ResourceRecord, list[FieldRecord]]:
-    rid = params.text(p, "resource_id", required=True) or params.text(p, "id", required=True)
-    assert rid is not None
+    rid = params.text(p, "resource_id") or params.text(p, "id")
+    if rid is None:
+        raise missing("resource_id")
     found = await read(lambda conn: (r := q.resource(conn, rid)) and (r, q.fields(conn, r.dataset, r.name)))
     if not found:
         raise not_found("resource", rid)
