@@ -124,6 +124,12 @@ def bench_scale_serve(ctx: Context) -> dict:
     return run_scale_serve(ctx.workdir, ctx.root, quick=ctx.quick)
 
 
+def bench_ckan(ctx: Context) -> dict:
+    from .ckan import figures
+
+    return figures()
+
+
 # Order matters: serving and search use the database the load bench built. Add later benches here.
 BENCHES: dict[str, Callable[[Context], dict]] = {
     "load": bench_load,
@@ -132,6 +138,7 @@ BENCHES: dict[str, Callable[[Context], dict]] = {
     "search": bench_search,
     "rows": bench_rows,
     "scale_serve": bench_scale_serve,
+    "ckan": bench_ckan,
 }
 
 
