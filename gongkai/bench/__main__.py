@@ -110,12 +110,19 @@ def bench_search(ctx: Context) -> dict:
     return run_search_bench(ctx)
 
 
+def bench_scale_search(ctx: Context) -> dict:
+    from .scale_search import bench_scale_search as run_scale_search
+
+    return run_scale_search(ctx)
+
+
 # Order matters: serving and search use the database the load bench built. Add later benches here.
 BENCHES: dict[str, Callable[[Context], dict]] = {
     "load": bench_load,
     "serving": bench_serving,
     "build": bench_build,
     "search": bench_search,
+    "scale_search": bench_scale_search,
 }
 
 

@@ -181,6 +181,25 @@ def search_table(
     return {"count": total, "rows": rows}
 
 
+def primary_keys(conn: sqlite3.Connection, table: str) -> list[str]:
+    """The table's primary key columns in key order ([] for a rowid table), as Datasette
+    builds row URLs from them."""
+    info = conn.execute(f"pragma table_info({quote(table)})").fetchall()
+    return [r[1] for r in sorted((r for r in info if r[5]), key=lambda r: r[5])]
+
+
+def search_tables(conn: sqlite3.Connection, tindexes: list[TableIndex], query: str, *, limit: int = 5) -> list[dict]:
+    """`search_table` (with labels) of several tables of one database, each with its primary
+    keys: what the site search shows of one dataset, in one visit to its database."""
+    out = []
+    for tindex in tindexes:
+        result = search_table(conn, tindex, query, limit=limit, labels=True)
+        result["table"] = tindex.table
+        result["pks"] = primary_keys(conn, tindex.table) if result["count"] else []
+        out.append(result)
+    return out
+
+
 # ---------------------------------------------------------------------------------------------
 # Highlighting
 
@@ -251,5 +270,7 @@ __all__ = [
     "highlight",
     "match_spans",
     "matching_rowids",
+    "primary_keys",
     "search_table",
+    "search_tables",
 ]
