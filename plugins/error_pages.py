@@ -79,6 +79,7 @@ MESSAGES_ZH = [
     (r"_facet= is not allowed", "本站不允许使用 _facet"),
     (r"_where= is not allowed", "本站不允许使用 _where"),
     (r"_next not allowed for CSV streaming", "导出完整 CSV 时不能使用 _next"),
+    (r"_next must be a whole number ≥ 0", "_next（从第几个结果开始）必须是不小于 0 的整数"),  # plugins/search.py
     (r"Invalid _through - could not find corresponding foreign key", "_through 参数无效：找不到对应的外键"),
     (r"You do not have permission to .*", "您没有查看此内容的权限"),
     (r"Method ([A-Z]+) is not allowed here", "此网址不接受 {0} 请求"),

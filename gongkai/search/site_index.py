@@ -50,8 +50,12 @@ from .tokens import Phrase, match_phrases
 
 FOLDER = "search"
 SHARDS = 16  # fixed, whatever N: a query reads each shard once; a changed dataset rewrites 1/16th
-FORMAT = "1"  # the shard schema; a shard of another format is rebuilt, never patched
-K1, B = 1.2, 0.75  # BM25's usual constants
+FORMAT = "2"  # the shard schema; a shard of another format is rebuilt, never patched
+# BM25's usual constants, and the table length its length normalisation is against: fixed (a
+# typical published table), not the site's average, so a table's score for a token depends on
+# that table alone and is written once with its postings (a changed dataset changes no other
+# dataset's scores, and a one-token query reads its best tables off an index)
+K1, B, REF_ROWS = 1.2, 0.75, 200.0
 # the highest code point: every token starting with a prefix sorts below prefix + this
 _TOP = "\U0010ffff"
 
@@ -61,9 +65,17 @@ CREATE TABLE tables (
     tid INTEGER PRIMARY KEY, dataset TEXT NOT NULL, tbl TEXT NOT NULL, idx TEXT NOT NULL,
     columns TEXT NOT NULL, terms TEXT, rows INTEGER NOT NULL, hash TEXT NOT NULL
 );
-CREATE TABLE postings (term TEXT NOT NULL, tid INTEGER NOT NULL, docs INTEGER NOT NULL,
+CREATE INDEX tables_dataset ON tables (dataset);
+CREATE TABLE postings (term TEXT NOT NULL, tid INTEGER NOT NULL, docs INTEGER NOT NULL, score REAL NOT NULL,
     PRIMARY KEY (term, tid)) WITHOUT ROWID;
+CREATE INDEX postings_rank ON postings (term, score DESC);
+CREATE TABLE term_stats (term TEXT PRIMARY KEY, datasets INTEGER NOT NULL, docs INTEGER NOT NULL) WITHOUT ROWID;
 """
+
+
+def table_score(count: int, rows: int) -> float:
+    """BM25's term-frequency part for a table: `count` of its `rows` rows match."""
+    return count * (K1 + 1) / (count + K1 * (1 - B + B * rows / REF_ROWS))
 
 
 def shard_of(dataset: str) -> int:
@@ -107,6 +119,7 @@ def write(release: Path, previous: Path | None, entries: Iterable[Entry]) -> dic
             done["linked"] += 1
             continue
         tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+        tmp.unlink(missing_ok=True)
         if old is not None and old_hashes is not None:
             shutil.copyfile(old, tmp)
             stale = [d for d, h in old_hashes.items() if want.get(d) != h]
@@ -124,6 +137,12 @@ def write(release: Path, previous: Path | None, entries: Iterable[Entry]) -> dic
                 _remove(conn, stale)
                 for entry in sorted(todo, key=lambda e: e.dataset):
                     _add(conn, Path(release) / f"{entry.dataset}.db", entry)
+                # per token: how many datasets hold it and in how many rows (one-token queries)
+                conn.execute("DELETE FROM term_stats")
+                conn.execute(
+                    "INSERT INTO term_stats SELECT p.term, count(DISTINCT t.dataset), sum(p.docs) "
+                    "FROM postings p JOIN tables t USING (tid) GROUP BY p.term"
+                )
         finally:
             conn.close()
         os.replace(tmp, target)
@@ -180,8 +199,8 @@ def _add(conn: sqlite3.Connection, db_path: Path, entry: Entry) -> None:
             )
             tid = cur.lastrowid
             conn.executemany(
-                "INSERT INTO postings (term, tid, docs) VALUES (?, ?, ?)",
-                ((term, tid, docs) for term, docs in _term_counts(source, tindex)),
+                "INSERT INTO postings (term, tid, docs, score) VALUES (?, ?, ?, ?)",
+                ((term, tid, docs, table_score(docs, rows)) for term, docs in _term_counts(source, tindex)),
             )
     finally:
         source.close()
@@ -247,6 +266,7 @@ _stats: dict[int, tuple[int, int]] = {}  # id(connection) -> (tables, rows): sha
 
 
 def _shard_stats(conn: sqlite3.Connection) -> tuple[int, int]:
+    """(tables, rows) of a shard."""
     found = _stats.get(id(conn))
     if found is None:
         found = _stats[id(conn)] = conn.execute("SELECT count(*), coalesce(sum(rows), 0) FROM tables").fetchone()
@@ -297,77 +317,157 @@ class ShardStore:
 def candidates(shards: list[sqlite3.Connection], query: str, *, top: int = 50) -> Ranked:
     """The best `top` datasets that may hold rows matching `query`, best first, and how many
     there are with how many rows over the whole site (see the module). Each shard ranks and
-    counts its own datasets in SQL and returns only its best `top`: the work in Python does not
-    grow with the number of datasets."""
+    counts its own datasets and returns only its best `top`: the work in Python does not grow
+    with the number of datasets, and for a query of one token neither does the work in SQLite
+    (its counts are in `term_stats`, its best tables first in the `postings_rank` index)."""
     phrases = match_phrases(query)
     if not phrases or not shards:
         return Ranked([], 0, True, 0)
-    tables_total = rows_total = 0
-    for conn in shards:
-        n_tables, n_rows = _shard_stats(conn)
-        tables_total += n_tables
-        rows_total += n_rows
-    sql, params = _ranking_sql(phrases)
-    params.update(avg=rows_total / max(1, tables_total), k1=K1, b=B, top=top)
+    tables_total = sum(_shard_stats(conn)[0] for conn in shards)
+    single = phrases[0][0] if len(phrases) == 1 and len(phrases[0]) == 1 else None
     best: list[tuple] = []
     matched = total = 0
     exact = True
     for conn in shards:
-        found = conn.execute(sql, params).fetchall()
-        if found:
-            matched += found[0][5]
-            total += found[0][6]
-            exact = exact and bool(found[0][7])
-            best.extend((conn, *r[:5]) for r in found)
-    best.sort(key=lambda r: (-r[2], -r[3], r[1]))
+        found = _one_token(conn, single[0], single[1], top) if single else None
+        if found is None:
+            found = _general(conn, phrases, top)
+        shard_best, shard_matched, shard_total, shard_exact = found
+        matched += shard_matched
+        total += shard_total
+        exact = exact and shard_exact
+        best.extend((conn, *r) for r in shard_best)
+    best.sort(key=_order)
     best = best[:top]
     # idf: one value per query (it orders nothing), kept so that scores compare across queries
     idf = math.log(1 + (tables_total - matched + 0.5) / (matched + 0.5))
-    hits = []
-    for conn, dataset, score, count, one, tids in best:
-        tables = _tables(conn, [int(t) for t in str(tids).split(",")])
-        hits.append(DatasetHit(dataset, round(idf * score, 6), count, bool(one), tables))
+    tables: dict[tuple[int, int], TableHit] = {}
+    for conn in {id(r[0]): r[0] for r in best}.values():
+        tables.update(_tables(conn, [tid for r in best if r[0] is conn for tid in r[5]]))
+    hits = [
+        DatasetHit(dataset, round(idf * score, 6), count, one, [tables[id(conn), tid] for tid in sorted(tids)])
+        for conn, dataset, score, count, one, tids in best
+    ]
     return Ranked(hits, total, exact, matched)
 
 
-def _ranking_sql(phrases: list[Phrase]) -> tuple[str, dict]:
+_ShardAnswer = tuple[list[tuple[str, float, int, bool, list[int]]], int, int, bool]
+
+
+def _one_token(conn: sqlite3.Connection, token: str, prefix: bool, top: int) -> _ShardAnswer | None:
+    """A one-token query on one shard from its precomputed counts and rank index: exact counts,
+    the best `top` datasets (and every dataset tied with the last of them, so that merging the
+    shards' lists is exact); None for a prefix that more than one term of the shard starts with
+    (the general query then counts, with bounds)."""
+    if prefix:
+        terms = conn.execute(
+            "SELECT term FROM term_stats WHERE term >= ? AND term < ? LIMIT 2", [token, token + _TOP]
+        ).fetchall()
+        if len(terms) > 1:
+            return None
+        if not terms:
+            return [], 0, 0, True
+        token = terms[0][0]
+    stats = conn.execute("SELECT datasets, docs FROM term_stats WHERE term = ?", [token]).fetchone()
+    if not stats:
+        return [], 0, 0, True
+    ranked_sql = (
+        "SELECT p.score, t.dataset FROM postings p INDEXED BY postings_rank JOIN tables t USING (tid) "
+        "WHERE p.term = ? ORDER BY p.score DESC LIMIT ?"
+    )
+    limit = top
+    while True:
+        rows = conn.execute(ranked_sql, [token, limit]).fetchall()
+        names = {name for _, name in rows}
+        if len(names) >= top or len(rows) < limit:
+            break
+        limit *= 2  # a dataset with several tables took more than one row
+    if len(rows) == limit:
+        tied = conn.execute(
+            "SELECT t.dataset FROM postings p JOIN tables t USING (tid) WHERE p.term = ? AND p.score = ?",
+            [token, rows[-1][0]],
+        )
+        names.update(name for (name,) in tied)
+    groups: dict[str, list] = {}
+    for name, tid, docs, score in conn.execute(
+        "SELECT t.dataset, t.tid, p.docs, p.score FROM tables t CROSS JOIN postings p ON p.term = ? AND p.tid = t.tid "
+        "WHERE t.dataset IN (SELECT value FROM json_each(?))",
+        [token, json.dumps(sorted(names), ensure_ascii=False)],
+    ):
+        group = groups.setdefault(name, [name, score, 0, True, []])
+        group[1] = max(group[1], score)
+        group[2] += docs
+        group[4].append(tid)
+    found = sorted(((None, *g) for g in groups.values()), key=_order)[:top]
+    return [(g[1], g[2], g[3], g[4], g[5]) for g in found], stats[0], stats[1], True
+
+
+def _order(hit: tuple) -> tuple:
+    """Best first: score, then more matching rows, then the name (a total order, so that every
+    shard's best `top` merge into the site's best `top`, and pages never overlap)."""
+    return (-hit[2], -hit[3], hit[1])
+
+
+def _general(conn: sqlite3.Connection, phrases: list[Phrase], top: int) -> _ShardAnswer:
+    """Any query on one shard, with bounds (see `_ranking_sql`); the rarest exact token of the
+    shard leads, so the work follows the rows holding it, not those holding the commonest."""
+    exact_tokens = sorted({t for p in phrases for t, prefix in p if not prefix})
+    if exact_tokens:
+        docs = dict(
+            conn.execute(
+                "SELECT term, docs FROM term_stats WHERE term IN (SELECT value FROM json_each(?))",
+                [json.dumps(exact_tokens, ensure_ascii=False)],
+            )
+        )
+        if len(docs) < len(exact_tokens):  # a token no table of the shard holds
+            return [], 0, 0, True
+        exact_tokens.sort(key=lambda t: (docs[t], t))
+    sql, params = _ranking_sql(phrases, exact_tokens)
+    params.update(ref=REF_ROWS, k1=K1, b=B, top=top)
+    rows = conn.execute(sql, params).fetchall()
+    if not rows:
+        return [], 0, 0, True
+    best = [(r[0], r[1], r[2], bool(r[3]), [int(t) for t in str(r[4]).split(",")]) for r in rows]
+    return best, rows[0][5], rows[0][6], bool(rows[0][7])
+
+
+def _ranking_sql(phrases: list[Phrase], exact_tokens: list[str]) -> tuple[str, dict]:
     """One query per shard: each table's bound (the smallest count of any of the query's
     tokens in it: every phrase, so every token, must be found in a matching row), BM25 over
-    tables, grouped by dataset, best `:top` with the shard's totals beside them."""
-    exact_tokens = sorted({t for p in phrases for t, prefix in p if not prefix})
+    tables, grouped by dataset, best `:top` with the shard's totals beside them. The first of
+    `exact_tokens` drives; the others are looked up by (term, table)."""
     prefixes = sorted({t for p in phrases for t, prefix in p if prefix})
     params: dict = {}
     ctes, values, joins = [], [], []
     if exact_tokens:
-        cols = []
-        for i, token in enumerate(exact_tokens):
+        cols, lookups = ["l.tid AS tid", "l.docs AS e0"], []
+        params["e0"] = exact_tokens[0]
+        values.append("e.e0")
+        for i, token in enumerate(exact_tokens[1:], start=1):
             params[f"e{i}"] = token
-            cols.append(f"max(CASE WHEN term = :e{i} THEN docs END) AS e{i}")
+            cols.append(f"p{i}.docs AS e{i}")
+            lookups.append(f" CROSS JOIN postings p{i} ON p{i}.term = :e{i} AND p{i}.tid = l.tid")
             values.append(f"e.e{i}")
-        params["exact"] = json.dumps(exact_tokens, ensure_ascii=False)
-        ctes.append(
-            f"e AS (SELECT tid, {', '.join(cols)} FROM postings "
-            f"WHERE term IN (SELECT value FROM json_each(:exact)) GROUP BY tid HAVING count(*) = {len(exact_tokens)})"
-        )
+        ctes.append(f"e AS (SELECT {', '.join(cols)} FROM postings l{''.join(lookups)} WHERE l.term = :e0)")
         joins.append("e")
     for i, prefix in enumerate(prefixes):
-        params[f"p{i}"], params[f"p{i}_end"] = prefix, prefix + _TOP
+        params[f"x{i}"], params[f"x{i}_end"] = prefix, prefix + _TOP
         ctes.append(
-            f"p{i} AS (SELECT tid, sum(docs) AS s, count(*) AS n FROM postings "
-            f"WHERE term >= :p{i} AND term < :p{i}_end GROUP BY tid)"
+            f"x{i} AS (SELECT tid, sum(docs) AS s, count(*) AS n FROM postings "
+            f"WHERE term >= :x{i} AND term < :x{i}_end GROUP BY tid)"
         )
-        values.append(f"p{i}.s")
-        joins.append(f"p{i}")
+        values.append(f"x{i}.s")
+        joins.append(f"x{i}")
     one_token = len(phrases) == 1 and len(phrases[0]) == 1
     # exact for one token: its count, or for a prefix the count of the one term it starts
-    exact = ("p0.n = 1" if prefixes else "1") if one_token else "0"
+    exact = ("x0.n = 1" if prefixes else "1") if one_token else "0"
     bound = values[0] if len(values) == 1 else f"min({', '.join(values)})"
     source = joins[0] + "".join(f" JOIN {j} USING (tid)" for j in joins[1:])
     sql = f"""
         WITH {", ".join(ctes)},
         hits AS (
             SELECT t.dataset, t.tid, {bound} AS bound, {exact} AS exact,
-                   {bound} * (:k1 + 1.0) / ({bound} + :k1 * (1 - :b + :b * t.rows / :avg)) AS score
+                   {bound} * (:k1 + 1.0) / ({bound} + :k1 * (1 - :b + :b * t.rows / :ref)) AS score
             FROM {source} JOIN tables t USING (tid)
         ),
         datasets AS (
@@ -382,15 +482,15 @@ def _ranking_sql(phrases: list[Phrase]) -> tuple[str, dict]:
     return sql, params
 
 
-def _tables(conn: sqlite3.Connection, tids: list[int]) -> list[TableHit]:
+def _tables(conn: sqlite3.Connection, tids: list[int]) -> dict[tuple[int, int], TableHit]:
     found = conn.execute(
         "SELECT tid, dataset, tbl, idx, columns, terms, rows FROM tables WHERE tid IN (SELECT value FROM json_each(?))",
         [json.dumps(tids)],
     ).fetchall()
-    return [
-        TableHit(dataset, TableIndex(table, idx, tuple(json.loads(columns)), terms), rows)
-        for _, dataset, table, idx, columns, terms, rows in sorted(found)
-    ]
+    return {
+        (id(conn), tid): TableHit(dataset, TableIndex(table, idx, tuple(json.loads(columns)), terms), rows)
+        for tid, dataset, table, idx, columns, terms, rows in found
+    }
 
 
 __all__ = [
