@@ -70,7 +70,9 @@ async def test_common_word_counts_are_exact_and_every_dataset_is_reached_once(ds
     assert got == want  # recall and counts against LIKE, dataset by dataset
     for group in first["groups"]:
         assert all(len(t["rows"]) <= 3 for t in group["tables"])
-        assert all("<mark>街道</mark>" in html for t in group["tables"] for r in t["rows"] for html in r["highlights"].values())
+        assert all(
+            "<mark>街道</mark>" in html for t in group["tables"] for r in t["rows"] for html in r["highlights"].values()
+        )
 
 
 async def test_best_matches_first(ds, site):
