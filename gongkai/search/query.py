@@ -4,6 +4,7 @@ tests and bench run them directly."""
 
 from __future__ import annotations
 
+import functools
 import json
 import sqlite3
 from html import escape
@@ -204,6 +205,12 @@ def search_tables(conn: sqlite3.Connection, tindexes: list[TableIndex], query: s
 # Highlighting
 
 
+@functools.lru_cache(maxsize=256)
+def _segments(query: str) -> tuple[tuple[str, str, bool], ...]:
+    # a page highlights every shown cell for the same query: parse it once
+    return tuple(query_segments(query))
+
+
 def match_spans(text: str, query: str) -> list[tuple[int, int]]:
     """Merged (start, end) spans of the original text where a piece of the query matches."""
     if not text:
@@ -211,7 +218,7 @@ def match_spans(text: str, query: str) -> list[tuple[int, int]]:
     norm, origin = normalize_with_offsets(text)
     classes = norm.translate(_CLASSES)
     spans = []
-    for kind, seg, prefix in query_segments(query):
+    for kind, seg, prefix in _segments(query):
         start = norm.find(seg)
         while start != -1:
             end = start + len(seg)
