@@ -195,7 +195,9 @@ async def run_search(datasette, query: str, lang: str, start: int = 0) -> dict:
     best first (gongkai.search.site_index ranks them from the shards without opening any
     dataset), from the `start`-th candidate; each shown dataset's counts and rows come from
     its own index, so they are exact."""
-    catalog = [hit.as_dict() for hit in await _catalogue(datasette, lambda c: c.search(query), [])]
+    # the catalogue's hits (its own ranked list, twenty at most) head the first page only
+    hits = await _catalogue(datasette, lambda c: c.search(query), []) if not start else []
+    catalog = [hit.as_dict() for hit in hits]
     for hit in catalog:
         hit["url"] = i18n.lang_url(datasette.urls.path(f"/datasets/{hit['name']}"), lang)
     store = shard_store(datasette)
