@@ -156,3 +156,8 @@ def test_a_changed_dataset_rewrites_only_its_shard(generated, site):
     assert {h.dataset: h.count for h in ranked.datasets} == truth(new, COMMON)
     conn = sqlite3.connect(site_index.shard_path(new, site_index.shard_of(name)))
     assert conn.execute("select count(*) from tables where dataset = ?", [name]).fetchone()[0] == 1
+    # the patched token counts are what counting the whole shard afresh gives
+    fresh = conn.execute(
+        "select p.term, count(distinct t.dataset), sum(p.docs) from postings p join tables t using (tid) group by p.term"
+    ).fetchall()
+    assert sorted(fresh) == sorted(conn.execute("select term, datasets, docs from term_stats").fetchall())

@@ -134,14 +134,26 @@ def write(release: Path, previous: Path | None, entries: Iterable[Entry]) -> dic
                 conn.executescript(_SCHEMA)
                 conn.execute("INSERT INTO meta VALUES ('format', ?)", [FORMAT])
             with conn:
+                conn.execute("CREATE TEMP TABLE touched (term TEXT PRIMARY KEY) WITHOUT ROWID")
+                changed = _datasets_tids(conn, stale)
+                conn.execute(  # the tokens whose counts change: those of the datasets removed…
+                    "INSERT OR IGNORE INTO temp.touched SELECT term FROM postings "
+                    "WHERE tid IN (SELECT value FROM json_each(?))",
+                    [json.dumps(changed)],
+                )
                 _remove(conn, stale)
+                first_new = conn.execute("SELECT coalesce(max(tid), 0) + 1 FROM tables").fetchone()[0]
                 for entry in sorted(todo, key=lambda e: e.dataset):
                     _add(conn, Path(release) / f"{entry.dataset}.db", entry)
+                conn.execute(  # …and those of the datasets added
+                    "INSERT OR IGNORE INTO temp.touched SELECT term FROM postings WHERE tid >= ?", [first_new]
+                )
                 # per token: how many datasets hold it and in how many rows (one-token queries)
-                conn.execute("DELETE FROM term_stats")
+                conn.execute("DELETE FROM term_stats WHERE term IN (SELECT term FROM temp.touched)")
                 conn.execute(
                     "INSERT INTO term_stats SELECT p.term, count(DISTINCT t.dataset), sum(p.docs) "
-                    "FROM postings p JOIN tables t USING (tid) GROUP BY p.term"
+                    "FROM postings p JOIN tables t USING (tid) WHERE p.term IN (SELECT term FROM temp.touched) "
+                    "GROUP BY p.term"
                 )
         finally:
             conn.close()
@@ -164,6 +176,16 @@ def _hashes(path: Path) -> dict[str, str] | None:
         return None
     finally:
         conn.close()
+
+
+def _datasets_tids(conn: sqlite3.Connection, datasets: list[str]) -> list[int]:
+    return [
+        r[0]
+        for r in conn.execute(
+            "SELECT tid FROM tables WHERE dataset IN (SELECT value FROM json_each(?))",
+            [json.dumps(datasets, ensure_ascii=False)],
+        )
+    ]
 
 
 def _remove(conn: sqlite3.Connection, datasets: list[str]) -> None:
