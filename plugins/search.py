@@ -31,7 +31,7 @@ from markupsafe import Markup
 
 from gongkai import catalogue, i18n
 from gongkai.search import match_expression, parse, read_indexes, site_index
-from gongkai.search.query import PARAM, few_matches, filter_clause, rowid_list_clause, search_tables
+from gongkai.search.query import PARAM, few_matches, filter_clause, rowid_list_clause
 
 ROWS_PER_TABLE = 3  # hits shown per table; the table page has the rest
 PAGE_DATASETS = 10  # datasets per page of results, whatever N
@@ -143,15 +143,10 @@ def _page_url(datasette, query: str, start: int, lang: str, *, as_json: bool = F
     return i18n.lang_url(path + "?" + urlencode(args), lang)
 
 
-async def _verify(datasette, hit: site_index.DatasetHit, query: str, lang: str) -> dict | None:
-    """The dataset's group as the page shows it: exact counts and best rows from its own index."""
-    db = datasette.get_database(hit.dataset)
-    tindexes = [t.tindex for t in hit.tables]
-    results = await db.execute_fn(lambda conn: search_tables(conn, tindexes, query, limit=ROWS_PER_TABLE))
+def _group(datasette, hit: site_index.DatasetHit, results: list[dict], query: str, lang: str) -> dict:
+    """A dataset's group as the page shows it, from what its own index said (exact counts)."""
     tables = []
     for result in results:
-        if not result["count"]:
-            continue
         table = result["table"]
         columns = next(t.tindex.columns for t in hit.tables if t.tindex.table == table)
         rows = []
@@ -179,8 +174,6 @@ async def _verify(datasette, hit: site_index.DatasetHit, query: str, lang: str) 
                 "rows": rows,
             }
         )
-    if not tables:
-        return None
     return {
         "dataset": hit.dataset,
         "url": i18n.lang_url(datasette.urls.path(f"/datasets/{hit.dataset}"), lang),
@@ -190,33 +183,37 @@ async def _verify(datasette, hit: site_index.DatasetHit, query: str, lang: str) 
     }
 
 
+async def _no_catalogue_hits() -> list:
+    return []
+
+
 async def run_search(datasette, query: str, lang: str, start: int = 0) -> dict:
     """One page of the site search: the catalogue's hits, then datasets with matching rows,
     best first (gongkai.search.site_index ranks them from the shards without opening any
     dataset), from the `start`-th candidate; each shown dataset's counts and rows come from
-    its own index, so they are exact."""
+    its own index, so they are exact. The ranking and the shown datasets are one call off the
+    event loop (`site_index.search_page`), beside the catalogue's."""
+    store = shard_store(datasette)
     # the catalogue's hits (its own ranked list, twenty at most) head the first page only
-    hits = await _catalogue(datasette, lambda c: c.search(query), []) if not start else []
+    hits, page = await asyncio.gather(
+        _catalogue(datasette, lambda c: c.search(query), []) if not start else _no_catalogue_hits(),
+        store.read(
+            lambda shards: site_index.search_page(
+                shards, query, start, size=PAGE_DATASETS, verify_max=VERIFY_MAX, rows=ROWS_PER_TABLE
+            )
+        )
+        if store is not None
+        else _no_page(),
+    )
     catalog = [hit.as_dict() for hit in hits]
     for hit in catalog:
         hit["url"] = i18n.lang_url(datasette.urls.path(f"/datasets/{hit['name']}"), lang)
-    store = shard_store(datasette)
-    ranked = (
-        await store.read(lambda shards: site_index.candidates(shards, query, top=start + VERIFY_MAX))
-        if store is not None
-        else site_index.Ranked([], 0, True, 0)
-    )
-    groups: list[dict] = []
-    pos = start
-    while len(groups) < PAGE_DATASETS and pos < len(ranked.datasets) and pos - start < VERIFY_MAX:
-        batch = ranked.datasets[pos : pos + PAGE_DATASETS - len(groups)]
-        pos += len(batch)
-        groups += [g for g in await asyncio.gather(*(_verify(datasette, h, query, lang) for h in batch)) if g]
+    groups = [_group(datasette, hit, results, query, lang) for hit, results in page.shown]
     named = await _catalogue(datasette, lambda c: c.datasets_named([g["dataset"] for g in groups]), {})
     for group in groups:
         record = named.get(group["dataset"])
         group["title"], group["title_en"] = (record.title, record.title_en) if record else (None, None)
-    more = pos < ranked.matched
+    ranked = page.ranked
     return {
         "ok": True,
         "q": query,
@@ -229,10 +226,14 @@ async def run_search(datasette, query: str, lang: str, start: int = 0) -> dict:
         "total_exact": ranked.exact,
         "datasets_matched": ranked.matched,
         "start": start,
-        "next": pos if more else None,
-        "next_url": _page_url(datasette, query, pos, lang) if more else None,
+        "next": page.next,
+        "next_url": _page_url(datasette, query, page.next, lang) if page.next is not None else None,
         "first_url": _page_url(datasette, query, 0, lang) if start else None,
     }
+
+
+async def _no_page() -> site_index.Page:
+    return site_index.Page(site_index.Ranked([], 0, True, 0), [], None)
 
 
 def _empty(query: str) -> dict:

@@ -46,6 +46,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from .index import TableIndex, quote, read_indexes
+from .query import search_tables
 from .tokens import Phrase, match_phrases
 
 FOLDER = "search"
@@ -311,29 +312,84 @@ def _executor() -> ThreadPoolExecutor:
         return _pool
 
 
+class Shards(list):
+    """A release's open shards (a list of connections), and its datasets' databases opened on
+    demand, read-only, at most `DATABASES_PER_THREAD` at a time (never one per dataset)."""
+
+    def __init__(self, release: Path, conns: list[sqlite3.Connection]):
+        super().__init__(conns)
+        self.release = release
+        self._databases: OrderedDict[str, sqlite3.Connection] = OrderedDict()
+
+    def database(self, name: str) -> sqlite3.Connection:
+        conn = self._databases.get(name)
+        if conn is None:
+            path = self.release / f"{name}.db"
+            conn = sqlite3.connect(f"file:{path}?mode=ro&immutable=1", uri=True, check_same_thread=False)
+            self._databases[name] = conn
+            while len(self._databases) > DATABASES_PER_THREAD:
+                self._databases.popitem(last=False)[1].close()
+        self._databases.move_to_end(name)
+        return conn
+
+    def close(self) -> None:
+        for conn in [*self, *self._databases.values()]:
+            _stats.pop(id(conn), None)
+            conn.close()
+
+
+DATABASES_PER_THREAD = 64
+
+
 class ShardStore:
     """A server's read-only connections to one release's shards, used off the event loop:
     `await store.read(fn)` runs `fn(shards)` on a small thread pool (one per process), each
-    thread with its own connections (shards are immutable: `immutable=1`, no locking)."""
+    thread with its own connections (shards are immutable: `immutable=1`, no locking). A page
+    of results is ranked and verified in one such call (`search_page`): one hop off the event
+    loop per request, not one per dataset shown."""
 
     def __init__(self, release: Path):
         self.release = Path(release).resolve()
 
-    def read_now(self, fn: Callable[[list[sqlite3.Connection]], T]) -> T:
-        conns: OrderedDict[Path, list[sqlite3.Connection]] = getattr(_local, "conns", None) or OrderedDict()
+    def read_now(self, fn: Callable[[Shards], T]) -> T:
+        conns: OrderedDict[Path, Shards] = getattr(_local, "conns", None) or OrderedDict()
         _local.conns = conns
         shards = conns.get(self.release)
         if shards is None:
-            shards = conns[self.release] = open_shards(self.release)
+            shards = conns[self.release] = Shards(self.release, open_shards(self.release))
             while len(conns) > OPEN_PER_THREAD:
-                for old in conns.popitem(last=False)[1]:
-                    _stats.pop(id(old), None)
-                    old.close()
+                conns.popitem(last=False)[1].close()
         conns.move_to_end(self.release)
         return fn(shards)
 
-    async def read(self, fn: Callable[[list[sqlite3.Connection]], T]) -> T:
+    async def read(self, fn: Callable[[Shards], T]) -> T:
         return await asyncio.get_running_loop().run_in_executor(_executor(), self.read_now, fn)
+
+
+@dataclass
+class Page:
+    """One page of the site search: the ranking, then the shown datasets with what their own
+    indexes say (`query.search_tables`: exact counts, best rows, labels, primary keys)."""
+
+    ranked: Ranked
+    shown: list[tuple[DatasetHit, list[dict]]]
+    next: int | None  # the candidate to continue from, None on the last page
+
+
+def search_page(shards: Shards, query: str, start: int, *, size: int, verify_max: int, rows: int) -> Page:
+    """Rank, then verify candidates from the `start`-th until `size` datasets with matching
+    rows are found or `verify_max` were tried (bounds can be loose for phrases)."""
+    ranked = candidates(shards, query, top=start + verify_max)
+    shown: list[tuple[DatasetHit, list[dict]]] = []
+    pos = start
+    while len(shown) < size and pos < len(ranked.datasets) and pos - start < verify_max:
+        hit = ranked.datasets[pos]
+        pos += 1
+        results = search_tables(shards.database(hit.dataset), [t.tindex for t in hit.tables], query, limit=rows)
+        found = [r for r in results if r["count"]]
+        if found:
+            shown.append((hit, found))
+    return Page(ranked, shown, pos if pos < ranked.matched else None)
 
 
 def candidates(shards: list[sqlite3.Connection], query: str, *, top: int = 50) -> Ranked:
@@ -520,11 +576,14 @@ __all__ = [
     "SHARDS",
     "DatasetHit",
     "Entry",
+    "Page",
     "Ranked",
     "ShardStore",
+    "Shards",
     "TableHit",
     "candidates",
     "open_shards",
+    "search_page",
     "shard_of",
     "shard_path",
     "write",
