@@ -36,7 +36,7 @@ from . import catalogue, codehash, datasette_files, load, releases, report
 from .descriptors import DESCRIPTOR_NAMES, Site, read_catalog, read_dataset, read_site
 from .model import Dataset, Resource
 from .releases import current_release  # noqa: F401  (the build's API: tests and tools use it)
-from .search import index_resource
+from .search import index_resource, site_index
 from .validate import DatasetResult, files, validate_dataset
 from .validate.package import Sink
 from .validate.split import RowStream
@@ -289,6 +289,7 @@ def _build(
         by_name = {b.name: b for b in builds}
         catalogue.write(release, site, datasets, by_name)
         datasette_files.write(release, site, datasets, by_name, previous)
+        _write_search_shards(release, previous, builds)
         _write_text(release / STATE_FILE, json.dumps(_state(code, builds, previous), ensure_ascii=False, indent=1))
         releases.finish(release)  # last: a server only ever opens a release the build finished
     except BaseException:
@@ -306,6 +307,17 @@ def _build(
     )
     result.ok, result.site_dir, result.seconds = True, out / "site", seconds
     return result
+
+
+def _write_search_shards(release: Path, previous: Path | None, builds: list[DatasetBuild]) -> None:
+    """The site-wide search index (gongkai.search.site_index): an unchanged dataset's shard is
+    linked from the previous release, a changed one's rewritten with only its rows replaced."""
+    entries = [
+        site_index.Entry(b.name, b.hash, {t: int(s.get("rows", 0)) for t, s in b.tables.items()})
+        for b in builds
+        if b.valid
+    ]
+    site_index.write(release, previous, entries)
 
 
 def _previous_target(out: Path) -> Path | None:

@@ -130,6 +130,12 @@ def bench_ckan(ctx: Context) -> dict:
     return figures()
 
 
+def bench_scale_search(ctx: Context) -> dict:
+    from .scale_search import bench_scale_search as run_scale_search
+
+    return run_scale_search(ctx)
+
+
 # Order matters: serving and search use the database the load bench built. Add later benches here.
 BENCHES: dict[str, Callable[[Context], dict]] = {
     "load": bench_load,
@@ -139,6 +145,7 @@ BENCHES: dict[str, Callable[[Context], dict]] = {
     "rows": bench_rows,
     "scale_serve": bench_scale_serve,
     "ckan": bench_ckan,
+    "scale_search": bench_scale_search,
 }
 
 
