@@ -8,8 +8,11 @@ frictionless; these tests cover what frictionless has no opinion on.
 from __future__ import annotations
 
 import copy
+import csv
 import datetime
+import io
 import json
+import shutil
 import sqlite3
 from pathlib import Path
 
@@ -17,6 +20,7 @@ import pytest
 from conftest import REPO
 from xlsx_fixtures import cache_formulas, write_workbook
 
+from gongkai import rejected_rows, report
 from gongkai.build import build_site
 from gongkai.descriptors import read_dataset
 from gongkai.portal.media_types import XLSX, download_type
@@ -162,3 +166,63 @@ def test_render_follows_the_field_type():
     assert excel.render(3.0, "integer") == "3" and excel.render(0.1, "number") == "0.1"
     assert excel.render(True, "boolean") == "true" and excel.render(datetime.time(8, 30), "time") == "08:30:00"
     assert [excel.column_letter(n) for n in (1, 26, 27, 702, 703)] == ["A", "Z", "AA", "ZZ", "AAA"]
+
+
+# -- the rejected-rows file -------------------------------------------------------------------
+
+
+def test_failing_build_writes_the_rejected_rows_beside_the_report(site_root, tmp_path):
+    d = _with_excel_and_gb18030(site_root)
+    folder = _budget(site_root)
+    rows = ROWS + [["卫生", "二〇二三", "=1+1", datetime.date(2023, 1, 1), "是"], ["教育", 2024, "五", None, None]]
+    write_workbook(folder / "budget.xlsx", {"说明": [["见第二张表"]], "预算": rows})
+    text = (folder / "budget.csv").read_bytes().decode("gb18030") + "体育,2023,1,2023-01-01,true\r\n"
+    (folder / "budget.csv").write_bytes(text.encode("gb18030"))
+    cache_formulas(folder / "budget.xlsx", {"C4": "2"})
+    (folder / "datapackage.json").write_text(json.dumps(d, ensure_ascii=False), encoding="utf-8")
+    out = tmp_path / "out"
+    assert not build_site(site_root, out).ok
+    reports = out / "reports"
+    sheet = (reports / "rejected/budget/budget-sheet.csv").read_bytes()
+    assert sheet.startswith(b"\xef\xbb\xbf")  # UTF-8 with BOM: Chinese Excel reads it as UTF-8
+    table = list(csv.reader(io.StringIO(sheet.decode("utf-8-sig"))))
+    assert table[0][:2] == ["行号 row", "单元格 cells"] and table[0][2:7] == ROWS[0]
+    assert table[0][-2:] == ["错误（中文） errors (Chinese)", "错误（英文） errors (English)"]
+    four, five = table[1], table[2]
+    assert four[:7] == ["4", "预算!B4 预算!E4", "卫生", "二〇二三", "2", "2023-01-01", "是"]
+    assert "“年度”列类型错误" in four[-2] and 'Type Error in column "年度"' in four[-1]
+    assert five[:5] == ["5", "预算!C5", "教育", "2024", "五"] and 'Type Error in column "金额"' in five[-1]
+    gbk = list(csv.reader(io.StringIO((reports / "rejected/budget/budget.csv").read_bytes().decode("utf-8-sig"))))
+    assert gbk[1][:3] == ["4", "体育", "2023"] and "enum" in gbk[1][-1]  # decoded from GB18030
+    markdown = (reports / "budget.md").read_text(encoding="utf-8")
+    assert "[budget-sheet](rejected/budget/budget-sheet.csv)" in markdown and "被拒绝的行 / Rejected rows" in markdown
+    task = next(t for t in json.loads((reports / "budget.json").read_text())["tasks"] if t["name"] == "budget-sheet")
+    assert task["rejectedRows"] == {"path": "rejected/budget/budget-sheet.csv", "rows": 2, "shown": 2, "capped": False}
+    # fixed: the next build leaves no stale rejected rows behind
+    shutil.copytree(REPO / "tests/fixtures/site/datasets/budget", folder, dirs_exist_ok=True)
+    _with_excel_and_gb18030(site_root)
+    assert build_site(site_root, out).ok
+    assert not (reports / "rejected/budget").exists()
+
+
+def test_rejected_rows_are_capped_and_say_so(tmp_path):
+    (tmp_path / "d.csv").write_text("id,v\n" + "".join(f"{i},=x{i}\n" for i in range(1, 31)), encoding="utf-8")
+    d = {
+        "name": "x",
+        "resources": [
+            {
+                "name": "d",
+                "path": "d.csv",
+                "schema": {"fields": [{"name": "id", "type": "integer"}, {"name": "v", "type": "integer"}]},
+            }
+        ],
+    }
+    (tmp_path / "datapackage.json").write_text(json.dumps(d), encoding="utf-8")
+    _, result = _validate(tmp_path)
+    [found] = rejected_rows.for_result(result, cap=10)
+    assert (found.rows, found.shown, found.capped) == (30, 10, True)
+    table = list(csv.reader(io.StringIO(found.text.lstrip("\ufeff"))))
+    assert len(table) == 11 and table[1][:3] == ["2", "1", "'=x1"]  # formula-safe
+    _, markdown = report.with_rejected_rows(report.report([result]), report.markdown_summary(result), [found])
+    assert "30 行未通过，文件只列出前 10 行" in markdown and "30 rows failed; the file lists the first 10" in markdown
+    assert rejected_rows.path_for("x", "../../etc") == "rejected/x/_.._etc.csv"
