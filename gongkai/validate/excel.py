@@ -215,15 +215,39 @@ def text_records(sheet: Sheet, start: int, kinds: list[str]) -> Iterator[list[st
     type (`kinds`, read when the first row is asked for: it is filled in once the header is
     matched, after the records are opened)."""
     rows = sheet.rows
-    types = None
+    if start > len(rows):
+        return
+    width = max(len(rows[start - 1]), len(kinds))
+    # one look-up table per column, by the value's exact class: no isinstance chain per cell
+    tables = [_renderers(kinds[i] if i < len(kinds) else "string") for i in range(width)]
     for index in range(start - 1, len(rows)):
-        if types is None:
-            types = list(kinds)
-        width = len(types)
         yield [
-            v if v.__class__ is str else render(v, types[i] if i < width else "string")
-            for i, v in enumerate(rows[index])
+            v if v.__class__ is str else tables[i].get(v.__class__, _fallback)(v) for i, v in enumerate(rows[index])
         ]
+
+
+_EXACT = float(2**53)
+
+
+def _float_text(value: float) -> str:
+    return str(int(value)) if value.is_integer() and -_EXACT < value < _EXACT else repr(value)
+
+
+def _fallback(value: Any) -> str:
+    return render(value, "string")
+
+
+def _renderers(kind: str) -> dict[type, Any]:
+    """`render` for one field type, as a table by class (datetimes depend on the type)."""
+    return {
+        float: _float_text,
+        int: str,
+        bool: lambda v: "true" if v else "false",
+        datetime.date: datetime.date.isoformat,
+        datetime.time: datetime.time.isoformat,
+        datetime.datetime: lambda v: render(v, kind),
+        type(None): lambda v: "",
+    }
 
 
 def locate(error: Error, sheet: str, header_row: int) -> Error:
