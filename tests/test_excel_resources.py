@@ -226,3 +226,15 @@ def test_rejected_rows_are_capped_and_say_so(tmp_path):
     _, markdown = report.with_rejected_rows(report.report([result]), report.markdown_summary(result), [found])
     assert "30 行未通过，文件只列出前 10 行" in markdown and "30 rows failed; the file lists the first 10" in markdown
     assert rejected_rows.path_for("x", "../../etc") == "rejected/x/_.._etc.csv"
+
+
+def test_xlsx_bench_on_a_small_workbook(tmp_path):
+    from gongkai.bench import xlsx
+
+    figures = xlsx.run_xlsx_bench(tmp_path, 300)
+    assert figures["xlsx_rows"] == 300 and figures["xlsx_gongkai_s"] > 0 and figures["xlsx_frictionless_validate_s"] > 0
+    target = figures["targets"]["xlsx_speedup_vs_frictionless"]
+    assert target["target"] == 10 and target["value"] == figures["xlsx_speedup_vs_frictionless"]
+    stamp = (tmp_path / "data/xlsx-300/.bench-stamp.json").stat().st_mtime_ns
+    xlsx.write_workbook(tmp_path / "data/xlsx-300", 300)  # cached: not written again
+    assert (tmp_path / "data/xlsx-300/.bench-stamp.json").stat().st_mtime_ns == stamp

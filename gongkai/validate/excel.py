@@ -28,7 +28,10 @@ from ..errors import FORMAT_ERROR, Error, notes
 
 FORMATS = ("xlsx", "xlsm")
 OLD_FORMATS = ("xls", "et", "ods")  # refused with the fix: save as .xlsx
-FORMULA_TAG = re.compile(rb"<(?:\w+:)?f[ >/]")
+FORMULA_TAGS = (
+    b"</f>",
+    b":f>",
+)  # a formula element closes so (<f>..</f>, <x:f>..</x:f>); shared ones have a master that does
 SHOWN_CELLS = 5  # cells named in an error that lists cells
 
 
@@ -158,14 +161,18 @@ def formulas_without_value(data: bytes, index: int, sheet: Sheet) -> list[tuple[
 
 
 def _has_formulas(data: bytes) -> bool:
+    # a plain substring search (memchr-fast) over each sheet's XML; a false hit (a <f in some
+    # other element) only costs the openpyxl pass
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            sheets = [n for n in archive.namelist() if n.startswith("xl/worksheets/") and n.endswith(".xml")]
-            # a formula anywhere in the workbook's sheets sends us to openpyxl: the sheet files'
-            # numbers need not follow the workbook's order, so every sheet is looked at
-            return any(FORMULA_TAG.search(archive.read(n)) for n in sheets)
+            for name in archive.namelist():
+                if name.startswith("xl/worksheets/") and name.endswith(".xml"):
+                    xml = archive.read(name)
+                    if any(tag in xml for tag in FORMULA_TAGS):
+                        return True
     except (zipfile.BadZipFile, KeyError, OSError):
         return False
+    return False
 
 
 # Header
@@ -192,9 +199,7 @@ def render(value: Any, kind: str) -> str:
         return "true" if value else "false"
     if isinstance(value, float):
         # Excel stores every number as a double: 3.0 is the integer 3, as openpyxl reads it
-        if value.is_integer() and abs(value) < 2**53:
-            return str(int(value))
-        return repr(value)
+        return str(int(value)) if value.is_integer() else repr(value)
     if isinstance(value, int):
         return str(value)
     if isinstance(value, datetime.datetime):
@@ -210,27 +215,44 @@ def render(value: Any, kind: str) -> str:
     return str(value)
 
 
-def text_records(sheet: Sheet, start: int, kinds: list[str]) -> Iterator[list[str]]:
+def text_records(sheet: Sheet, start: int, kinds: list[str]) -> Iterator[list[str] | tuple[str, ...]]:
     """The rows from sheet row `start` on as text, each cell rendered for its column's field
     type (`kinds`, read when the first row is asked for: it is filled in once the header is
     matched, after the records are opened)."""
-    rows = sheet.rows
-    if start > len(rows):
+    rows = sheet.rows[start - 1 :]
+    if not rows:
         return
-    width = max(len(rows[start - 1]), len(kinds))
-    # one look-up table per column, by the value's exact class: no isinstance chain per cell
-    tables = [_renderers(kinds[i] if i < len(kinds) else "string") for i in range(width)]
-    for index in range(start - 1, len(rows)):
-        yield [
-            v if v.__class__ is str else tables[i].get(v.__class__, _fallback)(v) for i, v in enumerate(rows[index])
+    width = len(rows[0])
+    types = [kinds[i] if i < len(kinds) else "string" for i in range(width)]
+    if any(len(row) != width for row in rows):  # calamine's rows are rectangular; this is a guard
+        tables = [_renderers(t) for t in types]
+        for row in rows:
+            yield [v if v.__class__ is str else tables[i].get(v.__class__, _fallback)(v) for i, v in enumerate(row)]
+        return
+    # column by column: most columns hold one class of value (text, numbers, dates), and a
+    # column's conversion is then one comprehension without a call per cell
+    columns = [_column_text(column, kind) for column, kind in zip(zip(*rows), types)]
+    yield from zip(*columns)
+
+
+def _column_text(column: tuple, kind: str) -> tuple | list:
+    classes = set(map(type, column))
+    classes.discard(str)
+    if not classes:
+        return column
+    if classes == {float}:
+        return [
+            v if v.__class__ is str else (str(int(v)) if v.is_integer() else repr(v))
+            for v in column  # integral doubles are integers, as openpyxl reads them
         ]
-
-
-_EXACT = float(2**53)
+    if classes == {datetime.date}:
+        return [v if v.__class__ is str else v.isoformat() for v in column]
+    table = _renderers(kind)
+    return [v if v.__class__ is str else table.get(v.__class__, _fallback)(v) for v in column]
 
 
 def _float_text(value: float) -> str:
-    return str(int(value)) if value.is_integer() and -_EXACT < value < _EXACT else repr(value)
+    return str(int(value)) if value.is_integer() else repr(value)
 
 
 def _fallback(value: Any) -> str:
