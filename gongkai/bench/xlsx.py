@@ -101,6 +101,9 @@ def run_xlsx_bench(workdir: Path, rows: int) -> dict:
     out["xlsx_frictionless_validate_s"] = round(validate.seconds, 3)
     out["xlsx_frictionless_peak_mb"] = validate.peak_mb
     out["xlsx_speedup_vs_frictionless"] = _ratio(validate.seconds, run.seconds)
+    # the same ratio in CPU time: on a shared machine runs minutes apart see different contention
+    out["xlsx_gongkai_cpu_s"], out["xlsx_frictionless_cpu_s"] = round(run.cpu_s, 3), round(validate.cpu_s, 3)
+    out["xlsx_speedup_vs_frictionless_cpu"] = _ratio(validate.cpu_s, run.cpu_s)
 
     log("  reading every cell: python-calamine vs openpyxl read-only")
     for name, script in (("calamine", _READ_CALAMINE), ("openpyxl", _READ_OPENPYXL)):

@@ -108,7 +108,7 @@ def read_sheet(data: bytes, dialect: dict) -> Sheet:
     result = Sheet(name=name, rows=rows, merged=merged)
     if fills_merged_cells(dialect):
         _fill_merged(result)
-    unvalued = formulas_without_value(data, names.index(name), result)
+    unvalued = formulas_without_value(data, result)
     if unvalued:
         refs = ", ".join(cell_ref(name, r, c) for r, c in unvalued[:SHOWN_CELLS])
         more = len(unvalued) - min(len(unvalued), SHOWN_CELLS)
@@ -134,16 +134,21 @@ def _fill_merged(sheet: Sheet) -> None:
                 row[c] = value
 
 
-def formulas_without_value(data: bytes, index: int, sheet: Sheet) -> list[tuple[int, int]]:
+def formulas_without_value(data: bytes, sheet: Sheet) -> list[tuple[int, int]]:
     """The (row, column), 1-based, of formula cells that have no cached value: calamine gives
-    them as empty. Only a sheet whose XML holds a formula tag is read a second time."""
+    them as empty. Only a workbook whose sheets' XML holds a formula is read a second time.
+    A formula whose saved result is empty text is refused too: calamine gives both as "", and
+    telling them apart would mean reading the sheet's XML a third time."""
     if not _has_formulas(data):
         return []
     import openpyxl
 
-    book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=False)
     try:
-        ws = book.worksheets[index]
+        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=False)
+    except Exception as exc:  # calamine read the file: openpyxl failing on it is its own limit
+        raise SheetProblem(FORMAT_ERROR("invalid-xlsx", reason=_reason(exc))) from exc
+    try:
+        ws = book[sheet.name]
         found = []
         for row in ws.iter_rows():
             for cell in row:
