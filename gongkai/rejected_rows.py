@@ -5,7 +5,7 @@ One file per failing resource: the row number (as the report and the spreadsheet
 an Excel resource the cells (Sheet1!C7), the original cells under the original header, then the
 row's errors in Chinese and in English. UTF-8 with a byte-order mark, which is how Chinese Excel
 recognises UTF-8 (without it, it reads the file as GBK). Cells are written formula-safe
-(`gongkai.portal.csv_cells`): the data may hold `=...`.
+(`gongkai.csv_cells`): the data may hold `=...`.
 
 Bounded: at most `CAP` rows (validation itself stops at its error limit); the report says when
 the file holds fewer rows than failed.
@@ -18,8 +18,8 @@ import io
 import re
 from dataclasses import dataclass
 
+from .csv_cells import neutralise
 from .errors import Error, notes
-from .portal.csv_cells import neutralise
 
 CAP = 1000
 FOLDER = "rejected"  # beside the reports: reports/rejected/<dataset>/<resource>.csv
