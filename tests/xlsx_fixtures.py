@@ -102,6 +102,10 @@ def xlsx_no_sheet(folder: Path) -> None:
     write_workbook(folder / "d.xlsx", {"Sheet1": [["编号"], [1]]})
 
 
+def xlsx_number_in_string_column(folder: Path) -> None:
+    write_workbook(folder / "d.xlsx", {"Sheet1": [["代码", "名称"], [110101, "东城区"], [110102.0, "西城区"]]})
+
+
 def gb18030_type_errors(folder: Path) -> None:
     text = "编号,名称,日期\r\n1,𠀀𠀁号,2024-01-05\r\n二,天津市,2024-01-06\r\n3,广安区,2024-13-01\r\n"
     (folder / "d.csv").write_bytes(text.encode("gb18030"))
@@ -114,5 +118,6 @@ GENERATORS = {
     "xlsx_type_errors": xlsx_type_errors,
     "xlsx_formula_no_value": xlsx_formula_no_value,
     "xlsx_no_sheet": xlsx_no_sheet,
+    "xlsx_number_in_string_column": xlsx_number_in_string_column,
     "gb18030_type_errors": gb18030_type_errors,
 }
