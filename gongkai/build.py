@@ -32,7 +32,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
 
-from . import catalogue, codehash, datasette_files, load, releases, report
+from . import catalogue, codehash, datasette_files, load, rejected_rows, releases, report
 from .descriptors import DESCRIPTOR_NAMES, Site, read_catalog, read_dataset, read_site
 from .model import Dataset, Resource
 from .releases import current_release  # noqa: F401  (the build's API: tests and tools use it)
@@ -73,6 +73,7 @@ class DatasetBuild:
     issued: str | None = None  # the first commit of the folder, or the first build that saw it
     first_built: str | None = None
     reused: bool = False
+    rejected: list = field(default_factory=list)  # rejected_rows.RejectedRows, a failing build's
 
 
 @dataclass
@@ -370,13 +371,18 @@ def _build_one(
         f"{n_errors} 个错误 errors, {time.perf_counter() - t0:.2f}s"
     )
     first_seen = old.get("first_seen") if old and old.get("hash") == digest else _now()
+    rejected = rejected_rows.for_result(result)
+    report_dict, markdown = report.with_rejected_rows(
+        report.report([result]), report.markdown_summary(result), rejected
+    )
     return DatasetBuild(
         name=dataset.name,
         hash=digest,
         valid=result.valid,
         tables=tables,
-        report=report.report([result]),
-        markdown=report.markdown_summary(result),
+        report=report_dict,
+        markdown=markdown,
+        rejected=rejected,
         modified=modified or first_seen,
         first_seen=first_seen,
         issued=issued or first_built,
@@ -412,6 +418,11 @@ def _write_reports(latest: Path, served: Path, build: DatasetBuild) -> None:
     for folder in (latest, served):
         _write_text(folder / f"{build.name}.json", text)
         _write_text(folder / f"{build.name}.md", build.markdown)
+        # the rejected rows of this attempt only: a dataset fixed since has none left
+        shutil.rmtree(folder / rejected_rows.FOLDER / build.name, ignore_errors=True)
+        for rejected in build.rejected:
+            (folder / rejected.path).parent.mkdir(parents=True, exist_ok=True)
+            _write_text(folder / rejected.path, rejected.text)
 
 
 def _state(code: str, builds: list[DatasetBuild], previous: Path | None) -> dict:

@@ -14,7 +14,6 @@ only connects them to Datasette. The preview reads the dataset's own database (i
 from __future__ import annotations
 
 import json
-import mimetypes
 from datetime import date
 from pathlib import Path
 
@@ -23,7 +22,7 @@ from datasette.utils.asgi import NotFound, asgi_send_file
 
 from gongkai import catalogue, i18n
 from gongkai.catalogue import listing
-from gongkai.portal import api_examples, dictionary, pages, preview, routes
+from gongkai.portal import api_examples, dictionary, media_types, pages, preview, routes
 from gongkai.portal.markdown import render as render_markdown
 
 PREVIEW_ROWS = 5
@@ -169,9 +168,9 @@ async def download(datasette, request, send):
     target = (folder / rel).resolve()
     if folder.parent != root or folder not in target.parents or not target.is_file():
         raise NotFound("File not found")
-    ctype = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
-    if ctype.startswith("text/") or ctype == "application/json":
-        ctype += "; charset=utf-8"
+    # a resource's original is served as what its bytes are (a GB18030 CSV, an XLSX)
+    record = await read(datasette, lambda c: c.resource_at(name, rel))
+    ctype = media_types.download_type(target.name, record and record.format, record and record.encoding)
     await asgi_send_file(
         send, target, filename=target.name, content_type=ctype, chunk_size=1 << 16, headers=_cors(datasette)
     )

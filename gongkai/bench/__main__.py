@@ -136,6 +136,13 @@ def bench_scale_search(ctx: Context) -> dict:
     return run_scale_search(ctx)
 
 
+def bench_xlsx(ctx: Context) -> dict:
+    from .xlsx import QUICK_ROWS as XLSX_QUICK_ROWS, ROWS as XLSX_ROWS, run_xlsx_bench
+
+    # the size (200k rows), not --rows: that one sizes the CSV table
+    return run_xlsx_bench(ctx.workdir, XLSX_QUICK_ROWS if ctx.quick else XLSX_ROWS)
+
+
 # Order matters: serving and search use the database the load bench built. Add later benches here.
 BENCHES: dict[str, Callable[[Context], dict]] = {
     "load": bench_load,
@@ -146,6 +153,7 @@ BENCHES: dict[str, Callable[[Context], dict]] = {
     "scale_serve": bench_scale_serve,
     "ckan": bench_ckan,
     "scale_search": bench_scale_search,
+    "xlsx": bench_xlsx,
 }
 
 
