@@ -32,11 +32,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
 
-from . import catalogue, codehash, datasette_files, exports, load, releases, report
+from . import catalogue, codehash, datasette_files, exports, load, rejected_rows, releases, report
 from .descriptors import DESCRIPTOR_NAMES, Site, read_catalog, read_dataset, read_site
 from .model import Dataset, Resource
 from .releases import current_release  # noqa: F401  (the build's API: tests and tools use it)
-from .search import index_resource
+from .search import index_resource, site_index
 from .validate import DatasetResult, files, validate_dataset
 from .validate.package import Sink
 from .validate.split import RowStream
@@ -73,6 +73,7 @@ class DatasetBuild:
     issued: str | None = None  # the first commit of the folder, or the first build that saw it
     first_built: str | None = None
     reused: bool = False
+    rejected: list = field(default_factory=list)  # rejected_rows.RejectedRows, a failing build's
 
 
 @dataclass
@@ -289,6 +290,7 @@ def _build(
         by_name = {b.name: b for b in builds}
         catalogue.write(release, site, datasets, by_name)
         datasette_files.write(release, site, datasets, by_name, previous)
+        _write_search_shards(release, previous, builds)
         _write_text(release / STATE_FILE, json.dumps(_state(code, builds, previous), ensure_ascii=False, indent=1))
         releases.finish(release)  # last: a server only ever opens a release the build finished
     except BaseException:
@@ -306,6 +308,17 @@ def _build(
     )
     result.ok, result.site_dir, result.seconds = True, out / "site", seconds
     return result
+
+
+def _write_search_shards(release: Path, previous: Path | None, builds: list[DatasetBuild]) -> None:
+    """The site-wide search index (gongkai.search.site_index): an unchanged dataset's shard is
+    linked from the previous release, a changed one's rewritten with only its rows replaced."""
+    entries = [
+        site_index.Entry(b.name, b.hash, {t: int(s.get("rows", 0)) for t, s in b.tables.items()})
+        for b in builds
+        if b.valid
+    ]
+    site_index.write(release, previous, entries)
 
 
 def _previous_target(out: Path) -> Path | None:
@@ -358,13 +371,18 @@ def _build_one(
         f"{n_errors} 个错误 errors, {time.perf_counter() - t0:.2f}s"
     )
     first_seen = old.get("first_seen") if old and old.get("hash") == digest else _now()
+    rejected = rejected_rows.for_result(result)
+    report_dict, markdown = report.with_rejected_rows(
+        report.report([result]), report.markdown_summary(result), rejected
+    )
     return DatasetBuild(
         name=dataset.name,
         hash=digest,
         valid=result.valid,
         tables=tables,
-        report=report.report([result]),
-        markdown=report.markdown_summary(result),
+        report=report_dict,
+        markdown=markdown,
+        rejected=rejected,
         modified=modified or first_seen,
         first_seen=first_seen,
         issued=issued or first_built,
@@ -401,7 +419,7 @@ def _publish_exports(dataset: Dataset, release: Path, target: Path, previous: Pa
     (re)built: an unchanged one links the previous release's files listed in its manifest."""
     old_folder = previous / "downloads" / dataset.name if previous else None
     old = exports.read_manifest(old_folder) if old_folder is not None else []
-    if old and (old_folder / exports.MANIFEST).is_file():
+    if old_folder is not None and old and (old_folder / exports.MANIFEST).is_file():
         for entry in old:
             dest = target / entry.path
             if not dest.exists():
@@ -417,6 +435,11 @@ def _write_reports(latest: Path, served: Path, build: DatasetBuild) -> None:
     for folder in (latest, served):
         _write_text(folder / f"{build.name}.json", text)
         _write_text(folder / f"{build.name}.md", build.markdown)
+        # the rejected rows of this attempt only: a dataset fixed since has none left
+        shutil.rmtree(folder / rejected_rows.FOLDER / build.name, ignore_errors=True)
+        for rejected in build.rejected:
+            (folder / rejected.path).parent.mkdir(parents=True, exist_ok=True)
+            _write_text(folder / rejected.path, rejected.text)
 
 
 def _state(code: str, builds: list[DatasetBuild], previous: Path | None) -> dict:

@@ -37,7 +37,8 @@ RESERVED_NAMES = reserved_names()
 FREQUENCIES = ("daily", "weekly", "monthly", "quarterly", "annual", "irregular", "never")
 OPENNESS_CLASSES = ("unconditional", "conditional")
 DESCRIPTOR_NAMES = ("datapackage.json", "datapackage.yaml", "datapackage.yml")
-FORMATS = {".csv": "csv", ".tsv": "tsv", ".xlsx": "xlsx"}
+# .xls / .et / .ods are named so that validation refuses them with the fix (save as .xlsx)
+FORMATS = {".csv": "csv", ".tsv": "tsv", ".xlsx": "xlsx", ".xlsm": "xlsm", ".xls": "xls", ".et": "et", ".ods": "ods"}
 # Licence ids are SPDX-style identifiers (ODC-PDDL-1.0, CC-BY-4.0), as datapackage.json names them.
 LICENCE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.+-]*\Z")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+\Z")

@@ -144,6 +144,8 @@ class Error:
             parts.append(text("where.file", lang, file=self.file))
         elif self.resource:
             parts.append(text("where.resource", lang, resource=self.resource))
+        if self.extra.get("cellRef"):  # an Excel sheet's cell, as the publisher finds it
+            parts.append(text("where.cell", lang, ref=self.extra["cellRef"]))
         if self.row_number is not None:
             parts.append(text("where.row", lang, row=self.row_number))
         if self.field_name is not None:

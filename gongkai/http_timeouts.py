@@ -43,6 +43,7 @@ class HeaderTimeoutProtocol(HttpToolsProtocol):
         self._header_timer = None
         self._awaiting_headers = True
         self._header_bytes = 0
+        self._tail = b""  # the last bytes seen while awaiting headers (their end may span reads)
 
     def connection_made(self, transport) -> None:
         super().connection_made(transport)
@@ -62,7 +63,12 @@ class HeaderTimeoutProtocol(HttpToolsProtocol):
     def data_received(self, data: bytes) -> None:
         if self._awaiting_headers:
             self._arm()  # from the request's first byte (no-op when already armed)
-            self._header_bytes += len(data)
+            # Only the bytes up to the blank line that ends the headers: a read may carry the
+            # start of a POST body too (plugins/error_pages.py bounds bodies separately).
+            seen = self._tail + data
+            end = seen.find(b"\r\n\r\n")
+            self._header_bytes += len(data) if end < 0 else max(0, end + 4 - len(self._tail))
+            self._tail = seen[-3:]
             if self._header_bytes > limits().max_header_bytes:
                 return self._refuse(431, "http_header_too_large")
         super().data_received(data)
@@ -76,6 +82,7 @@ class HeaderTimeoutProtocol(HttpToolsProtocol):
         # The next request on this keep-alive connection gets its own deadline and size.
         self._awaiting_headers = True
         self._header_bytes = 0
+        self._tail = b""
         super().on_response_complete()
 
     def connection_lost(self, exc) -> None:

@@ -107,13 +107,19 @@ class Limits:
 SCANNING_FILTERS = ("__contains", "__notcontains", "__endswith", "__startswith", "__like", "__notlike", "__glob")
 
 
+# CKAN API actions (gongkai/ckan/) that run visitor-controlled work on the datasets' databases.
+CKAN_KINDS = {"datastore_search_sql": "sql", "datastore_search": "search"}
+
+
 def classify(path: str, query_string: bytes | str, canned: frozenset = frozenset()) -> str | None:
     """The kind of visitor SQL a request runs — "sql", "search" or "csv" — or None for a page.
 
     - "csv": `?_stream=on` (every row of a table or query; many queries in a row);
     - "sql": `?sql=` (database page, .json, .csv), a canned query (`canned` holds their
       "/<db>/<name>" paths), `_where=` (SQL text in a table URL), scanning column filters;
-    - "search": `/-/search`, `?_search=`.
+    - "search": `/-/search`, `?_search=`;
+    - the CKAN API (its action is in the path, its parameters may be in a POST body):
+      `datastore_search_sql` is "sql", `datastore_search` and `package_search?q=` "search".
     """
     if isinstance(query_string, bytes):
         query_string = query_string.decode("latin-1")
@@ -124,6 +130,12 @@ def classify(path: str, query_string: bytes | str, canned: frozenset = frozenset
         return "sql"
     if canned and path.rsplit(".", 1)[0] in canned:
         return "sql"
+    if path.startswith("/api/"):
+        action = path.rsplit("/", 1)[-1]
+        if action in CKAN_KINDS:
+            return CKAN_KINDS[action]
+        if action == "package_search" and any(k == "q" and v.strip() for k, v in parse_qsl(query_string)):
+            return "search"
     if path.startswith("/-/search") or any(k.startswith("_search") for k in keys):
         return "search"
     return None

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from . import rejected_rows
 from .errors import Error, notes
 
 
@@ -117,3 +118,29 @@ def text_summary(results: Iterable, first: int = 5) -> str:
         if len(shown) > first:
             out.append("    … " + _both("more_errors", n=len(shown) - first))
     return "\n".join(out)
+
+
+def with_rejected_rows(report_dict: dict, markdown: str, files: list) -> tuple[dict, str]:
+    """The report and its Markdown with each rejected-rows file linked (`gongkai.rejected_rows`):
+    the task's ``rejectedRows`` in the JSON, a closing section in the Markdown. Paths are
+    relative to the reports folder, where both are written."""
+    if not files:
+        return report_dict, markdown
+    by_name = {f.path: f for f in files}
+    for task in report_dict.get("tasks", []):
+        found = by_name.get(rejected_rows.path_for(task["dataset"], task["name"]))
+        if found is not None:
+            task["rejectedRows"] = {
+                "path": found.path,
+                "rows": found.rows,
+                "shown": found.shown,
+                "capped": found.capped,
+            }
+    lines = [markdown.rstrip(), "", "## " + _both("rejected.title"), "", _both("rejected.about"), ""]
+    for f in files:
+        resource = f.path.rsplit("/", 1)[-1].removesuffix(".csv")
+        shown = (
+            _both("rejected.capped", rows=f.rows, shown=f.shown) if f.capped else _both("rejected.rows", rows=f.rows)
+        )
+        lines.append(f"- [{resource}]({f.path}): {shown}")
+    return report_dict, "\n".join(lines) + "\n"

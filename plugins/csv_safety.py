@@ -1,5 +1,5 @@
 """Datasette's CSV (`.csv`, `.csv?_stream=on`, `.csv?sql=…`) with spreadsheet formulas
-neutralised (gongkai.portal.csv_cells: OWASP's `'` prefix, plain numbers left alone).
+neutralised (gongkai.csv_cells: OWASP's `'` prefix, plain numbers left alone).
 
 The hook: `DataView.as_csv` (datasette/views/base.py) writes every row, the header included,
 through `csv.writer(...)`, looked up as the module global `csv` of datasette.views.base. We
@@ -20,7 +20,7 @@ import types
 
 import datasette.views.base as views_base
 
-from gongkai.portal.csv_cells import neutralise_row
+from gongkai.csv_cells import neutralise_row
 
 
 class NeutralisingWriter:

@@ -1,5 +1,5 @@
 """The landing page's download block: every file built for a dataset (gongkai/exports/), with
-its size and SHA-256, from the release's manifest (gongkai/exports/links.py). The files are
+its size and SHA-256, from the release's manifest (gongkai/portal/download_links.py). The files are
 served by plugins/portal.py's `download` route. No SQL here."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ from __future__ import annotations
 from datasette import hookimpl
 
 from gongkai import i18n
-from gongkai.exports.links import downloads
+from gongkai.portal.download_links import downloads
 
 
 @hookimpl

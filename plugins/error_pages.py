@@ -25,7 +25,10 @@ wrapped (`render_json`) to add the same fields every other JSON error has.
 Before any view runs, an ASGI wrapper (`asgi_wrapper`) answers what no view of this read-only
 site should see:
 
-- a method other than GET, HEAD and OPTIONS: 405 with `Allow`, bilingual. Datasette's table
+- a method other than GET, HEAD and OPTIONS: 405 with `Allow`, bilingual. The one exception is
+  POST on the CKAN API's addresses (gongkai.portal.routes.is_ckan_api; ckanapi posts JSON):
+  its body is read here, up to gongkai.ckan.http.MAX_BODY (beyond: 413 in CKAN's envelope,
+  before more is read), and handed on to plugins/ckan_api.py. Datasette's table
   view answers POST with an AssertionError (500), `/-/messages` and `/-/logout` would set
   cookies. OPTIONS (CORS preflight) is answered here too, 204 with the CORS headers, the same
   for every address.
@@ -49,7 +52,8 @@ from datasette.views.base import DatasetteError
 from markupsafe import Markup
 
 from gongkai import i18n
-from gongkai.portal import error_messages
+from gongkai.ckan import http as ckan_http
+from gongkai.portal import error_messages, routes
 
 log = logging.getLogger("gongkai.errors")
 
@@ -154,7 +158,7 @@ def wants_json(request) -> bool:
     path = request.path.split("?")[0]
     # Datasette tilde-encodes a row key it cannot route, dot included (`…~2Ejson`): a client
     # that asked for `.json` still gets JSON (found by schemathesis, tests/test_openapi.py).
-    if path.endswith(".json") or path.endswith("~2Ejson"):
+    if path.endswith((".json", "~2Ejson")) or routes.is_ckan_api(path):
         return True
     accept = request.headers.get("accept", "")
     return "application/json" in accept and "text/html" not in accept
@@ -282,12 +286,18 @@ async def method_not_allowed(datasette, scope, receive, send):
     await response.asgi_send(send)
 
 
-async def preflight(datasette, send):
-    headers = {"Allow": ALLOW}
+CKAN_ALLOW = ALLOW + ", POST"
+
+
+async def preflight(datasette, send, path: str = ""):
+    allow = CKAN_ALLOW if routes.is_ckan_api(path) else ALLOW
+    headers = {"Allow": allow}
     if datasette.cors:
         add_cors_headers(headers)
-        headers["Access-Control-Allow-Methods"] = ALLOW
+        headers["Access-Control-Allow-Methods"] = allow
         headers["Access-Control-Max-Age"] = "3600"
+        if allow is CKAN_ALLOW:  # a JSON POST from a page is preflighted for its Content-Type
+            headers["Access-Control-Allow-Headers"] = "Authorization, Content-Type, X-CKAN-API-Key"
     await Response("", status=204, headers=headers).asgi_send(send)
 
 
@@ -295,6 +305,20 @@ async def not_found(datasette, scope, receive, send):
     await datasette.invoke_startup()
     response = await error_response(datasette, _request(scope, receive), 404, error_messages.say("err_page_not_found"))
     await response.asgi_send(send)
+
+
+async def ckan_post(datasette, app, scope, receive, send):
+    """A CKAN API POST: the body read whole but bounded, then given to the view."""
+    try:
+        body = await ckan_http.read_body(scope, receive)
+    except ckan_http.BodyTooLarge:
+        headers: dict[str, str] = {"Connection": "close"}
+        if datasette.cors:
+            add_cors_headers(headers)
+        error = ckan_http.too_large()
+        response = Response.json(ckan_http.envelope("", error=error), status=error.status, headers=headers)
+        return await response.asgi_send(send)
+    return await app(scope, ckan_http.replay(body), send)
 
 
 @hookimpl
@@ -305,7 +329,9 @@ def asgi_wrapper(datasette):
                 return await app(scope, receive, send)
             method = scope.get("method", "GET")
             if method == "OPTIONS":
-                return await preflight(datasette, send)
+                return await preflight(datasette, send, scope.get("path", ""))
+            if method == "POST" and routes.is_ckan_api(scope.get("path", "")):
+                return await ckan_post(datasette, app, scope, receive, send)
             if method not in ALLOWED_METHODS:
                 return await method_not_allowed(datasette, scope, receive, send)
             if HIDDEN.match(scope.get("path", "")):

@@ -14,16 +14,15 @@ only connects them to Datasette. The preview reads the dataset's own database (i
 from __future__ import annotations
 
 import json
-import mimetypes
 from datetime import date
 from pathlib import Path
 
 from datasette import Response, hookimpl
 from datasette.utils.asgi import NotFound
 
-from gongkai import catalogue, exports, i18n
+from gongkai import catalogue, i18n, media_types
 from gongkai.catalogue import listing
-from gongkai.portal import api_examples, dictionary, file_response, pages, preview, routes
+from gongkai.portal import api_examples, dictionary, download_links, file_response, pages, preview, routes
 from gongkai.portal.markdown import render as render_markdown
 
 PREVIEW_ROWS = 5
@@ -170,10 +169,12 @@ async def download(datasette, request, send):
     target = (folder / rel).resolve()
     if folder.parent != root or folder not in target.parents or not target.is_file():
         raise NotFound("File not found")
-    entry = exports.manifest.served(datasette, name)[1].get(target.relative_to(folder).as_posix())
-    ctype = entry.media_type if entry else (mimetypes.guess_type(target.name)[0] or "application/octet-stream")
-    if not entry and (ctype.startswith("text/") or ctype == "application/json"):
-        ctype += "; charset=utf-8"
+    entry = download_links.served(datasette, name)[1].get(target.relative_to(folder).as_posix())
+    if entry is not None:
+        ctype = entry.media_type
+    else:  # a release built before the manifest: the resource's own format and encoding
+        record = await read(datasette, lambda c: c.resource_at(name, rel))
+        ctype = media_types.download_type(target.name, record and record.format, record and record.encoding)
     plan = file_response.plan(
         size=target.stat().st_size,
         content_type=ctype,

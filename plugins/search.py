@@ -7,11 +7,14 @@
   phrases), so the table keeps its sort order, facets and pagination. Datasette's own search
   never sees our index: it is contentless, which Datasette's FTS detection does not pick up.
 - `/-/search?q=` (HTML, Chinese by default, English with `_lang=en`: gongkai.i18n) and `/-/search.json?q=`:
-  the catalogue search over catalog.db plus one ranked query per indexed table of every
-  dataset (fanned out in parallel; SQLite could attach only 10 databases at once), grouped by
-  dataset with counts and highlighted matches, each group linking into the filtered table.
+  the catalogue search over catalog.db, then the datasets whose rows match, best first, ten per
+  page (`_next=` continues; links carry the language). The ranking and the site-wide counts come
+  from the release's search shards (gongkai.search.site_index: no dataset is opened to rank);
+  only the datasets on the page are opened, for their exact counts and best rows
+  (gongkai.search.query.search_tables), each group linking into the filtered table.
 
-Reads only what the build wrote: the databases (their `_search_*` tables) and catalog.db.
+Reads only what the build wrote: the databases (their `_search_*` tables), the search shards
+and catalog.db.
 """
 
 from __future__ import annotations
@@ -23,68 +26,57 @@ from urllib.parse import urlencode
 from datasette import Response, hookimpl
 from datasette.filters import FilterArguments
 from datasette.utils import path_from_row_pks
+from datasette.utils.asgi import BadRequest
 from markupsafe import Markup
 
 from gongkai import catalogue, i18n
-from gongkai.search import match_expression, parse, read_indexes, search_table
+from gongkai.search import match_expression, parse, read_indexes, site_index
 from gongkai.search.query import PARAM, few_matches, filter_clause, rowid_list_clause
 
-ROWS_PER_TABLE = 5
+ROWS_PER_TABLE = 3  # hits shown per table; the table page has the rest
+PAGE_DATASETS = 10  # datasets per page of results, whatever N
+VERIFY_MAX = 40  # candidates checked per page at most when estimates turn out empty
 STATE = "_gongkai_search_state"
+SHARDS = "_gongkai_search_shards"
 
 
 def language(request) -> str:
     return i18n.lang_of(request)
 
 
-async def site_indexes(datasette) -> dict:
-    """{(database, table): TableIndex}, read once from the immutable databases."""
+async def table_indexes(datasette, database: str) -> dict:
+    """{table: TableIndex} of one database, read the first time it is asked for (never every
+    database at once: a site holds thousands)."""
     state = getattr(datasette, STATE, None)
     if state is None:
         state = {}
-        for name, db in datasette.databases.items():
-            if name == "_internal":
-                continue
-            try:
-                found = await db.execute_fn(read_indexes)
-            except Exception:  # a database without sqlite_master access is simply not searchable
-                continue
-            for table, tindex in found.items():
-                state[(name, table)] = tindex
         setattr(datasette, STATE, state)
-    return state
+    found = state.get(database)
+    if found is None:
+        try:
+            found = await datasette.get_database(database).execute_fn(read_indexes)
+        except Exception:  # a database without sqlite_master access is simply not searchable
+            found = {}
+        state[database] = found
+        while len(state) > TABLES_CACHED:  # bounded whatever the number of datasets
+            state.pop(next(iter(state)))
+    return found
 
 
-TABLE_STATE = "_gongkai_search_table_indexes"
 TABLES_CACHED = 512  # databases whose index descriptions a worker keeps for `?_search=`
 
 
-async def database_indexes(datasette, database: str) -> dict:
-    """{table: TableIndex} of one database, for a table page: read when first asked and kept
-    for the most recent `TABLES_CACHED` databases. (Reading every database's indexes, as the
-    site-wide search does, made a worker's first table page take 14 s at 10,000 datasets, and
-    opened all 10,000 files.)"""
-    cache: dict | None = getattr(datasette, TABLE_STATE, None)
-    if cache is None:
-        cache = {}
-        setattr(datasette, TABLE_STATE, cache)
-    if database in cache:
-        found = cache.pop(database)
-        cache[database] = found  # most recent last
-        return found
-    site = getattr(datasette, STATE, None)
-    if site is not None:
-        found = {t: i for (d, t), i in site.items() if d == database}
-    else:
-        db = datasette.databases.get(database)
+def shard_store(datasette) -> site_index.ShardStore | None:
+    """The release's site-wide index (gongkai.search.site_index), found beside its catalogue."""
+    store = getattr(datasette, SHARDS, None)
+    if store is None:
         try:
-            found = await db.execute_fn(read_indexes) if db is not None else {}
-        except Exception:  # a database without sqlite_master access is simply not searchable
-            found = {}
-    cache[database] = found
-    while len(cache) > TABLES_CACHED:
-        cache.pop(next(iter(cache)))
-    return found
+            release = catalogue.of(datasette).release
+        except catalogue.CatalogueMissing:
+            return None
+        store = site_index.ShardStore(release)
+        setattr(datasette, SHARDS, store)
+    return store
 
 
 # ---------------------------------------------------------------------------------------------
@@ -94,7 +86,7 @@ async def database_indexes(datasette, database: str) -> dict:
 @hookimpl(trylast=True)
 def filters_from_request(request, database, table, datasette):
     async def inner():
-        tindex = (await database_indexes(datasette, database)).get(table)
+        tindex = (await table_indexes(datasette, database)).get(table)
         if tindex is None:
             return None
         query = (request.args.get("_search") or "").strip()
@@ -144,103 +136,147 @@ async def _catalogue(datasette, fn, default):
         return default
 
 
-async def run_search(datasette, query: str, lang: str) -> dict:
-    indexes = await site_indexes(datasette)
-    catalog = [hit.as_dict() for hit in await _catalogue(datasette, lambda c: c.search(query), [])]
-    for hit in catalog:
-        hit["url"] = i18n.lang_url(datasette.urls.path(f"/datasets/{hit['name']}"), lang)
-    data = list(indexes)
+def _start(request) -> int:
+    raw = request.args.get("_next") or "0"
+    if not raw.isdigit() or len(raw) > 9:
+        raise BadRequest("_next must be a whole number ≥ 0")
+    return int(raw)
 
-    async def one(db_name, table):
-        tindex = indexes[(db_name, table)]
-        db = datasette.databases[db_name]
-        result = await db.execute_fn(lambda conn: search_table(conn, tindex, query, limit=ROWS_PER_TABLE, labels=True))
-        if not result["count"]:
-            return None
-        pks = await db.primary_keys(table)
+
+def _page_url(datasette, query: str, start: int, lang: str, *, as_json: bool = False) -> str:
+    path = datasette.urls.path("/-/search.json" if as_json else "/-/search")
+    args = {"q": query, **({"_next": str(start)} if start else {})}
+    return i18n.lang_url(path + "?" + urlencode(args), lang)
+
+
+def _group(datasette, hit: site_index.DatasetHit, results: list[dict], query: str, lang: str) -> dict:
+    """A dataset's group as the page shows it, from what its own index said (exact counts)."""
+    tables = []
+    for result in results:
+        table = result["table"]
+        columns = next(t.tindex.columns for t in hit.tables if t.tindex.table == table)
         rows = []
-        for hit in result["rows"]:
-            row = hit["row"]
-            path = path_from_row_pks({**row, "rowid": hit["rowid"]}, pks, not pks)
+        for found in result["rows"]:
+            row = found["row"]
+            path = path_from_row_pks({**row, "rowid": found["rowid"]}, result["pks"], not result["pks"])
             rows.append(
                 {
-                    "url": i18n.lang_url(datasette.urls.row(db_name, table, path), lang),
+                    "url": i18n.lang_url(datasette.urls.row(hit.dataset, table, path), lang),
                     "pk": path,
-                    "score": hit["score"],
-                    "values": {c: row.get(c) for c in tindex.columns},
-                    "highlights": hit["highlights"],
-                    "labels": hit.get("labels", {}),
+                    "score": found["score"],
+                    "values": {c: row.get(c) for c in columns},
+                    "highlights": found["highlights"],
+                    "labels": found.get("labels", {}),
                 }
             )
-        return {
-            "table": table,
-            "count": result["count"],
-            "url": i18n.lang_url(datasette.urls.table(db_name, table) + "?" + urlencode({"_search": query}), lang),
-            "json_url": datasette.urls.table(db_name, table, format="json") + "?" + urlencode({"_search": query}),
-            "best_score": min((r["score"] for r in rows), default=0.0),
-            "rows": rows,
-        }
-
-    results = await asyncio.gather(*(one(db, t) for db, t in data)) if data else []
-    named = await _catalogue(datasette, lambda c: c.datasets_named([db for db, _ in data]), {})
-    titles = {name: (d.title, d.title_en) for name, d in named.items()}
-    groups: dict[str, dict] = {}
-    for (db_name, _), result in zip(data, results):
-        if not result:
-            continue
-        title, title_en = titles.get(db_name, (None, None))
-        group = groups.setdefault(
-            db_name,
+        search = urlencode({"_search": query})
+        tables.append(
             {
-                "dataset": db_name,
-                "title": title,
-                "title_en": title_en,
-                "url": i18n.lang_url(datasette.urls.path(f"/datasets/{db_name}"), lang),
-                "count": 0,
-                "tables": [],
-            },
+                "table": table,
+                "count": result["count"],
+                "url": i18n.lang_url(datasette.urls.table(hit.dataset, table) + "?" + search, lang),
+                "json_url": datasette.urls.table(hit.dataset, table, format="json") + "?" + search,
+                "best_score": min((r["score"] for r in rows), default=0.0),
+                "rows": rows,
+            }
         )
-        group["count"] += result["count"]
-        group["tables"].append(result)
-    for group in groups.values():
-        group["tables"].sort(key=lambda t: t["best_score"])
-        group["best_score"] = group["tables"][0]["best_score"]
-    ordered = sorted(groups.values(), key=lambda g: g["best_score"])
+    return {
+        "dataset": hit.dataset,
+        "url": i18n.lang_url(datasette.urls.path(f"/datasets/{hit.dataset}"), lang),
+        "count": sum(t["count"] for t in tables),
+        "score": round(hit.score, 4),
+        "tables": tables,
+    }
+
+
+async def _no_catalogue_hits() -> list:
+    return []
+
+
+async def run_search(datasette, query: str, lang: str, start: int = 0) -> dict:
+    """One page of the site search: the catalogue's hits, then datasets with matching rows,
+    best first (gongkai.search.site_index ranks them from the shards without opening any
+    dataset), from the `start`-th candidate; each shown dataset's counts and rows come from
+    its own index, so they are exact. The ranking and the shown datasets are one call off the
+    event loop (`site_index.search_page`), beside the catalogue's."""
+    store = shard_store(datasette)
+    # the catalogue's hits (its own ranked list, twenty at most) head the first page only
+    hits, page = await asyncio.gather(
+        _catalogue(datasette, lambda c: c.search(query), []) if not start else _no_catalogue_hits(),
+        store.read(
+            lambda shards: site_index.search_page(
+                shards, query, start, size=PAGE_DATASETS, verify_max=VERIFY_MAX, rows=ROWS_PER_TABLE
+            )
+        )
+        if store is not None
+        else _no_page(),
+    )
+    catalog = [hit.as_dict() for hit in hits]
+    for hit in catalog:
+        hit["url"] = i18n.lang_url(datasette.urls.path(f"/datasets/{hit['name']}"), lang)
+    groups = [_group(datasette, hit, results, query, lang) for hit, results in page.shown]
+    named = await _catalogue(datasette, lambda c: c.datasets_named([g["dataset"] for g in groups]), {})
+    for group in groups:
+        record = named.get(group["dataset"])
+        group["title"], group["title_en"] = (record.title, record.title_en) if record else (None, None)
+    ranked = page.ranked
     return {
         "ok": True,
         "q": query,
         "terms": [t.text for t in parse(query)],
         "datasets": catalog,
-        "groups": ordered,
-        "total": sum(g["count"] for g in ordered),
+        "groups": groups,
+        # over the whole site; exact unless `total_exact` is false (then an upper bound: see
+        # gongkai.search.site_index)
+        "total": ranked.total,
+        "total_exact": ranked.exact,
+        "datasets_matched": ranked.matched,
+        "start": start,
+        "next": page.next,
+        "next_url": _page_url(datasette, query, page.next, lang) if page.next is not None else None,
+        "first_url": _page_url(datasette, query, 0, lang) if start else None,
+    }
+
+
+async def _no_page() -> site_index.Page:
+    return site_index.Page(site_index.Ranked([], 0, True, 0), [], None)
+
+
+def _empty(query: str) -> dict:
+    return {
+        "ok": True,
+        "q": query,
+        "terms": [],
+        "datasets": [],
+        "groups": [],
+        "total": 0,
+        "total_exact": True,
+        "datasets_matched": 0,
+        "start": 0,
+        "next": None,
+        "next_url": None,
+        "first_url": None,
     }
 
 
 async def search_view(datasette, request):
     query = (request.args.get("q") or "").strip()
     lang = language(request)
+    start = _start(request)
     wants_json = request.url_vars.get("format") == ".json"
-    result = (
-        await run_search(datasette, query, lang)
-        if match_expression(query)
-        else {
-            "ok": True,
-            "q": query,
-            "terms": [],
-            "datasets": [],
-            "groups": [],
-            "total": 0,
-        }
-    )
+    result = await run_search(datasette, query, lang, start) if match_expression(query) else _empty(query)
     if wants_json:
+        if result["next"] is not None:
+            result["next_url"] = _page_url(datasette, query, result["next"], lang, as_json=True)
         return Response.json(result, headers={"Access-Control-Allow-Origin": "*"} if datasette.cors else None)
+    args = {"q": query, **({"_next": str(start)} if start else {})}
     html = await datasette.render_template(
         "gongkai_search.html",
         {
             "q": query,
             "result": result,
             "mark": Markup,
-            "json_url": datasette.urls.path("/-/search.json") + "?" + urlencode({"q": query}),
+            "json_url": datasette.urls.path("/-/search.json") + "?" + urlencode(args),
         },
         request=request,
     )

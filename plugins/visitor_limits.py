@@ -29,6 +29,7 @@ from datasette.utils.asgi import Request
 
 from gongkai import i18n
 from gongkai.limits import Limits, classify
+from gongkai.portal import routes
 from gongkai.query_pools import VISITOR
 
 MAX_CLIENTS = 10_000  # clients remembered per bucket; the least recent are forgotten
@@ -112,7 +113,7 @@ def canned_paths(datasette) -> frozenset:
 
 
 def wants_json(request) -> bool:
-    if request.path.endswith(".json"):
+    if request.path.endswith(".json") or routes.is_ckan_api(request.path):
         return True
     accept = request.headers.get("accept", "")
     return "application/json" in accept and "text/html" not in accept

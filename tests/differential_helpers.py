@@ -37,6 +37,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import xlsx_fixtures
 import yaml
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -265,4 +266,5 @@ GENERATORS: dict[str, Callable[[Path], None]] = {
     "one_error_per_row": _one_error_per_row,
     "two_errors_per_row": _two_errors_per_row,
     "large_field": _large_field,
+    **xlsx_fixtures.GENERATORS,
 }

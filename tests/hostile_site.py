@@ -174,19 +174,9 @@ def plant_bad_urls(site: Path) -> None:
             [json.dumps({"name": P, "email": f'"><img src=x onerror="{MARK}">@x.cn'}, ensure_ascii=False)],
         )
     conn.close()
-    path = site / "metadata.json"
-    meta = json.loads(path.read_text(encoding="utf-8"))
-    db = meta["databases"]["xss"]
-    for i, entry in enumerate([db, *db["tables"].values()]):
-        entry.update(
-            license=P,
-            license_url=BAD_URLS[i % len(BAD_URLS)],
-            source=P,
-            source_url=BAD_URLS[(i + 1) % len(BAD_URLS)],
-            about=P,
-            about_url=BAD_URLS[(i + 2) % len(BAD_URLS)],
-        )
-    path.write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
+    # Datasette's per-database metadata (licence, source and their links on the table, row and
+    # query pages) is built from these catalogue rows at serve time (gongkai/datasette_files.py
+    # `database_metadata`), so the hostile values above reach those pages too.
 
 
 def page_paths() -> list[tuple[str, str]]:

@@ -17,7 +17,7 @@ from conftest import FIXTURES, REPO
 from hypothesis import given, strategies as st
 
 from gongkai.build import build_site
-from gongkai.portal.csv_cells import TRIGGERS, neutralise, restore
+from gongkai.csv_cells import TRIGGERS, neutralise, restore
 from gongkai.serve import make_datasette
 
 CELLS = [

@@ -30,7 +30,7 @@ from gongkai.serve import make_datasette
 
 REPO = Path(__file__).resolve().parent.parent
 HOSTILE = [
-    ["1", "=HYPERLINK(\"http://evil.example\",\"点我\")", "-3.5", "2024-01-02", "true"],
+    ["1", '=HYPERLINK("http://evil.example","点我")', "-3.5", "2024-01-02", "true"],
     ["2", "+86 10 1234", "0", "2024-01-03", "false"],
     ["3", "@SUM(A1:A2)", "12.25", "2024-01-04", "true"],
     ["4", "-cmd|' /C calc'!A0", "-7", "2024-01-05", "false"],
@@ -42,8 +42,12 @@ HOSTILE = [
 def _add_formulas_dataset(root: Path) -> None:
     folder = root / "datasets" / "formulas"
     folder.mkdir(parents=True)
-    lines = ["编号,文本,金额,日期,公开"] + [",".join(f'"{c}"' if "," in c or '"' in c else c for c in row) for row in HOSTILE]
-    text = "\n".join(lines).replace('"=HYPERLINK("http://evil.example","点我")"', '"=HYPERLINK(""http://evil.example"",""点我"")"')
+    lines = ["编号,文本,金额,日期,公开"] + [
+        ",".join(f'"{c}"' if "," in c or '"' in c else c for c in row) for row in HOSTILE
+    ]
+    text = "\n".join(lines).replace(
+        '"=HYPERLINK("http://evil.example","点我")"', '"=HYPERLINK(""http://evil.example"",""点我"")"'
+    )
     (folder / "data.csv").write_text(text + "\n", encoding="utf-8")
     budget = json.loads((root / "datasets" / "budget" / "datapackage.json").read_text(encoding="utf-8"))
     budget.update(name="formulas", title="公式测试（采购）", description="含公式样式的文本。")

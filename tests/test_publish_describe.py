@@ -19,7 +19,6 @@ from gongkai.build import check
 from gongkai.publish.describe import draft, english_title, personal_hint, to_yaml
 from gongkai.publish.profile import profile_rows
 from gongkai.publish.words import PublishError
-from gongkai.validate.reader import SUPPORTED_FORMATS
 
 
 def real_resources() -> list[tuple[str, list[str]]]:
@@ -112,7 +111,6 @@ def test_xlsx_draft_is_valid_for_frictionless():
     assert not report(broken).valid
 
 
-@pytest.mark.skipif("xlsx" not in SUPPORTED_FORMATS, reason="the validator reads no XLSX yet (issue #11's reader)")
 def test_xlsx_round_trip_validates(tmp_path):
     root = empty_repo(tmp_path)
     folder = new_dataset_with(root, "schools", {"data/schools.xlsx": PUBLISH_FIXTURES / "schools.xlsx"})

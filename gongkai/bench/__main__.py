@@ -124,6 +124,25 @@ def bench_scale_serve(ctx: Context) -> dict:
     return run_scale_serve(ctx.workdir, ctx.root, quick=ctx.quick)
 
 
+def bench_ckan(ctx: Context) -> dict:
+    from .ckan import figures
+
+    return figures()
+
+
+def bench_scale_search(ctx: Context) -> dict:
+    from .scale_search import bench_scale_search as run_scale_search
+
+    return run_scale_search(ctx)
+
+
+def bench_xlsx(ctx: Context) -> dict:
+    from .xlsx import QUICK_ROWS as XLSX_QUICK_ROWS, ROWS as XLSX_ROWS, run_xlsx_bench
+
+    # the size (200k rows), not --rows: that one sizes the CSV table
+    return run_xlsx_bench(ctx.workdir, XLSX_QUICK_ROWS if ctx.quick else XLSX_ROWS)
+
+
 # Order matters: serving and search use the database the load bench built. Add later benches here.
 BENCHES: dict[str, Callable[[Context], dict]] = {
     "load": bench_load,
@@ -132,6 +151,9 @@ BENCHES: dict[str, Callable[[Context], dict]] = {
     "search": bench_search,
     "rows": bench_rows,
     "scale_serve": bench_scale_serve,
+    "ckan": bench_ckan,
+    "scale_search": bench_scale_search,
+    "xlsx": bench_xlsx,
 }
 
 

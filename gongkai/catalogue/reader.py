@@ -286,6 +286,11 @@ class Catalogue:
     def resource(self, dataset: str, name: str) -> ResourceRecord | None:
         return self._one(ResourceRecord, "dataset = ? and name = ?", [dataset, name])
 
+    def resource_at(self, dataset: str, path: str) -> ResourceRecord | None:
+        """The resource whose file is `path` (a download's media type depends on its format and
+        encoding); None for the descriptor or any other file."""
+        return self._one(ResourceRecord, "dataset = ? and path = ?", [dataset, path])
+
     def dictionary(self, dataset: str, resource: str) -> list[FieldRecord] | None:
         """The fields of one resource in order; None when there is no such resource."""
         if self._one(ResourceRecord, "dataset = ? and name = ?", [dataset, resource]) is None:

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any, ClassVar, Protocol
 
+from ..ckan import ids as ckan_ids
 from ..model import Dataset
 from ..portal.markdown import plain, render
 
@@ -264,6 +265,7 @@ class DatasetRecord(Record):
         ("frequency",),
         ("openness",),
         ("language", "keywords", "keywords_translated"),
+        ("ckan_id", "name"),  # the CKAN API pages with sort=id asc (gongkai/catalogue/ckan_queries.py)
     )
 
     name: str
@@ -315,6 +317,7 @@ class DatasetRecord(Record):
     field_count: int = 0
     personal_data: list = field(default_factory=list)
     descriptor: dict | None = None
+    ckan_id: str | None = None  # the CKAN API's id, the same in every build (gongkai/ckan/ids.py)
 
     @classmethod
     def from_dataset(cls, ds: Dataset, build) -> DatasetRecord:
@@ -377,6 +380,7 @@ class DatasetRecord(Record):
             field_count=sum(len(r.fields) for r in ds.resources),
             personal_data=personal if isinstance(personal := d.get("gov:personalData"), list) else [],
             descriptor=d,
+            ckan_id=ckan_ids.package_id(ds.name, _str(d.get("id"))),
         )
 
 
@@ -386,7 +390,7 @@ class ResourceRecord(Record):
 
     TABLE: ClassVar[str] = "resources"
     KEY: ClassVar[tuple[str, ...]] = ("dataset", "name")
-    INDEXES: ClassVar[tuple[tuple[str, ...], ...]] = (("dataset", "position"), ("format", "dataset"))
+    INDEXES: ClassVar[tuple[tuple[str, ...], ...]] = (("dataset", "position"), ("format", "dataset"), ("ckan_id",))
 
     dataset: str
     name: str
@@ -405,10 +409,12 @@ class ResourceRecord(Record):
     sha256: str | None = None
     primary_key: list = field(default_factory=list)
     foreign_keys: list = field(default_factory=list)
+    ckan_id: str | None = None  # the CKAN API's resource id (gongkai/ckan/ids.py)
 
     @classmethod
     def from_dataset(cls, ds: Dataset, build) -> list[ResourceRecord]:
         out = []
+        package = ckan_ids.package_id(ds.name, _str(ds.descriptor.get("id")))
         for position, res in enumerate(ds.resources, start=1):
             stats = build.tables.get(res.name, {})
             out.append(
@@ -425,6 +431,7 @@ class ResourceRecord(Record):
                     sha256=stats.get("sha256"),
                     primary_key=list(res.primary_key or []),
                     foreign_keys=list(res.foreign_keys or []),
+                    ckan_id=ckan_ids.resource_id(package, res.name),
                 )
             )
         return out

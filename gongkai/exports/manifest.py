@@ -36,18 +36,3 @@ def read_manifest(folder: Path) -> list[FileEntry]:
         return [FileEntry(**e) for e in data.get("files", [])]
     except (OSError, ValueError, TypeError):
         return []
-
-
-def served(datasette, dataset: str) -> tuple[Path, dict[str, FileEntry]]:
-    """The served release's downloads folder of `dataset` and its manifest by path, read once per
-    worker and folder (the release is immutable) and kept for at most 512 datasets."""
-    from ..catalogue import of
-
-    root = (of(datasette).release / "downloads").resolve()
-    folder = (root / dataset).resolve()
-    cache = datasette.__dict__.setdefault("_gongkai_manifests", {})
-    if folder not in cache:
-        if len(cache) >= 512:
-            cache.clear()
-        cache[folder] = {e.path: e for e in read_manifest(folder)} if folder.parent == root else {}
-    return folder, cache[folder]

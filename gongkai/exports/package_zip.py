@@ -20,7 +20,7 @@ def write(dataset: Dataset, originals: Path, checksums: dict[str, tuple[int, str
     for res in descriptor.get("resources") or []:
         if not isinstance(res, dict):
             continue
-        r = by_name.get(res.get("name"))
+        r = by_name.get(str(res.get("name")))
         if r is not None and r.path in checksums:
             size, sha = checksums[r.path]
             res["bytes"], res["hash"] = size, f"sha256:{sha}"

@@ -30,7 +30,12 @@ def _cast(values: list, kind: pa.DataType) -> pa.Array:
 
 
 # The storage classes SQLite may hold for each typed column; anything else makes it text.
-_STORAGE = {pa.int64(): ("integer",), pa.float64(): ("integer", "real"), pa.bool_(): ("integer",), pa.date32(): ("text",)}
+_STORAGE = {
+    pa.int64(): ("integer",),
+    pa.float64(): ("integer", "real"),
+    pa.bool_(): ("integer",),
+    pa.date32(): ("text",),
+}
 
 
 def column_types(conn, table: str, columns: list[str], fields: list[dict]) -> list[pa.DataType]:
@@ -55,6 +60,6 @@ def write(batches: Iterable[list[tuple]], columns: list[str], types: list[pa.Dat
     schema = pa.schema([pa.field(c, t) for c, t in zip(columns, types)])
     with pq.ParquetWriter(str(path), schema, compression="zstd") as writer:
         for batch in batches:
-            cols = list(zip(*batch)) if batch else [[] for _ in columns]
-            arrays = [_cast(list(values), schema.field(i).type) for i, values in enumerate(cols)]
+            cols: list[list] = [list(values) for values in zip(*batch)] if batch else [[] for _ in columns]
+            arrays = [_cast(values, schema.field(i).type) for i, values in enumerate(cols)]
             writer.write_table(pa.Table.from_arrays(arrays, schema=schema))

@@ -12,22 +12,22 @@ import os
 import sqlite3
 from pathlib import Path
 
+from ..media_types import XLSX, download_type
 from ..model import Dataset
 from . import csv_export, dictionary, json_export, package_zip, parquet_export, rows, xlsx_export
 from .manifest import FileEntry, write_manifest
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MEDIA = {
     "csv": "text/csv; charset=utf-8",
     "excel-csv": "text/csv; charset=utf-8",
-    "json": "application/json",
+    "json": "application/json; charset=utf-8",
     "ndjson": "application/x-ndjson",
     "xlsx": XLSX,
     "parquet": "application/vnd.apache.parquet",
     "dictionary": "text/csv; charset=utf-8",
     "zip": "application/zip",
     "db": "application/vnd.sqlite3",
-    "descriptor": "application/json",
+    "descriptor": "application/json; charset=utf-8",
 }
 # (kind, file name suffix) of each per-resource export
 SUFFIXES = [
@@ -49,13 +49,6 @@ def sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def original_media_type(fmt: str, encoding: str) -> str:
-    if fmt == "xlsx":
-        return XLSX
-    charset = "gb18030" if encoding.lower().replace("-", "") in ("gbk", "gb2312", "gb18030") else "utf-8"
-    return f"text/{'tab-separated-values' if fmt == 'tsv' else 'csv'}; charset={charset}"
-
-
 def export_names(dataset: Dataset) -> dict[tuple[str, str], str]:
     """(resource, kind) → file name. A name an original file already has gets `.export` before
     its suffix, so the original stays at its own path, byte for byte."""
@@ -68,6 +61,27 @@ def export_names(dataset: Dataset) -> dict[tuple[str, str], str]:
                 name = r.name + ".export" + suffix
             names[(r.name, kind)] = name
     return names
+
+
+def _write(kind: str, conn: sqlite3.Connection, table: str, cols: list[str], fields: list[dict], path: Path) -> None:
+    """Write one export of `table` to `path` (each call streams the table again)."""
+    batches = rows.batches(conn, table, cols)
+    if kind == "csv":
+        csv_export.write(batches, cols, path)
+    elif kind == "excel-csv":
+        csv_export.write(batches, cols, path, excel=True)
+    elif kind == "json":
+        json_export.write(batches, cols, path)
+    elif kind == "ndjson":
+        json_export.write(batches, cols, path, lines=True)
+    elif kind == "xlsx":
+        xlsx_export.write(batches, _titles(fields, cols), fields, path)
+    elif kind == "parquet":
+        parquet_export.write(batches, cols, parquet_export.column_types(conn, table, cols, fields), path)
+    elif kind == "dictionary":
+        dictionary.write(fields, path)
+    else:  # pragma: no cover - SUFFIXES names every kind above
+        raise ValueError(kind)
 
 
 def _titles(fields: list[dict], columns: list[str]) -> list[str]:
@@ -96,10 +110,15 @@ def publish(dataset: Dataset, database: Path, target: Path) -> list[FileEntry]:
 
     for name in ("datapackage.json", "datapackage.yaml", "datapackage.yml"):
         if (target / name).is_file():
-            record(target / name, "descriptor", None, MEDIA["descriptor"] if name.endswith(".json") else "application/yaml")
+            record(
+                target / name,
+                "descriptor",
+                None,
+                download_type(name) if name.endswith(".json") else "application/yaml; charset=utf-8",
+            )
     for r in dataset.resources:
         if (target / r.path).is_file():
-            record(target / r.path, "original", r.name, original_media_type(r.format, r.encoding))
+            record(target / r.path, "original", r.name, download_type(r.path, r.format, r.encoding))
     names = export_names(dataset)
     conn = sqlite3.connect(f"file:{database}?mode=ro", uri=True)
     try:
@@ -109,21 +128,10 @@ def publish(dataset: Dataset, database: Path, target: Path) -> list[FileEntry]:
                 continue
             cols = rows.columns(conn, r.name)
             fields = r.fields
-            writers = {
-                "csv": lambda p: csv_export.write(rows.batches(conn, r.name, cols), cols, p),
-                "excel-csv": lambda p: csv_export.write(rows.batches(conn, r.name, cols), cols, p, excel=True),
-                "json": lambda p: json_export.write(rows.batches(conn, r.name, cols), cols, p),
-                "ndjson": lambda p: json_export.write(rows.batches(conn, r.name, cols), cols, p, lines=True),
-                "xlsx": lambda p: xlsx_export.write(rows.batches(conn, r.name, cols), _titles(fields, cols), fields, p),
-                "parquet": lambda p: parquet_export.write(
-                    rows.batches(conn, r.name, cols), cols, parquet_export.column_types(conn, r.name, cols, fields), p
-                ),
-                "dictionary": lambda p: dictionary.write(fields, p),
-            }
             for kind, _suffix in SUFFIXES:
                 path = target / names[(r.name, kind)]
                 tmp, commit = _atomic(path)
-                writers[kind](tmp)
+                _write(kind, conn, r.name, cols, fields, tmp)
                 commit()
                 record(path, kind, r.name, MEDIA[kind])
     finally:

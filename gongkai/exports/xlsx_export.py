@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 import xlsxwriter
 
@@ -30,7 +31,7 @@ def write(batches: Iterable[list[tuple]], titles: list[str], fields: list[dict],
     try:
         bold = book.add_format({"bold": True})
         sheets = 0
-        sheet = None
+        sheet: Any = None
         r = DATA_ROWS  # forces the first sheet
 
         def new_sheet():
@@ -50,7 +51,7 @@ def write(batches: Iterable[list[tuple]], titles: list[str], fields: list[dict],
                 for c, value in enumerate(row):
                     if value is None:
                         continue
-                    if isinstance(value, bool | int) and not isinstance(value, bool) and abs(value) >= 2**53:
+                    if isinstance(value, int) and abs(value) >= 2**53:
                         sheet.write_string(r, c, str(value))  # Excel's numbers are doubles: keep every digit
                     elif isinstance(value, int | float) and not isinstance(value, bool):
                         if isinstance(value, float) and not math.isfinite(value):

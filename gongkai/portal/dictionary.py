@@ -12,8 +12,8 @@ import json
 from typing import TYPE_CHECKING
 
 from .. import i18n
+from ..csv_cells import neutralise
 from ..field_types import TYPE_NAMES
-from .csv_cells import neutralise
 
 if TYPE_CHECKING:
     from ..catalogue.records import RowLike

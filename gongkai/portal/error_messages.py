@@ -65,6 +65,7 @@ REQUEST = [
     (r"Cannot use _sort and _sort_desc at the same time", "err_sort_both"),
     (r"_size must be a positive integer", "err_size_positive"),
     (r"_size must be <= (?P<max>\d+)", "err_size_max"),
+    (r"_next must be a whole number ≥ 0", "err_search_next"),  # plugins/search.py
     (r"_col=(?P<columns>.*) - invalid columns", "err_col_invalid"),
     (r"_nocol=(?P<columns>.*) - invalid columns", "err_nocol_invalid"),
     (r"_facet= is not allowed", "err_facet_not_allowed"),

@@ -60,6 +60,20 @@ FEED_ROUTES = [
 # The OpenAPI document (plugins/openapi.py).
 OPENAPI_ROUTES = [(r"^/openapi\.json$", "openapi_json")]
 
+# The CKAN Action API (plugins/ckan_api.py): both of CKAN's prefixes, and CKAN's status URL.
+CKAN_ACTION = r"^/api/(?:3/)?action/(?P<action>[A-Za-z0-9_.]{1,100})$"
+CKAN_ROUTES = [
+    (CKAN_ACTION, "ckan_action"),
+    (r"^/api/util/status$", "ckan_status"),
+]
+_CKAN_PATHS = [re.compile(pattern) for pattern, _view in CKAN_ROUTES]
+
+
+def is_ckan_api(path: str) -> bool:
+    """A CKAN API address: the only ones that take POST (plugins/error_pages.py)."""
+    return any(p.match(path) for p in _CKAN_PATHS)
+
+
 # Top-level names that are not portal routes: the site's static mount (gongkai/serve.py), the
 # catalogue database (its URL is /catalog), and names kept for pages the site may add (feeds,
 # sitemap, robots.txt, OpenAPI, language prefixes). Datasette's own routes are all under `/-/`
@@ -138,7 +152,7 @@ class ReservedNames(frozenset):
 
 def reserved_names() -> ReservedNames:
     names = set(OTHER_RESERVED)
-    for pattern, _view in [*PORTAL_ROUTES, *OPENDATA_ROUTES, *FEED_ROUTES, *OPENAPI_ROUTES]:
+    for pattern, _view in [*PORTAL_ROUTES, *OPENDATA_ROUTES, *FEED_ROUTES, *OPENAPI_ROUTES, *CKAN_ROUTES]:
         for segment in first_segments(pattern):
             # `/data-v3.json` is also where Datasette would serve a database named `data-v3`
             # as JSON (`/<database>.<format>`): the name before the dot is taken too.

@@ -4,6 +4,7 @@ tests and bench run them directly."""
 
 from __future__ import annotations
 
+import functools
 import json
 import sqlite3
 from html import escape
@@ -181,8 +182,33 @@ def search_table(
     return {"count": total, "rows": rows}
 
 
+def primary_keys(conn: sqlite3.Connection, table: str) -> list[str]:
+    """The table's primary key columns in key order ([] for a rowid table), as Datasette
+    builds row URLs from them."""
+    info = conn.execute(f"pragma table_info({quote(table)})").fetchall()
+    return [r[1] for r in sorted((r for r in info if r[5]), key=lambda r: r[5])]
+
+
+def search_tables(conn: sqlite3.Connection, tindexes: list[TableIndex], query: str, *, limit: int = 5) -> list[dict]:
+    """`search_table` (with labels) of several tables of one database, each with its primary
+    keys: what the site search shows of one dataset, in one visit to its database."""
+    out = []
+    for tindex in tindexes:
+        result = search_table(conn, tindex, query, limit=limit, labels=True)
+        result["table"] = tindex.table
+        result["pks"] = primary_keys(conn, tindex.table) if result["count"] else []
+        out.append(result)
+    return out
+
+
 # ---------------------------------------------------------------------------------------------
 # Highlighting
+
+
+@functools.lru_cache(maxsize=256)
+def _segments(query: str) -> tuple[tuple[str, str, bool], ...]:
+    # a page highlights every shown cell for the same query: parse it once
+    return tuple(query_segments(query))
 
 
 def match_spans(text: str, query: str) -> list[tuple[int, int]]:
@@ -192,7 +218,7 @@ def match_spans(text: str, query: str) -> list[tuple[int, int]]:
     norm, origin = normalize_with_offsets(text)
     classes = norm.translate(_CLASSES)
     spans = []
-    for kind, seg, prefix in query_segments(query):
+    for kind, seg, prefix in _segments(query):
         start = norm.find(seg)
         while start != -1:
             end = start + len(seg)
@@ -251,5 +277,7 @@ __all__ = [
     "highlight",
     "match_spans",
     "matching_rowids",
+    "primary_keys",
     "search_table",
+    "search_tables",
 ]

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 from ..errors import ENCODING_ERROR, FORMAT_ERROR, Error, notes
 from ..model import Resource
-from . import files
+from . import excel, files
 
 # frictionless raises the csv module's limit the same way (formats/csv/parser.py)
 csv.field_size_limit(2147483646)
@@ -69,6 +69,7 @@ class Source:
     text: str
     bytes: int
     sha256: str
+    sheet: excel.Sheet | None = None  # an Excel resource's sheet (then `text` is empty)
 
 
 def load(resource: Resource) -> Source:
@@ -78,7 +79,9 @@ def load(resource: Resource) -> Source:
         note, note_zh = files.unsafe_note(path)
         raise SourceProblem(Error(type="resource-error", note=note, note_zh=note_zh))
     fmt = resource.format.lower() if isinstance(resource.format, str) and resource.format else "csv"
-    if fmt not in SUPPORTED_FORMATS:
+    if fmt in excel.OLD_FORMATS:
+        raise SourceProblem(excel.refuse_old_format(fmt))
+    if fmt not in SUPPORTED_FORMATS and fmt not in excel.FORMATS:
         raise SourceProblem(FORMAT_ERROR("unsupported", format=fmt))
     folder = resource.folder
     assert folder is not None  # fullpath is set (checked above)
@@ -97,12 +100,20 @@ def load(resource: Resource) -> Source:
         hashing.start()
     else:
         hasher.update(data)
+    sheet = None
     try:
-        text = decode(data, resource.encoding or "utf-8")
+        if fmt in excel.FORMATS:
+            text = ""
+            try:
+                sheet = excel.read_sheet(data, resource.dialect or {})
+            except excel.SheetProblem as problem:
+                raise SourceProblem(problem.error) from problem
+        else:
+            text = decode(data, resource.encoding or "utf-8")
     except SourceProblem as problem:
         problem.bytes, problem.sha256 = len(data), _digest(hasher, hashing)  # still worth reporting
         raise
-    return Source(text=text, bytes=len(data), sha256=_digest(hasher, hashing))
+    return Source(text=text, bytes=len(data), sha256=_digest(hasher, hashing), sheet=sheet)
 
 
 def _digest(hasher, hashing: threading.Thread | None) -> str:

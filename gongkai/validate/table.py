@@ -33,6 +33,7 @@ from ..errors import (
     EXTRA_LABEL,
     FIELD_ERROR,
     FOREIGN_KEY,
+    FORMAT_ERROR,
     HASH_COUNT,
     INCORRECT_LABEL,
     MISSING_CELL,
@@ -45,7 +46,7 @@ from ..errors import (
     Error,
 )
 from ..model import Resource
-from . import pattern_guard, reader, split
+from . import excel, pattern_guard, reader, split
 from .fields import Caster, CellError, compile_field, constraint_notes
 from .keys import KeyMemory
 
@@ -107,15 +108,20 @@ class TableValidator:
         self._text = ""
         self._lines: list[str] | Any = None
         self._body: tuple[int, int] | None = None  # (where the data starts in the text, header records)
+        self._sheet: excel.Sheet | None = None  # an Excel resource's sheet, read instead of text
+        self._kinds: list[str] = []  # the field type per column, for rendering Excel cells
         try:
             source = reader.load(resource)
             self.stats["bytes"] = source.bytes
             self.stats["sha256"] = source.sha256
             self._text = source.text
             self._fmt = (resource.format or "csv").lower()
-            self._options = reader.csv_options(source.text, self._fmt, resource.dialect or {})
-            sample = reader.head_records(source.text, self._fmt, self._options, reader.SNIFF_LINES)
-            self._layout = reader.Layout.from_dialect(resource.dialect or {}, sample)
+            if source.sheet is not None:
+                self._open_sheet(source.sheet)
+            else:
+                self._options = reader.csv_options(source.text, self._fmt, resource.dialect or {})
+                sample = reader.head_records(source.text, self._fmt, self._options, reader.SNIFF_LINES)
+                self._layout = reader.Layout.from_dialect(resource.dialect or {}, sample)
             self.labels, self._content = self._open_content()
         except reader.SourceProblem as problem:
             self.stats["bytes"], self.stats["sha256"] = problem.bytes, problem.sha256
@@ -135,12 +141,35 @@ class TableValidator:
 
     def _locate(self, error: Error) -> Error:
         r = self.resource
-        return error.at(dataset=r.dataset, resource=r.name, file=r.path)
+        error = error.at(dataset=r.dataset, resource=r.name, file=r.path)
+        if self._sheet is not None:
+            error = excel.locate(
+                error, self._sheet.name, self._layout.header_rows[-1] if self._layout.header_rows else 1
+            )
+        return error
+
+    def _open_sheet(self, sheet: excel.Sheet) -> None:
+        # an Excel sheet: the layout as for CSV (header rows, comments), no CSV syntax
+        dialect = self.resource.dialect or {}
+        self._options = {}
+        self._layout = reader.Layout.from_dialect(dialect, sheet.text_rows(reader.SNIFF_LINES))
+        merged = excel.merged_header_cells(sheet, self._layout.header_rows) if self._layout.header else []
+        if merged and not excel.fills_merged_cells(dialect):
+            error = FORMAT_ERROR("merged-header", ranges=", ".join(merged)).at(extra={"sheet": sheet.name})
+            problem = reader.SourceProblem(error)
+            problem.bytes, problem.sha256 = self.stats["bytes"], self.stats["sha256"]
+            raise problem
+        self._sheet = sheet
 
     def _csv_error(self, exc: Exception) -> Error:
         return SOURCE_ERROR("unparsable", exc=exc)
 
     def _open_content(self):
+        if self._sheet is not None:
+            header = iter(self._sheet.text_rows(self._layout.first_content_row - 1))
+            labels, consumed = reader.read_labels(header, self._layout)
+            recs = excel.text_records(self._sheet, consumed + 1, self._kinds)
+            return labels, reader.content(recs, self._layout, consumed + 1)
         if self._body is None and split.may_split(self._fmt, len(self._text)):
             # a big CSV may be read in two parts, each split into lines by its own process
             # (gongkai.validate.split): read only the header now, the rest when needed
@@ -177,6 +206,7 @@ class TableValidator:
             self._fail(FIELD_ERROR("invalid", exc=exc))
             return
         names = [c.name for c in self._columns]
+        self._kinds[:] = [c.field.get("type") or "string" for c in self._columns]
         self._index = {name: i for i, name in enumerate(names)}
         # output: one value per schema field, in schema order (None where the header lacks it)
         self._out = [self._index.get(f["name"]) for f in fields]

@@ -9,8 +9,10 @@ Two refinements keep the data exact:
 - Leading `'` are looked through: `'=x` gets a `'` too (`''=x`), so `restore` can undo the
   prefix for every cell, and a spreadsheet shows `'=x` as it is in the data.
 
-`neutralise` is applied to Datasette's CSV (plugins/csv_safety.py) and to the data dictionary
-CSV (gongkai.portal.dictionary); `restore` is its exact inverse (the round-trip test).
+`neutralise` is applied to Datasette's CSV (plugins/csv_safety.py), to the data dictionary
+CSV (gongkai.portal.dictionary) and to the build's rejected-rows files (gongkai.rejected_rows,
+which is why this module sits outside portal/); `restore` is its exact inverse (the round-trip
+test).
 """
 
 from __future__ import annotations

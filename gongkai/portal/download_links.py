@@ -4,9 +4,25 @@ page's language, with its size and SHA-256, from the served release's manifest."
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from .. import i18n
-from .manifest import served
+from ..catalogue import of
+from ..exports.manifest import FileEntry, read_manifest
+
+
+def served(datasette, dataset: str) -> tuple[Path, dict[str, FileEntry]]:
+    """The served release's downloads folder of `dataset` and its manifest by path, read once per
+    worker and folder (the release is immutable) and kept for at most 512 datasets."""
+    root = (of(datasette).release / "downloads").resolve()
+    folder = (root / dataset).resolve()
+    cache = datasette.__dict__.setdefault("_gongkai_manifests", {})
+    if folder not in cache:
+        if len(cache) >= 512:
+            cache.clear()
+        cache[folder] = {e.path: e for e in read_manifest(folder)} if folder.parent == root else {}
+    return folder, cache[folder]
+
 
 # The order a person reads them in; the labels are in gongkai/locales/exports.yaml.
 ORDER = ("excel-csv", "xlsx", "csv", "json", "ndjson", "parquet", "dictionary", "original")

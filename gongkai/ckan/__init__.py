@@ -1,0 +1,1 @@
+"""The CKAN Action API, read-only subset (docs/architecture.md; interop.md)."""

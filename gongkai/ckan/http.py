@@ -1,0 +1,95 @@
+"""The CKAN API over HTTP: reading an action's parameters from a request, CKAN's envelope,
+and the bounded POST body.
+
+CKAN takes parameters from the query string (GET) or from a JSON object body (POST, what
+ckanapi sends by default, `Content-Type: application/json`, no cookie, no CSRF token); a
+form-encoded body is read too. A POST body larger than `MAX_BODY` is refused with 413 before
+it is read further, so no request can make the server hold more than that.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from urllib.parse import parse_qsl
+
+from .errors import BAD_REQUEST, TOO_LARGE, ActionError
+
+MAX_BODY = 64 * 1024  # the largest legitimate body is a datastore_search_sql query or filters
+
+
+class BodyTooLarge(Exception):
+    pass
+
+
+async def read_body(scope: dict, receive, limit: int = MAX_BODY) -> bytes:
+    """The whole request body, or BodyTooLarge as soon as it (or its Content-Length) passes
+    `limit`."""
+    for key, value in scope.get("headers") or []:
+        if key == b"content-length":
+            try:
+                if int(value) > limit:
+                    raise BodyTooLarge
+            except ValueError:
+                raise BodyTooLarge from None
+    chunks, size = [], 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            break
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            raise BodyTooLarge
+        chunks.append(chunk)
+        if not message.get("more_body"):
+            break
+    return b"".join(chunks)
+
+
+def replay(body: bytes):
+    """An ASGI `receive` that gives `body` once, then waits like a connection that stays open."""
+    sent = False
+
+    async def receive():
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return {"type": "http.disconnect"}
+
+    return receive
+
+
+def too_large() -> ActionError:
+    return ActionError(TOO_LARGE, "ckan_body_too_large", limit=MAX_BODY)
+
+
+def parameters(query_pairs: list[tuple[str, str]], body: bytes, content_type: str) -> dict[str, Any]:
+    """The action's data dict: query string values, then the body's (which win, as in CKAN)."""
+    out: dict[str, Any] = {}
+    for key, value in query_pairs:
+        out.setdefault(key, value)
+    if not body.strip():
+        return out
+    if "application/x-www-form-urlencoded" in content_type:
+        try:
+            pairs = parse_qsl(body.decode("utf-8"), keep_blank_values=True)
+        except UnicodeDecodeError:
+            raise ActionError(BAD_REQUEST, "ckan_bad_json") from None
+        out.update(dict(pairs))
+        return out
+    try:
+        data = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        raise ActionError(BAD_REQUEST, "ckan_bad_json") from None
+    if not isinstance(data, dict):
+        raise ActionError(BAD_REQUEST, "ckan_bad_json")
+    out.update(data)
+    return out
+
+
+def envelope(help_url: str, result: Any = None, error: ActionError | None = None) -> dict[str, Any]:
+    if error is not None:
+        return {"help": help_url, "success": False, "error": error.error()}
+    return {"help": help_url, "success": True, "result": result}

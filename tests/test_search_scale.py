@@ -1,0 +1,163 @@
+"""The site-wide search over a few hundred generated datasets (gongkai.bench.portal), built and
+served for real: ranking, exact counts against LIKE, paging in both languages, and a rebuild
+after one dataset changed rewriting one search shard."""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from pathlib import Path
+
+import pytest
+from conftest import REPO
+
+from gongkai.bench import portal
+from gongkai.bench.scale_search import like_counts
+from gongkai.build import build_site
+from gongkai.search import site_index
+from gongkai.serve import make_datasette
+
+N = 240
+COMMON, RARE, PHRASE = "街道", "罕见词", "朝阳街道"
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory):
+    base = tmp_path_factory.mktemp("scale-search")
+    root = portal.write_portal(base / "root", N)
+    result = build_site(root, base / "out")
+    assert result.ok
+    return root, base / "out"
+
+
+@pytest.fixture(scope="module")
+def site(generated) -> Path:
+    return (generated[1] / "site").resolve()
+
+
+@pytest.fixture
+def ds(site):
+    return make_datasette(site, root=REPO)
+
+
+def truth(site: Path, query: str) -> dict[str, int]:
+    return like_counts(site, query)
+
+
+async def all_pages(ds, query: str, lang: str | None = None) -> list[dict]:
+    params = {"q": query, **({"_lang": lang} if lang else {})}
+    r = await ds.client.get("/-/search.json", params=params)
+    pages = [r.json()]
+    while pages[-1]["next_url"]:
+        assert len(pages) < N, "paging does not end"
+        r = await ds.client.get(pages[-1]["next_url"])
+        assert r.status_code == 200
+        pages.append(r.json())
+    return pages
+
+
+async def test_common_word_counts_are_exact_and_every_dataset_is_reached_once(ds, site):
+    want = truth(site, COMMON)
+    assert len(want) == N  # the generator puts the common word in every dataset
+    pages = await all_pages(ds, COMMON)
+    first = pages[0]
+    assert first["total_exact"] and first["total"] == sum(want.values())
+    assert first["datasets_matched"] == N
+    assert len(first["groups"]) == 10 and len(pages) == N // 10
+    seen = [g["dataset"] for p in pages for g in p["groups"]]
+    assert len(seen) == len(set(seen)) == N  # every matching dataset, once, over the pages
+    got = {g["dataset"]: g["count"] for p in pages for g in p["groups"]}
+    assert got == want  # recall and counts against LIKE, dataset by dataset
+    for group in first["groups"]:
+        assert all(len(t["rows"]) <= 3 for t in group["tables"])
+        assert all(
+            "<mark>街道</mark>" in html for t in group["tables"] for r in t["rows"] for html in r["highlights"].values()
+        )
+
+
+async def test_best_matches_first(ds, site):
+    pages = await all_pages(ds, COMMON)
+    scores = [g["score"] for p in pages for g in p["groups"]]
+    assert scores == sorted(scores, reverse=True)
+    # every table has 200 rows: the ranking is by matching rows, most first
+    counts = [g["count"] for p in pages for g in p["groups"]]
+    assert counts == sorted(counts, reverse=True) and counts[0] > counts[-1]
+
+
+async def test_rare_word(ds, site):
+    want = truth(site, RARE)
+    assert set(want) == {portal.dataset_name(i) for i in range(97, N + 1, 97)}
+    (page,) = await all_pages(ds, RARE)
+    assert {g["dataset"]: g["count"] for g in page["groups"]} == want
+    assert page["next_url"] is None
+
+
+async def test_a_phrase_shows_exact_counts_on_the_page_and_says_the_total_is_a_bound(ds, site):
+    want = truth(site, PHRASE)
+    pages = await all_pages(ds, PHRASE)
+    first = pages[0]
+    assert not first["total_exact"] and first["total"] >= sum(want.values())
+    got = {g["dataset"]: g["count"] for p in pages for g in p["groups"]}
+    assert got == want  # every page's counts come from the datasets' own indexes
+    html = (await ds.client.get("/-/search", params={"q": PHRASE})).text
+    assert "最多" in html and "本页各数据集的计数是精确的" in html
+    en = (await ds.client.get("/-/search", params={"q": PHRASE, "_lang": "en"})).text
+    assert "at most" in en and "are exact" in en
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+async def test_pages_are_linkable_in_the_page_language(ds, lang):
+    params = {"q": COMMON, **({"_lang": "en"} if lang == "en" else {})}
+    first = await ds.client.get("/-/search", params=params)
+    assert first.status_code == 200 and len(first.content) < 40_000  # small whatever N
+    nxt = re.search(r'<a href="([^"]+)" rel="next">([^<]+)</a>', first.text)
+    assert nxt and nxt.group(2) == ("Next page" if lang == "en" else "下一页")
+    href = nxt.group(1).replace("&amp;", "&")
+    assert ("_lang=en" in href) == (lang == "en") and "_next=10" in href
+    second = await ds.client.get(href)
+    assert second.status_code == 200
+    assert ('<html lang="en">' in second.text) == (lang == "en")
+    assert 'rel="first"' in second.text
+    assert data_groups(second.text) and not set(data_groups(first.text)) & set(data_groups(second.text))
+
+
+def data_groups(html: str) -> list[str]:
+    """The datasets of the page's data section (not the catalogue's hits above it)."""
+    return re.findall(r'<h3><a href="/datasets/(gen-\d+)', html.split('aria-labelledby="gk-data"', 1)[1])
+
+
+async def test_a_bad_page_token_is_a_bilingual_400(ds):
+    r = await ds.client.get("/-/search.json", params={"q": COMMON, "_next": "abc"})
+    assert r.status_code == 400
+    body = r.json()
+    assert "_next" in body["error"] and "_next" in body["error_zh"] and "整数" in body["error_zh"]
+    html = await ds.client.get("/-/search", params={"q": COMMON, "_next": "-1"})
+    assert html.status_code == 400 and "Traceback" not in html.text
+
+
+def test_a_changed_dataset_rewrites_only_its_shard(generated, site):
+    root, out = generated
+    before = {s: site_index.shard_path(site, s).stat().st_ino for s in range(site_index.SHARDS)}
+    name = portal.dataset_name(5)
+    portal.touch_dataset(root, 5, n=N, salt="test")
+    result = build_site(root, out)
+    assert result.ok
+    new = (out / "site").resolve()
+    after = {s: site_index.shard_path(new, s).stat().st_ino for s in range(site_index.SHARDS)}
+    changed = {s for s in before if before[s] != after[s]}
+    assert changed == {site_index.shard_of(name)}
+    # the patched shard answers for the new data
+    shards = site_index.open_shards(new)
+    try:
+        ranked = site_index.candidates(shards, COMMON, top=N)
+    finally:
+        for conn in shards:
+            conn.close()
+    assert {h.dataset: h.count for h in ranked.datasets} == truth(new, COMMON)
+    conn = sqlite3.connect(site_index.shard_path(new, site_index.shard_of(name)))
+    assert conn.execute("select count(*) from tables where dataset = ?", [name]).fetchone()[0] == 1
+    # the patched token counts are what counting the whole shard afresh gives
+    fresh = conn.execute(
+        "select p.term, count(distinct t.dataset), sum(p.docs) from postings p join tables t using (tid) group by p.term"
+    ).fetchall()
+    assert sorted(fresh) == sorted(conn.execute("select term, datasets, docs from term_stats").fetchall())
