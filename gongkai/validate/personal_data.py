@@ -168,7 +168,7 @@ def is_resident_id(number: str) -> bool:
         return False
     if not _birth_date_ok(int(number[6:10]), int(number[10:12]), int(number[12:14])):
         return False
-    return ric.calc_check_digit(number) == number[17]
+    return ric.calc_check_digit(number[:17]) == number[17]
 
 
 def is_old_resident_id(number: str) -> bool:
@@ -249,7 +249,7 @@ class Column:
 
     @classmethod
     def of(cls, name: str, declaration: dict | None = None, type_: str | None = None) -> Column:
-        allowed = frozenset()
+        allowed: frozenset[str] = frozenset()
         if declaration is not None and complete(declaration):
             allowed = COVERS.get(str(declaration.get("kind")), frozenset())
         return cls(
