@@ -323,7 +323,7 @@ def personal_data_guard(folder: Path, dbs: Path, repeats: int, out: dict, say: C
         out["notes"].append(f"personal-data guard bench failed: {exc}")
         return
     say(
-        f"  guard: {out['personal_data_guard_s']} s with, {out['personal_data_unguarded_s']} s without: +{out['personal_data_guard_overhead']:.1%}"
+        f"  guard: {out['personal_data_guard_cpu_s']} s CPU with, {out['personal_data_unguarded_cpu_s']} s without: +{out['personal_data_guard_overhead']:.1%}"
     )
 
 

@@ -7,11 +7,13 @@ declares the column in ``gov:personalData`` with its ``kind``, ``legalBasis`` an
 A ``kind: organisational-contact`` declaration covers the contact kinds only (e-mail, mobile,
 the column name); an ID or card number in such a column is still reported.
 
-Cost: the guard is compiled once per table (`RowGuard`); the row function joins the cells it
-watches and runs one C-level regular expression (`CANDIDATE`) that every identifier must match
-(an ``@``, or a run of digits as long as the shortest identifier). Only a row that matches is
-classified cell by cell, and only a real hit sends it to the slow path (where the errors are
-made, and the split's child gives its part back: `split`).
+Cost: the guard is compiled once per table (`RowGuard`) into one condition of the generated
+row function (`RowGuard.fast_condition`), evaluated after the casts: a column's type says what
+its valid cells can hold (a date or a boolean no identifier, a number only when long enough),
+and the text columns are concatenated and looked at once, in C (an "@", or 11 digits in a row once
+`ZEROS` maps them). Only a row that passes is looked at cell by cell (`RowGuard.hits`), and
+only a real hit sends it to the slow path (where the errors are made, masked, and the row is
+not published; in the split's child the part becomes dirty, so the parent reports it).
 
 Checks: python-stdnum's ``cn.ric`` for the birth date and the ISO 7064 MOD 11-2 check
 character, but not its birthplace (its county table lacks real, and abolished, county codes:
@@ -52,6 +54,12 @@ ENABLED = True
 # run of 15 digits, or card groups; a mobile its 11 digits (3-4-4 groups allowed, +86 allowed).
 CANDIDATE = re.compile(r"@|\d{15}|(?<!\d)1[3-9]\d[- ]?\d{4}[- ]?\d{4}(?![\d.]|,\d)|\d{4}[- ]\d{4,6}[- ]\d{4,5}")
 CANDIDATE_CARDS = re.compile(CANDIDATE.pattern + r"|\d{13}")
+# the types whose valid cells hold no identifier (the cast proves their form)
+NO_IDENTIFIERS = frozenset({"date", "time", "datetime", "year", "yearmonth", "boolean", "duration", "geopoint"})
+# a text's ASCII digits, spaces and hyphens as "0" (they group digits: 138-1234-5678), anything
+# else as "x": a run of 11 zeros is needed for any identifier but an e-mail
+ZEROS = bytes(48 if 48 <= b <= 57 or b in b" -" else 120 for b in range(256))
+ELEVEN = b"0" * 11
 # in a column declared as organisational contact only IDs and cards are looked for
 DIGITS_ONLY = re.compile(r"\d{15}|\d{4}[- ]\d{4,6}[- ]\d{4,5}")
 SEP = "\x1f"  # joins a row's cells: no pattern matches across it
@@ -386,9 +394,10 @@ def redact(error: Error, hits: Iterable[Hit]) -> Error:
 class RowGuard:
     """The guard of one table, compiled once from its column names and declarations."""
 
-    def __init__(self, names: Sequence[str], declarations: dict[str, dict], types: Sequence[str | None] = ()):
-        types = list(types) + [None] * (len(names) - len(types))
-        self.columns = [Column.of(name, declarations.get(name), t) for name, t in zip(names, types)]
+    def __init__(self, names: Sequence[str], declarations: dict[str, dict], fields: Sequence[dict] = ()):
+        fields = list(fields) + [{}] * (len(names) - len(fields))
+        self.fields = fields
+        self.columns = [Column.of(name, declarations.get(name), f.get("type")) for name, f in zip(names, fields)]
         # undeclared (or incompletely declared) columns are looked at for everything; columns
         # declared organisational contact for IDs and cards only; declared personal: not at all
         self.watched = [i for i, c in enumerate(self.columns) if not c.allowed]
@@ -397,6 +406,46 @@ class RowGuard:
         cards = any(self.columns[i].cards for i in self.watched)
         self.find_watched = (CANDIDATE_CARDS if cards else CANDIDATE).search
         self.find_contact = DIGITS_ONLY.search
+
+    def fast_condition(self) -> str | None:
+        """For the generated row function: a Python expression over ``x<i>`` (cell texts) and
+        ``v<i>`` (their cast values, every cell being valid), true when the row may hold an
+        identifier (then `hits` decides), or None when no column needs looking at. A column's
+        type decides how cheap it is: a valid date or boolean holds none, a number only when
+        long enough; the text columns are concatenated and looked at once, in C: an "@", or a run of
+        11 ASCII digits (spaces and hyphens count: 138-1234-5678) once `ZEROS` maps them."""
+        texts: list[str] = []
+        contact_texts: list[str] = []
+        values: list[str] = []
+        for i, column in enumerate(self.columns):
+            if column.allowed == COVERS[PERSONAL]:
+                continue
+            field = self.fields[i]
+            type_ = field.get("type") or "string"
+            enum = (field.get("constraints") or {}).get("enum")
+            if type_ in NO_IDENTIFIERS:
+                continue
+            if isinstance(enum, list) and not any(column.find(str(e)) for e in enum):
+                continue  # only its enum's values pass the fast path, and none is one
+            if type_ == "integer":
+                values.append(f"(v{i} or 0) > 9999999999")  # 11 digits or more
+            elif type_ == "number":
+                # a number column holds no mobile (an amount); an ID has 15 digits, a card 13
+                values.append(f"(v{i} or 0) > {999999999999 if column.cards else 99999999999999}")
+            else:
+                (contact_texts if EMAIL in column.allowed else texts).append(f"x{i}")
+        conditions = values
+        for group, emails in ((texts, True), (contact_texts, False)):
+            if not group:
+                continue
+            # concatenated: a run across two cells only makes a row a candidate, never hides one
+            joined = " + ".join(group)
+            digits = 'ELEVEN in {t}.encode("ascii", "ignore").translate(ZEROS)'
+            if emails:
+                conditions.append(f'("@" in (g_text := {joined}) or {digits.format(t="g_text")})')
+            else:
+                conditions.append(digits.format(t=f"({joined})"))
+        return " or ".join(conditions) if conditions else None
 
     def label_errors(self, labels: Sequence[str], row_number: int | None) -> list[Error]:
         """The header's hits: personal column names, and identifiers written as labels (a data
@@ -457,13 +506,13 @@ _EXTRA = Column.of("")  # a cell past the header's columns
 
 
 def compile_guard(
-    names: Sequence[str], resource: str, personal_data: object, types: Sequence[str | None] = ()
+    names: Sequence[str], resource: str, personal_data: object, fields: Sequence[dict] = ()
 ) -> RowGuard | None:
-    """The table's guard (columns by name, in data order, with their Table Schema types), or
+    """The table's guard (columns by name, in data order, with their Table Schema fields), or
     None when it is switched off (the benchmark's A/B only)."""
     if not ENABLED:
         return None
-    return RowGuard(names, declarations_for(personal_data, resource), types)
+    return RowGuard(names, declarations_for(personal_data, resource), fields)
 
 
 def classify(column_name: str, values: Iterable[str], type_: str | None = None) -> set[str]:

@@ -234,8 +234,8 @@ class TableValidator:
     def _guard_header(self, names: list[str]) -> None:
         """Compile the personal-data guard and check the header with it; a header error that
         quotes an identifier written as a label shows it masked."""
-        types = [c.field.get("type") for c in self._columns]
-        guard = personal_data.compile_guard(names, self.resource.name, self._declared, types)
+        fields = [c.field for c in self._columns]
+        guard = personal_data.compile_guard(names, self.resource.name, self._declared, fields)
         if guard is None:
             return
         self._guard = guard
@@ -705,19 +705,14 @@ def _compile_stream(v: TableValidator):
     ]
     guard = v._guard
     if guard is not None and n:
-        # the personal-data guard: one regular expression over the watched cells; a real hit
-        # goes to the slow path, which reports it (in the split's child: the part is dirty)
-        ns["g_watch"], ns["g_contact"], ns["g_hits"] = guard.find_watched, guard.find_contact, guard.hits
-        ns["GuardHit"] = personal_data.GuardHit
-        tests = []
-        if guard.watched:
-            joined = "cells" if len(guard.watched) == n else "(" + ", ".join(f"x{i}" for i in guard.watched) + ",)"
-            tests.append(f"g_watch({personal_data.SEP!r}.join({joined})) is not None")
-        if guard.contact:
-            joined = "(" + ", ".join(f"x{i}" for i in guard.contact) + ",)"
-            tests.append(f"g_contact({personal_data.SEP!r}.join({joined})) is not None")
-        if tests:
-            body = [f"if ({' or '.join(tests)}) and g_hits(cells): raise GuardHit"] + body
+        # the personal-data guard, after the casts: a cheap condition per column (by its type:
+        # a valid date needs none) and, if one holds, the full look (`hits`); a real hit goes
+        # to the slow path, which reports it (in the split's child: the part is dirty)
+        condition = guard.fast_condition()
+        if condition:
+            ns.update(g_hits=guard.hits, GuardHit=personal_data.GuardHit)
+            ns.update(ZEROS=personal_data.ZEROS, ELEVEN=personal_data.ELEVEN)
+            body = body + [f"if ({condition}) and g_hits(cells): raise GuardHit"]
     src += ["                " + line for line in body]
     src += [
         "            except Exception:",
