@@ -438,9 +438,10 @@ class RowGuard:
         for group, emails in ((texts, True), (contact_texts, False)):
             if not group:
                 continue
-            # concatenated: a run across two cells only makes a row a candidate, never hides one
-            joined = " + ".join(group)
-            digits = 'ELEVEN in {t}.encode("ascii", "ignore").translate(ZEROS)'
+            # concatenated with a non-digit between (a run across two cells would make most rows
+            # candidates); non-ASCII characters become "?", never dropped, for the same reason
+            joined = ' + "/" + '.join(group)
+            digits = 'ELEVEN in {t}.encode("ascii", "replace").translate(ZEROS)'
             if emails:
                 conditions.append(f'("@" in (g_text := {joined}) or {digits.format(t="g_text")})')
             else:
