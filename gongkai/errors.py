@@ -102,6 +102,8 @@ PROFILE_ERROR = ErrorType("profile-error")
 METADATA_ERROR = ErrorType("metadata-error")
 INTEGER_RANGE = ErrorType("integer-range")
 NUMBER_RANGE = ErrorType("number-range")
+# our own: the personal-data guard (gongkai/validate/personal_data.py)
+PERSONAL_DATA = ErrorType("personal-data")
 
 
 @dataclass(frozen=True)

@@ -213,9 +213,12 @@ def our_keys(folder: Path, limit_errors: int = LIMIT_ERRORS) -> Keys:
         keys.add(error.resource, error.type, error.row_number, error.field_name)
     for task in result.tasks:
         keys.rows.setdefault(task.resource.name, set())
-        for error in task.errors:
+        # the personal-data guard is our own check (fixtures hold e-mail addresses frictionless
+        # validates as formats): it is not compared with frictionless
+        errors = [e for e in task.errors if e.type != "personal-data"]
+        for error in errors:
             keys.add(task.resource.name, error.type, error.row_number, error.field_name)
-        keys.counts[task.resource.name] = len(task.errors)
+        keys.counts[task.resource.name] = len(errors)
     return keys
 
 

@@ -82,7 +82,9 @@ def test_bench_json_has_the_headline_figures(bench):
     # Peak memory is each child's own: a Python CLI needs well over what the sqlite3 shell does.
     assert doc["naive_peak_mb"] > doc["sqlite3_peak_mb"] > 0
     assert doc["machine"]["cpu_count"] >= 1 and doc["machine"]["python"].startswith("3.")
-    assert set(doc["targets"]) == {"speedup_vs_naive", "ratio_vs_sqlite3_import"}
+    assert set(doc["targets"]) == {"speedup_vs_naive", "ratio_vs_sqlite3_import", "personal_data_guard_overhead"}
+    assert doc["targets"]["personal_data_guard_overhead"]["target"] == 0.25
+    assert doc["personal_data_guard_s"] > 0 and doc["personal_data_unguarded_s"] > 0
     assert doc["targets"]["speedup_vs_naive"]["target"] == 15
     assert doc["targets"]["ratio_vs_sqlite3_import"]["target"] == 2.0
     assert doc["benches"]["load"]["status"] == "ok"

@@ -285,6 +285,10 @@ async def test_publisher_theme_and_static_pages(ds):
     privacy = (await ds.client.get("/privacy?_lang=en")).text
     assert "Security contact email" in privacy and "DOTGOV Act" in privacy
     assert "6 U.S.C. 665" in (await ds.client.get("/privacy")).text
+    # the landing page lists its declared columns too, with their kind and masking
+    landing = (await ds.client.get("/datasets/us-dotgov-domains?_lang=en")).text
+    declared = landing[landing.index('class="personal-data"') :]
+    assert "Security contact email" in declared and "Organisational contact" in declared
     api = (await ds.client.get("/api", headers={"host": "h.example"})).text
     assert "http://127.0.0.1:8001/-/search.json?q=" in api and "Access-Control-Allow-Origin" in api
     assert "h.example" not in api

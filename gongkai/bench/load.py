@@ -306,8 +306,25 @@ def run_load_bench(
         # of runs minutes apart see different contention; CPU time mostly does not.
         out["speedup_vs_naive_cpu"] = _ratio(out["naive_cpu_s"], out["gongkai_process_cpu_s"])
         out["ratio_vs_sqlite3_import_cpu"] = _ratio(out["gongkai_process_cpu_s"], out["sqlite3_import_cpu_s"])
+    if results:
+        personal_data_guard(valid, dbs, repeats, out, say)
     out["targets"] = targets(out)
     return out
+
+
+def personal_data_guard(folder: Path, dbs: Path, repeats: int, out: dict, say: Callable[[str], None]) -> None:
+    """The personal-data guard's share of validate + load (gongkai.bench.personal_data)."""
+    from .personal_data import guard_overhead
+
+    say(f"personal-data guard: validate + load with and without it, in turns, x{repeats}")
+    try:
+        out |= guard_overhead(folder, dbs, repeats)
+    except RuntimeError as exc:
+        out["notes"].append(f"personal-data guard bench failed: {exc}")
+        return
+    say(
+        f"  guard: {out['personal_data_guard_cpu_s']} s CPU with, {out['personal_data_unguarded_cpu_s']} s without: +{out['personal_data_guard_overhead']:.1%}"
+    )
 
 
 def _ratio(a: float, b: float) -> float | None:
@@ -319,6 +336,8 @@ TARGETS = {
     # name: (target, "min" if the value must be at least the target, "max" if at most)
     "speedup_vs_naive": (15, "min"),
     "ratio_vs_sqlite3_import": (2.0, "max"),
+    # what the personal-data guard adds to validate + load (issue #11)
+    "personal_data_guard_overhead": (0.25, "max"),
 }
 
 

@@ -361,7 +361,7 @@ class DatasetPage:
     sqlite_url: str
     contact_email: str | None
     problem_url: str | None
-    personal_data: list
+    personal_data: list[PersonalDataItem]  # the columns declared in gov:personalData
 
 
 def _chart_context(chart: ChartRecord | None, fields: list[FieldRecord], lang: str) -> dict | None:
@@ -481,7 +481,7 @@ def dataset_page(
         sqlite_url=database_path(name) + ".db",
         contact_email=contact_email,
         problem_url=problem_url,
-        personal_data=list(d.personal_data or []),
+        personal_data=personal_items(d, links),
     )
 
 
@@ -696,6 +696,30 @@ def masking_text(value, lang: str) -> str | None:
     return None if value is None else str(value)
 
 
+def personal_items(r: DatasetRecord, links: Links) -> list[PersonalDataItem]:
+    """The columns a dataset declares in `gov:personalData`, in the page's language (the
+    landing page and /privacy list them)."""
+    lang = links.lang
+    items = []
+    for item in r.personal_data or []:
+        if not isinstance(item, dict):
+            continue
+        tr = (item.get("gov:translations") or {}).get(lang) or {}
+        items.append(
+            PersonalDataItem(
+                dataset=r.name,
+                dataset_title=r.text("title", lang) or r.name,
+                dataset_url=links.dataset(r.name),
+                resource=item.get("resource"),
+                field=item.get("field"),
+                kind=item.get("kind"),
+                legal_basis=tr.get("legalBasis") or item.get("legalBasis"),
+                masking=masking_text(tr.get("masking") or item.get("masking"), lang),
+            )
+        )
+    return items
+
+
 def static_page(
     *,
     page: str,
@@ -707,24 +731,7 @@ def static_page(
     links: Links,
 ) -> StaticPage:
     lang = links.lang
-    items = []
-    for r in personal:
-        for item in r.personal_data or []:
-            if not isinstance(item, dict):
-                continue
-            tr = (item.get("gov:translations") or {}).get(lang) or {}
-            items.append(
-                PersonalDataItem(
-                    dataset=r.name,
-                    dataset_title=r.text("title", lang) or r.name,
-                    dataset_url=links.dataset(r.name),
-                    resource=item.get("resource"),
-                    field=item.get("field"),
-                    kind=item.get("kind"),
-                    legal_basis=tr.get("legalBasis") or item.get("legalBasis"),
-                    masking=masking_text(tr.get("masking") or item.get("masking"), lang),
-                )
-            )
+    items = [item for r in personal for item in personal_items(r, links)]
     contact = site.contact or {}
     return StaticPage(
         page=page,

@@ -110,6 +110,7 @@ def validate_dataset(
                 references=references,
                 limit_errors=limit_errors,
                 collect=sorted(wanted.get(resource.name, ())),
+                personal_data=dataset.descriptor.get("gov:personalData"),
             )
             _feed(sink, resource, validator.stream(part_writer))
             errors, labels = validator.errors, validator.labels
@@ -198,7 +199,8 @@ def _values_only(resource: Resource, fields: tuple) -> tuple[set[tuple], Error |
     """The key values of ``fields`` over the whole table, as frictionless's look-up reads them
     (the referenced table's own foreign keys ignored, no error limit)."""
     schema = {k: v for k, v in resource.schema.items() if k != "foreignKeys"}
-    validator = TableValidator(replace(resource, schema=schema), limit_errors=0, collect=[fields])
+    # no row of it is published here: the guard runs when the resource itself is validated
+    validator = TableValidator(replace(resource, schema=schema), limit_errors=0, collect=[fields], guard=False)
     for _ in validator.rows():
         pass
     failed = [e for e in validator.errors if e.type in PROPAGATED]

@@ -21,6 +21,10 @@ part is thrown away and the parent validates the second part itself, from the fi
 its own state, exactly as without the child: the result never depends on the child, only the
 time does.
 
+The personal-data guard (`personal_data`) runs inside the same row function: a row holding
+personal data goes to the slow path, which in the child makes the part dirty, so the parent
+reports every hit itself, with its row number, as it reports every other error.
+
 The validator hands out what the split needs as a `Plan` (frozen), and the split hands rows
 back; neither reads the other's attributes.
 """

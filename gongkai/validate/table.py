@@ -46,9 +46,10 @@ from ..errors import (
     Error,
 )
 from ..model import Resource
-from . import excel, pattern_guard, reader, split
+from . import excel, pattern_guard, personal_data, reader, split
 from .fields import Caster, CellError, compile_field, constraint_notes
 from .keys import KeyMemory
+from .personal_data import RowGuard
 
 
 class _Stop(Exception):
@@ -95,8 +96,15 @@ class TableValidator:
         references: dict | None = None,
         limit_errors: int = 1000,
         collect: list | tuple = (),
+        personal_data: object = None,
+        guard: bool = True,
     ):
+        """``personal_data`` is the dataset's ``gov:personalData`` (the columns published on
+        purpose); ``guard=False`` only where no row is published (a values-only look-up)."""
         self.resource = resource
+        self._declared = personal_data
+        self._guard: RowGuard | None = None
+        self._guarding = guard
         self.errors: list[Error] = []
         self.labels: list[str] = []
         self.stats: dict = {"rows": 0, "fields": len(resource.fields), "bytes": 0, "sha256": None}
@@ -208,6 +216,8 @@ class TableValidator:
         names = [c.name for c in self._columns]
         self._kinds[:] = [c.field.get("type") or "string" for c in self._columns]
         self._index = {name: i for i, name in enumerate(names)}
+        if self._guarding:
+            self._guard_header(names)
         # output: one value per schema field, in schema order (None where the header lacks it)
         self._out = [self._index.get(f["name"]) for f in fields]
 
@@ -250,6 +260,21 @@ class TableValidator:
                 self.errors.append(self._locate(SOURCE_ERROR("empty")))
             else:
                 self._content = _chain_first(first, self._content)
+
+    def _guard_header(self, names: list[str]) -> None:
+        """Compile the personal-data guard and check the header with it; a header error that
+        quotes an identifier written as a label shows it masked."""
+        fields = [c.field for c in self._columns]
+        guard = personal_data.compile_guard(names, self.resource.name, self._declared, fields)
+        if guard is None:
+            return
+        self._guard = guard
+        header_row = self._layout.header_rows[-1] if self._layout.header and self._layout.header_rows else None
+        labels = self.labels or []
+        hits = guard.hits(labels) if labels else []
+        if hits:
+            self.errors[:] = [personal_data.redact(e, hits) for e in self.errors]
+        self.errors.extend(self._locate(e) for e in guard.label_errors(labels, header_row))
 
     # Public API
 
@@ -404,6 +429,7 @@ class TableValidator:
         check makes the row process all its other cells, in field order.
         """
         self._row_number = row_number
+        hits = self._guard.hits(cells) if self._guard is not None else ()
         values, cell_errors, blank = self._cells(cells)
         row: dict[str, Any] = dict(row_number=row_number, cells=tuple(cells))
         accessed: list[int] = []  # cells read by the key checks before the first failure
@@ -470,6 +496,11 @@ class TableValidator:
         if blank == len(self._columns):
             errors = [BLANK_ROW("blank").at(**row)]
         errors.extend(key_errors)
+        if hits:
+            # the row is not published, and no error of it shows an identifier unmasked
+            assert self._guard is not None
+            errors.extend(self._guard.row_errors(row_number, cells, hits))
+            errors = [personal_data.redact(e, hits) for e in errors]
 
         self._collect_values(values)
         if not errors:
@@ -702,6 +733,16 @@ def _compile_stream(v: TableValidator):
         "            try:",
         f"                {cells} = cells" if n else "                if cells: raise ValueError",
     ]
+    guard = v._guard
+    if guard is not None and n:
+        # the personal-data guard, after the casts: a cheap condition per column (by its type:
+        # a valid date needs none) and, if one holds, the full look (`hits`); a real hit goes
+        # to the slow path, which reports it (in the split's child: the part is dirty)
+        condition = guard.fast_condition()
+        if condition:
+            ns.update(g_hits=guard.hits, GuardHit=personal_data.GuardHit)
+            ns.update(ZEROS=personal_data.ZEROS, ELEVEN=personal_data.ELEVEN)
+            body = body + [f"if ({condition}) and g_hits(cells): raise GuardHit"]
     src += ["                " + line for line in body]
     src += [
         "            except Exception:",
