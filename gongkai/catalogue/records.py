@@ -212,6 +212,7 @@ class Publisher(RegistryRecord):
     email: str | None = None
     parent: str | None = None
     uscc: str | None = None  # 统一社会信用代码, where verified
+    scorecard: dict | None = None  # over its datasets (gongkai.scorecard), filled by the writer
 
 
 @dataclass
@@ -315,6 +316,8 @@ class DatasetRecord(Record):
     field_count: int = 0
     personal_data: list = field(default_factory=list)
     descriptor: dict | None = None
+    # MQA points, 5-star level, quality score at build time (gongkai.scorecard), by the writer
+    scorecard: dict | None = None
 
     @classmethod
     def from_dataset(cls, ds: Dataset, build) -> DatasetRecord:
