@@ -362,6 +362,8 @@ class DatasetPage:
     contact_email: str | None
     problem_url: str | None
     personal_data: list
+    scorecard: dict | None  # gongkai.scorecard's, as the build stored it
+    badge_url: str
 
 
 def _chart_context(chart: ChartRecord | None, fields: list[FieldRecord], lang: str) -> dict | None:
@@ -482,6 +484,8 @@ def dataset_page(
         contact_email=contact_email,
         problem_url=problem_url,
         personal_data=list(d.personal_data or []),
+        scorecard=d.scorecard,
+        badge_url=links.page(f"/datasets/{name}/badge.svg"),
     )
 
 
@@ -599,6 +603,7 @@ class PublisherPage:
     total: int
     paging: Paging
     index_url: str
+    scorecard: dict | None  # over its datasets (gongkai.scorecard.publisher_scorecard)
 
 
 def publisher_page(*, bundle: PublisherBundle, reg: Registries, links: Links) -> PublisherPage:
@@ -618,6 +623,7 @@ def publisher_page(*, bundle: PublisherBundle, reg: Registries, links: Links) ->
         total=bundle.total,
         paging=paging(bundle.page, bundle.pages, _page_link(links, f"/publishers/{p.id}")),
         index_url=links.page("/publishers"),
+        scorecard=p.scorecard,
     )
 
 
