@@ -145,7 +145,7 @@ def rating(points: float) -> str:
 
 def mqa(d: RowLike, resources: Sequence[RowLike], facts: Facts, known_licences: set[str]) -> dict[str, Any]:
     """Every indicator's points (rounded to whole points), the dimensions' sums, the rating."""
-    indicators = []
+    indicators: list[dict[str, Any]] = []
     for ind in INDICATORS:
         share = max(0.0, min(1.0, ind.test(d, resources, facts, known_licences)))
         indicators.append(
