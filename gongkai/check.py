@@ -74,7 +74,7 @@ def _git(root: Path, *args: str) -> str:
     try:
         done = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, timeout=60)
     except (OSError, subprocess.SubprocessError) as exc:
-        raise CheckUsageError(f"git 无法运行 could not run git: {exc}") from None
+        raise CheckUsageError(f"{_both('no_git')}: {exc}") from None
     if done.returncode != 0:
         raise CheckUsageError(done.stderr.strip() or f"git {' '.join(args)} failed")
     return done.stdout
@@ -107,11 +107,14 @@ def _package_refs(text: str) -> set[str]:
 def changed_datasets(root: Path, ref: str) -> Changes:
     """What `ref`..the working tree changed, as the datasets to check (see the module doc)."""
     root = Path(root).resolve()
-    top = Path(_git(root, "rev-parse", "--show-toplevel").strip()).resolve()
+    try:
+        top = Path(_git(root, "rev-parse", "--show-toplevel").strip()).resolve()
+    except CheckUsageError as exc:
+        raise CheckUsageError(f"{_both('not_git', path=root)} ({exc})") from None
     try:
         _git(root, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
     except CheckUsageError:
-        raise CheckUsageError(f"git 不认识该引用 unknown git ref: {ref!r}") from None
+        raise CheckUsageError(_both("unknown_ref", ref=ref)) from None
     base = _git(root, "merge-base", ref, "HEAD").strip()
     listed = _git(root, "diff", "--name-only", "-z", base, "--", ".").split("\0")
     listed += _git(root, "ls-files", "--others", "--exclude-standard", "-z", "--", ".").split("\0")
