@@ -121,3 +121,19 @@ def test_usage_errors_exit_2(repo, tmp_path):
     with pytest.raises(CheckUsageError):
         changed_datasets(plain, "main")
     assert CliRunner().invoke(cli, ["check", "--root", str(repo)]).exit_code == 2  # --changed-since is required
+
+
+def test_overdue_is_a_warning_and_a_removed_dataset_is_listed(repo):
+    from datetime import date
+
+    csv = repo / "datasets/towns/data/provinces.csv"
+    csv.write_text(csv.read_text(encoding="utf-8") + "97,新省\n", encoding="utf-8")
+    commit(repo)
+    git(repo, "rm", "-rq", "datasets/budget")
+    commit(repo, "budget withdrawn")
+    result = run_check(repo, "main", today=date(2099, 1, 1))  # towns is annual: long overdue by then
+    assert result.ok and result.changes.removed == ["budget"] and result.changes.datasets == ["towns"]
+    md = markdown(result)
+    assert "⚠️ `towns`" in md and "overdue" in md and "逾期" in md
+    assert "budget" in md and "removes datasets" in md
+    assert not run_check(repo, "main").datasets[0].warnings  # on time today
