@@ -332,6 +332,8 @@ async def test_scorecard_on_landing_publisher_report_and_catalogue(ds, built):
         assert all(w in html for w in words)
         assert f"{card['mqa']['points']} / 405" in html
         assert f'src="/datasets/core-gdp/badge.svg{suffix}"' in html
+        alt = re.search(r'<img src="/datasets/core-gdp/badge\.svg[^"]*" alt="([^"]+)"', html).group(1)
+        assert f"MQA {card['mqa']['points']}/405" in alt and ("校验通过" if lang == "zh" else "valid") in alt
         pub = (await ds.client.get("/publishers/world-bank" + suffix)).text
         assert words[0] in pub and f"{publisher['mqa']['points']} / 405" in pub
     report = (await ds.client.get("/datasets/core-gdp/report.json")).json()

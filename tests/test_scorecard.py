@@ -164,3 +164,23 @@ def test_publisher_scorecard_averages():
         "stars": {"min": 2, "mean": 3.5},
     }
     assert scorecard.publisher_scorecard([]) is None
+
+
+def test_badge_colours_and_words():
+    import xml.etree.ElementTree as ET
+
+    from gongkai.portal import badge
+
+    card = scorecard.dataset_scorecard(full_dataset(), [full_resource()], [], FACTS, known_licences=LICENCES)
+    ns = "{http://www.w3.org/2000/svg}"
+    for record, status, words in (
+        (full_dataset(scorecard=card), "valid", ("校验通过", "valid")),
+        (full_dataset(valid=0, scorecard=card), "invalid", ("校验未通过", "invalid")),
+        (full_dataset(scorecard=None), "unknown", ("未评分", "not scored")),
+    ):
+        root = ET.fromstring(badge.svg(record, "zh"))
+        assert root.find(f"{ns}rect").get("fill") == badge.COLOURS[status]
+        title = root.find(f"{ns}title").text
+        assert words[0] in title and words[1] in title  # both languages, Chinese first
+        assert title.index(words[0]) < title.index(words[1])
+        assert int(root.get("width")) == sum(int(r.get("width")) for r in root.findall(f"{ns}rect")[:2])

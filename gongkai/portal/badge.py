@@ -65,6 +65,8 @@ def svg(record, lang: str) -> str:
         f'<title id="t">{escape(both)}</title>'
         f'<rect width="{lw}" height="{HEIGHT}" fill="{COLOURS[status]}"/>'
         f'<rect x="{lw}" width="{rw}" height="{HEIGHT}" fill="{colour}"/>'
+        # a thin light line between the panels: both are green for a valid, excellent dataset
+        f'<rect x="{lw}" width="1" height="{HEIGHT}" fill="#fff" fill-opacity=".6"/>'
         '<g fill="#fff" font-family="Verdana,DejaVu Sans,Noto Sans CJK SC,sans-serif" font-size="11" '
         'text-anchor="middle">'
         f'<text x="{lw / 2:g}" y="14">{escape(left)}</text>'

@@ -21,7 +21,7 @@ from .. import i18n
 from ..catalogue import listing
 from ..catalogue.reader import Counted, DatasetBundle, LicenceUse, PublisherBundle, Registries, ThemeBundle
 from ..catalogue.records import ChartRecord, DatasetRecord, FieldRecord, Publisher, SiteInfo
-from . import api_examples, charts, dictionary, quality
+from . import api_examples, badge, charts, dictionary, quality
 from .preview import Preview, cell_text
 
 
@@ -364,6 +364,7 @@ class DatasetPage:
     personal_data: list
     scorecard: dict | None  # gongkai.scorecard's, as the build stored it
     badge_url: str
+    badge_alt: str  # what the badge says, in the page's language (its own <title> is bilingual)
 
 
 def _chart_context(chart: ChartRecord | None, fields: list[FieldRecord], lang: str) -> dict | None:
@@ -486,6 +487,7 @@ def dataset_page(
         personal_data=list(d.personal_data or []),
         scorecard=d.scorecard,
         badge_url=links.page(f"/datasets/{name}/badge.svg"),
+        badge_alt=badge.title(d, lang),
     )
 
 
