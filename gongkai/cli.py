@@ -75,6 +75,35 @@ def validate(paths, as_json, quiet, root):
     sys.exit(0 if all(r.valid for r in results) else 1)
 
 
+@cli.command(name="check")
+@click.option("--changed-since", "ref", required=True, metavar="REF", help="Git ref the branch is compared with.")
+@click.option(
+    "--report",
+    "report_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Markdown report for the pull request [default: ROOT/build/check-report.md].",
+)
+@_root_option
+def check_changed(ref, report_path, root):
+    """Validate only the datasets changed since REF (and what depends on them), with every
+    guard, and write a bilingual Markdown report for the pull request. Exits 0 clean, 1 errors,
+    2 usage (bad ref, not a git repository)."""
+    from .check import DEFAULT_REPORT, CheckUsageError, markdown, run_check, write_rejected_rows
+
+    try:
+        result = run_check(root, ref)
+    except CheckUsageError as exc:
+        raise click.UsageError(f"{exc}") from None
+    path = report_path or root / DEFAULT_REPORT
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(markdown(result), encoding="utf-8")
+    write_rejected_rows(result, path.parent)
+    checked = ", ".join(result.changes.datasets) or "—"
+    click.echo(f"{'✓' if result.ok else '✗'} 已检查 checked: {checked}; 报告 report: {path}", err=True)
+    sys.exit(0 if result.ok else 1)
+
+
 @cli.command()
 @_out_option("Output folder; the served site is OUT/site.")
 @_root_option

@@ -141,7 +141,10 @@ async def report_view(datasette, request):
         if not path.is_file():
             raise NotFound("Report not found")
         ctype = "application/json; charset=utf-8" if fmt == ".json" else "text/markdown; charset=utf-8"
-        return Response(path.read_text(encoding="utf-8"), content_type=ctype, headers=_cors(datasette))
+        body = path.read_text(encoding="utf-8")
+        if fmt == ".json":  # the build's scorecard beside the validation report (gongkai.scorecard)
+            body = json.dumps({**json.loads(body), "scorecard": record.scorecard}, ensure_ascii=False, indent=2)
+        return Response(body, content_type=ctype, headers=_cors(datasette))
     md, js = folder / f"{name}.md", folder / f"{name}.json"
     report = json.loads(js.read_text(encoding="utf-8")) if js.is_file() else {}
     html = render_markdown(md.read_text(encoding="utf-8"), demote=1) if md.is_file() else None

@@ -316,3 +316,49 @@ async def test_the_repositorys_datasets_pass_the_catalogue_checks(ds):
     assert schemas.errors(schemas.dcat_us_30(), v30) == []
     conforms, report = schemas.shacl((await ds.client.get("/catalog.ttl")).content)
     assert conforms, report[:2000]
+
+
+async def test_scorecard_on_landing_publisher_report_and_catalogue(ds, built):
+    import sqlite3
+
+    conn = sqlite3.connect(built / "catalog.db")
+    card = json.loads(conn.execute("select scorecard from datasets where name = 'core-gdp'").fetchone()[0])
+    publisher = json.loads(conn.execute("select scorecard from publishers where id = 'world-bank'").fetchone()[0])
+    conn.close()
+    assert card["mqa"]["max"] == 405 and 0 <= card["mqa"]["points"] <= 405 and 0 <= card["stars"]["level"] <= 5
+    assert publisher["datasets"] >= 1 and publisher["mqa"]["max"] == 405
+    for lang, words in (
+        ("zh", ("评分卡", "欧盟元数据质量评估")),
+        ("en", ("Scorecard", "EU Metadata Quality Assessment")),
+    ):
+        suffix = "?_lang=en" if lang == "en" else ""
+        html = (await ds.client.get("/datasets/core-gdp" + suffix)).text
+        assert all(w in html for w in words)
+        assert f"{card['mqa']['points']} / 405" in html
+        assert f'src="/datasets/core-gdp/badge.svg{suffix}"' in html
+        alt = re.search(r'<img src="/datasets/core-gdp/badge\.svg[^"]*" alt="([^"]+)"', html).group(1)
+        assert f"MQA {card['mqa']['points']}/405" in alt and ("校验通过" if lang == "zh" else "valid") in alt
+        pub = (await ds.client.get("/publishers/world-bank" + suffix)).text
+        assert words[0] in pub and f"{publisher['mqa']['points']} / 405" in pub
+    report = (await ds.client.get("/datasets/core-gdp/report.json")).json()
+    assert report["valid"] is True and report["scorecard"] == card
+
+
+async def test_badge_svg(ds):
+    import xml.etree.ElementTree as ET
+
+    response = await ds.client.get("/datasets/core-gdp/badge.svg")
+    assert response.status_code == 200 and response.headers["content-type"].startswith("image/svg+xml")
+    assert "public" in response.headers["cache-control"] and response.headers.get("etag")
+    root = ET.fromstring(response.text)  # well-formed XML
+    ns = "{http://www.w3.org/2000/svg}"
+    assert root.tag == f"{ns}svg" and root.get("role") == "img"
+    title = root.find(f"{ns}title").text
+    assert "校验通过" in title and "valid" in title and "MQA" in title
+    texts = [t.text for t in root.iter(f"{ns}text")]
+    assert texts[0] == "校验通过" and texts[1].startswith("MQA ")
+    en = ET.fromstring((await ds.client.get("/datasets/core-gdp/badge.svg?_lang=en")).text)
+    assert [t.text for t in en.iter(f"{ns}text")][0] == "valid"
+    again = await ds.client.get("/datasets/core-gdp/badge.svg", headers={"if-none-match": response.headers["etag"]})
+    assert again.status_code == 304
+    assert (await ds.client.get("/datasets/nope/badge.svg")).status_code == 404

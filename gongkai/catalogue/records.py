@@ -213,6 +213,7 @@ class Publisher(RegistryRecord):
     email: str | None = None
     parent: str | None = None
     uscc: str | None = None  # 统一社会信用代码, where verified
+    scorecard: dict | None = None  # over its datasets (gongkai.scorecard), filled by the writer
 
 
 @dataclass
@@ -318,6 +319,8 @@ class DatasetRecord(Record):
     personal_data: list = field(default_factory=list)
     descriptor: dict | None = None
     ckan_id: str | None = None  # the CKAN API's id, the same in every build (gongkai/ckan/ids.py)
+    # MQA points, 5-star level, quality score at build time (gongkai.scorecard), by the writer
+    scorecard: dict | None = None
 
     @classmethod
     def from_dataset(cls, ds: Dataset, build) -> DatasetRecord:

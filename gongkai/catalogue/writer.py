@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterable
+from datetime import date
 from pathlib import Path
 
+from .. import scorecard as scorecards  # a module import: scorecard imports the catalogue's records
 from ..descriptors import Site
 from ..model import Dataset
 from ..portal import charts
@@ -124,6 +126,37 @@ def search_documents(
     return docs
 
 
+def _scorecards(
+    release: Path,
+    datasets: list[DatasetRecord],
+    resources: list[ResourceRecord],
+    fields: list[FieldRecord],
+    publishers: dict[str, Publisher],
+    known_licences: set[str],
+) -> None:
+    """Fill `scorecard` on every dataset and publisher. The accessibility indicators ("the URL
+    answers") test the release's own files: the dataset's database behind its pages, and each
+    original file under downloads/."""
+    today = date.today()
+    by_res: dict[str, list[ResourceRecord]] = {}
+    for r in resources:
+        by_res.setdefault(r.dataset, []).append(r)
+    by_fields: dict[str, list[FieldRecord]] = {}
+    for f in fields:
+        by_fields.setdefault(f.dataset, []).append(f)
+    cards: dict[str, list[dict]] = {}
+    for d in datasets:
+        rs = by_res.get(d.name, [])
+        published = frozenset(r.name for r in rs if r.path and (release / "downloads" / d.name / r.path).is_file())
+        facts = scorecards.Facts(served=(release / f"{d.name}.db").is_file(), published=published, today=today)
+        d.scorecard = scorecards.dataset_scorecard(
+            d, rs, by_fields.get(d.name, []), facts, known_licences=known_licences
+        )
+        cards.setdefault(d.publisher or "", []).append(d.scorecard)
+    for ident, pub in publishers.items():
+        pub.scorecard = scorecards.publisher_scorecard(cards.get(ident, []))
+
+
 def write(release: Path, site: Site, datasets: list[Dataset], builds: dict) -> Path:
     """Write `release/catalog.db` for the datasets that were built (`builds`: name → DatasetBuild)."""
     release = Path(release)
@@ -143,6 +176,14 @@ def write(release: Path, site: Site, datasets: list[Dataset], builds: dict) -> P
         ChartRecord: [c for c in (_chart(release, ds) for ds in built) if c],
     }
     _searchable(release, records[FieldRecord])
+    _scorecards(
+        release,
+        records[DatasetRecord],
+        records[ResourceRecord],
+        records[FieldRecord],
+        publishers,
+        set(site.licenses),
+    )
     conn = sqlite3.connect(path, isolation_level=None)
     try:
         conn.execute("BEGIN")

@@ -14,7 +14,7 @@ resource table of the dataset's SQLite database:
   page, the DCAT documents and the download route read.
 
 Every writer streams rows from SQLite, so memory stays bounded whatever the table's size.
-Derived spreadsheets-to-be (CSV, XLSX) neutralise formula injection (`neutralise.py`); the
+Derived spreadsheets-to-be (CSV, XLSX) neutralise formula injection (`gongkai.csv_cells`, the rule Datasette's CSV uses too); the
 original file is never changed. One module per format, each `write(rows, columns, path)`.
 """
 

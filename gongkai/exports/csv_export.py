@@ -7,7 +7,7 @@ import csv
 from collections.abc import Iterable
 from pathlib import Path
 
-from .neutralise import neutralise
+from ..csv_cells import neutralise
 
 
 def write(batches: Iterable[list[tuple]], columns: list[str], path: Path, *, excel: bool = False) -> None:

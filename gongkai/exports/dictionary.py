@@ -7,8 +7,8 @@ import csv
 import json
 from pathlib import Path
 
+from ..csv_cells import neutralise
 from ..field_types import type_name
-from .neutralise import neutralise
 
 HEADER = [
     "name 字段名",

@@ -16,8 +16,8 @@ from typing import Any
 
 import xlsxwriter
 
+from ..csv_cells import neutralise
 from .dictionary import HEADER, rows as dictionary_rows
-from .neutralise import neutralise
 
 MAX_ROWS = 1_048_576  # Excel's rows per sheet, the header row included
 DATA_ROWS = MAX_ROWS - 1

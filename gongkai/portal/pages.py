@@ -21,7 +21,7 @@ from .. import i18n
 from ..catalogue import listing
 from ..catalogue.reader import Counted, DatasetBundle, LicenceUse, PublisherBundle, Registries, ThemeBundle
 from ..catalogue.records import ChartRecord, DatasetRecord, FieldRecord, Publisher, SiteInfo
-from . import api_examples, charts, dictionary, quality
+from . import api_examples, badge, charts, dictionary, quality
 from .preview import Preview, cell_text
 
 
@@ -362,6 +362,9 @@ class DatasetPage:
     contact_email: str | None
     problem_url: str | None
     personal_data: list[PersonalDataItem]  # the columns declared in gov:personalData
+    scorecard: dict | None  # gongkai.scorecard's, as the build stored it
+    badge_url: str
+    badge_alt: str  # what the badge says, in the page's language (its own <title> is bilingual)
 
 
 def _chart_context(chart: ChartRecord | None, fields: list[FieldRecord], lang: str) -> dict | None:
@@ -482,6 +485,9 @@ def dataset_page(
         contact_email=contact_email,
         problem_url=problem_url,
         personal_data=personal_items(d, links),
+        scorecard=d.scorecard,
+        badge_url=links.page(f"/datasets/{name}/badge.svg"),
+        badge_alt=badge.title(d, lang),
     )
 
 
@@ -599,6 +605,7 @@ class PublisherPage:
     total: int
     paging: Paging
     index_url: str
+    scorecard: dict | None  # over its datasets (gongkai.scorecard.publisher_scorecard)
 
 
 def publisher_page(*, bundle: PublisherBundle, reg: Registries, links: Links) -> PublisherPage:
@@ -618,6 +625,7 @@ def publisher_page(*, bundle: PublisherBundle, reg: Registries, links: Links) ->
         total=bundle.total,
         paging=paging(bundle.page, bundle.pages, _page_link(links, f"/publishers/{p.id}")),
         index_url=links.page("/publishers"),
+        scorecard=p.scorecard,
     )
 
 

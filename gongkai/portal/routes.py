@@ -4,7 +4,7 @@ A dataset's name is its database's URL (`/<name>`), so a dataset may not be name
 top-level path of the site: its database page would be unreachable behind the route. The
 reserved names are derived from the route patterns themselves (`first_segments`), so adding a
 route reserves its name; plugins/portal.py registers `PORTAL_ROUTES` and gongkai/descriptors.py
-refuses `reserved_names()` (plugins/opendata.py registers `OPENDATA_ROUTES`, plugins/feeds.py `FEED_ROUTES`). tests/test_reserved_names.py enumerates every route of a real
+refuses `reserved_names()` (plugins/opendata.py registers `OPENDATA_ROUTES`, plugins/feeds.py `FEED_ROUTES`, plugins/badge.py `BADGE_ROUTES`). tests/test_reserved_names.py enumerates every route of a real
 Datasette instance (Datasette's own, every plugin's) and checks each is covered.
 """
 
@@ -56,6 +56,9 @@ FEED_ROUTES = [
     (r"^/feeds/publishers/(?P<id>[^/]+)\.atom$", "publisher_feed"),
     (r"^/feeds/themes/(?P<id>[^/]+)\.atom$", "theme_feed"),
 ]
+
+# Each dataset's SVG badge: validation status and scorecard (plugins/badge.py).
+BADGE_ROUTES = [(rf"^/datasets/{NAME}/badge\.svg$", "badge_svg")]
 
 # The OpenAPI document (plugins/openapi.py).
 OPENAPI_ROUTES = [(r"^/openapi\.json$", "openapi_json")]
@@ -152,7 +155,14 @@ class ReservedNames(frozenset):
 
 def reserved_names() -> ReservedNames:
     names = set(OTHER_RESERVED)
-    for pattern, _view in [*PORTAL_ROUTES, *OPENDATA_ROUTES, *FEED_ROUTES, *OPENAPI_ROUTES, *CKAN_ROUTES]:
+    for pattern, _view in [
+        *PORTAL_ROUTES,
+        *OPENDATA_ROUTES,
+        *FEED_ROUTES,
+        *OPENAPI_ROUTES,
+        *CKAN_ROUTES,
+        *BADGE_ROUTES,
+    ]:
         for segment in first_segments(pattern):
             # `/data-v3.json` is also where Datasette would serve a database named `data-v3`
             # as JSON (`/<database>.<format>`): the name before the dot is taken too.
