@@ -25,15 +25,15 @@ import hashlib
 import json
 import os
 import shutil
-import subprocess
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from . import catalogue, codehash, load, releases, report, sitemeta
-from .catalog import DESCRIPTOR_NAMES, Site, read_catalog, read_dataset, read_site
+from . import catalogue, codehash, git_dates, load, releases, report, sitemeta
+from .catalog import DESCRIPTOR_NAMES, dataset_folders, read_dataset, read_site
+from .folder_hash import FolderHasher
 from .model import Dataset
 from .releases import current_release  # noqa: F401  (the build's API: tests and tools use it)
 from .search import index_resource
@@ -41,6 +41,8 @@ from .validate import DatasetResult, files, validate_dataset
 from .validate.speculate import RowStream
 
 STATE_FILE = "build-state.json"
+CACHE_FILE = "build-cache.json"  # under out/: file digests and git dates kept between builds
+LATEST_FILE = ".hashes.json"  # under out/reports/: which dataset hash each report was written for
 LOCK_WAIT_S = 10  # a build that was just killed may still be releasing the lock
 
 
@@ -56,13 +58,30 @@ class DatasetBuild:
     hash: str
     valid: bool
     tables: dict[str, dict]  # resource name -> stats (rows, bytes, sha256, fields)
-    report: dict
-    markdown: str
     modified: str | None  # ISO 8601, from git or from when this content was first seen
     first_seen: str
     issued: str | None = None  # the first commit of the folder, or the first build that saw it
     first_built: str | None = None
     reused: bool = False
+    report_file: Path | None = None  # its JSON report; the Markdown one is beside it
+    files: list[str] = field(default_factory=list)  # published under downloads/<name>/
+    _report: dict | None = field(default=None, repr=False)
+    _markdown: str | None = field(default=None, repr=False)
+
+    @property
+    def report(self) -> dict:
+        """The validation report (frictionless's shape), read from its file when not in memory."""
+        if self._report is None:
+            assert self.report_file is not None
+            return json.loads(self.report_file.read_text(encoding="utf-8"))
+        return self._report
+
+    @property
+    def markdown(self) -> str:
+        if self._markdown is None:
+            assert self.report_file is not None
+            return self.report_file.with_suffix(".md").read_text(encoding="utf-8")
+        return self._markdown
 
 
 @dataclass
@@ -127,43 +146,20 @@ def check(paths: list[Path], root: Path) -> list[DatasetResult]:
 # Hashes and dates
 
 
-def _hash_files(paths: list[Path], h: hashlib._Hash, base: Path) -> None:
-    for path in sorted(paths):
-        h.update(str(path.relative_to(base)).encode() + b"\0")
-        with open(path, "rb") as fh:
-            for block in iter(lambda: fh.read(1 << 20), b""):
-                h.update(block)
-        h.update(b"\0")
-
-
-def dataset_hash(folder: Path, root: Path, code: str) -> str:
+def dataset_hash(folder: Path, root: Path, code: str, hasher: FolderHasher | None = None) -> str:
     """The code, site metadata and dataset folder, walked without following any link (a link is
     hashed as its target text) and opening only regular files, each read up to the size limit:
     a FIFO, /dev/zero or a link out of the repository cannot hang or leak into the hash."""
-    h = hashlib.sha256(code.encode())
-    files.hash_folder(Path(root) / "metadata", h.update, "metadata")
-    files.hash_folder(Path(folder), h.update, f"datasets/{Path(folder).name}")
-    return h.hexdigest()
+    hasher = hasher or FolderHasher()
+    return _combine(code, hasher.folder(Path(root) / "metadata", "metadata"), hasher.folder(Path(folder), _label(folder)))
 
 
-def git_dates(folder: Path) -> tuple[str | None, str | None]:
-    """(issued, modified): the dates of the first and the last commit that touched the folder.
+def _label(folder: Path) -> str:
+    return f"datasets/{Path(folder).name}"
 
-    None where git cannot tell: outside a repository, for a folder never committed, and for
-    `issued` in a shallow clone (its oldest commit is only where the clone was cut)."""
-    try:
-        log = subprocess.run(
-            ["git", "log", "--format=%cI", "--", "."], cwd=folder, capture_output=True, text=True, timeout=20
-        )
-        shallow = subprocess.run(
-            ["git", "rev-parse", "--is-shallow-repository"], cwd=folder, capture_output=True, text=True, timeout=20
-        )
-    except (OSError, subprocess.SubprocessError):
-        return None, None
-    dates = log.stdout.split() if log.returncode == 0 else []
-    if not dates:
-        return None, None
-    return (None if shallow.stdout.strip() == "true" else dates[-1]), dates[0]
+
+def _combine(code: str, metadata: str, folder: str) -> str:
+    return hashlib.sha256(f"{code}\0{metadata}\0{folder}".encode()).hexdigest()
 
 
 def _now() -> str:
@@ -177,10 +173,15 @@ def _now() -> str:
 def _read_state(release: Path | None) -> dict:
     if release is None:
         return {}
+    return _read_json(release / STATE_FILE)
+
+
+def _read_json(path: Path) -> dict:
     try:
-        return json.loads((release / STATE_FILE).read_text())
+        data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {}
+    return data if isinstance(data, dict) else {}
 
 
 def _write_text(path: Path, text: str) -> None:
@@ -188,6 +189,14 @@ def _write_text(path: Path, text: str) -> None:
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     tmp.write_text(text, encoding="utf-8")
     os.replace(tmp, path)
+
+
+def _link_over(src: Path, dest: Path) -> None:
+    """`dest` becomes a hard link of `src`, replacing what was there in one rename."""
+    tmp = dest.with_name(f".{dest.name}.{os.getpid()}.tmp")
+    tmp.unlink(missing_ok=True)
+    os.link(src, tmp)
+    os.replace(tmp, dest)
 
 
 def _swap(out: Path, release: Path) -> None:
@@ -235,44 +244,149 @@ def build_site(root: Path, out: Path, *, progress: Callable[[str], None] | None 
         lock.close()
 
 
+@dataclass
+class _Plan:
+    """What the build will do with one dataset folder, decided before anything is written."""
+
+    folder: Path
+    digest: str
+    old: dict | None  # the previous release's state entry
+    reuse: bool  # unchanged and present in the previous release: its outputs are linked
+
+
+class _Latest:
+    """`out/reports/`: the latest attempt's reports, rewritten only where the dataset's hash moved.
+
+    Which hash each report there was written for is kept in `LATEST_FILE`; the file is removed
+    while a build runs and written when it ends (failed or not), so after a killed build every
+    report is written again rather than trusted."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+        self.path = folder / LATEST_FILE
+        self.written: dict[str, str] = _read_json(self.path)
+        self.path.unlink(missing_ok=True)
+
+    def current(self, name: str, digest: str) -> bool:
+        return self.written.get(name) == digest
+
+    def link(self, name: str, digest: str, served: Path) -> None:
+        for ext in ("json", "md"):
+            _link_over(served / f"{name}.{ext}", self.folder / f"{name}.{ext}")
+        self.written[name] = digest
+
+    def save(self, names: set[str]) -> None:
+        _write_text(self.path, json.dumps({n: d for n, d in sorted(self.written.items()) if n in names}))
+
+
 def _build(root: Path, out: Path, say: Callable[[str], None], started: float) -> BuildResult:
     previous = current_release(out)
     # A killed build leaves an unfinished release folder behind; nothing points to it.
     _prune(out, [previous, _previous_target(out)])
     old_state = _read_state(previous)
+    old_datasets: dict = old_state.get("datasets") or {}
+    cache = _read_json(out / CACHE_FILE)
     code = codehash.code_hash()  # only the code that shapes a dataset's database and reports
-    site, datasets = read_catalog(root)
+    release_code = codehash.code_hash(roots=codehash.RELEASE_ROOTS)
+    site = read_site(root)
+    hasher = FolderHasher(cache.get("files"))
+    metadata_digest = hasher.folder(root / "metadata", "metadata")
+    dates, git_cache = git_dates.dataset_dates(root / "datasets", cache.get("git"))
+    plans = []
+    for folder in dataset_folders(root):
+        digest = _combine(code, metadata_digest, hasher.folder(folder, _label(folder)))
+        old = old_datasets.get(folder.name)
+        reuse = bool(previous and old and old.get("hash") == digest and "files" in old)
+        plans.append(_Plan(folder, digest, old, reuse))
+    # Starting from the previous catalogue pays when most datasets are reused.
+    incremental = bool(
+        previous
+        and old_state.get("release_code") == release_code
+        and (previous / catalogue.FILE).is_file()
+        and sum(p.reuse for p in plans) * 2 >= len(plans)
+    )
+    # Nothing the catalogue holds moved: the previous file is linked, not copied and rewritten.
+    catalogue_unchanged = (
+        incremental
+        and all(p.reuse and _final_dates(p, dates) == (p.old or {}).get("dates") for p in plans)
+        and [p.folder.name for p in plans] == list(old_datasets)
+    )
     release = releases.create(out)
     (release / "reports").mkdir()
     say(
-        f"构建 Building {len(datasets)} 个数据集 datasets → {release.relative_to(out.parent) if out.parent in release.parents else release}"
+        f"构建 Building {len(plans)} 个数据集 datasets → {release.relative_to(out.parent) if out.parent in release.parents else release}"
     )
-
+    latest = _Latest(out / "reports")
     builds: list[DatasetBuild] = []
+    fresh: dict[str, Dataset] = {}
+    reused_files: set[str] = set()
     try:
-        for dataset in datasets:
-            builds.append(_build_one(dataset, site, root, release, previous, old_state, code, say))
-            if builds[-1].valid:
-                _publish_files(dataset, release, previous if builds[-1].reused else None)
-            _write_reports(out / "reports", release / "reports", builds[-1])
+        writer = (
+            None
+            if catalogue_unchanged
+            else catalogue.CatalogueWriter(release, site, previous / catalogue.FILE if incremental and previous else None)
+        )
+        try:
+            for plan in plans:
+                build = _reuse(plan, release, previous, dates, say) if plan.reuse else None
+                if build is not None:
+                    reused_files.add(f"{build.name}.db")
+                    if not latest.current(build.name, build.hash):
+                        latest.link(build.name, build.hash, release / "reports")
+                    if writer is not None and [build.issued, build.modified] != plan.old.get("dates"):
+                        writer.set_dates(build.name, build.issued, build.modified)
+                    if not incremental:
+                        assert writer is not None
+                        fresh[build.name] = dataset = read_dataset(plan.folder, site)
+                        writer.add(dataset, build)
+                else:
+                    dataset = read_dataset(plan.folder, site)
+                    build = _build_one(dataset, plan, release, dates, say)
+                    if build.valid:
+                        assert writer is not None  # a dataset built afresh is never catalogue_unchanged
+                        build.files = _publish_files(dataset, release, None)
+                        fresh[dataset.name] = dataset
+                        writer.add(dataset, build)
+                    _write_reports(release / "reports", build)
+                    latest.link(build.name, build.hash, release / "reports")
+                builds.append(build)
+            names = [b.name for b in builds]
+            if incremental and writer is not None:
+                for gone in old_datasets.keys() - set(names):
+                    writer.remove(gone)
+        finally:
+            latest.save({p.folder.name for p in plans})
+            _save_cache(out, hasher, git_cache)
         result = BuildResult(ok=False, site_dir=None, datasets=builds, site_errors=list(site.errors))
         if site.errors or result.failed:
+            if writer is not None:
+                writer.conn.close()
             for error in site.errors:
                 say(f"✗ {error.message_zh}\n  {error.message}")
             if result.failed:
                 say(
                     f"✗ 构建失败 Build failed: {', '.join(result.failed)} 未通过校验 invalid; 报告 reports in {out / 'reports'}"
                 )
-            shutil.rmtree(release, ignore_errors=True)
+            releases.discard(out, release)
             result.seconds = time.perf_counter() - started
             return result
-        by_name = {b.name: b for b in builds}
-        catalogue.write(release, site, datasets, by_name)
-        sitemeta.write(release, site, datasets, by_name, previous)
-        _write_text(release / STATE_FILE, json.dumps(_state(code, builds, previous), ensure_ascii=False, indent=1))
+        if writer is None:
+            assert previous is not None
+            os.link(previous / catalogue.FILE, release / catalogue.FILE)
+            reused_files.add(catalogue.FILE)
+        else:
+            writer.close()
+        if incremental and previous:
+            sitemeta.write_incremental(release, site, names, fresh, previous, list(old_datasets), reused_files)
+        else:
+            by_name = {b.name: b for b in builds}
+            sitemeta.write(release, site, [fresh[n] for n in names], by_name, previous)
+        state = _state(code, release_code, builds, previous)
+        _write_text(release / STATE_FILE, json.dumps(state, ensure_ascii=False, indent=1))
         releases.finish(release)  # last: a server only ever opens a release the build finished
     except BaseException:
-        shutil.rmtree(release, ignore_errors=True)
+        if release.exists():
+            releases.discard(out, release)
         raise
     _swap(out, release)
     # The previous release stays one more build (a server may be resolving the link right now);
@@ -288,6 +402,10 @@ def _build(root: Path, out: Path, say: Callable[[str], None], started: float) ->
     return result
 
 
+def _save_cache(out: Path, hasher: FolderHasher, git_cache: dict) -> None:
+    _write_text(out / CACHE_FILE, json.dumps({"files": hasher.cache(), "git": git_cache}))
+
+
 def _previous_target(out: Path) -> Path | None:
     """The release before the current one (kept one more build, see `_build`)."""
     state = _read_state(current_release(out))
@@ -295,39 +413,65 @@ def _previous_target(out: Path) -> Path | None:
     return (out / "releases" / prev) if prev else None
 
 
+def _dates(plan: _Plan, dates: git_dates.Dates) -> tuple[str | None, str | None, str]:
+    """(git's issued, git's modified, first_built) of a dataset."""
+    issued, modified = dates.get(plan.folder.name, (None, None))
+    return issued, modified, (plan.old or {}).get("first_built") or _now()
+
+
+def _final_dates(plan: _Plan, dates: git_dates.Dates) -> list[str | None]:
+    """[issued, modified] as the catalogue of a reused dataset shows them (see `_reuse`)."""
+    issued, modified, first_built = _dates(plan, dates)
+    return [issued or first_built, modified or (plan.old or {}).get("first_seen")]
+
+
+def _reuse(
+    plan: _Plan, release: Path, previous: Path | None, dates: git_dates.Dates, say: Callable[[str], None]
+) -> DatasetBuild | None:
+    """Link an unchanged dataset's database, reports and downloads from the previous release;
+    None when one of them is missing there (the dataset is then built again)."""
+    assert previous is not None and plan.old is not None
+    name, old = plan.folder.name, plan.old
+    try:
+        os.link(previous / f"{name}.db", release / f"{name}.db")
+        for ext in ("json", "md"):
+            os.link(previous / "reports" / f"{name}.{ext}", release / "reports" / f"{name}.{ext}")
+        made: set[Path] = set()
+        for rel in old["files"]:
+            dest = release / "downloads" / name / rel
+            if dest.parent not in made:
+                dest.parent.mkdir(parents=True, exist_ok=True)
+                made.add(dest.parent)
+            os.link(previous / "downloads" / name / rel, dest)
+    except FileNotFoundError:
+        for path in (release / f"{name}.db", release / "reports" / f"{name}.json", release / "reports" / f"{name}.md"):
+            path.unlink(missing_ok=True)
+        shutil.rmtree(release / "downloads" / name, ignore_errors=True)
+        return None
+    issued, modified, first_built = _dates(plan, dates)
+    say(f"· {name}: 未变化 unchanged")
+    return DatasetBuild(
+        name=name,
+        hash=plan.digest,
+        valid=True,
+        tables=old["tables"],
+        report_file=release / "reports" / f"{name}.json",
+        modified=modified or old.get("first_seen"),
+        first_seen=old.get("first_seen") or _now(),
+        reused=True,
+        issued=issued or first_built,
+        first_built=first_built,
+        files=list(old["files"]),
+    )
+
+
 def _build_one(
-    dataset: Dataset,
-    site: Site,
-    root: Path,
-    release: Path,
-    previous: Path | None,
-    old_state: dict,
-    code: str,
-    say: Callable[[str], None],
+    dataset: Dataset, plan: _Plan, release: Path, dates: git_dates.Dates, say: Callable[[str], None]
 ) -> DatasetBuild:
-    digest = dataset_hash(dataset.folder, root, code)
-    old = (old_state.get("datasets") or {}).get(dataset.name)
-    db_name = f"{dataset.name}.db"
-    issued, modified = git_dates(dataset.folder)
-    first_built = (old or {}).get("first_built") or _now()
-    if old and old.get("hash") == digest and previous and (previous / db_name).exists():
-        os.link(previous / db_name, release / db_name)
-        say(f"· {dataset.name}: 未变化 unchanged")
-        return DatasetBuild(
-            name=dataset.name,
-            hash=digest,
-            valid=True,
-            tables=old["tables"],
-            report=json.loads((previous / "reports" / f"{dataset.name}.json").read_text()),
-            markdown=(previous / "reports" / f"{dataset.name}.md").read_text(),
-            modified=modified or old.get("first_seen"),
-            first_seen=old.get("first_seen") or _now(),
-            reused=True,
-            issued=issued or first_built,
-            first_built=first_built,
-        )
+    old = plan.old
+    issued, modified, first_built = _dates(plan, dates)
     t0 = time.perf_counter()
-    result = load_dataset(dataset, release / db_name)
+    result = load_dataset(dataset, release / f"{dataset.name}.db")
     tables = {t.resource.name: {k: v for k, v in t.stats.items() if k != "seconds"} for t in result.tasks}
     rows = sum(t.get("rows", 0) for t in tables.values())
     n_errors = len(result.errors) + sum(len(t.errors) for t in result.tasks)
@@ -336,26 +480,29 @@ def _build_one(
         f"{mark} {dataset.name}: {len(result.tasks)} 个资源 resources, {rows} 行 rows, "
         f"{n_errors} 个错误 errors, {time.perf_counter() - t0:.2f}s"
     )
-    first_seen = old.get("first_seen") if old and old.get("hash") == digest else _now()
-    return DatasetBuild(
+    first_seen = old.get("first_seen") if old and old.get("hash") == plan.digest and old.get("first_seen") else _now()
+    build = DatasetBuild(
         name=dataset.name,
-        hash=digest,
+        hash=plan.digest,
         valid=result.valid,
         tables=tables,
-        report=report.report([result]),
-        markdown=report.markdown_summary(result),
         modified=modified or first_seen,
         first_seen=first_seen,
         issued=issued or first_built,
         first_built=first_built,
+        report_file=release.parent.parent / "reports" / f"{dataset.name}.json",
     )
+    build._report = report.report([result])
+    build._markdown = report.markdown_summary(result)
+    return build
 
 
-def _publish_files(dataset: Dataset, release: Path, previous: Path | None) -> None:
+def _publish_files(dataset: Dataset, release: Path, previous: Path | None) -> list[str]:
     """The files people download: the descriptor and each resource's original file, under
     `downloads/<dataset>/` at the paths the descriptor gives. Copied, not linked to the
     working tree (an edit in place there must not change a published release); an unchanged
-    dataset links the previous release's copies, which nothing ever writes to."""
+    dataset links the previous release's copies, which nothing ever writes to. Returns the
+    paths published (relative to `downloads/<dataset>/`)."""
     target = release / "downloads" / dataset.name
     # only the descriptor names and the validated resources' paths, each read through the same
     # checks as validation (inside the folder, a regular file, within the size limit)
@@ -372,22 +519,32 @@ def _publish_files(dataset: Dataset, release: Path, previous: Path | None) -> No
                 files.copy_file(dataset.folder, name, dest)
             except files.FileRefused as refused:  # changed since it was validated
                 raise BuildError(f"{dataset.name}/{name}: {refused.note} / {refused.note_zh}") from None
+    return list(dict.fromkeys(names))
 
 
-def _write_reports(latest: Path, served: Path, build: DatasetBuild) -> None:
-    text = json.dumps(build.report, ensure_ascii=False, indent=2, default=str)
-    for folder in (latest, served):
-        _write_text(folder / f"{build.name}.json", text)
-        _write_text(folder / f"{build.name}.md", build.markdown)
+def _write_reports(served: Path, build: DatasetBuild) -> None:
+    """A dataset built afresh: its reports into the release (the latest copies link to them)."""
+    _write_text(served / f"{build.name}.json", json.dumps(build.report, ensure_ascii=False, indent=2, default=str))
+    _write_text(served / f"{build.name}.md", build.markdown)
+    if build.valid:  # read back from the file when asked: a build of 10,000 keeps none in memory
+        build._report = build._markdown = None
 
 
-def _state(code: str, builds: list[DatasetBuild], previous: Path | None) -> dict:
+def _state(code: str, release_code: str, builds: list[DatasetBuild], previous: Path | None) -> dict:
     return {
         "code": code,
+        "release_code": release_code,
         "previous_release": previous.name if previous else None,
         "built": _now(),
         "datasets": {
-            b.name: {"hash": b.hash, "tables": b.tables, "first_seen": b.first_seen, "first_built": b.first_built}
+            b.name: {
+                "hash": b.hash,
+                "tables": b.tables,
+                "first_seen": b.first_seen,
+                "first_built": b.first_built,
+                "dates": [b.issued, b.modified],  # as the catalogue shows them
+                "files": b.files,
+            }
             for b in builds
         },
     }

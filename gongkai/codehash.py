@@ -25,6 +25,10 @@ PACKAGE = PACKAGE_DIR.name
 # search index) and its reports. gongkai.build orchestrates and is deliberately not a root: it
 # also imports the release-wide writers (catalogue, metadata.json), which run on every build.
 ROOTS = ("validate", "load", "search.index", "report", "catalog")
+# The release-wide files written from every dataset's part (catalog.db, Datasette's metadata and
+# inspect files). The build updates them in place of rewriting them, dataset by dataset, only
+# while this code is unchanged: a change to a record, a chart or a metadata entry rewrites all.
+RELEASE_ROOTS = ("catalogue.writer", "sitemeta")
 
 
 def _module_file(package_dir: Path, dotted: str) -> Path | None:
@@ -75,11 +79,11 @@ def _imports(package_dir: Path, path: Path) -> set[str]:
     return {name for name in found if _module_file(package_dir, name) is not None}
 
 
-def build_code_files(package_dir: Path | None = None) -> list[Path]:
+def build_code_files(package_dir: Path | None = None, roots: tuple[str, ...] = ROOTS) -> list[Path]:
     """The source files of the root modules and everything of the package they import."""
     package_dir = Path(package_dir or PACKAGE_DIR)
     seen: dict[str, Path] = {}
-    todo = list(ROOTS)
+    todo = list(roots)
     while todo:
         name = todo.pop()
         if name in seen:
@@ -92,11 +96,12 @@ def build_code_files(package_dir: Path | None = None) -> list[Path]:
     return sorted(seen.values())
 
 
-def code_hash(package_dir: Path | None = None) -> str:
-    """SHA-256 over the build-side source files (their paths and bytes)."""
+def code_hash(package_dir: Path | None = None, roots: tuple[str, ...] = ROOTS) -> str:
+    """SHA-256 over the build-side source files (their paths and bytes); `roots` other than the
+    datasets' (`ROOTS`) name another output's code, e.g. `RELEASE_ROOTS`."""
     package_dir = Path(package_dir or PACKAGE_DIR)
     h = hashlib.sha256()
-    for path in build_code_files(package_dir):
+    for path in build_code_files(package_dir, roots):
         h.update(str(path.relative_to(package_dir)).encode() + b"\0")
         h.update(path.read_bytes())
         h.update(b"\0")

@@ -107,6 +107,14 @@ def inspect_data(site_dir: Path, previous: Path | None = None) -> dict:
         ):
             data[path.stem] = old
             continue
+        data.update(inspect_data_of([path]))
+    return data
+
+
+def inspect_data_of(paths: list[Path]) -> dict:
+    """The inspect entries of these databases, read afresh."""
+    data = {}
+    for path in paths:
         conn = sqlite3.connect(f"file:{path}?immutable=1", uri=True)
         try:
             names = [r[0] for r in conn.execute("select name from sqlite_master where type='table'")]
@@ -135,3 +143,46 @@ def write(release: Path, site: Site, datasets: list[Dataset], builds: dict, prev
         encoding="utf-8",
     )
     (release / "inspect.json").write_text(json.dumps(inspect_data(release, previous), indent=1), encoding="utf-8")
+
+
+def write_incremental(
+    release: Path,
+    site: Site,
+    names: list[str],
+    fresh: dict[str, Dataset],
+    previous: Path,
+    previous_names: list[str],
+    reused_files: set[str],
+) -> None:
+    """What `write` writes, made from the previous release's two files: `names` are the release's
+    datasets in build order (`previous_names` the previous release's), `fresh` those built
+    afresh, `reused_files` the `*.db` files
+    hard-linked from `previous` (their inspect entries are kept without hashing or even a stat).
+    When nothing was built afresh or removed and every database is reused, the files are the
+    previous ones and are hard-linked too. The build calls it only while this module's code is
+    the code that wrote `previous` (gongkai.codehash.RELEASE_ROOTS), so the result is the file
+    `write` would write (tests/test_build_scale.py compares them)."""
+    release, previous = Path(release), Path(previous)
+    dbs = sorted(Path(release).glob("*.db"))
+    old_meta = previous / "metadata.json"
+    if not fresh and names == previous_names and all(p.name in reused_files for p in dbs):
+        try:
+            os.link(old_meta, release / "metadata.json")
+            os.link(previous / "inspect.json", release / "inspect.json")
+            return
+        except OSError:  # not there (a hand-made release): written below
+            for name in ("metadata.json", "inspect.json"):
+                (release / name).unlink(missing_ok=True)
+    old = _read_json(old_meta).get("databases") or {}
+    meta = datasette_metadata(site, [])
+    new_entries = datasette_metadata(site, list(fresh.values()))["databases"]
+    meta["databases"] = {n: new_entries[n] if n in fresh else old[n] for n in names}
+    (release / "metadata.json").write_text(json.dumps(meta, ensure_ascii=False, indent=1), encoding="utf-8")
+    known = _read_json(previous / "inspect.json")
+    data = {}
+    for path in dbs:
+        if path.name in reused_files and path.stem in known:
+            data[path.stem] = known[path.stem]
+        else:
+            data.update(inspect_data_of([path]))
+    (release / "inspect.json").write_text(json.dumps(data, indent=1), encoding="utf-8")
