@@ -32,7 +32,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from . import catalogue, codehash, git_dates, load, releases, report, sitemeta
-from .catalog import DESCRIPTOR_NAMES, dataset_folders, read_dataset, read_site
+from .catalog import DESCRIPTOR_NAMES, Site, dataset_folders, read_dataset, read_site
 from .folder_hash import FolderHasher
 from .model import Dataset
 from .releases import current_release  # noqa: F401  (the build's API: tests and tools use it)
@@ -42,6 +42,7 @@ from .validate.speculate import RowStream
 
 STATE_FILE = "build-state.json"
 CACHE_FILE = "build-cache.json"  # under out/: file digests and git dates kept between builds
+SITE_PARTS = ("site", "publishers", "themes", "licenses")
 LATEST_FILE = ".hashes.json"  # under out/reports/: which dataset hash each report was written for
 LOCK_WAIT_S = 10  # a build that was just killed may still be releasing the lock
 
@@ -151,7 +152,9 @@ def dataset_hash(folder: Path, root: Path, code: str, hasher: FolderHasher | Non
     hashed as its target text) and opening only regular files, each read up to the size limit:
     a FIFO, /dev/zero or a link out of the repository cannot hang or leak into the hash."""
     hasher = hasher or FolderHasher()
-    return _combine(code, hasher.folder(Path(root) / "metadata", "metadata"), hasher.folder(Path(folder), _label(folder)))
+    return _combine(
+        code, hasher.folder(Path(root) / "metadata", "metadata"), hasher.folder(Path(folder), _label(folder))
+    )
 
 
 def _label(folder: Path) -> str:
@@ -281,16 +284,21 @@ class _Latest:
 
 def _build(root: Path, out: Path, say: Callable[[str], None], started: float) -> BuildResult:
     previous = current_release(out)
-    # A killed build leaves an unfinished release folder behind; nothing points to it.
-    _prune(out, [previous, _previous_target(out)])
     old_state = _read_state(previous)
+    # A killed build leaves an unfinished release folder behind; nothing points to it. The
+    # release before the current one stays one more build (see below).
+    before = old_state.get("previous_release")
+    _prune(out, [previous, out / "releases" / before if before else None])
     old_datasets: dict = old_state.get("datasets") or {}
     cache = _read_json(out / CACHE_FILE)
-    code = codehash.code_hash()  # only the code that shapes a dataset's database and reports
-    release_code = codehash.code_hash(roots=codehash.RELEASE_ROOTS)
-    site = read_site(root)
+    # only the code that shapes a dataset's database and reports; and that of the release-wide files
+    hashes, code_cache = codehash.cached_code_hashes(
+        {"datasets": codehash.ROOTS, "release": codehash.RELEASE_ROOTS}, cache.get("code")
+    )
+    code, release_code = hashes["datasets"], hashes["release"]
     hasher = FolderHasher(cache.get("files"))
     metadata_digest = hasher.folder(root / "metadata", "metadata")
+    site, site_cache = _read_site(root, f"{code}:{metadata_digest}", cache.get("site"))
     dates, git_cache = git_dates.dataset_dates(root / "datasets", cache.get("git"))
     plans = []
     for folder in dataset_folders(root):
@@ -324,7 +332,9 @@ def _build(root: Path, out: Path, say: Callable[[str], None], started: float) ->
         writer = (
             None
             if catalogue_unchanged
-            else catalogue.CatalogueWriter(release, site, previous / catalogue.FILE if incremental and previous else None)
+            else catalogue.CatalogueWriter(
+                release, site, previous / catalogue.FILE if incremental and previous else None
+            )
         )
         try:
             for plan in plans:
@@ -356,7 +366,7 @@ def _build(root: Path, out: Path, say: Callable[[str], None], started: float) ->
                     writer.remove(gone)
         finally:
             latest.save({p.folder.name for p in plans})
-            _save_cache(out, hasher, git_cache)
+            _save_cache(out, {"files": hasher.cache(), "git": git_cache, "code": code_cache, "site": site_cache})
         result = BuildResult(ok=False, site_dir=None, datasets=builds, site_errors=list(site.errors))
         if site.errors or result.failed:
             if writer is not None:
@@ -382,7 +392,8 @@ def _build(root: Path, out: Path, say: Callable[[str], None], started: float) ->
             by_name = {b.name: b for b in builds}
             sitemeta.write(release, site, [fresh[n] for n in names], by_name, previous)
         state = _state(code, release_code, builds, previous)
-        _write_text(release / STATE_FILE, json.dumps(state, ensure_ascii=False, indent=1))
+        # compact: json's C encoder only runs without `indent` (1 s of 10,000 datasets' state with it)
+        _write_text(release / STATE_FILE, json.dumps(state, ensure_ascii=False, separators=(",", ":")))
         releases.finish(release)  # last: a server only ever opens a release the build finished
     except BaseException:
         if release.exists():
@@ -402,15 +413,17 @@ def _build(root: Path, out: Path, say: Callable[[str], None], started: float) ->
     return result
 
 
-def _save_cache(out: Path, hasher: FolderHasher, git_cache: dict) -> None:
-    _write_text(out / CACHE_FILE, json.dumps({"files": hasher.cache(), "git": git_cache}))
+def _save_cache(out: Path, cache: dict) -> None:
+    _write_text(out / CACHE_FILE, json.dumps(cache))
 
 
-def _previous_target(out: Path) -> Path | None:
-    """The release before the current one (kept one more build, see `_build`)."""
-    state = _read_state(current_release(out))
-    prev = state.get("previous_release")
-    return (out / "releases" / prev) if prev else None
+def _read_site(root: Path, key: str, cache: dict | None) -> tuple[Site, dict]:
+    """The site metadata, parsed again only when its files (or the code reading them) changed:
+    YAML of hundreds of publishers takes a second to parse. Only metadata without errors is kept."""
+    if cache and cache.get("key") == key:
+        return Site(root=root, **{k: cache[k] for k in SITE_PARTS}), cache
+    site = read_site(root)
+    return site, ({"key": key, **{k: getattr(site, k) for k in SITE_PARTS}} if not site.errors else {})
 
 
 def _dates(plan: _Plan, dates: git_dates.Dates) -> tuple[str | None, str | None, str]:
@@ -432,17 +445,19 @@ def _reuse(
     None when one of them is missing there (the dataset is then built again)."""
     assert previous is not None and plan.old is not None
     name, old = plan.folder.name, plan.old
+    # str paths, not pathlib: 10,000 datasets × six links is where a no-op rebuild spends its time
+    src, dst = str(previous), str(release)
     try:
-        os.link(previous / f"{name}.db", release / f"{name}.db")
-        for ext in ("json", "md"):
-            os.link(previous / "reports" / f"{name}.{ext}", release / "reports" / f"{name}.{ext}")
-        made: set[Path] = set()
+        os.link(f"{src}/{name}.db", f"{dst}/{name}.db")
+        os.link(f"{src}/reports/{name}.json", f"{dst}/reports/{name}.json")
+        os.link(f"{src}/reports/{name}.md", f"{dst}/reports/{name}.md")
+        made: set[str] = set()
         for rel in old["files"]:
-            dest = release / "downloads" / name / rel
-            if dest.parent not in made:
-                dest.parent.mkdir(parents=True, exist_ok=True)
-                made.add(dest.parent)
-            os.link(previous / "downloads" / name / rel, dest)
+            parent = os.path.dirname(f"{dst}/downloads/{name}/{rel}")
+            if parent not in made:
+                os.makedirs(parent, exist_ok=True)
+                made.add(parent)
+            os.link(f"{src}/downloads/{name}/{rel}", f"{dst}/downloads/{name}/{rel}")
     except FileNotFoundError:
         for path in (release / f"{name}.db", release / "reports" / f"{name}.json", release / "reports" / f"{name}.md"):
             path.unlink(missing_ok=True)

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import ast
 import hashlib
+import os
+import time
 from pathlib import Path
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -29,6 +31,7 @@ ROOTS = ("validate", "load", "search.index", "report", "catalog")
 # inspect files). The build updates them in place of rewriting them, dataset by dataset, only
 # while this code is unchanged: a change to a record, a chart or a metadata entry rewrites all.
 RELEASE_ROOTS = ("catalogue.writer", "sitemeta")
+RACY_S = 2
 
 
 def _module_file(package_dir: Path, dotted: str) -> Path | None:
@@ -106,3 +109,41 @@ def code_hash(package_dir: Path | None = None, roots: tuple[str, ...] = ROOTS) -
         h.update(path.read_bytes())
         h.update(b"\0")
     return h.hexdigest()
+
+
+def _package_signature(package_dir: Path) -> list | None:
+    """Every source file's (path, size, mtime, ctime, inode); None while one was just written
+    (its stat could stay the same through a second edit within the clock's tick)."""
+    recent = time.time_ns() - RACY_S * 1_000_000_000
+    out = []
+    for folder, dirs, names in os.walk(package_dir):
+        dirs.sort()
+        for name in sorted(n for n in names if n.endswith(".py")):
+            st = os.stat(os.path.join(folder, name))
+            if max(st.st_mtime_ns, st.st_ctime_ns) >= recent:
+                return None
+            out.append(
+                [
+                    os.path.relpath(os.path.join(folder, name), package_dir),
+                    st.st_size,
+                    st.st_mtime_ns,
+                    st.st_ctime_ns,
+                    st.st_ino,
+                ]
+            )
+    return out
+
+
+def cached_code_hashes(roots: dict[str, tuple[str, ...]], cache: dict | None = None) -> tuple[dict[str, str], dict]:
+    """({name: code_hash(roots=...)}, the cache to keep): parsing every module's imports takes
+    most of a second, so the hashes are kept while no source file of the package changed."""
+    signature = _package_signature(PACKAGE_DIR)
+    if (
+        signature is not None
+        and cache
+        and cache.get("signature") == signature
+        and set(cache.get("hashes") or {}) == set(roots)
+    ):
+        return dict(cache["hashes"]), cache
+    hashes = {name: code_hash(roots=r) for name, r in roots.items()}
+    return hashes, ({"signature": signature, "hashes": hashes} if signature is not None else {})

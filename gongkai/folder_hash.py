@@ -61,11 +61,7 @@ class FolderHasher:
         except OSError as exc:
             return f"unreadable {exc.errno}"
         old = self._old.get(entry.path)
-        if (
-            old is not None
-            and old[:5] == _signature(st)
-            and max(st.st_mtime_ns, st.st_ctime_ns) < self._trusted_before
-        ):
+        if old is not None and old[:5] == _signature(st) and max(st.st_mtime_ns, st.st_ctime_ns) < self._trusted_before:
             self._new[entry.path] = old
             return old[5]
         digest, st = self._digest(entry.path)

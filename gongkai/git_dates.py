@@ -72,9 +72,7 @@ def dataset_dates(datasets: Path, cache: dict | None = None) -> tuple[Dates, dic
             issued, _ = dates.get(folder, (None, None))
             dates[folder] = (issued if folder in dates else (None if shallow else newer[-1]), newer[0])
     else:
-        dates = {
-            folder: ((None if shallow else found[-1]), found[0]) for folder, found in _log(datasets, None).items()
-        }
+        dates = {folder: ((None if shallow else found[-1]), found[0]) for folder, found in _log(datasets, None).items()}
     return dates, {"head": commit, "shallow": shallow, "dates": {k: list(v) for k, v in sorted(dates.items())}}
 
 

@@ -218,7 +218,9 @@ class CatalogueWriter:
         for cls, rows in records.items():
             _insert(self.conn, cls, rows)
         (rid,) = self.conn.execute("SELECT rowid FROM datasets WHERE name = ?", [ds.name]).fetchone()
-        (doc,) = search_documents(records[DatasetRecord], records[ResourceRecord], records[FieldRecord], self.publishers)
+        (doc,) = search_documents(
+            records[DatasetRecord], records[ResourceRecord], records[FieldRecord], self.publishers
+        )
         self.conn.execute(f"INSERT INTO [{DOCS}] VALUES ({', '.join('?' * len(doc))})", (rid, *doc[1:]))
         if self.incremental:
             fts = index_name("datasets")
