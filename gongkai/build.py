@@ -299,6 +299,9 @@ def _build(root: Path, out: Path, say: Callable[[str], None], started: float) ->
     hasher = FolderHasher(cache.get("files"))
     metadata_digest = hasher.folder(root / "metadata", "metadata")
     site, site_cache = _read_site(root, f"{code}:{metadata_digest}", cache.get("site"))
+    # digests of resolved descriptors frictionless passed, while the code that checked them is this
+    checked = cache.get("frictionless") or {}
+    passed: set[str] = set(checked.get("passed") or []) if checked.get("code") == code else set()
     dates, git_cache = git_dates.dataset_dates(root / "datasets", cache.get("git"))
     plans = []
     for folder in dataset_folders(root):
@@ -347,10 +350,10 @@ def _build(root: Path, out: Path, say: Callable[[str], None], started: float) ->
                         writer.set_dates(build.name, build.issued, build.modified)
                     if not incremental:
                         assert writer is not None
-                        fresh[build.name] = dataset = read_dataset(plan.folder, site)
+                        fresh[build.name] = dataset = read_dataset(plan.folder, site, passed=passed)
                         writer.add(dataset, build)
                 else:
-                    dataset = read_dataset(plan.folder, site)
+                    dataset = read_dataset(plan.folder, site, passed=passed)
                     build = _build_one(dataset, plan, release, dates, say)
                     if build.valid:
                         assert writer is not None  # a dataset built afresh is never catalogue_unchanged
@@ -366,7 +369,19 @@ def _build(root: Path, out: Path, say: Callable[[str], None], started: float) ->
                     writer.remove(gone)
         finally:
             latest.save({p.folder.name for p in plans})
-            _save_cache(out, {"files": hasher.cache(), "git": git_cache, "code": code_cache, "site": site_cache})
+            _save_cache(
+                out,
+                {
+                    "files": hasher.cache(),
+                    "git": git_cache,
+                    "code": code_cache,
+                    "site": site_cache,
+                    "frictionless": {
+                        "code": code,
+                        "passed": sorted(passed) if len(passed) <= 2 * len(plans) + 100 else [],
+                    },
+                },
+            )
         result = BuildResult(ok=False, site_dir=None, datasets=builds, site_errors=list(site.errors))
         if site.errors or result.failed:
             if writer is not None:

@@ -110,12 +110,19 @@ def bench_search(ctx: Context) -> dict:
     return run_search_bench(ctx)
 
 
+def bench_scale_build(ctx: Context) -> dict:
+    from .scale_build import bench_scale_build as run_scale_build_bench
+
+    return run_scale_build_bench(ctx)
+
+
 # Order matters: serving and search use the database the load bench built. Add later benches here.
 BENCHES: dict[str, Callable[[Context], dict]] = {
     "load": bench_load,
     "serving": bench_serving,
     "build": bench_build,
     "search": bench_search,
+    "scale_build": bench_scale_build,
 }
 
 
