@@ -485,7 +485,8 @@ def _reuse(
         hash=plan.digest,
         valid=True,
         tables=old["tables"],
-        report_file=release / "reports" / f"{name}.json",
+        # the latest copy, which the build makes the served one's (it outlives a failed release)
+        report_file=release.parent.parent / "reports" / f"{name}.json",
         modified=modified or old.get("first_seen"),
         first_seen=old.get("first_seen") or _now(),
         reused=True,
