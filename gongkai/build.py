@@ -346,7 +346,7 @@ def _build(root: Path, out: Path, say: Callable[[str], None], started: float) ->
                     reused_files.add(f"{build.name}.db")
                     if not latest.current(build.name, build.hash):
                         latest.link(build.name, build.hash, release / "reports")
-                    if writer is not None and [build.issued, build.modified] != plan.old.get("dates"):
+                    if writer is not None and [build.issued, build.modified] != (plan.old or {}).get("dates"):
                         writer.set_dates(build.name, build.issued, build.modified)
                     if not incremental:
                         assert writer is not None
@@ -511,7 +511,7 @@ def _build_one(
         f"{mark} {dataset.name}: {len(result.tasks)} 个资源 resources, {rows} 行 rows, "
         f"{n_errors} 个错误 errors, {time.perf_counter() - t0:.2f}s"
     )
-    first_seen = old.get("first_seen") if old and old.get("hash") == plan.digest and old.get("first_seen") else _now()
+    first_seen: str = old["first_seen"] if old and old.get("hash") == plan.digest and old.get("first_seen") else _now()
     build = DatasetBuild(
         name=dataset.name,
         hash=plan.digest,

@@ -64,9 +64,9 @@ class FolderHasher:
         if old is not None and old[:5] == _signature(st) and max(st.st_mtime_ns, st.st_ctime_ns) < self._trusted_before:
             self._new[entry.path] = old
             return old[5]
-        digest, st = self._digest(entry.path)
-        if st is not None:
-            self._new[entry.path] = [*_signature(st), digest]
+        digest, read = self._digest(entry.path)
+        if read is not None:
+            self._new[entry.path] = [*_signature(read), digest]
         return digest
 
     def _digest(self, path: str) -> tuple[str, os.stat_result | None]:

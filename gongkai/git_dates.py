@@ -63,11 +63,11 @@ def dataset_dates(datasets: Path, cache: dict | None = None) -> tuple[Dates, dic
     shallow_text, _, commit = head.stdout.decode().strip().partition("\n")
     shallow = shallow_text.strip() == "true"
     cache = cache or {}
-    cached = {k: tuple(v) for k, v in (cache.get("dates") or {}).items()}
+    cached: Dates = {k: (v[0], v[1]) for k, v in (cache.get("dates") or {}).items()}
     if cache.get("head") == commit and cache.get("shallow") == shallow:
-        dates: Dates = cached  # type: ignore[assignment]
+        dates: Dates = cached
     elif cache.get("head") and cache.get("shallow") == shallow and _is_ancestor(datasets, cache["head"], commit):
-        dates = dict(cached)  # type: ignore[arg-type]
+        dates = dict(cached)
         for folder, newer in _log(datasets, f"{cache['head']}..{commit}").items():
             issued, _ = dates.get(folder, (None, None))
             dates[folder] = (issued if folder in dates else (None if shallow else newer[-1]), newer[0])
