@@ -173,16 +173,60 @@ def write_incremental(
         except OSError:  # not there (a hand-made release): written below
             for name in ("metadata.json", "inspect.json"):
                 (release / name).unlink(missing_ok=True)
-    old = _read_json(old_meta).get("databases") or {}
-    meta = datasette_metadata(site, [])
+    # json.dumps with `indent` runs the pure-Python encoder (seconds for 10,000 entries): the
+    # entries of reused datasets are kept as the text they already are, and only the others encoded
     new_entries = datasette_metadata(site, list(fresh.values()))["databases"]
-    meta["databases"] = {n: new_entries[n] if n in fresh else old[n] for n in names}
-    (release / "metadata.json").write_text(json.dumps(meta, ensure_ascii=False, indent=1), encoding="utf-8")
-    known = _read_json(previous / "inspect.json")
-    data = {}
+    old_text = old_meta.read_text(encoding="utf-8")
+    lines = old_text.split("\n")
+    try:
+        start = lines.index(' "databases": {')
+        end = next(i for i in range(start + 1, len(lines)) if lines[i] in (" }", " },"))
+        kept = _segments(lines[start + 1 : end], "  ")
+        parts = [_segment(n, new_entries[n], "  ", False) if n in fresh else kept[n] for n in names]
+    except (ValueError, StopIteration, KeyError):  # not the shape `write` writes: encode it all
+        old = json.loads(old_text).get("databases") or {}
+        parts = [_segment(n, new_entries[n] if n in fresh else old[n], "  ", False) for n in names]
+    top = json.dumps({**datasette_metadata(site, []), "databases": _HOLE}, ensure_ascii=False, indent=1)
+    text = top.replace(json.dumps(_HOLE), _object(parts, " "), 1)
+    (release / "metadata.json").write_text(text, encoding="utf-8")
+    old_inspect = (previous / "inspect.json").read_text(encoding="utf-8").split("\n")
+    known = _segments(old_inspect[1:-1], " ") if old_inspect[0] == "{" and old_inspect[-1] == "}" else {}
+    entries = []
     for path in dbs:
         if path.name in reused_files and path.stem in known:
-            data[path.stem] = known[path.stem]
+            entries.append(known[path.stem])
         else:
-            data.update(inspect_data_of([path]))
-    (release / "inspect.json").write_text(json.dumps(data, indent=1), encoding="utf-8")
+            entries.extend(_segment(k, v, " ", True) for k, v in inspect_data_of([path]).items())
+    (release / "inspect.json").write_text(_object(entries, ""), encoding="utf-8")
+
+
+_HOLE = "\x00databases\x00"  # where the spliced databases object goes in metadata.json
+
+
+def _segments(lines: list[str], indent: str) -> dict[str, str]:
+    """{key: its `key: value` text} of an object's members as `json.dumps(indent=1)` wrote them,
+    `lines` being the object's lines between its braces and `indent` its members' indentation.
+    A member starts on the line that starts with `indent` and a quote (deeper lines start with
+    more spaces, and a string never holds a raw newline)."""
+    out: dict[str, str] = {}
+    key, buf = None, []
+    decoder = json.JSONDecoder()
+    for line in lines:
+        if line.startswith(indent + '"'):
+            if key is not None:
+                out[key] = "\n".join(buf).removesuffix(",")
+            key, buf = decoder.raw_decode(line, len(indent))[0], [line]
+        else:
+            buf.append(line)
+    if key is not None:
+        out[key] = "\n".join(buf).removesuffix(",")
+    return out
+
+
+def _segment(key: str, value, indent: str, ensure_ascii: bool) -> str:
+    text = json.dumps(value, indent=1, ensure_ascii=ensure_ascii).replace("\n", "\n" + indent)
+    return f"{indent}{json.dumps(key, ensure_ascii=ensure_ascii)}: {text}"
+
+
+def _object(members: list[str], indent: str) -> str:
+    return "{\n" + ",\n".join(members) + "\n" + indent + "}" if members else "{}"

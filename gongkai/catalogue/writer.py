@@ -128,6 +128,7 @@ def search_documents(
     return docs
 
 
+REANALYZE_SHARE = 20  # an updated catalogue is analysed again once 1 in 20 datasets changed
 DOCS = "_catalogue_docs"  # each dataset's search document as it was indexed (rid = datasets.rowid)
 
 
@@ -240,7 +241,9 @@ class CatalogueWriter:
             if not self.incremental:
                 create_index(self.conn, "datasets", list(CATALOG_COLUMNS), rows_sql=f"select * from [{DOCS}]")
             self.conn.execute("COMMIT")
-            if not self.incremental or self.changed:
+            # The copied statistics still describe a catalogue of which few datasets changed.
+            (total,) = self.conn.execute("SELECT count(*) FROM datasets").fetchone()
+            if not self.incremental or self.changed * REANALYZE_SHARE > total:
                 self.conn.execute("ANALYZE")
         finally:
             self.conn.close()
