@@ -334,7 +334,7 @@ def _build(root: Path, out: Path, say: Callable[[str], None], started: float) ->
     )
     latest = _Latest(out / "reports")
     builds: list[DatasetBuild] = []
-    fresh: dict[str, Dataset] = {}
+    members: dict[str, str] = {}  # metadata.json entries of datasets read this build (text, not datasets)
     reused_files: set[str] = set()
     try:
         writer = (
@@ -355,7 +355,8 @@ def _build(root: Path, out: Path, say: Callable[[str], None], started: float) ->
                         writer.set_dates(build.name, build.issued, build.modified)
                     if not incremental:
                         assert writer is not None
-                        fresh[build.name] = dataset = read_dataset(plan.folder, site, passed=passed)
+                        dataset = read_dataset(plan.folder, site, passed=passed)
+                        members[build.name] = sitemeta.metadata_member(site, dataset)
                         writer.add(dataset, build)
                 else:
                     dataset = read_dataset(plan.folder, site, passed=passed)
@@ -363,7 +364,7 @@ def _build(root: Path, out: Path, say: Callable[[str], None], started: float) ->
                     if build.valid:
                         assert writer is not None  # a dataset built afresh is never catalogue_unchanged
                         build.files = _publish_files(dataset, release, None)
-                        fresh[dataset.name] = dataset
+                        members[dataset.name] = sitemeta.metadata_member(site, dataset)
                         writer.add(dataset, build)
                     _write_reports(release / "reports", build)
                     latest.link(build.name, build.hash, release / "reports")
@@ -406,11 +407,9 @@ def _build(root: Path, out: Path, say: Callable[[str], None], started: float) ->
             reused_files.add(catalogue.FILE)
         else:
             writer.close()
-        if incremental and previous:
-            sitemeta.write_incremental(release, site, names, fresh, previous, list(old_datasets), reused_files)
-        else:
-            by_name = {b.name: b for b in builds}
-            sitemeta.write(release, site, [fresh[n] for n in names], by_name, previous)
+        sitemeta.write_members(
+            release, site, names, members, previous, list(old_datasets), reused_files, same_code=incremental
+        )
         state = _state(code, release_code, builds, previous)
         # compact: json's C encoder only runs without `indent` (1 s of 10,000 datasets' state with it)
         _write_text(release / STATE_FILE, json.dumps(state, ensure_ascii=False, separators=(",", ":")))

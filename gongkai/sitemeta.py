@@ -145,29 +145,41 @@ def write(release: Path, site: Site, datasets: list[Dataset], builds: dict, prev
     (release / "inspect.json").write_text(json.dumps(inspect_data(release, previous), indent=1), encoding="utf-8")
 
 
-def write_incremental(
+def metadata_member(site: Site, dataset: Dataset) -> str:
+    """One dataset's entry of metadata.json, as the text `write` gives it (for `write_members`)."""
+    return _segment(dataset.name, datasette_metadata(site, [dataset])["databases"][dataset.name], "  ", False)
+
+
+def write_members(
     release: Path,
     site: Site,
     names: list[str],
-    fresh: dict[str, Dataset],
-    previous: Path,
+    members: dict[str, str],
+    previous: Path | None,
     previous_names: list[str],
     reused_files: set[str],
+    *,
+    same_code: bool,
 ) -> None:
-    """What `write` writes, made from the previous release's two files: `names` are the release's
-    datasets in build order (`previous_names` the previous release's), `fresh` those built
-    afresh, `reused_files` the `*.db` files
-    hard-linked from `previous` (their inspect entries are kept without hashing or even a stat).
-    When nothing was built afresh or removed and every database is reused, the files are the
-    previous ones and are hard-linked too. The build calls it only while this module's code is
-    the code that wrote `previous` (gongkai.codehash.RELEASE_ROOTS), so the result is the file
-    `write` would write (tests/test_build_scale.py compares them)."""
-    release, previous = Path(release), Path(previous)
-    dbs = sorted(Path(release).glob("*.db"))
-    old_meta = previous / "metadata.json"
-    if not fresh and names == previous_names and all(p.name in reused_files for p in dbs):
+    """What `write` writes, one dataset's part at a time, so a build of 10,000 holds text, not
+    datasets: `names` are the release's datasets in build order, `members` the metadata.json
+    entries (`metadata_member`) of those built afresh; every other dataset's entry is the text
+    it has in `previous`'s metadata.json, which needs `same_code`: this module's code is the code
+    that wrote it (gongkai.codehash.RELEASE_ROOTS); without it every entry must be in `members`. The inspect entries of `reused_files`, the
+    `*.db` files hard-linked from `previous`, are kept without hashing or even a stat, as
+    `inspect_data` keeps them. When nothing changed, both files are `previous`'s, hard-linked.
+    tests/test_build_scale.py checks the result is the bytes `write` writes."""
+    release = Path(release)
+    dbs = sorted(release.glob("*.db"))
+    if (
+        same_code
+        and previous is not None
+        and not members
+        and names == previous_names
+        and all(p.name in reused_files for p in dbs)
+    ):
         try:
-            os.link(old_meta, release / "metadata.json")
+            os.link(previous / "metadata.json", release / "metadata.json")
             os.link(previous / "inspect.json", release / "inspect.json")
             return
         except OSError:  # not there (a hand-made release): written below
@@ -175,22 +187,21 @@ def write_incremental(
                 (release / name).unlink(missing_ok=True)
     # json.dumps with `indent` runs the pure-Python encoder (seconds for 10,000 entries): the
     # entries of reused datasets are kept as the text they already are, and only the others encoded
-    new_entries = datasette_metadata(site, list(fresh.values()))["databases"]
-    old_text = old_meta.read_text(encoding="utf-8")
-    lines = old_text.split("\n")
-    try:
+    kept: dict[str, str] = {}
+    if same_code and previous is not None and set(names) - set(members):
+        lines = (previous / "metadata.json").read_text(encoding="utf-8").split("\n")
         start = lines.index(' "databases": {')
         end = next(i for i in range(start + 1, len(lines)) if lines[i] in (" }", " },"))
         kept = _segments(lines[start + 1 : end], "  ")
-        parts = [_segment(n, new_entries[n], "  ", False) if n in fresh else kept[n] for n in names]
-    except (ValueError, StopIteration, KeyError):  # not the shape `write` writes: encode it all
-        old = json.loads(old_text).get("databases") or {}
-        parts = [_segment(n, new_entries[n] if n in fresh else old[n], "  ", False) for n in names]
+    parts = [members[n] if n in members else kept[n] for n in names]
     top = json.dumps({**datasette_metadata(site, []), "databases": _HOLE}, ensure_ascii=False, indent=1)
     text = top.replace(json.dumps(_HOLE), _object(parts, " "), 1)
     (release / "metadata.json").write_text(text, encoding="utf-8")
-    old_inspect = (previous / "inspect.json").read_text(encoding="utf-8").split("\n")
-    known = _segments(old_inspect[1:-1], " ") if old_inspect[0] == "{" and old_inspect[-1] == "}" else {}
+    known: dict[str, str] = {}
+    if previous is not None and reused_files and (previous / "inspect.json").is_file():
+        old_inspect = (previous / "inspect.json").read_text(encoding="utf-8").split("\n")
+        if old_inspect[0] == "{" and old_inspect[-1] == "}":
+            known = _segments(old_inspect[1:-1], " ")
     entries = []
     for path in dbs:
         if path.name in reused_files and path.stem in known:
