@@ -30,13 +30,14 @@ import hashlib
 import json
 import os
 import shutil
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from . import catalogue, codehash, git_dates, load, releases, report, sitemeta
+from . import catalog, catalogue, codehash, git_dates, load, releases, report, sitemeta
 from .catalog import DESCRIPTOR_NAMES, Site, dataset_folders, read_dataset, read_site
 from .folder_hash import FolderHasher
 from .model import Dataset
@@ -344,8 +345,13 @@ def _build(root: Path, out: Path, say: Callable[[str], None], started: float) ->
                 release, site, previous / catalogue.FILE if incremental and previous else None
             )
         )
+        if not all(p.reuse for p in plans):
+            # Importing frictionless (for a changed descriptor) takes seconds; it overlaps with
+            # linking the unchanged datasets, which an updating build does first.
+            threading.Thread(target=catalog.warm_frictionless, daemon=True).start()
+        order = sorted(range(len(plans)), key=lambda i: not plans[i].reuse) if incremental else range(len(plans))
         try:
-            for plan in plans:
+            for plan in (plans[i] for i in order):
                 build = _reuse(plan, release, previous, dates, say) if plan.reuse else None
                 if build is not None:
                     reused_files.add(f"{build.name}.db")
@@ -369,6 +375,8 @@ def _build(root: Path, out: Path, say: Callable[[str], None], started: float) ->
                     _write_reports(release / "reports", build)
                     latest.link(build.name, build.hash, release / "reports")
                 builds.append(build)
+            position = {p.folder.name: i for i, p in enumerate(plans)}
+            builds.sort(key=lambda b: position[b.name])  # build order again: the files list them so
             names = [b.name for b in builds]
             if incremental and writer is not None:
                 for gone in old_datasets.keys() - set(names):

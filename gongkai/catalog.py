@@ -498,6 +498,12 @@ def checked_by_frictionless(descriptor: dict, passed: set[str] | None) -> list[E
     return errors
 
 
+def warm_frictionless() -> None:
+    """Import frictionless and load its plugins (seconds), e.g. on a thread while the build does
+    other work, before the first descriptor needs `frictionless_errors`."""
+    frictionless_errors({"resources": []})
+
+
 def frictionless_errors(descriptor: dict) -> list[Error]:
     """frictionless's descriptor checks, as `frictionless validate` runs them first (through
     `Package.from_descriptor`, which also accepts the Table Schema short forms such as
