@@ -345,10 +345,14 @@ def _build(root: Path, out: Path, say: Callable[[str], None], started: float) ->
                 release, site, previous / catalogue.FILE if incremental and previous else None
             )
         )
+        warm = None
         if not all(p.reuse for p in plans):
             # Importing frictionless (for a changed descriptor) takes seconds; it overlaps with
-            # linking the unchanged datasets, which an updating build does first.
-            threading.Thread(target=catalog.warm_frictionless, daemon=True).start()
+            # linking the unchanged datasets, which an updating build does first. Joined before
+            # any dataset is loaded: a big table's validation forks, and a fork must not happen
+            # while another thread holds an import lock.
+            warm = threading.Thread(target=catalog.warm_frictionless, daemon=True)
+            warm.start()
         order = sorted(range(len(plans)), key=lambda i: not plans[i].reuse) if incremental else range(len(plans))
         try:
             for plan in (plans[i] for i in order):
@@ -365,6 +369,9 @@ def _build(root: Path, out: Path, say: Callable[[str], None], started: float) ->
                         members[build.name] = sitemeta.metadata_member(site, dataset)
                         writer.add(dataset, build)
                 else:
+                    if warm is not None:
+                        warm.join()
+                        warm = None
                     dataset = read_dataset(plan.folder, site, passed=passed)
                     build = _build_one(dataset, plan, release, dates, say)
                     if build.valid:
