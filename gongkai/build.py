@@ -9,12 +9,17 @@ Layout under `out/` (default `build/`):
     site -> releases/<id>  the served site; a symlink replaced with one rename(2), so a reader
                          sees the old site or the new one, never half of either
     reports/             the latest attempt's reports (also when it failed: publishers need them)
+    build-cache.json     what the next build need not compute again: file digests by stat, git
+                         dates by commit, code hashes, the parsed site metadata
+    .trash/              pruned releases, deleted by a background process
 
 A build writes a new release folder (the staging copy) and only swaps `site` when every dataset
 is valid; a failed or killed build leaves `site` and everything it points to untouched.
-Datasets whose files, descriptor, site metadata and build code are unchanged are not validated
-or loaded again: their database is hard-linked from the previous release (databases are never
-written after a build, so sharing the inode is safe).
+Datasets whose files, descriptor, site metadata and build code are unchanged are not read,
+validated or loaded again: their database, reports and downloads are hard-linked from the
+previous release (nothing writes a published file after its build, so sharing the inode is
+safe), and the catalogue and Datasette's files keep their entries. So a rebuild costs what
+changed plus a stat and six links per unchanged dataset (`gongkai/bench/scale_build.py`).
 """
 
 from __future__ import annotations
@@ -24,7 +29,7 @@ import hashlib
 import json
 import os
 import shutil
-import subprocess
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -32,8 +37,20 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
 
-from . import catalogue, codehash, datasette_files, exports, load, rejected_rows, releases, report
-from .descriptors import DESCRIPTOR_NAMES, Site, read_catalog, read_dataset, read_site
+from . import (
+    catalogue,
+    codehash,
+    datasette_files,
+    descriptors,
+    exports,
+    git_dates,
+    load,
+    rejected_rows,
+    releases,
+    report,
+)
+from .descriptors import DESCRIPTOR_NAMES, Site, dataset_folders, read_dataset, read_site
+from .folder_hash import FolderHasher
 from .model import Dataset, Resource
 from .releases import current_release  # noqa: F401  (the build's API: tests and tools use it)
 from .search import index_resource, site_index
@@ -51,6 +68,9 @@ class RowWatch(Protocol):
 
 
 STATE_FILE = "build-state.json"
+CACHE_FILE = "build-cache.json"  # under out/: file digests and git dates kept between builds
+SITE_PARTS = ("site", "publishers", "themes", "licenses")
+LATEST_FILE = ".hashes.json"  # under out/reports/: which dataset hash each report was written for
 LOCK_WAIT_S = 10  # a build that was just killed may still be releasing the lock
 
 
@@ -66,14 +86,31 @@ class DatasetBuild:
     hash: str
     valid: bool
     tables: dict[str, dict]  # resource name -> stats (rows, bytes, sha256, fields)
-    report: dict
-    markdown: str
     modified: str | None  # ISO 8601, from git or from when this content was first seen
     first_seen: str
     issued: str | None = None  # the first commit of the folder, or the first build that saw it
     first_built: str | None = None
     reused: bool = False
     rejected: list = field(default_factory=list)  # rejected_rows.RejectedRows, a failing build's
+    report_file: Path | None = None  # its JSON report; the Markdown one is beside it
+    files: list[str] = field(default_factory=list)  # published under downloads/<name>/
+    _report: dict | None = field(default=None, repr=False)
+    _markdown: str | None = field(default=None, repr=False)
+
+    @property
+    def report(self) -> dict:
+        """The validation report (frictionless's shape), read from its file when not in memory."""
+        if self._report is None:
+            assert self.report_file is not None
+            return json.loads(self.report_file.read_text(encoding="utf-8"))
+        return self._report
+
+    @property
+    def markdown(self) -> str:
+        if self._markdown is None:
+            assert self.report_file is not None
+            return self.report_file.with_suffix(".md").read_text(encoding="utf-8")
+        return self._markdown
 
 
 @dataclass
@@ -143,43 +180,22 @@ def check(paths: list[Path], root: Path, sink: Sink | None = None) -> list[Datas
 # Hashes and dates
 
 
-def _hash_files(paths: list[Path], h: hashlib._Hash, base: Path) -> None:
-    for path in sorted(paths):
-        h.update(str(path.relative_to(base)).encode() + b"\0")
-        with open(path, "rb") as fh:
-            for block in iter(lambda: fh.read(1 << 20), b""):
-                h.update(block)
-        h.update(b"\0")
-
-
-def dataset_hash(folder: Path, root: Path, code: str) -> str:
+def dataset_hash(folder: Path, root: Path, code: str, hasher: FolderHasher | None = None) -> str:
     """The code, site metadata and dataset folder, walked without following any link (a link is
     hashed as its target text) and opening only regular files, each read up to the size limit:
     a FIFO, /dev/zero or a link out of the repository cannot hang or leak into the hash."""
-    h = hashlib.sha256(code.encode())
-    files.hash_folder(Path(root) / "metadata", h.update, "metadata")
-    files.hash_folder(Path(folder), h.update, f"datasets/{Path(folder).name}")
-    return h.hexdigest()
+    hasher = hasher or FolderHasher()
+    return _combine(
+        code, hasher.folder(Path(root) / "metadata", "metadata"), hasher.folder(Path(folder), _label(folder))
+    )
 
 
-def git_dates(folder: Path) -> tuple[str | None, str | None]:
-    """(issued, modified): the dates of the first and the last commit that touched the folder.
+def _label(folder: Path) -> str:
+    return f"datasets/{Path(folder).name}"
 
-    None where git cannot tell: outside a repository, for a folder never committed, and for
-    `issued` in a shallow clone (its oldest commit is only where the clone was cut)."""
-    try:
-        log = subprocess.run(
-            ["git", "log", "--format=%cI", "--", "."], cwd=folder, capture_output=True, text=True, timeout=20
-        )
-        shallow = subprocess.run(
-            ["git", "rev-parse", "--is-shallow-repository"], cwd=folder, capture_output=True, text=True, timeout=20
-        )
-    except (OSError, subprocess.SubprocessError):
-        return None, None
-    dates = log.stdout.split() if log.returncode == 0 else []
-    if not dates:
-        return None, None
-    return (None if shallow.stdout.strip() == "true" else dates[-1]), dates[0]
+
+def _combine(code: str, metadata: str, folder: str) -> str:
+    return hashlib.sha256(f"{code}\0{metadata}\0{folder}".encode()).hexdigest()
 
 
 def _now() -> str:
@@ -193,10 +209,15 @@ def _now() -> str:
 def _read_state(release: Path | None) -> dict:
     if release is None:
         return {}
+    return _read_json(release / STATE_FILE)
+
+
+def _read_json(path: Path) -> dict:
     try:
-        return json.loads((release / STATE_FILE).read_text())
+        data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {}
+    return data if isinstance(data, dict) else {}
 
 
 def _write_text(path: Path, text: str) -> None:
@@ -204,6 +225,14 @@ def _write_text(path: Path, text: str) -> None:
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     tmp.write_text(text, encoding="utf-8")
     os.replace(tmp, path)
+
+
+def _link_over(src: Path, dest: Path) -> None:
+    """`dest` becomes a hard link of `src`, replacing what was there in one rename."""
+    tmp = dest.with_name(f".{dest.name}.{os.getpid()}.tmp")
+    tmp.unlink(missing_ok=True)
+    os.link(src, tmp)
+    os.replace(tmp, dest)
 
 
 def _swap(out: Path, release: Path) -> None:
@@ -254,47 +283,193 @@ def build_site(
         lock.close()
 
 
+@dataclass
+class _Plan:
+    """What the build will do with one dataset folder, decided before anything is written."""
+
+    folder: Path
+    digest: str
+    old: dict | None  # the previous release's state entry
+    reuse: bool  # unchanged and present in the previous release: its outputs are linked
+
+
+class _Latest:
+    """`out/reports/`: the latest attempt's reports, rewritten only where the dataset's hash moved.
+
+    Which hash each report there was written for is kept in `LATEST_FILE`; the file is removed
+    while a build runs and written when it ends (failed or not), so after a killed build every
+    report is written again rather than trusted."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+        self.path = folder / LATEST_FILE
+        self.written: dict[str, str] = _read_json(self.path)
+        self.path.unlink(missing_ok=True)
+
+    def current(self, name: str, digest: str) -> bool:
+        return self.written.get(name) == digest
+
+    def link(self, name: str, digest: str, served: Path) -> None:
+        for ext in ("json", "md"):
+            _link_over(served / f"{name}.{ext}", self.folder / f"{name}.{ext}")
+        self.written[name] = digest
+
+    def save(self, names: set[str]) -> None:
+        _write_text(self.path, json.dumps({n: d for n, d in sorted(self.written.items()) if n in names}))
+
+
 def _build(
     root: Path, out: Path, say: Callable[[str], None], started: float, watch: RowWatch | None = None
 ) -> BuildResult:
     previous = current_release(out)
-    # A killed build leaves an unfinished release folder behind; nothing points to it.
-    _prune(out, [previous, _previous_target(out)])
     old_state = _read_state(previous)
-    code = codehash.code_hash()  # only the code that shapes a dataset's database and reports
-    site, datasets = read_catalog(root)
+    # A killed build leaves an unfinished release folder behind; nothing points to it. The
+    # release before the current one stays one more build (see below).
+    before = old_state.get("previous_release")
+    _prune(out, [previous, out / "releases" / before if before else None])
+    old_datasets: dict = old_state.get("datasets") or {}
+    cache = _read_json(out / CACHE_FILE)
+    # only the code that shapes a dataset's database and reports; and that of the release-wide files
+    hashes, code_cache = codehash.cached_code_hashes(
+        {"datasets": codehash.ROOTS, "release": codehash.RELEASE_ROOTS}, cache.get("code")
+    )
+    code, release_code = hashes["datasets"], hashes["release"]
+    hasher = FolderHasher(cache.get("files"))
+    metadata_digest = hasher.folder(root / "metadata", "metadata")
+    site, site_cache = _read_site(root, f"{code}:{metadata_digest}", cache.get("site"))
+    # digests of resolved descriptors frictionless passed, while the code that checked them is this
+    checked = cache.get("frictionless") or {}
+    passed: set[str] = set(checked.get("passed") or []) if checked.get("code") == code else set()
+    dates, git_cache = git_dates.dataset_dates(root / "datasets", cache.get("git"))
+    plans = []
+    for folder in dataset_folders(root):
+        digest = _combine(code, metadata_digest, hasher.folder(folder, _label(folder)))
+        old = old_datasets.get(folder.name)
+        reuse = bool(previous and old and old.get("hash") == digest and "files" in old)
+        plans.append(_Plan(folder, digest, old, reuse))
+    # Starting from the previous catalogue pays when most datasets are reused.
+    incremental = bool(
+        previous
+        and old_state.get("release_code") == release_code
+        and (previous / catalogue.FILE).is_file()
+        and sum(p.reuse for p in plans) * 2 >= len(plans)
+    )
+    # Nothing the catalogue holds moved: the previous file is linked, not copied and rewritten.
+    catalogue_unchanged = (
+        incremental
+        and all(p.reuse and _final_dates(p, dates) == (p.old or {}).get("dates") for p in plans)
+        and [p.folder.name for p in plans] == list(old_datasets)
+    )
     release = releases.create(out)
     (release / "reports").mkdir()
     say(
-        f"构建 Building {len(datasets)} 个数据集 datasets → {release.relative_to(out.parent) if out.parent in release.parents else release}"
+        f"构建 Building {len(plans)} 个数据集 datasets → {release.relative_to(out.parent) if out.parent in release.parents else release}"
     )
-
+    latest = _Latest(out / "reports")
     builds: list[DatasetBuild] = []
+    reused_files: set[str] = set()
     try:
-        for dataset in datasets:
-            builds.append(_build_one(dataset, site, root, release, previous, old_state, code, say, watch))
-            if builds[-1].valid:
-                _publish_files(dataset, release, previous if builds[-1].reused else None)
-            _write_reports(out / "reports", release / "reports", builds[-1])
+        writer = (
+            None
+            if catalogue_unchanged
+            else catalogue.CatalogueWriter(
+                release, site, previous / catalogue.FILE if incremental and previous else None
+            )
+        )
+        warm = None
+        if not all(p.reuse for p in plans):
+            # Importing frictionless (for a changed descriptor) takes seconds; it overlaps with
+            # linking the unchanged datasets, which an updating build does first. Joined before
+            # any dataset is loaded: a big table's validation forks, and a fork must not happen
+            # while another thread holds an import lock.
+            warm = threading.Thread(target=descriptors.warm_frictionless, daemon=True)
+            warm.start()
+        order = sorted(range(len(plans)), key=lambda i: not plans[i].reuse) if incremental else range(len(plans))
+        try:
+            for plan in (plans[i] for i in order):
+                build = _reuse(plan, release, previous, dates, say) if plan.reuse else None
+                if build is not None:
+                    reused_files.add(f"{build.name}.db")
+                    if not latest.current(build.name, build.hash):
+                        latest.link(build.name, build.hash, release / "reports")
+                    if writer is not None and [build.issued, build.modified] != (plan.old or {}).get("dates"):
+                        writer.set_dates(build.name, build.issued, build.modified)
+                    if not incremental:
+                        assert writer is not None
+                        dataset = read_dataset(plan.folder, site, passed=passed)
+                        writer.add(dataset, build)
+                else:
+                    if warm is not None:
+                        warm.join()
+                        warm = None
+                    dataset = read_dataset(plan.folder, site, passed=passed)
+                    build = _build_one(dataset, plan, release, dates, say, watch)
+                    if build.valid:
+                        assert writer is not None  # a dataset built afresh is never catalogue_unchanged
+                        build.files = _publish_files(dataset, release, None)
+                        writer.add(dataset, build)
+                    _write_reports(release / "reports", build)
+                    _write_rejected(out / "reports", release / "reports", build)
+                    latest.link(build.name, build.hash, release / "reports")
+                builds.append(build)
+            position = {p.folder.name: i for i, p in enumerate(plans)}
+            builds.sort(key=lambda b: position[b.name])  # build order again: the files list them so
+            names = [b.name for b in builds]
+            if incremental and writer is not None:
+                for gone in old_datasets.keys() - set(names):
+                    writer.remove(gone)
+        finally:
+            latest.save({p.folder.name for p in plans})
+            _save_cache(
+                out,
+                {
+                    "files": hasher.cache(),
+                    "git": git_cache,
+                    "code": code_cache,
+                    "site": site_cache,
+                    "frictionless": {
+                        "code": code,
+                        "passed": sorted(passed) if len(passed) <= 2 * len(plans) + 100 else [],
+                    },
+                },
+            )
         result = BuildResult(ok=False, site_dir=None, datasets=builds, site_errors=list(site.errors))
         if site.errors or result.failed:
+            if writer is not None:
+                writer.conn.close()
             for error in site.errors:
                 say(f"✗ {error.message_zh}\n  {error.message}")
             if result.failed:
                 say(
                     f"✗ 构建失败 Build failed: {', '.join(result.failed)} 未通过校验 invalid; 报告 reports in {out / 'reports'}"
                 )
-            shutil.rmtree(release, ignore_errors=True)
+            releases.discard(out, release)
             result.seconds = time.perf_counter() - started
             return result
-        by_name = {b.name: b for b in builds}
-        catalogue.write(release, site, datasets, by_name)
-        datasette_files.write(release, site, datasets, by_name, previous)
+        if writer is None:
+            assert previous is not None
+            os.link(previous / catalogue.FILE, release / catalogue.FILE)
+            reused_files.add(catalogue.FILE)
+        else:
+            writer.close()
+        if (
+            writer is None
+            and previous is not None
+            and all((previous / f).is_file() for f in ("metadata.json", "inspect.json"))
+        ):
+            # nothing the catalogue holds moved, with the same code: Datasette's files neither
+            for f in ("metadata.json", "inspect.json"):
+                os.link(previous / f, release / f)
+        else:
+            datasette_files.write(release, site, [], {}, previous)
         _write_search_shards(release, previous, builds)
-        _write_text(release / STATE_FILE, json.dumps(_state(code, builds, previous), ensure_ascii=False, indent=1))
+        state = _state(code, release_code, builds, previous)
+        # compact: json's C encoder only runs without `indent` (1 s of 10,000 datasets' state with it)
+        _write_text(release / STATE_FILE, json.dumps(state, ensure_ascii=False, separators=(",", ":")))
         releases.finish(release)  # last: a server only ever opens a release the build finished
     except BaseException:
-        shutil.rmtree(release, ignore_errors=True)
+        if release.exists():
+            releases.discard(out, release)
         raise
     _swap(out, release)
     # The previous release stays one more build (a server may be resolving the link right now);
@@ -321,47 +496,86 @@ def _write_search_shards(release: Path, previous: Path | None, builds: list[Data
     site_index.write(release, previous, entries)
 
 
-def _previous_target(out: Path) -> Path | None:
-    """The release before the current one (kept one more build, see `_build`)."""
-    state = _read_state(current_release(out))
-    prev = state.get("previous_release")
-    return (out / "releases" / prev) if prev else None
+def _save_cache(out: Path, cache: dict) -> None:
+    _write_text(out / CACHE_FILE, json.dumps(cache))
+
+
+def _read_site(root: Path, key: str, cache: dict | None) -> tuple[Site, dict]:
+    """The site metadata, parsed again only when its files (or the code reading them) changed:
+    YAML of hundreds of publishers takes a second to parse. Only metadata without errors is kept."""
+    if cache and cache.get("key") == key:
+        return Site(root=root, **{k: cache[k] for k in SITE_PARTS}), cache
+    site = read_site(root)
+    return site, ({"key": key, **{k: getattr(site, k) for k in SITE_PARTS}} if not site.errors else {})
+
+
+def _dates(plan: _Plan, dates: git_dates.Dates) -> tuple[str | None, str | None, str]:
+    """(git's issued, git's modified, first_built) of a dataset."""
+    issued, modified = dates.get(plan.folder.name, (None, None))
+    return issued, modified, (plan.old or {}).get("first_built") or _now()
+
+
+def _final_dates(plan: _Plan, dates: git_dates.Dates) -> list[str | None]:
+    """[issued, modified] as the catalogue of a reused dataset shows them (see `_reuse`)."""
+    issued, modified, first_built = _dates(plan, dates)
+    return [issued or first_built, modified or (plan.old or {}).get("first_seen")]
+
+
+def _reuse(
+    plan: _Plan, release: Path, previous: Path | None, dates: git_dates.Dates, say: Callable[[str], None]
+) -> DatasetBuild | None:
+    """Link an unchanged dataset's database, reports and downloads from the previous release;
+    None when one of them is missing there (the dataset is then built again)."""
+    assert previous is not None and plan.old is not None
+    name, old = plan.folder.name, plan.old
+    # str paths, not pathlib: 10,000 datasets × six links is where a no-op rebuild spends its time
+    src, dst = str(previous), str(release)
+    try:
+        os.link(f"{src}/{name}.db", f"{dst}/{name}.db")
+        os.link(f"{src}/reports/{name}.json", f"{dst}/reports/{name}.json")
+        os.link(f"{src}/reports/{name}.md", f"{dst}/reports/{name}.md")
+        made: set[str] = set()
+        for rel in old["files"]:
+            parent = os.path.dirname(f"{dst}/downloads/{name}/{rel}")
+            if parent not in made:
+                os.makedirs(parent, exist_ok=True)
+                made.add(parent)
+            os.link(f"{src}/downloads/{name}/{rel}", f"{dst}/downloads/{name}/{rel}")
+    except FileNotFoundError:
+        for path in (release / f"{name}.db", release / "reports" / f"{name}.json", release / "reports" / f"{name}.md"):
+            path.unlink(missing_ok=True)
+        shutil.rmtree(release / "downloads" / name, ignore_errors=True)
+        return None
+    issued, modified, first_built = _dates(plan, dates)
+    say(f"· {name}: 未变化 unchanged")
+    return DatasetBuild(
+        name=name,
+        hash=plan.digest,
+        valid=True,
+        tables=old["tables"],
+        # the latest copy, which the build makes the served one's (it outlives a failed release)
+        report_file=release.parent.parent / "reports" / f"{name}.json",
+        modified=modified or old.get("first_seen"),
+        first_seen=old.get("first_seen") or _now(),
+        reused=True,
+        issued=issued or first_built,
+        first_built=first_built,
+        files=list(old["files"]),
+    )
 
 
 def _build_one(
     dataset: Dataset,
-    site: Site,
-    root: Path,
+    plan: _Plan,
     release: Path,
-    previous: Path | None,
-    old_state: dict,
-    code: str,
+    dates: git_dates.Dates,
     say: Callable[[str], None],
     watch: RowWatch | None = None,
 ) -> DatasetBuild:
-    digest = dataset_hash(dataset.folder, root, code)
-    old = (old_state.get("datasets") or {}).get(dataset.name)
-    db_name = f"{dataset.name}.db"
-    issued, modified = git_dates(dataset.folder)
-    first_built = (old or {}).get("first_built") or _now()
-    if old and old.get("hash") == digest and previous and (previous / db_name).exists():
-        os.link(previous / db_name, release / db_name)
-        say(f"· {dataset.name}: 未变化 unchanged")
-        return DatasetBuild(
-            name=dataset.name,
-            hash=digest,
-            valid=True,
-            tables=old["tables"],
-            report=json.loads((previous / "reports" / f"{dataset.name}.json").read_text()),
-            markdown=(previous / "reports" / f"{dataset.name}.md").read_text(),
-            modified=modified or old.get("first_seen"),
-            first_seen=old.get("first_seen") or _now(),
-            reused=True,
-            issued=issued or first_built,
-            first_built=first_built,
-        )
+    old = plan.old
+    issued, modified, first_built = _dates(plan, dates)
     t0 = time.perf_counter()
-    result = load_dataset(dataset, release / db_name, watch=watch)
+    result = load_dataset(dataset, release / f"{dataset.name}.db", watch=watch)
     tables = {t.resource.name: {k: v for k, v in t.stats.items() if k != "seconds"} for t in result.tasks}
     rows = sum(t.get("rows", 0) for t in tables.values())
     n_errors = len(result.errors) + sum(len(t.errors) for t in result.tasks)
@@ -370,31 +584,31 @@ def _build_one(
         f"{mark} {dataset.name}: {len(result.tasks)} 个资源 resources, {rows} 行 rows, "
         f"{n_errors} 个错误 errors, {time.perf_counter() - t0:.2f}s"
     )
-    first_seen = old.get("first_seen") if old and old.get("hash") == digest else _now()
-    rejected = rejected_rows.for_result(result)
-    report_dict, markdown = report.with_rejected_rows(
-        report.report([result]), report.markdown_summary(result), rejected
-    )
-    return DatasetBuild(
+    first_seen: str = old["first_seen"] if old and old.get("hash") == plan.digest and old.get("first_seen") else _now()
+    build = DatasetBuild(
         name=dataset.name,
-        hash=digest,
+        hash=plan.digest,
         valid=result.valid,
         tables=tables,
-        report=report_dict,
-        markdown=markdown,
-        rejected=rejected,
         modified=modified or first_seen,
         first_seen=first_seen,
         issued=issued or first_built,
         first_built=first_built,
+        report_file=release.parent.parent / "reports" / f"{dataset.name}.json",
+        rejected=rejected_rows.for_result(result),
     )
+    build._report, build._markdown = report.with_rejected_rows(
+        report.report([result]), report.markdown_summary(result), build.rejected
+    )
+    return build
 
 
-def _publish_files(dataset: Dataset, release: Path, previous: Path | None) -> None:
+def _publish_files(dataset: Dataset, release: Path, previous: Path | None) -> list[str]:
     """The files people download: the descriptor and each resource's original file, under
     `downloads/<dataset>/` at the paths the descriptor gives. Copied, not linked to the
     working tree (an edit in place there must not change a published release); an unchanged
-    dataset links the previous release's copies, which nothing ever writes to."""
+    dataset links the previous release's copies, which nothing ever writes to. Returns the
+    paths published (relative to `downloads/<dataset>/`)."""
     target = release / "downloads" / dataset.name
     # only the descriptor names and the validated resources' paths, each read through the same
     # checks as validation (inside the folder, a regular file, within the size limit)
@@ -411,44 +625,45 @@ def _publish_files(dataset: Dataset, release: Path, previous: Path | None) -> No
                 files.copy_file(dataset.folder, name, dest)
             except files.FileRefused as refused:  # changed since it was validated
                 raise BuildError(f"{dataset.name}/{name}: {refused.note} / {refused.note_zh}") from None
-    _publish_exports(dataset, release, target, previous)
+    # every resource in every open format (gongkai/exports/); a reused dataset links them all
+    # (its state lists them), so only a dataset built afresh gets here
+    written = exports.publish(dataset, release / f"{dataset.name}.db", target)
+    return list(dict.fromkeys([*names, *(e.path for e in written), exports.MANIFEST]))
 
 
-def _publish_exports(dataset: Dataset, release: Path, target: Path, previous: Path | None) -> None:
-    """Every resource in every open format (gongkai/exports/), built only for a dataset that was
-    (re)built: an unchanged one links the previous release's files listed in its manifest."""
-    old_folder = previous / "downloads" / dataset.name if previous else None
-    old = exports.read_manifest(old_folder) if old_folder is not None else []
-    if old_folder is not None and old and (old_folder / exports.MANIFEST).is_file():
-        for entry in old:
-            dest = target / entry.path
-            if not dest.exists():
-                dest.parent.mkdir(parents=True, exist_ok=True)
-                os.link(old_folder / entry.path, dest)
-        os.link(old_folder / exports.MANIFEST, target / exports.MANIFEST)
-        return
-    exports.publish(dataset, release / f"{dataset.name}.db", target)
+def _write_reports(served: Path, build: DatasetBuild) -> None:
+    """A dataset built afresh: its reports into the release (the latest copies link to them)."""
+    _write_text(served / f"{build.name}.json", json.dumps(build.report, ensure_ascii=False, indent=2, default=str))
+    _write_text(served / f"{build.name}.md", build.markdown)
+    if build.valid:  # read back from the file when asked: a build of 10,000 keeps none in memory
+        build._report = build._markdown = None
 
 
-def _write_reports(latest: Path, served: Path, build: DatasetBuild) -> None:
-    text = json.dumps(build.report, ensure_ascii=False, indent=2, default=str)
+def _write_rejected(latest: Path, served: Path, build: DatasetBuild) -> None:
+    """The rejected-rows files of this attempt only, beside both copies of the reports: a
+    dataset fixed since has none left (gongkai.rejected_rows)."""
     for folder in (latest, served):
-        _write_text(folder / f"{build.name}.json", text)
-        _write_text(folder / f"{build.name}.md", build.markdown)
-        # the rejected rows of this attempt only: a dataset fixed since has none left
         shutil.rmtree(folder / rejected_rows.FOLDER / build.name, ignore_errors=True)
         for rejected in build.rejected:
             (folder / rejected.path).parent.mkdir(parents=True, exist_ok=True)
             _write_text(folder / rejected.path, rejected.text)
 
 
-def _state(code: str, builds: list[DatasetBuild], previous: Path | None) -> dict:
+def _state(code: str, release_code: str, builds: list[DatasetBuild], previous: Path | None) -> dict:
     return {
         "code": code,
+        "release_code": release_code,
         "previous_release": previous.name if previous else None,
         "built": _now(),
         "datasets": {
-            b.name: {"hash": b.hash, "tables": b.tables, "first_seen": b.first_seen, "first_built": b.first_built}
+            b.name: {
+                "hash": b.hash,
+                "tables": b.tables,
+                "first_seen": b.first_seen,
+                "first_built": b.first_built,
+                "dates": [b.issued, b.modified],  # as the catalogue shows them
+                "files": b.files,
+            }
             for b in builds
         },
     }

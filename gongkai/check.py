@@ -23,8 +23,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from . import i18n, rejected_rows, scorecard
-from .build import check as validate_folders, git_dates
+from . import git_dates, i18n, rejected_rows, scorecard
+from .build import check as validate_folders
 from .catalogue.records import DatasetRecord, FieldRecord, ResourceRecord
 from .descriptors import dataset_folders, read_site
 from .errors import Error
@@ -189,8 +189,9 @@ def run_check(root: Path, ref: str, *, today: date | None = None) -> CheckResult
     if site_errors and results:  # build.check reports them on the first dataset: once is enough
         results[0].errors[:] = [e for e in results[0].errors if e not in site_errors]
     checks = []
+    dates, _ = git_dates.dataset_dates(root / "datasets") if results else ({}, None)  # one git log for all
     for r in results:
-        issued, modified = git_dates(r.dataset.folder)
+        issued, modified = dates.get(r.dataset.name, (None, None))
         card = _scorecard(r, site, today, issued, modified)
         t = judge(r.dataset.descriptor.get("gov:frequency"), modified, today)
         warnings = []

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import ast
 import hashlib
+import os
+import time
 from pathlib import Path
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -28,6 +30,11 @@ ROOTS = ("validate", "load", "search.index", "report", "descriptors", "exports")
 # The data files that code reads: the validation messages are written into every report
 # (gongkai/errors.py). The site's own locale files are not among them.
 DATA_FILES = ("locales/validation.yaml",)
+# The release-wide files written from every dataset's part (catalog.db, Datasette's metadata and
+# inspect files). The build updates them in place of rewriting them, dataset by dataset, only
+# while this code is unchanged: a change to a record, a chart or a metadata entry rewrites all.
+RELEASE_ROOTS = ("catalogue.writer", "datasette_files")
+RACY_S = 2
 
 
 def _module_file(package_dir: Path, dotted: str) -> Path | None:
@@ -78,12 +85,12 @@ def _imports(package_dir: Path, path: Path) -> set[str]:
     return {name for name in found if _module_file(package_dir, name) is not None}
 
 
-def build_code_files(package_dir: Path | None = None) -> list[Path]:
+def build_code_files(package_dir: Path | None = None, roots: tuple[str, ...] = ROOTS) -> list[Path]:
     """The source files of the root modules and everything of the package they import, and
     the data files they read (`DATA_FILES`)."""
     package_dir = Path(package_dir or PACKAGE_DIR)
     seen: dict[str, Path] = {}
-    todo = list(ROOTS)
+    todo = list(roots)
     while todo:
         name = todo.pop()
         if name in seen:
@@ -96,12 +103,51 @@ def build_code_files(package_dir: Path | None = None) -> list[Path]:
     return sorted([*seen.values(), *(package_dir / name for name in DATA_FILES)])
 
 
-def code_hash(package_dir: Path | None = None) -> str:
-    """SHA-256 over the build-side source files (their paths and bytes)."""
+def code_hash(package_dir: Path | None = None, roots: tuple[str, ...] = ROOTS) -> str:
+    """SHA-256 over the build-side source files (their paths and bytes); `roots` other than the
+    datasets' (`ROOTS`) name another output's code, e.g. `RELEASE_ROOTS`."""
     package_dir = Path(package_dir or PACKAGE_DIR)
     h = hashlib.sha256()
-    for path in build_code_files(package_dir):
+    for path in build_code_files(package_dir, roots):
         h.update(str(path.relative_to(package_dir)).encode() + b"\0")
         h.update(path.read_bytes())
         h.update(b"\0")
     return h.hexdigest()
+
+
+def _package_signature(package_dir: Path) -> list | None:
+    """Every source file's (path, size, mtime, ctime, inode); None while one was just written
+    (its stat could stay the same through a second edit within the clock's tick)."""
+    recent = time.time_ns() - RACY_S * 1_000_000_000
+    out = []
+    for folder, dirs, names in os.walk(package_dir):
+        dirs.sort()
+        for name in sorted(n for n in names if n.endswith(".py")):
+            st = os.stat(os.path.join(folder, name))
+            if max(st.st_mtime_ns, st.st_ctime_ns) >= recent:
+                return None
+            out.append(
+                [
+                    os.path.relpath(os.path.join(folder, name), package_dir),
+                    st.st_size,
+                    st.st_mtime_ns,
+                    st.st_ctime_ns,
+                    st.st_ino,
+                ]
+            )
+    return out
+
+
+def cached_code_hashes(roots: dict[str, tuple[str, ...]], cache: dict | None = None) -> tuple[dict[str, str], dict]:
+    """({name: code_hash(roots=...)}, the cache to keep): parsing every module's imports takes
+    most of a second, so the hashes are kept while no source file of the package changed."""
+    signature = _package_signature(PACKAGE_DIR)
+    if (
+        signature is not None
+        and cache
+        and cache.get("signature") == signature
+        and set(cache.get("hashes") or {}) == set(roots)
+    ):
+        return dict(cache["hashes"]), cache
+    hashes = {name: code_hash(roots=r) for name, r in roots.items()}
+    return hashes, ({"signature": signature, "hashes": hashes} if signature is not None else {})

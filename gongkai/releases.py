@@ -9,8 +9,9 @@ A release is what one successful build wrote. Its life:
   (`hold`); the supervisor and each worker process take their own, so the hold outlives any
   one process, and a crashed process's lock dies with it (the kernel drops it);
 - `prune` takes a non-blocking exclusive lock before deleting a release and skips it when any
-  server holds it. It renames the folder away before deleting anything, so a path that exists
-  is always a whole release, never a half-deleted one.
+  server holds it. It renames the folder away (into `out/.trash/`) before deleting anything, so
+  a path that exists is always a whole release, never a half-deleted one; a detached process
+  deletes the files.
 
 A folder without a lock file is not one the build made (a site folder written by hand, as the
 serving benchmark does): it is served as it is, nothing locks or prunes it.
@@ -22,6 +23,8 @@ import fcntl
 import json
 import os
 import shutil
+import subprocess
+import sys
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -126,15 +129,22 @@ def in_use(folder: Path) -> bool:
         os.close(fd)
 
 
-def prune(out: Path, keep: list[Path | None]) -> list[Path]:
+TRASH = ".trash"  # under out/: pruned releases wait here to be deleted, off the build's time
+
+
+def prune(out: Path, keep: list[Path | None], *, background: bool = True) -> list[Path]:
     """Delete every release not in `keep` that no server holds; return what was deleted.
 
-    Only a build calls this, under the build lock, so no two prunes race."""
+    Only a build calls this, under the build lock, so no two prunes race. Each release leaves
+    `releases/` in one rename (into `out/.trash/`); the files themselves, tens of thousands at
+    10,000 datasets, are unlinked by a detached low-priority process (`background`), so the
+    build does not wait for the disk."""
     releases = Path(out) / "releases"
+    trash = Path(out) / TRASH
     keep_set = {Path(p).resolve() for p in keep if p}
     removed = []
     for path in sorted(releases.iterdir()):
-        if path.resolve() in keep_set or path.name.startswith(".pruning-"):
+        if path.resolve() in keep_set:
             continue
         fd = os.open(path / LOCK_FILE, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC) if path.is_dir() else None
         try:
@@ -144,14 +154,54 @@ def prune(out: Path, keep: list[Path | None]) -> list[Path]:
                 except BlockingIOError:
                     continue  # a server is serving it: it stays until that server lets go
             # Out of its path in one rename, so nothing ever resolves to a half-deleted release.
-            doomed = releases / f".pruning-{path.name}"
-            os.replace(path, doomed)
+            trash.mkdir(exist_ok=True)
+            os.replace(path, trash / f"{path.name}-{os.getpid()}")
             removed.append(path)
         finally:
             if fd is not None:
                 os.close(fd)
-        shutil.rmtree(doomed, ignore_errors=True) if doomed.is_dir() else doomed.unlink(missing_ok=True)
-    # What an interrupted prune left behind.
-    for leftover in releases.glob(".pruning-*"):
-        shutil.rmtree(leftover, ignore_errors=True)
+    empty_trash(out, background=background)
     return removed
+
+
+def discard(out: Path, folder: Path, *, background: bool = True) -> None:
+    """Throw away a release folder nothing serves (a failed build's), as `prune` does."""
+    trash = Path(out) / TRASH
+    trash.mkdir(exist_ok=True)
+    os.replace(folder, trash / f"{Path(folder).name}-{os.getpid()}")
+    empty_trash(out, background=background)
+
+
+_EMPTY = """
+import fcntl, os, shutil, sys
+trash = sys.argv[1]
+os.nice(10)
+lock = open(os.path.join(trash, ".lock"), "a")
+try:
+    fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+except BlockingIOError:
+    sys.exit(0)  # another one is emptying it (and picks up what was added)
+while names := [n for n in os.listdir(trash) if n != ".lock"]:
+    for name in names:
+        path = os.path.join(trash, name)
+        shutil.rmtree(path, ignore_errors=True) if os.path.isdir(path) else os.unlink(path)
+"""
+
+
+def empty_trash(out: Path, *, background: bool = True) -> None:
+    trash = Path(out) / TRASH
+    if not trash.is_dir() or not any(n != ".lock" for n in os.listdir(trash)):
+        return
+    if not background:
+        for path in trash.iterdir():
+            if path.name != ".lock":
+                shutil.rmtree(path, ignore_errors=True) if path.is_dir() else path.unlink(missing_ok=True)
+        return
+    subprocess.Popen(
+        [sys.executable, "-c", _EMPTY, str(trash)],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,  # outlives the build, and no signal to the build reaches it
+        close_fds=True,
+    )

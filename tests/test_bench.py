@@ -167,3 +167,23 @@ def test_rows_bench_measures_every_size(tmp_path):
         "rows_facet_never_delays_other_requests",
     }
     assert all(t["met"] in (True, False) for t in doc["targets"].values())
+
+
+def test_scale_build_measures_full_noop_and_one_change(tmp_path):
+    from gongkai.bench.scale_build import run_scale_build
+
+    doc = run_scale_build(tmp_path, sizes=(2, 4), rows=3)
+    for n in (2, 4):
+        for kind in ("full", "noop", "one_change"):
+            assert doc[f"scale_build_{kind}_s_{n}"] > 0 and doc[f"scale_build_{kind}_peak_mb_{n}"] > 0
+        assert doc[f"scale_build_rows_{n}"] == 3 * n and doc[f"scale_build_per_dataset_ms_{n}"] > 0
+    assert set(doc["targets"]) == {
+        "scale_build_noop_s_4",
+        "scale_build_one_change_s_4",
+        "scale_build_full_memory_ratio",
+    }
+    # the changed dataset was put back: the generated portal is still what git holds
+    status = subprocess.run(
+        ["git", "status", "--porcelain"], cwd=tmp_path / "portal-4-3", capture_output=True, text=True
+    )
+    assert status.stdout == ""

@@ -143,6 +143,12 @@ def bench_xlsx(ctx: Context) -> dict:
     return run_xlsx_bench(ctx.workdir, XLSX_QUICK_ROWS if ctx.quick else XLSX_ROWS)
 
 
+def bench_scale_build(ctx: Context) -> dict:
+    from .scale_build import bench_scale_build as run_scale_build_bench
+
+    return run_scale_build_bench(ctx)
+
+
 # Order matters: serving and search use the database the load bench built. Add later benches here.
 BENCHES: dict[str, Callable[[Context], dict]] = {
     "load": bench_load,
@@ -154,6 +160,7 @@ BENCHES: dict[str, Callable[[Context], dict]] = {
     "ckan": bench_ckan,
     "scale_search": bench_scale_search,
     "xlsx": bench_xlsx,
+    "scale_build": bench_scale_build,
 }
 
 

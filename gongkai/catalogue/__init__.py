@@ -9,6 +9,6 @@
 
 from .reader import Catalogue
 from .store import CatalogueMissing, CatalogueStore, attach, of
-from .writer import FILE, write
+from .writer import FILE, CatalogueWriter, write
 
-__all__ = ["FILE", "Catalogue", "CatalogueMissing", "CatalogueStore", "attach", "of", "write"]
+__all__ = ["FILE", "Catalogue", "CatalogueWriter", "CatalogueMissing", "CatalogueStore", "attach", "of", "write"]

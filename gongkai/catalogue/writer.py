@@ -1,5 +1,7 @@
 """The only code that writes `catalog.db`: every table from its record class, then the search
-statistics and the catalogue's own search index. Run once per build, on the release folder.
+statistics and the catalogue's own search index. Run once per build, on the release folder:
+afresh, or starting from the previous release's file and replacing only the datasets that
+changed (`CatalogueWriter`).
 
 It reads the descriptors (through `model.Dataset`), the build's per-dataset results and the
 databases the build just wrote beside it (for which columns each search index covers, and for
@@ -8,6 +10,8 @@ the charts); nothing at request time writes here.
 
 from __future__ import annotations
 
+import json
+import shutil
 import sqlite3
 from collections.abc import Iterable
 from datetime import date
@@ -17,7 +21,8 @@ from .. import scorecard as scorecards  # a module import: scorecard imports the
 from ..descriptors import Site
 from ..model import Dataset
 from ..portal import charts
-from ..search.index import CATALOG_COLUMNS, create_index, read_indexes
+from ..search.index import CATALOG_COLUMNS, create_index, index_name, read_indexes
+from ..search.tokens import index_tokens
 from .records import (
     RECORDS,
     ChartRecord,
@@ -126,82 +131,164 @@ def search_documents(
     return docs
 
 
-def _scorecards(
-    release: Path,
-    datasets: list[DatasetRecord],
-    resources: list[ResourceRecord],
-    fields: list[FieldRecord],
-    publishers: dict[str, Publisher],
-    known_licences: set[str],
-) -> None:
-    """Fill `scorecard` on every dataset and publisher. The accessibility indicators ("the URL
-    answers") test the release's own files: the dataset's database behind its pages, and each
-    original file under downloads/."""
-    today = date.today()
-    by_res: dict[str, list[ResourceRecord]] = {}
-    for r in resources:
-        by_res.setdefault(r.dataset, []).append(r)
-    by_fields: dict[str, list[FieldRecord]] = {}
-    for f in fields:
-        by_fields.setdefault(f.dataset, []).append(f)
-    cards: dict[str, list[dict]] = {}
-    for d in datasets:
-        rs = by_res.get(d.name, [])
-        published = frozenset(r.name for r in rs if r.path and (release / "downloads" / d.name / r.path).is_file())
-        facts = scorecards.Facts(served=(release / f"{d.name}.db").is_file(), published=published, today=today)
-        d.scorecard = scorecards.dataset_scorecard(
-            d, rs, by_fields.get(d.name, []), facts, known_licences=known_licences
+REANALYZE_SHARE = 20  # an updated catalogue is analysed again once 1 in 20 datasets changed
+DOCS = "_catalogue_docs"  # each dataset's search document as it was indexed (rid = datasets.rowid)
+
+
+def _records(release: Path, ds: Dataset, build) -> dict[type[Record], list]:
+    """One dataset's rows of every per-dataset table (charts aggregated from its fresh database)."""
+    fields = FieldRecord.from_dataset(ds)
+    _searchable(release, fields)
+    return {
+        DatasetRecord: [DatasetRecord.from_dataset(ds, build)],
+        ResourceRecord: ResourceRecord.from_dataset(ds, build),
+        FieldRecord: fields,
+        ChartRecord: [c for c in (_chart(release, ds),) if c],
+    }
+
+
+def _scorecard(release: Path, records: dict, known_licences: set[str]) -> None:
+    """Fill `scorecard` on a dataset's record (gongkai.scorecard). The accessibility indicators
+    ("the URL answers") test the release's own files: the dataset's database behind its pages,
+    and each original file under downloads/ (published before the dataset is added)."""
+    (d,) = records[DatasetRecord]
+    rs = records[ResourceRecord]
+    published = frozenset(r.name for r in rs if r.path and (release / "downloads" / d.name / r.path).is_file())
+    facts = scorecards.Facts(served=(release / f"{d.name}.db").is_file(), published=published, today=date.today())
+    d.scorecard = scorecards.dataset_scorecard(d, rs, records[FieldRecord], facts, known_licences=known_licences)
+
+
+class CatalogueWriter:
+    """Writes `release/catalog.db` one dataset at a time, so a build holds no dataset's records
+    longer than it takes to insert them.
+
+    Given the previous release's catalog.db (`start_from`), it starts from a copy of it and
+    replaces only what changed: `add` for a dataset built afresh (its old rows, chart and search
+    document go first), `remove` for one that is gone, `set_dates` when only its git dates moved;
+    a dataset nobody mentions keeps its rows, chart and search document as they were (its chart
+    is not recomputed). The caller starts from a copy only when the code that shapes
+    catalog.db is the code that wrote it (gongkai.codehash.RELEASE_ROOTS). The site tables
+    (site, publishers, themes, licences) are small and always written afresh.
+
+    Without `start_from` it writes the whole file, as `write` does.
+    """
+
+    def __init__(self, release: Path, site: Site, start_from: Path | None = None):
+        self.release = Path(release)
+        self.path = self.release / FILE
+        self.path.unlink(missing_ok=True)
+        self.incremental = start_from is not None
+        self.publishers = {ident: Publisher.from_entry(ident, e) for ident, e in site.publishers.items()}
+        self.licences = set(site.licenses)
+        if start_from is not None:
+            shutil.copyfile(start_from, self.path)
+        self.conn = sqlite3.connect(self.path, isolation_level=None)
+        self.conn.create_function("gongkai_search_tokens", 1, index_tokens, deterministic=True)
+        self.conn.execute("BEGIN")
+        site_tables = {
+            SiteInfo: [SiteInfo.from_site(site.site or {})],
+            Publisher: list(self.publishers.values()),
+            Theme: [Theme.from_entry(ident, e) for ident, e in site.themes.items()],
+            Licence: [Licence.from_entry(ident, e) for ident, e in site.licenses.items()],
+        }
+        for cls in RECORDS:
+            if not self.incremental:
+                self.conn.execute(cls.ddl())
+                for columns in cls.INDEXES:
+                    self.conn.execute(
+                        f"CREATE INDEX [{cls.TABLE}_{'_'.join(columns)}] ON [{cls.TABLE}] ({', '.join(f'[{c}]' for c in columns)})"
+                    )
+            if cls in site_tables:
+                self.conn.execute(f"DELETE FROM [{cls.TABLE}]")
+                _insert(self.conn, cls, site_tables[cls])
+        if not self.incremental:
+            self.conn.execute(f"CREATE TABLE [{DOCS}] (rid INTEGER PRIMARY KEY, {', '.join(CATALOG_COLUMNS)})")
+        self.changed = 0
+
+    def remove(self, name: str) -> None:
+        """Delete a dataset's rows, chart and search document (from a copied catalogue)."""
+        if not self.incremental:
+            return
+        row = self.conn.execute("SELECT rowid FROM datasets WHERE name = ?", [name]).fetchone()
+        if row is not None:
+            (rid,) = row
+            if self.conn.execute(f"SELECT 1 FROM [{DOCS}] WHERE rid = ?", [rid]).fetchone():
+                fts = index_name("datasets")
+                cols = ", ".join(f"c{i}" for i in range(len(CATALOG_COLUMNS)))
+                tokens = ", ".join(f"gongkai_search_tokens({c})" for c in CATALOG_COLUMNS)
+                # a contentless index forgets a document only when given the tokens it indexed
+                self.conn.execute(
+                    f"INSERT INTO [{fts}] ([{fts}], rowid, {cols}) SELECT 'delete', rid, {tokens} FROM [{DOCS}] WHERE rid = ?",
+                    [rid],
+                )
+                self.conn.execute(f"DELETE FROM [{DOCS}] WHERE rid = ?", [rid])
+        for cls in (DatasetRecord, ResourceRecord, FieldRecord, ChartRecord):
+            column = "name" if cls is DatasetRecord else "dataset"
+            self.conn.execute(f"DELETE FROM [{cls.TABLE}] WHERE [{column}] = ?", [name])
+        self.changed += 1
+
+    def add(self, ds: Dataset, build) -> None:
+        """Insert a dataset built afresh (replacing what a copied catalogue held for it)."""
+        self.remove(ds.name)
+        records = _records(self.release, ds, build)
+        _scorecard(self.release, records, self.licences)
+        for cls, rows in records.items():
+            _insert(self.conn, cls, rows)
+        (rid,) = self.conn.execute("SELECT rowid FROM datasets WHERE name = ?", [ds.name]).fetchone()
+        (doc,) = search_documents(
+            records[DatasetRecord], records[ResourceRecord], records[FieldRecord], self.publishers
         )
-        cards.setdefault(d.publisher or "", []).append(d.scorecard)
-    for ident, pub in publishers.items():
-        pub.scorecard = scorecards.publisher_scorecard(cards.get(ident, []))
+        self.conn.execute(f"INSERT INTO [{DOCS}] VALUES ({', '.join('?' * len(doc))})", (rid, *doc[1:]))
+        if self.incremental:
+            fts = index_name("datasets")
+            cols = ", ".join(f"c{i}" for i in range(len(CATALOG_COLUMNS)))
+            tokens = ", ".join(f"gongkai_search_tokens({c})" for c in CATALOG_COLUMNS)
+            self.conn.execute(
+                f"INSERT INTO [{fts}] (rowid, {cols}) SELECT rid, {tokens} FROM [{DOCS}] WHERE rid = ?", [rid]
+            )
+
+    def set_dates(self, name: str, issued: str | None, modified: str | None) -> None:
+        """An unchanged dataset whose git dates moved (say its files were committed as they were)."""
+        self.conn.execute("UPDATE datasets SET issued = ?, modified = ? WHERE name = ?", [issued, modified, name])
+        self.changed += 1
+
+    def _publisher_scorecards(self) -> None:
+        """Each publisher's scorecard from its datasets' (kept or new) ones: one read of a small
+        column per dataset, so a reused dataset counts without being read again."""
+        cards: dict[str, list[dict]] = {}
+        for publisher, card in self.conn.execute("SELECT publisher, scorecard FROM datasets"):
+            if card:
+                cards.setdefault(publisher or "", []).append(json.loads(card))
+        for ident in self.publishers:
+            summary = scorecards.publisher_scorecard(cards.get(ident, []))
+            self.conn.execute(
+                "UPDATE publishers SET scorecard = ? WHERE id = ?",
+                [None if summary is None else json.dumps(summary, ensure_ascii=False), ident],
+            )
+
+    def close(self) -> Path:
+        try:
+            self._publisher_scorecards()
+            if not self.incremental:
+                create_index(self.conn, "datasets", list(CATALOG_COLUMNS), rows_sql=f"select * from [{DOCS}]")
+            self.conn.execute("COMMIT")
+            # The copied statistics still describe a catalogue of which few datasets changed.
+            (total,) = self.conn.execute("SELECT count(*) FROM datasets").fetchone()
+            if not self.incremental or self.changed * REANALYZE_SHARE > total:
+                self.conn.execute("ANALYZE")
+        finally:
+            self.conn.close()
+        return self.path
 
 
 def write(release: Path, site: Site, datasets: list[Dataset], builds: dict) -> Path:
-    """Write `release/catalog.db` for the datasets that were built (`builds`: name → DatasetBuild)."""
-    release = Path(release)
-    path = release / FILE
-    path.unlink(missing_ok=True)
-    built = [ds for ds in datasets if ds.name in builds]
-    publishers = {ident: Publisher.from_entry(ident, e) for ident, e in site.publishers.items()}
-    records: dict[type[Record], list] = {
-        SiteInfo: [SiteInfo.from_site(site.site or {})],
-        Publisher: list(publishers.values()),
-        Theme: [Theme.from_entry(ident, e) for ident, e in site.themes.items()],
-        Licence: [Licence.from_entry(ident, e) for ident, e in site.licenses.items()],
-        # rowid order = build order; the search index below refers to datasets by rowid
-        DatasetRecord: [DatasetRecord.from_dataset(ds, builds[ds.name]) for ds in built],
-        ResourceRecord: [r for ds in built for r in ResourceRecord.from_dataset(ds, builds[ds.name])],
-        FieldRecord: [f for ds in built for f in FieldRecord.from_dataset(ds)],
-        ChartRecord: [c for c in (_chart(release, ds) for ds in built) if c],
-    }
-    _searchable(release, records[FieldRecord])
-    _scorecards(
-        release,
-        records[DatasetRecord],
-        records[ResourceRecord],
-        records[FieldRecord],
-        publishers,
-        set(site.licenses),
-    )
-    conn = sqlite3.connect(path, isolation_level=None)
+    """Write `release/catalog.db` afresh for the datasets that were built (`builds`: name → DatasetBuild)."""
+    writer = CatalogueWriter(release, site)
     try:
-        conn.execute("BEGIN")
-        for cls in RECORDS:
-            conn.execute(cls.ddl())
-            for columns in cls.INDEXES:
-                conn.execute(
-                    f"CREATE INDEX [{cls.TABLE}_{'_'.join(columns)}] ON [{cls.TABLE}] ({', '.join(f'[{c}]' for c in columns)})"
-                )
-            _insert(conn, cls, records[cls])
-        conn.execute("COMMIT")
-        docs = search_documents(records[DatasetRecord], records[ResourceRecord], records[FieldRecord], publishers)
-        conn.execute(f"CREATE TEMP TABLE _catalogue_docs (rid INTEGER, {', '.join(CATALOG_COLUMNS)})")
-        conn.executemany(
-            f"INSERT INTO temp._catalogue_docs VALUES ({', '.join('?' * (len(CATALOG_COLUMNS) + 1))})", docs
-        )
-        create_index(conn, "datasets", list(CATALOG_COLUMNS), rows_sql="select * from temp._catalogue_docs")
-        conn.execute("ANALYZE")
-    finally:
-        conn.close()
-    return path
+        for ds in datasets:
+            if ds.name in builds:
+                writer.add(ds, builds[ds.name])
+    except BaseException:
+        writer.conn.close()
+        raise
+    return writer.close()
