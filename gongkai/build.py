@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from . import catalogue, codehash, datasette_files, load, releases, report
+from . import catalogue, codehash, datasette_files, load, openness, releases, report
 from .descriptors import DESCRIPTOR_NAMES, Site, read_catalog, read_dataset, read_site
 from .model import Dataset
 from .releases import current_release  # noqa: F401  (the build's API: tests and tools use it)
@@ -62,6 +62,9 @@ class DatasetBuild:
     issued: str | None = None  # the first commit of the folder, or the first build that saw it
     first_built: str | None = None
     reused: bool = False
+    # False for a conditional or closed dataset (gongkai/openness.py): its rows are validated,
+    # but neither its database nor its files go into the release
+    published: bool = True
 
 
 @dataclass
@@ -250,7 +253,7 @@ def _build(root: Path, out: Path, say: Callable[[str], None], started: float) ->
     try:
         for dataset in datasets:
             builds.append(_build_one(dataset, site, root, release, previous, old_state, code, say))
-            if builds[-1].valid:
+            if builds[-1].valid and builds[-1].published:
                 _publish_files(dataset, release, previous if builds[-1].reused else None)
             _write_reports(out / "reports", release / "reports", builds[-1])
         result = BuildResult(ok=False, site_dir=None, datasets=builds, site_errors=list(site.errors))
@@ -308,8 +311,10 @@ def _build_one(
     db_name = f"{dataset.name}.db"
     issued, modified = git_dates(dataset.folder)
     first_built = (old or {}).get("first_built") or _now()
-    if old and old.get("hash") == digest and previous and (previous / db_name).exists():
-        os.link(previous / db_name, release / db_name)
+    published = not openness.is_withheld(openness.openness_class(dataset.descriptor))
+    if old and old.get("hash") == digest and previous and (not published or (previous / db_name).exists()):
+        if published:
+            os.link(previous / db_name, release / db_name)
         say(f"· {dataset.name}: 未变化 unchanged")
         return DatasetBuild(
             name=dataset.name,
@@ -323,9 +328,18 @@ def _build_one(
             reused=True,
             issued=issued or first_built,
             first_built=first_built,
+            published=published,
         )
     t0 = time.perf_counter()
-    result = load_dataset(dataset, release / db_name)
+    # a withheld dataset is loaded as any other (the same checks, the same stats), into a
+    # file no server lists (not `*.db`), removed before the release is finished
+    db_path = release / (db_name if published else f".withheld-{dataset.name}.sqlite")
+    try:
+        result = load_dataset(dataset, db_path)
+    finally:
+        if not published:
+            for suffix in ("", "-wal", "-shm", "-journal"):
+                db_path.with_name(db_path.name + suffix).unlink(missing_ok=True)
     tables = {t.resource.name: {k: v for k, v in t.stats.items() if k != "seconds"} for t in result.tasks}
     rows = sum(t.get("rows", 0) for t in tables.values())
     n_errors = len(result.errors) + sum(len(t.errors) for t in result.tasks)
@@ -346,6 +360,7 @@ def _build_one(
         first_seen=first_seen,
         issued=issued or first_built,
         first_built=first_built,
+        published=published,
     )
 
 

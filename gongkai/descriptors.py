@@ -24,6 +24,7 @@ from typing import Any
 import yaml
 from frictionless import FrictionlessException, Package
 
+from . import openness as openness_rule
 from .errors import METADATA_ERROR, PACKAGE_ERROR, PROFILE_ERROR, RESOURCE_ERROR, SCHEMA_ERROR, Error, text
 from .model import Dataset, Resource
 from .portal.routes import reserved_names
@@ -35,7 +36,7 @@ SLUG = re.compile(r"^[a-z0-9][a-z0-9-]*\Z")
 # like a route would have an unreachable database page).
 RESERVED_NAMES = reserved_names()
 FREQUENCIES = ("daily", "weekly", "monthly", "quarterly", "annual", "irregular", "never")
-OPENNESS_CLASSES = ("unconditional", "conditional")
+OPENNESS_CLASSES = openness_rule.CLASSES
 DESCRIPTOR_NAMES = ("datapackage.json", "datapackage.yaml", "datapackage.yml")
 FORMATS = {".csv": "csv", ".tsv": "tsv", ".xlsx": "xlsx"}
 # Licence ids are SPDX-style identifiers (ODC-PDDL-1.0, CC-BY-4.0), as datapackage.json names them.
@@ -443,7 +444,7 @@ def check_profile(descriptor: dict, folder_name: str, site: Site) -> list[Error]
     openness = d.get("gov:openness")
     if not isinstance(openness, dict) or openness.get("class") not in OPENNESS_CLASSES:
         errors.append(PROFILE_ERROR("openness"))
-    elif openness["class"] == "conditional" and not openness.get("condition"):
+    elif openness_rule.is_withheld(openness["class"]) and not openness.get("condition"):
         errors.append(PROFILE_ERROR("openness-condition"))
     temporal = d.get("gov:temporal")
     if temporal is not None:

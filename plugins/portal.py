@@ -19,6 +19,7 @@ from datetime import date
 from pathlib import Path
 
 from datasette import Response, hookimpl
+from datasette.utils import tilde_encode
 from datasette.utils.asgi import NotFound, asgi_send_file
 
 from gongkai import catalogue, i18n
@@ -123,11 +124,26 @@ async def dataset_view(datasette, request):
         links=links(datasette, request),
         base=api_examples.configured_base_url(bundle.site.base_url),
         today=date.today(),
-        table_path=datasette.urls.table,
-        table_file=lambda db, t, fmt: datasette.urls.table(db, t, format=fmt),
-        database_path=datasette.urls.database,
+        **_url_builders(datasette, name),
     )
     return await render(datasette, request, "portal_dataset.html", ctx)
+
+
+def _url_builders(datasette, name: str) -> dict:
+    """Datasette's URL builders for a served database; plain paths for one the release does not
+    serve (a conditional or closed dataset: its page links none of them, plugins/openness.py)."""
+    if name in datasette.databases:
+        return {
+            "table_path": datasette.urls.table,
+            "table_file": lambda db, t, fmt: datasette.urls.table(db, t, format=fmt),
+            "database_path": datasette.urls.database,
+        }
+    path = datasette.urls.path
+    return {
+        "table_path": lambda db, t: path(f"/{db}/{tilde_encode(t)}"),
+        "table_file": lambda db, t, fmt: path(f"/{db}/{tilde_encode(t)}.{fmt}"),
+        "database_path": lambda db: path(f"/{db}"),
+    }
 
 
 async def report_view(datasette, request):

@@ -161,8 +161,8 @@ def test_profile_must_properties(folder: Path):
     assert contact.get("name") and EMAIL.fullmatch(contact.get("email", ""))
     assert d.get("gov:frequency") in FREQUENCIES
     openness = d.get("gov:openness") or {}
-    assert openness.get("class") in {"unconditional", "conditional"}
-    if openness["class"] == "conditional":
+    assert openness.get("class") in {"unconditional", "conditional", "closed"}
+    if openness["class"] in ("conditional", "closed"):
         assert openness.get("condition")
 
     resource_names = [r.get("name") for r in d.get("resources", [])]

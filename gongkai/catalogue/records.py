@@ -295,6 +295,7 @@ class DatasetRecord(Record):
     frequency: str | None = None
     openness: str | None = None
     openness_condition: str | None = None
+    openness_apply: str | None = None  # how to apply for a conditional dataset (text or a link)
     contact_name: str | None = None
     contact_email: str | None = None
     temporal_start: str | None = None
@@ -357,6 +358,7 @@ class DatasetRecord(Record):
             frequency=_str(d.get("gov:frequency")),
             openness=_str(openness.get("class")),
             openness_condition=_str(openness.get("condition")),
+            openness_apply=_str(openness.get("apply")),
             contact_name=_str(contact.get("name")),
             contact_email=_str(contact.get("email")),
             temporal_start=_str(temporal.get("start")),
@@ -405,6 +407,7 @@ class ResourceRecord(Record):
     sha256: str | None = None
     primary_key: list = field(default_factory=list)
     foreign_keys: list = field(default_factory=list)
+    shared_schema: str | None = None  # the `shared:<name>` schema it follows (metadata/schemas/)
 
     @classmethod
     def from_dataset(cls, ds: Dataset, build) -> list[ResourceRecord]:
@@ -425,9 +428,17 @@ class ResourceRecord(Record):
                     sha256=stats.get("sha256"),
                     primary_key=list(res.primary_key or []),
                     foreign_keys=list(res.foreign_keys or []),
+                    shared_schema=_shared_schema(res.descriptor.get("schema")),
                 )
             )
         return out
+
+
+def _shared_schema(schema) -> str | None:
+    """`shared:<name>` → name (descriptors.py has resolved and checked it by now)."""
+    if isinstance(schema, str) and schema.startswith("shared:"):
+        return schema.split(":", 1)[1]
+    return None
 
 
 @dataclass

@@ -21,6 +21,7 @@ from .. import i18n
 from ..catalogue import listing
 from ..catalogue.reader import Counted, DatasetBundle, LicenceUse, PublisherBundle, Registries, ThemeBundle
 from ..catalogue.records import ChartRecord, DatasetRecord, FieldRecord, Publisher, SiteInfo
+from ..openness import is_withheld
 from . import api_examples, charts, dictionary, quality
 from .preview import Preview, cell_text
 
@@ -332,6 +333,9 @@ class ResourceBlock:
     dictionary_url: str
     api: dict
     primary_key: list
+    shared_schema: str | None = None  # the shared Table Schema it follows (metadata/schemas/)
+    shared_schema_title: str | None = None
+    shared_schema_url: str | None = None
 
 
 @dataclass
@@ -362,6 +366,10 @@ class DatasetPage:
     contact_email: str | None
     problem_url: str | None
     personal_data: list
+    # conditional or closed (gongkai/openness.py): no rows, files or data links, the conditions
+    # and how to apply instead
+    withheld: bool = False
+    apply: str | None = None
 
 
 def _chart_context(chart: ChartRecord | None, fields: list[FieldRecord], lang: str) -> dict | None:
@@ -441,6 +449,8 @@ def dataset_page(
                 dictionary_url=links.file(f"/datasets/{name}/{r.name}/dictionary.csv"),
                 api=api_examples.examples(base, tpath, database_path(name), r.name),
                 primary_key=list(r.primary_key or []),
+                shared_schema=r.shared_schema,
+                shared_schema_url=links.page(f"/schemas/{r.shared_schema}") if r.shared_schema else None,
             )
         )
     keywords = d.keywords or []
@@ -482,6 +492,8 @@ def dataset_page(
         contact_email=contact_email,
         problem_url=problem_url,
         personal_data=list(d.personal_data or []),
+        withheld=is_withheld(d.openness),
+        apply=d.openness_apply,
     )
 
 
