@@ -61,6 +61,14 @@ class Site:
     def schemas_dir(self) -> Path:
         return self.root / "metadata" / "schemas"
 
+    def shared_schemas(self) -> list[str]:
+        """The names `shared:<name>` may use: each `metadata/schemas/<name>.json` whose name is a
+        slug (a link or an odd file is listed here and refused when it is read)."""
+        folder = self.schemas_dir
+        if not folder.is_dir():
+            return []
+        return sorted(p.stem for p in folder.iterdir() if p.suffix == ".json" and SLUG.match(p.stem))
+
 
 # ---------------------------------------------------------------------------------------------
 # Site metadata
@@ -361,8 +369,10 @@ def _resolve_schema(schema: Any, resource: str, folder: Path, site: Site | None)
         return None, [SCHEMA_ERROR("bad-value").at(resource=resource)]
     if schema.startswith("shared:"):
         shared = schema.split(":", 1)[1]
-        if site is None or not SLUG.match(shared):
-            return None, [SCHEMA_ERROR("unknown-shared", name=shared).at(resource=resource)]
+        known = site.shared_schemas() if site is not None else []
+        if site is None or shared not in known:
+            listed = ", ".join(known) or "-"
+            return None, [SCHEMA_ERROR("unknown-shared", name=shared, known=listed).at(resource=resource)]
         base, rel, label = site.root / "metadata", f"schemas/{shared}.json", f"metadata/schemas/{shared}.json"
     else:
         base, rel, label = folder, schema, schema
