@@ -23,8 +23,8 @@ from datasette.utils import tilde_encode
 from datasette.utils.asgi import NotFound, asgi_send_file
 
 from gongkai import catalogue, i18n
-from gongkai.catalogue import listing
-from gongkai.portal import api_examples, dictionary, pages, preview, routes
+from gongkai.catalogue import listing, schemas as catalogue_schemas
+from gongkai.portal import api_examples, dictionary, pages, preview, routes, schema_pages
 from gongkai.portal.markdown import render as render_markdown
 
 PREVIEW_ROWS = 5
@@ -223,6 +223,21 @@ async def themes_index(datasette, request):
         sort=request.args.get("sort") or "",
     )
     return await render(datasette, request, "portal_index.html", ctx)
+
+
+async def schemas_index(datasette, request):
+    counted = await read(datasette, lambda c: catalogue_schemas.every(c.conn))
+    ctx = schema_pages.schemas_index(counted, links(datasette, request))
+    return await render(datasette, request, "portal_schemas.html", ctx)
+
+
+async def schema_view(datasette, request):
+    name = request.url_vars["name"]
+    bundle = await read(datasette, lambda c: catalogue_schemas.one(c.conn, name))
+    if bundle is None:
+        raise NotFound("Schema not found")
+    ctx = schema_pages.schema_page(bundle, links(datasette, request))
+    return await render(datasette, request, "portal_schema.html", ctx)
 
 
 async def publisher_view(datasette, request):

@@ -92,3 +92,28 @@ async def test_the_landing_page(built, lang):
     assert rows_json.status_code == 200 and len(rows_json.json()) == 2
     original = await ds.client.get(f"/downloads/{NAME}/service-items.csv")
     assert original.status_code == 200 and original.content == (FOLDER / "service-items.csv").read_bytes()
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+async def test_the_schema_pages_show_who_follows_which_schema(built, lang):
+    ds = make_datasette(built, root=REPO)
+    suffix = "?_lang=en" if lang == "en" else ""
+    index = await ds.client.get("/schemas" + suffix)
+    assert index.status_code == 200
+    for name in (
+        "service-items",
+        "responsibility-list",
+        "negative-list",
+        "administrative-licensing",
+        "administrative-penalty",
+    ):
+        assert f'href="/schemas/{name}' in index.text
+    assert ("1 datasets" if lang == "en" else "1 个数据集") in index.text
+    page = await ds.client.get("/schemas/service-items" + suffix)
+    assert page.status_code == 200
+    assert f'href="/datasets/{NAME}' in page.text
+    assert ("Power list and government service items" if lang == "en" else "权力清单和政务服务事项") in page.text
+    assert ("Implementing body" if lang == "en" else "实施主体") in page.text  # a field, in the page's language
+    other = await ds.client.get("/schemas/negative-list" + suffix)
+    assert other.status_code == 200 and f"/datasets/{NAME}" not in other.text
+    assert (await ds.client.get("/schemas/no-such-list" + suffix)).status_code == 404

@@ -500,6 +500,57 @@ class ChartRecord(Record):
     spec: dict
 
 
+@dataclass
+class SharedSchemaRecord(Record):
+    """A shared Table Schema of `metadata/schemas/` (the transparency lists): its page shows
+    its fields in both languages and the datasets that follow it (`resources.shared_schema`)."""
+
+    TABLE: ClassVar[str] = "shared_schemas"
+    KEY: ClassVar[tuple[str, ...]] = ("name",)
+
+    name: str
+    title: str | None = None
+    title_en: str | None = None
+    description: str | None = None
+    description_en: str | None = None
+    fields: list = field(
+        default_factory=list
+    )  # [{name, type, title, title_en, description, description_en, constraints}]
+    primary_key: list = field(default_factory=list)
+
+    @classmethod
+    def from_schema(cls, name: str, schema: dict) -> SharedSchemaRecord:
+        def en(owner: dict) -> dict:
+            tr = owner.get("gov:translations")
+            value = tr.get("en") if isinstance(tr, dict) else None
+            return value if isinstance(value, dict) else {}
+
+        fields: list[dict] = []
+        for f in schema.get("fields") or []:
+            if isinstance(f, dict):
+                fields.append(
+                    {
+                        "name": _str(f.get("name")),
+                        "type": _str(f.get("type")) or "string",
+                        "title": _str(f.get("title")),
+                        "title_en": _str(en(f).get("title")),
+                        "description": _str(f.get("description")),
+                        "description_en": _str(en(f).get("description")),
+                        "constraints": f.get("constraints") if isinstance(f.get("constraints"), dict) else {},
+                    }
+                )
+        key = schema.get("primaryKey")
+        return cls(
+            name=name,
+            title=_str(schema.get("title")),
+            title_en=_str(en(schema).get("title")),
+            description=_str(schema.get("description")),
+            description_en=_str(en(schema).get("description")),
+            fields=fields,
+            primary_key=[key] if isinstance(key, str) else [k for k in key or [] if isinstance(k, str)],
+        )
+
+
 RECORDS: tuple[type[Record], ...] = (
     SiteInfo,
     Publisher,
@@ -509,4 +560,5 @@ RECORDS: tuple[type[Record], ...] = (
     ResourceRecord,
     FieldRecord,
     ChartRecord,
+    SharedSchemaRecord,
 )

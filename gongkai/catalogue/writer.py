@@ -12,7 +12,7 @@ import sqlite3
 from collections.abc import Iterable
 from pathlib import Path
 
-from ..descriptors import Site
+from ..descriptors import Site, parse_file
 from ..model import Dataset
 from ..portal import charts
 from ..search.index import CATALOG_COLUMNS, create_index, read_indexes
@@ -25,6 +25,7 @@ from .records import (
     Publisher,
     Record,
     ResourceRecord,
+    SharedSchemaRecord,
     SiteInfo,
     Theme,
 )
@@ -124,6 +125,17 @@ def search_documents(
     return docs
 
 
+def _shared_schemas(site: Site) -> list[SharedSchemaRecord]:
+    """Every shared schema of `metadata/schemas/`, read as descriptors.py reads them (a file it
+    would refuse is left out here: a dataset naming it has already failed the build)."""
+    out = []
+    for name in site.shared_schemas():
+        data, error = parse_file(site.schemas_dir, f"{name}.json")
+        if error is None and isinstance(data, dict):
+            out.append(SharedSchemaRecord.from_schema(name, data))
+    return out
+
+
 def write(release: Path, site: Site, datasets: list[Dataset], builds: dict) -> Path:
     """Write `release/catalog.db` for the datasets that were built (`builds`: name → DatasetBuild)."""
     release = Path(release)
@@ -141,6 +153,7 @@ def write(release: Path, site: Site, datasets: list[Dataset], builds: dict) -> P
         ResourceRecord: [r for ds in built for r in ResourceRecord.from_dataset(ds, builds[ds.name])],
         FieldRecord: [f for ds in built for f in FieldRecord.from_dataset(ds)],
         ChartRecord: [c for c in (_chart(release, ds) for ds in built) if c],
+        SharedSchemaRecord: _shared_schemas(site),
     }
     _searchable(release, records[FieldRecord])
     conn = sqlite3.connect(path, isolation_level=None)
