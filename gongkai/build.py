@@ -114,6 +114,16 @@ def load_dataset(dataset: Dataset, db_path: Path, *, search: bool = True) -> Dat
     return result
 
 
+def overdue_warnings(results: list[DatasetResult]) -> dict[str, list[str]]:
+    """Each dataset's timeliness warning (`report.overdue`), judged today against the last commit
+    that touched its folder; none where git cannot tell (the build falls back to when it first
+    saw the content, which a check without a build has not)."""
+    today = datetime.now(UTC).date()
+    return {
+        r.dataset.name: report.overdue(r.dataset.descriptor, git_dates(r.dataset.folder)[1], today) for r in results
+    }
+
+
 def check(paths: list[Path], root: Path) -> list[DatasetResult]:
     """Validate dataset folders without loading them (what `gongkai validate` runs)."""
     site = read_site(root) if (Path(root) / "metadata").is_dir() else None
@@ -349,13 +359,14 @@ def _build_one(
         f"{n_errors} 个错误 errors, {time.perf_counter() - t0:.2f}s"
     )
     first_seen = old.get("first_seen") if old and old.get("hash") == digest else _now()
+    late = report.overdue(dataset.descriptor, modified or first_seen, datetime.now(UTC).date())
     return DatasetBuild(
         name=dataset.name,
         hash=digest,
         valid=result.valid,
         tables=tables,
-        report=report.report([result]),
-        markdown=report.markdown_summary(result),
+        report=report.report([result], warnings={dataset.name: late}),
+        markdown=report.markdown_summary(result, warnings=late),
         modified=modified or first_seen,
         first_seen=first_seen,
         issued=issued or first_built,
