@@ -57,11 +57,12 @@ def explained(w: catalogue_openness.Withheld, landing: str) -> error_messages.Ex
     the catalogue record is."""
     both = {}
     for lang in i18n.LANGS:
-        how = w.apply or (i18n.t("portal.withheld.apply_contact", lang) + w.contact_email if w.contact_email else "")
+        apply = w.text("apply", lang)
+        how = apply or (i18n.t("portal.withheld.apply_contact", lang) + w.contact_email if w.contact_email else "")
         both[lang] = i18n.t(
             f"err_withheld_{'closed' if w.openness == 'closed' else 'conditional'}",
             lang,
-            condition=w.condition or i18n.t("portal.not_given", lang),
+            condition=w.text("condition", lang) or i18n.t("portal.not_given", lang),
             apply=how or i18n.t("portal.not_given", lang),
             landing=landing,
         )

@@ -19,8 +19,14 @@ class Withheld:
     condition: str | None
     apply: str | None
     contact_email: str | None
-    title: str | None
-    title_en: str | None
+    condition_en: str | None = None  # from gov:translations (catalogue/records.py)
+    condition_zh: str | None = None
+    apply_en: str | None = None
+    apply_zh: str | None = None
+
+    def text(self, key: str, lang: str) -> str | None:
+        """`condition` or `apply` in `lang` where translated, else as written."""
+        return getattr(self, f"{key}_{lang}", None) or getattr(self, key)
 
 
 def withheld(conn: sqlite3.Connection) -> dict[str, Withheld]:
@@ -28,7 +34,8 @@ def withheld(conn: sqlite3.Connection) -> dict[str, Withheld]:
     counts: the build withholds it too)."""
     rows = conn.execute(
         "select d.name, d.openness, d.openness_condition, d.openness_apply,"
-        " coalesce(d.contact_email, p.email), d.title, d.title_en"
+        " coalesce(d.contact_email, p.email), d.openness_condition_en, d.openness_condition_zh,"
+        " d.openness_apply_en, d.openness_apply_zh"
         " from datasets d left join publishers p on p.id = d.publisher"
         " where d.openness is not null and d.openness != 'unconditional'"
     ).fetchall()

@@ -124,6 +124,18 @@ def _translations(descriptor: dict) -> tuple[dict, dict]:
     return (en if isinstance(en, dict) else {}), (zh if isinstance(zh, dict) else {})
 
 
+def _openness_translated(en: dict, zh: dict) -> dict[str, str | None]:
+    """The conditions and how to apply in the other language: `gov:translations.<lang>` may hold
+    `"gov:openness": {"condition": …, "apply": …}`."""
+    out: dict[str, str | None] = {}
+    for lang, tr in (("en", en), ("zh", zh)):
+        o = tr.get("gov:openness")
+        o = o if isinstance(o, dict) else {}
+        out[f"openness_condition_{lang}"] = _str(o.get("condition"))
+        out[f"openness_apply_{lang}"] = _str(o.get("apply"))
+    return out
+
+
 def _str(value: Any) -> str | None:
     return None if value is None else str(value)
 
@@ -295,7 +307,11 @@ class DatasetRecord(Record):
     frequency: str | None = None
     openness: str | None = None
     openness_condition: str | None = None
+    openness_condition_en: str | None = None  # gov:translations.<lang>["gov:openness"].condition
+    openness_condition_zh: str | None = None
     openness_apply: str | None = None  # how to apply for a conditional dataset (text or a link)
+    openness_apply_en: str | None = None
+    openness_apply_zh: str | None = None
     contact_name: str | None = None
     contact_email: str | None = None
     temporal_start: str | None = None
@@ -359,6 +375,7 @@ class DatasetRecord(Record):
             openness=_str(openness.get("class")),
             openness_condition=_str(openness.get("condition")),
             openness_apply=_str(openness.get("apply")),
+            **_openness_translated(en, zh),
             contact_name=_str(contact.get("name")),
             contact_email=_str(contact.get("email")),
             temporal_start=_str(temporal.get("start")),

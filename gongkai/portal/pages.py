@@ -369,6 +369,7 @@ class DatasetPage:
     # conditional or closed (gongkai/openness.py): no rows, files or data links, the conditions
     # and how to apply instead
     withheld: bool = False
+    condition: str | None = None  # in the page's language where translated
     apply: str | None = None
 
 
@@ -493,7 +494,8 @@ def dataset_page(
         problem_url=problem_url,
         personal_data=list(d.personal_data or []),
         withheld=is_withheld(d.openness),
-        apply=d.openness_apply,
+        condition=d.text("openness_condition", lang),
+        apply=d.text("openness_apply", lang),
     )
 
 
