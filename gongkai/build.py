@@ -45,6 +45,7 @@ from . import (
     exports,
     git_dates,
     load,
+    openness,
     rejected_rows,
     releases,
     report,
@@ -92,6 +93,9 @@ class DatasetBuild:
     first_built: str | None = None
     reused: bool = False
     rejected: list = field(default_factory=list)  # rejected_rows.RejectedRows, a failing build's
+    # False for a conditional or closed dataset (gongkai/openness.py): its rows are validated,
+    # but neither its database nor its files go into the release
+    published: bool = True
     report_file: Path | None = None  # its JSON report; the Markdown one is beside it
     files: list[str] = field(default_factory=list)  # published under downloads/<name>/
     _report: dict | None = field(default=None, repr=False)
@@ -163,6 +167,20 @@ def load_dataset(
     finally:
         load.finish_database(db)
     return result
+
+
+def overdue_warnings(results: list[DatasetResult]) -> dict[str, list[str]]:
+    """Each dataset's timeliness warning (`report.overdue`), judged today against the last commit
+    that touched its folder; none where git cannot tell (the build falls back to when it first
+    saw the content, which a check without a build has not)."""
+    today = datetime.now(UTC).date()
+    dates: git_dates.Dates = {}
+    for parent in {r.dataset.folder.parent for r in results}:  # one git log per datasets/ folder
+        dates.update(git_dates.dataset_dates(parent)[0])
+    return {
+        r.dataset.name: report.overdue(r.dataset.descriptor, dates.get(r.dataset.name, (None, None))[1], today)
+        for r in results
+    }
 
 
 def check(paths: list[Path], root: Path, sink: Sink | None = None) -> list[DatasetResult]:
@@ -406,7 +424,7 @@ def _build(
                     build = _build_one(dataset, plan, release, dates, say, watch)
                     if build.valid:
                         assert writer is not None  # a dataset built afresh is never catalogue_unchanged
-                        build.files = _publish_files(dataset, release, None)
+                        build.files = _publish_files(dataset, release, None) if build.published else []
                         writer.add(dataset, build)
                     _write_reports(release / "reports", build)
                     _write_rejected(out / "reports", release / "reports", build)
@@ -491,7 +509,7 @@ def _write_search_shards(release: Path, previous: Path | None, builds: list[Data
     entries = [
         site_index.Entry(b.name, b.hash, {t: int(s.get("rows", 0)) for t, s in b.tables.items()})
         for b in builds
-        if b.valid
+        if b.valid and b.published  # a withheld dataset's rows are never searchable
     ]
     site_index.write(release, previous, entries)
 
@@ -530,8 +548,10 @@ def _reuse(
     name, old = plan.folder.name, plan.old
     # str paths, not pathlib: 10,000 datasets × six links is where a no-op rebuild spends its time
     src, dst = str(previous), str(release)
+    published = old.get("published", True)
     try:
-        os.link(f"{src}/{name}.db", f"{dst}/{name}.db")
+        if published:  # a withheld dataset has no database in any release
+            os.link(f"{src}/{name}.db", f"{dst}/{name}.db")
         os.link(f"{src}/reports/{name}.json", f"{dst}/reports/{name}.json")
         os.link(f"{src}/reports/{name}.md", f"{dst}/reports/{name}.md")
         made: set[str] = set()
@@ -561,6 +581,7 @@ def _reuse(
         issued=issued or first_built,
         first_built=first_built,
         files=list(old["files"]),
+        published=published,
     )
 
 
@@ -574,8 +595,17 @@ def _build_one(
 ) -> DatasetBuild:
     old = plan.old
     issued, modified, first_built = _dates(plan, dates)
+    published = not openness.is_withheld(openness.openness_class(dataset.descriptor))
     t0 = time.perf_counter()
-    result = load_dataset(dataset, release / f"{dataset.name}.db", watch=watch)
+    # a withheld dataset is loaded as any other (the same checks, the same stats), into a
+    # file no server lists (not `*.db`), removed before the release is finished
+    db_path = release / (f"{dataset.name}.db" if published else f".withheld-{dataset.name}.sqlite")
+    try:
+        result = load_dataset(dataset, db_path, watch=watch)
+    finally:
+        if not published:
+            for suffix in ("", "-wal", "-shm", "-journal"):
+                db_path.with_name(db_path.name + suffix).unlink(missing_ok=True)
     tables = {t.resource.name: {k: v for k, v in t.stats.items() if k != "seconds"} for t in result.tasks}
     rows = sum(t.get("rows", 0) for t in tables.values())
     n_errors = len(result.errors) + sum(len(t.errors) for t in result.tasks)
@@ -596,9 +626,13 @@ def _build_one(
         first_built=first_built,
         report_file=release.parent.parent / "reports" / f"{dataset.name}.json",
         rejected=rejected_rows.for_result(result),
+        published=published,
     )
+    late = report.overdue(dataset.descriptor, modified or first_seen, datetime.now(UTC).date())
     build._report, build._markdown = report.with_rejected_rows(
-        report.report([result]), report.markdown_summary(result), build.rejected
+        report.report([result], warnings={dataset.name: late}),
+        report.markdown_summary(result, warnings=late),
+        build.rejected,
     )
     return build
 
@@ -663,6 +697,7 @@ def _state(code: str, release_code: str, builds: list[DatasetBuild], previous: P
                 "first_built": b.first_built,
                 "dates": [b.issued, b.modified],  # as the catalogue shows them
                 "files": b.files,
+                "published": b.published,
             }
             for b in builds
         },

@@ -15,7 +15,7 @@ from typing import NoReturn
 import click
 
 from . import report
-from .build import BuildError, build_site, check
+from .build import BuildError, build_site, check, overdue_warnings
 from .descriptors import dataset_folders
 from .i18n import t
 
@@ -66,12 +66,18 @@ def validate(paths, as_json, quiet, root):
         raise click.UsageError(f"no dataset folders found in {root / 'datasets'} / 未找到数据集文件夹")
     started = time.perf_counter()
     results = check(folders, root, sink=None if quiet else Progress())
+    late = overdue_warnings(results)  # warnings only: they never change the exit status
     if as_json:
         click.echo(
-            json.dumps(report.report(results, time.perf_counter() - started), ensure_ascii=False, indent=2, default=str)
+            json.dumps(
+                report.report(results, time.perf_counter() - started, warnings=late),
+                ensure_ascii=False,
+                indent=2,
+                default=str,
+            )
         )
     else:
-        click.echo(report.text_summary(results))
+        click.echo(report.text_summary(results, warnings=late))
     sys.exit(0 if all(r.valid for r in results) else 1)
 
 

@@ -24,6 +24,7 @@ from typing import Any
 
 import yaml
 
+from . import openness as openness_rule
 from .errors import METADATA_ERROR, PACKAGE_ERROR, PROFILE_ERROR, RESOURCE_ERROR, SCHEMA_ERROR, Error, text
 from .model import Dataset, Resource
 from .portal.routes import reserved_names
@@ -35,7 +36,7 @@ SLUG = re.compile(r"^[a-z0-9][a-z0-9-]*\Z")
 # like a route would have an unreachable database page).
 RESERVED_NAMES = reserved_names()
 FREQUENCIES = ("daily", "weekly", "monthly", "quarterly", "annual", "irregular", "never")
-OPENNESS_CLASSES = ("unconditional", "conditional")
+OPENNESS_CLASSES = openness_rule.CLASSES
 DESCRIPTOR_NAMES = ("datapackage.json", "datapackage.yaml", "datapackage.yml")
 # .xls / .et / .ods are named so that validation refuses them with the fix (save as .xlsx)
 FORMATS = {".csv": "csv", ".tsv": "tsv", ".xlsx": "xlsx", ".xlsm": "xlsm", ".xls": "xls", ".et": "et", ".ods": "ods"}
@@ -60,6 +61,14 @@ class Site:
     @property
     def schemas_dir(self) -> Path:
         return self.root / "metadata" / "schemas"
+
+    def shared_schemas(self) -> list[str]:
+        """The names `shared:<name>` may use: each `metadata/schemas/<name>.json` whose name is a
+        slug (a link or an odd file is listed here and refused when it is read)."""
+        folder = self.schemas_dir
+        if not folder.is_dir():
+            return []
+        return sorted(p.stem for p in folder.iterdir() if p.suffix == ".json" and SLUG.match(p.stem))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -364,8 +373,10 @@ def _resolve_schema(schema: Any, resource: str, folder: Path, site: Site | None)
         return None, [SCHEMA_ERROR("bad-value").at(resource=resource)]
     if schema.startswith("shared:"):
         shared = schema.split(":", 1)[1]
-        if site is None or not SLUG.match(shared):
-            return None, [SCHEMA_ERROR("unknown-shared", name=shared).at(resource=resource)]
+        known = site.shared_schemas() if site is not None else []
+        if site is None or shared not in known:
+            listed = ", ".join(known) or "-"
+            return None, [SCHEMA_ERROR("unknown-shared", name=shared, known=listed).at(resource=resource)]
         base, rel, label = site.root / "metadata", f"schemas/{shared}.json", f"metadata/schemas/{shared}.json"
     else:
         base, rel, label = folder, schema, schema
@@ -476,7 +487,7 @@ def check_profile(descriptor: dict, folder_name: str, site: Site) -> list[Error]
     openness = d.get("gov:openness")
     if not isinstance(openness, dict) or openness.get("class") not in OPENNESS_CLASSES:
         errors.append(PROFILE_ERROR("openness"))
-    elif openness["class"] == "conditional" and not openness.get("condition"):
+    elif openness_rule.is_withheld(openness["class"]) and not openness.get("condition"):
         errors.append(PROFILE_ERROR("openness-condition"))
     temporal = d.get("gov:temporal")
     if temporal is not None:

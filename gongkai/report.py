@@ -5,10 +5,12 @@ Pure functions from validation results to dicts and text; writing files is the c
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from datetime import date
 
 from . import rejected_rows
 from .errors import Error, notes
+from .portal import timeliness
 
 
 def _both(key: str, sep: str = " / ", **params) -> str:
@@ -18,6 +20,26 @@ def _both(key: str, sep: str = " / ", **params) -> str:
 
 
 REPORT_VERSION = 1
+Warnings = Mapping[str, list[str]]  # dataset name -> its warnings, each "中文 / English"
+
+
+def overdue(descriptor: dict, modified, today: date) -> list[str]:
+    """A warning when the dataset's last change is older than its `gov:frequency` allows: the
+    site's own rule (gongkai/portal/timeliness.py, shown on the landing page), judged on `today`.
+    A warning, not an error: late data is still valid data, and the publisher may be on the way."""
+    frequency = descriptor.get("gov:frequency")
+    judged = timeliness.judge(frequency if isinstance(frequency, str) else None, modified, today)
+    if judged.status != "late" or judged.modified is None or judged.due is None:
+        return []
+    return [
+        _both(
+            "overdue",
+            frequency=frequency,
+            modified=judged.modified.isoformat(),
+            due=judged.due.isoformat(),
+            days=judged.days_late,
+        )
+    ]
 
 
 def task_report(task) -> dict:
@@ -41,10 +63,12 @@ def task_report(task) -> dict:
     }
 
 
-def report(results: Iterable, seconds: float | None = None) -> dict:
+def report(results: Iterable, seconds: float | None = None, warnings: Warnings | None = None) -> dict:
     """One report for one or several datasets, in frictionless's shape: top-level `errors` are
-    the dataset-level ones (descriptor, catalogue profile), `tasks` one per resource."""
+    the dataset-level ones (descriptor, catalogue profile), `tasks` one per resource; top-level
+    `warnings` (strings, as frictionless's) what does not make a dataset invalid (`overdue`)."""
     results = list(results)
+    found = [w for r in results for w in (warnings or {}).get(r.dataset.name, [])]
     errors = [e.to_dict() for r in results for e in r.errors]
     tasks = [task_report(t) for r in results for t in r.tasks]
     n_errors = len(errors) + sum(t["stats"]["errors"] for t in tasks)
@@ -53,11 +77,11 @@ def report(results: Iterable, seconds: float | None = None) -> dict:
         "stats": {
             "tasks": len(tasks),
             "errors": n_errors,
-            "warnings": 0,
+            "warnings": len(found),
             "seconds": round(seconds if seconds is not None else sum(t["stats"].get("seconds", 0) for t in tasks), 3),
             "datasets": len(results),
         },
-        "warnings": [],
+        "warnings": found,
         "errors": errors,
         "tasks": tasks,
     }
@@ -67,8 +91,9 @@ def _error_line(e: Error) -> str:
     return f"- `{e.type}` {e.message_zh}\n  {e.message}"
 
 
-def markdown_summary(result, first: int = 10) -> str:
-    """A short bilingual summary for a publisher: status, then the first errors per resource."""
+def markdown_summary(result, first: int = 10, warnings: list[str] | None = None) -> str:
+    """A short bilingual summary for a publisher: status and warnings, then the first errors
+    per resource."""
     name = result.dataset.name
     ok = result.valid
     n = len(result.errors) + sum(len(t.errors) for t in result.tasks)
@@ -78,6 +103,8 @@ def markdown_summary(result, first: int = 10) -> str:
         "✅ " + _both("valid") if ok else "❌ " + _both("invalid", n=n),
         "",
     ]
+    if warnings:
+        lines += [f"⚠️ {w}" for w in warnings] + [""]
     if result.errors:
         lines += ["## " + _both("dataset"), ""]
         lines += [_error_line(e) for e in result.errors[:first]]
@@ -101,16 +128,19 @@ def markdown_summary(result, first: int = 10) -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
-def text_summary(results: Iterable, first: int = 5) -> str:
-    """What `gongkai validate` prints for a person: one line per dataset, the first errors of each."""
+def text_summary(results: Iterable, first: int = 5, warnings: Warnings | None = None) -> str:
+    """What `gongkai validate` prints for a person: one line per dataset, its warnings, the first
+    errors of each."""
     out = []
     for r in results:
         n = len(r.errors) + sum(len(t.errors) for t in r.tasks)
         rows = sum(t.stats.get("rows", 0) for t in r.tasks)
         if r.valid:
             out.append(f"✓ {r.dataset.name}: " + _both("passed", resources=len(r.tasks), rows=rows))
+            out.extend(f"    ⚠ {w}" for w in (warnings or {}).get(r.dataset.name, []))
             continue
         out.append(f"✗ {r.dataset.name}: " + _both("failed", n=n))
+        out.extend(f"    ⚠ {w}" for w in (warnings or {}).get(r.dataset.name, []))
         shown = list(r.errors) + [e for t in r.tasks for e in t.errors]
         for e in shown[:first]:
             out.append(f"    {e.message_zh}")

@@ -98,6 +98,37 @@ class OpenConnections(set):
         self.add(conn)
 
 
+class DatabasesOnDemand(dict):
+    """`metadata("databases")` of a site of thousands: metadata.json's own entries, and any other
+    database's entry from the `get_metadata` hook when it is looked up (`.get`, `[]`)."""
+
+    def __init__(self, site: Datasette, local: dict):
+        super().__init__(local)
+        self._site = site
+
+    def _hooked(self, name):
+        from datasette.plugins import pm
+
+        for found in pm.hook.get_metadata(datasette=self._site, key=None, database=name, table=None):
+            entry = ((found or {}).get("databases") or {}).get(name)
+            if entry is not None:
+                return {**entry, **dict.get(self, name, {})}  # metadata.json wins, as in Datasette
+        return None
+
+    def __bool__(self) -> bool:  # never "empty": Datasette writes `metadata("databases") or {}`
+        return True
+
+    def get(self, name, default=None):
+        entry = self._hooked(name) if isinstance(name, str) else None
+        return entry if entry is not None else dict.get(self, name, default)
+
+    def __getitem__(self, name):
+        entry = self.get(name)
+        if entry is None:
+            raise KeyError(name)
+        return entry
+
+
 class Site(Datasette):
     """Datasette serving one release, with what grows with the number of datasets taken out.
 
@@ -107,6 +138,16 @@ class Site(Datasette):
     database to find the one the URL names. Here the routes are a dict and databases are added
     in place until the site starts (no request can be iterating the dict before then).
     Nothing is opened here: a database's file is opened by the first query that needs it."""
+
+    def metadata(self, key=None, database=None, table=None, fallback=True):
+        """Datasette's table view and `table_metadata` ask `metadata("databases")`, the whole
+        site's, and then pick one database from it. The per-database `get_metadata` hook
+        (plugins/datasette_pages.py) builds an entry only when asked for that database, so here
+        the answer is a mapping that asks the hook for the one database looked up."""
+        if key == "databases" and database is None and table is None:
+            local = dict(((getattr(self, "_metadata_local", None) or {}).get("databases")) or {})
+            return DatabasesOnDemand(self, local)
+        return super().metadata(key, database=database, table=table, fallback=fallback)
 
     def add_database(self, db, name=None, route=None):
         db._all_file_connections = OpenConnections()

@@ -250,8 +250,13 @@ def extra_template_vars(template, request, datasette):
                 ("text/turtle", datasette.urls.path(base + ".ttl"), "DCAT-AP (Turtle)"),
                 ("application/ld+json", datasette.urls.path(base + ".jsonld"), "DCAT-AP (JSON-LD)"),
                 ("application/rdf+xml", datasette.urls.path(base + ".rdf"), "DCAT-AP (RDF/XML)"),
-                ("application/json", datasette.urls.database(name) + ".json", "Datasette JSON"),
-            ],
+            ]
+            # a conditional or closed dataset has no database served (plugins/openness.py)
+            + (
+                [("application/json", datasette.urls.database(name) + ".json", "Datasette JSON")]
+                if name in datasette.databases
+                else []
+            ),
         }
 
     return inner

@@ -18,11 +18,12 @@ from datetime import date
 from pathlib import Path
 
 from datasette import Response, hookimpl
+from datasette.utils import tilde_encode
 from datasette.utils.asgi import NotFound
 
 from gongkai import catalogue, i18n, media_types
-from gongkai.catalogue import listing
-from gongkai.portal import api_examples, dictionary, download_links, file_response, pages, preview, routes
+from gongkai.catalogue import listing, schemas as catalogue_schemas
+from gongkai.portal import api_examples, dictionary, download_links, file_response, pages, preview, routes, schema_pages
 from gongkai.portal.markdown import render as render_markdown
 
 PREVIEW_ROWS = 5
@@ -122,11 +123,26 @@ async def dataset_view(datasette, request):
         links=links(datasette, request),
         base=api_examples.configured_base_url(bundle.site.base_url),
         today=date.today(),
-        table_path=datasette.urls.table,
-        table_file=lambda db, t, fmt: datasette.urls.table(db, t, format=fmt),
-        database_path=datasette.urls.database,
+        **_url_builders(datasette, name),
     )
     return await render(datasette, request, "portal_dataset.html", ctx)
+
+
+def _url_builders(datasette, name: str) -> dict:
+    """Datasette's URL builders for a served database; plain paths for one the release does not
+    serve (a conditional or closed dataset: its page links none of them, plugins/openness.py)."""
+    if name in datasette.databases:
+        return {
+            "table_path": datasette.urls.table,
+            "table_file": lambda db, t, fmt: datasette.urls.table(db, t, format=fmt),
+            "database_path": datasette.urls.database,
+        }
+    path = datasette.urls.path
+    return {
+        "table_path": lambda db, t: path(f"/{db}/{tilde_encode(t)}"),
+        "table_file": lambda db, t, fmt: path(f"/{db}/{tilde_encode(t)}.{fmt}"),
+        "database_path": lambda db: path(f"/{db}"),
+    }
 
 
 async def report_view(datasette, request):
@@ -219,6 +235,21 @@ async def themes_index(datasette, request):
         sort=request.args.get("sort") or "",
     )
     return await render(datasette, request, "portal_index.html", ctx)
+
+
+async def schemas_index(datasette, request):
+    counted = await read(datasette, lambda c: catalogue_schemas.every(c.conn))
+    ctx = schema_pages.schemas_index(counted, links(datasette, request))
+    return await render(datasette, request, "portal_schemas.html", ctx)
+
+
+async def schema_view(datasette, request):
+    name = request.url_vars["name"]
+    bundle = await read(datasette, lambda c: catalogue_schemas.one(c.conn, name))
+    if bundle is None:
+        raise NotFound("Schema not found")
+    ctx = schema_pages.schema_page(bundle, links(datasette, request))
+    return await render(datasette, request, "portal_schema.html", ctx)
 
 
 async def publisher_view(datasette, request):

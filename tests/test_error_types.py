@@ -96,9 +96,14 @@ def test_cell_family():
 
 
 def test_metadata_family():
-    error = SCHEMA_ERROR("unknown-shared", name="budget").at(resource="r")
-    assert (error.note, error.note_zh) == ('unknown shared schema "budget"', "未知的共享表结构“budget”")
-    assert error.message == 'Schema Error in resource "r": unknown shared schema "budget"'
+    error = SCHEMA_ERROR("unknown-shared", name="budget", known="service-items").at(resource="r")
+    assert (error.note, error.note_zh) == (
+        'unknown shared schema "budget": metadata/schemas/ has service-items',
+        "未知的共享表结构“budget”：metadata/schemas/ 中有 service-items",
+    )
+    assert error.message == (
+        'Schema Error in resource "r": unknown shared schema "budget": metadata/schemas/ has service-items'
+    )
     error = PACKAGE_ERROR("not-json", name="datapackage.json", msg="Expecting value", line=1, column=2)
     assert error.note == "datapackage.json is not valid JSON: Expecting value at line 1, column 2"
     assert error.note_zh == "datapackage.json 不是有效的 JSON：第 1 行第 2 列，Expecting value"
@@ -111,7 +116,7 @@ def test_profile_family():
     error = PROFILE_ERROR("required", key="title", label="标题")
     assert (error.note, error.note_zh) == ('"title" is required', "缺少“title”（标题）")
     error = PROFILE_ERROR("openness")  # a literal brace in the template
-    assert error.note == '"gov:openness" needs {"class": "unconditional" | "conditional"}'
+    assert error.note == '"gov:openness" needs {"class": "unconditional" | "conditional" | "closed"}'
     assert "有条件开放" in error.note_zh
     error = METADATA_ERROR("duplicate-id", id="cn-stats").at(file="metadata/publishers.yaml")
     assert error.message_zh == "站点元数据错误：文件“metadata/publishers.yaml”：id “cn-stats”重复出现"

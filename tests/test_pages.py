@@ -44,7 +44,13 @@ async def ds(built):
 
 
 def descriptor(name: str) -> dict:
-    return json.loads((REPO / "datasets" / name / "datapackage.json").read_text(encoding="utf-8"))
+    """The dataset's descriptor, a shared schema (`shared:<name>`) put in from metadata/schemas/."""
+    d = json.loads((REPO / "datasets" / name / "datapackage.json").read_text(encoding="utf-8"))
+    for res in d.get("resources", []):
+        if isinstance(res.get("schema"), str) and res["schema"].startswith("shared:"):
+            shared = REPO / "metadata" / "schemas" / f"{res['schema'].split(':', 1)[1]}.json"
+            res["schema"] = json.loads(shared.read_text(encoding="utf-8"))
+    return d
 
 
 def text_of(html: str) -> str:

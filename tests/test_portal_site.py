@@ -14,7 +14,14 @@ from conftest import REPO
 from gongkai.build import build_site
 from gongkai.serve import make_datasette
 
-DATASETS = ["cn-admin-divisions", "core-gdp", "core-population", "uk-organisations", "us-dotgov-domains"]
+DATASETS = [
+    "cn-admin-divisions",
+    "cn-guangan-service-items",
+    "core-gdp",
+    "core-population",
+    "uk-organisations",
+    "us-dotgov-domains",
+]
 
 
 @pytest.fixture(scope="module")
@@ -82,7 +89,7 @@ async def test_every_page_in_both_languages(ds, path):
 
 async def test_home_totals_themes_publishers_recent(ds):
     html = (await ds.client.get("/")).text
-    assert "<strong>5</strong> 个数据集" in html and "<strong>99,656</strong> 行数据" in html
+    assert "<strong>6</strong> 个数据集" in html and "<strong>100,791</strong> 行数据" in html
     assert 'href="/themes/government-organisations">政府机构</a> <span class="count">2 个数据集' in html
     assert 'href="/publishers/world-bank">世界银行</a> <span class="count">2 个数据集' in html
     assert sorted(listed(html)) == DATASETS
@@ -123,7 +130,11 @@ async def test_catalogue_facet_counts_and_links(ds):
 
 async def test_catalogue_search_is_chinese_aware(ds):
     assert listed((await ds.client.get("/datasets?q=人口")).text)[0] == "core-population"
-    assert listed((await ds.client.get("/datasets?q=行政区划")).text) == ["cn-admin-divisions"]
+    # the Guang'an items mention their 行政区划代码 (division code) too, ranked after
+    assert listed((await ds.client.get("/datasets?q=行政区划")).text) == [
+        "cn-admin-divisions",
+        "cn-guangan-service-items",
+    ]
     assert "core-gdp" in listed((await ds.client.get("/datasets?q=GDP&_lang=en")).text)
     html = (await ds.client.get("/datasets?q=zzzzqqq")).text
     assert listed(html) == [] and "没有符合条件的数据集" in html
@@ -133,11 +144,19 @@ async def test_catalogue_search_is_chinese_aware(ds):
 
 async def test_catalogue_sorting(ds):
     by_size = listed((await ds.client.get("/datasets?sort=size")).text)
-    assert by_size == ["cn-admin-divisions", "us-dotgov-domains", "uk-organisations", "core-gdp", "core-population"]
+    assert by_size == [
+        "cn-admin-divisions",
+        "us-dotgov-domains",
+        "uk-organisations",
+        "core-gdp",
+        "core-population",
+        "cn-guangan-service-items",
+    ]
     assert listed((await ds.client.get("/datasets?sort=title&_lang=en")).text) == [
         "us-dotgov-domains",
         "cn-admin-divisions",
         "core-gdp",
+        "cn-guangan-service-items",
         "core-population",
         "uk-organisations",
     ]
@@ -146,6 +165,7 @@ async def test_catalogue_sorting(ds):
         "cn-admin-divisions",
         "core-population",
         "core-gdp",
+        "cn-guangan-service-items",
         "uk-organisations",
     ]
     html = (await ds.client.get("/datasets?sort=modified")).text
@@ -158,11 +178,18 @@ async def test_catalogue_pagination(ds):
         html = (await ds.client.get(f"/datasets?sort=size&per_page=2&page={page}&_lang=en")).text
         seen += listed(html)
         assert f'aria-current="page">{page}</a>' in html
-    assert seen == ["cn-admin-divisions", "us-dotgov-domains", "uk-organisations", "core-gdp", "core-population"]
+    assert seen == [
+        "cn-admin-divisions",
+        "us-dotgov-domains",
+        "uk-organisations",
+        "core-gdp",
+        "core-population",
+        "cn-guangan-service-items",
+    ]
     html = (await ds.client.get("/datasets?sort=size&per_page=2&page=2&_lang=en")).text
     assert 'href="/datasets?sort=size&amp;per_page=2&amp;_lang=en" rel="prev"' in html
     assert 'href="/datasets?sort=size&amp;per_page=2&amp;page=3&amp;_lang=en" rel="next"' in html
-    assert "Datasets 3–4 of 5" in html
+    assert "Datasets 3–4 of 6" in html
     assert listed((await ds.client.get("/datasets?per_page=2&page=9")).text) == []
 
 

@@ -23,7 +23,14 @@ def ds(built):
     return make_datasette(built, root=REPO)
 
 
-DATASETS = ["cn-admin-divisions", "core-gdp", "core-population", "us-dotgov-domains", "uk-organisations"]
+DATASETS = [
+    "cn-admin-divisions",
+    "cn-guangan-service-items",
+    "core-gdp",
+    "core-population",
+    "us-dotgov-domains",
+    "uk-organisations",
+]
 
 
 def test_every_dataset_built_and_valid(built):

@@ -125,6 +125,18 @@ def _translations(descriptor: dict) -> tuple[dict, dict]:
     return (en if isinstance(en, dict) else {}), (zh if isinstance(zh, dict) else {})
 
 
+def _openness_translated(en: dict, zh: dict) -> dict[str, Any]:  # str | None values; Any so it can be ** into a record
+    """The conditions and how to apply in the other language: `gov:translations.<lang>` may hold
+    `"gov:openness": {"condition": …, "apply": …}`."""
+    out: dict[str, str | None] = {}
+    for lang, tr in (("en", en), ("zh", zh)):
+        o = tr.get("gov:openness")
+        o = o if isinstance(o, dict) else {}
+        out[f"openness_condition_{lang}"] = _str(o.get("condition"))
+        out[f"openness_apply_{lang}"] = _str(o.get("apply"))
+    return out
+
+
 def _str(value: Any) -> str | None:
     return None if value is None else str(value)
 
@@ -298,6 +310,11 @@ class DatasetRecord(Record):
     frequency: str | None = None
     openness: str | None = None
     openness_condition: str | None = None
+    openness_condition_en: str | None = None  # gov:translations.<lang>["gov:openness"].condition
+    openness_condition_zh: str | None = None
+    openness_apply: str | None = None  # how to apply for a conditional dataset (text or a link)
+    openness_apply_en: str | None = None
+    openness_apply_zh: str | None = None
     contact_name: str | None = None
     contact_email: str | None = None
     temporal_start: str | None = None
@@ -363,6 +380,8 @@ class DatasetRecord(Record):
             frequency=_str(d.get("gov:frequency")),
             openness=_str(openness.get("class")),
             openness_condition=_str(openness.get("condition")),
+            openness_apply=_str(openness.get("apply")),
+            **_openness_translated(en, zh),
             contact_name=_str(contact.get("name")),
             contact_email=_str(contact.get("email")),
             temporal_start=_str(temporal.get("start")),
@@ -413,6 +432,7 @@ class ResourceRecord(Record):
     primary_key: list = field(default_factory=list)
     foreign_keys: list = field(default_factory=list)
     ckan_id: str | None = None  # the CKAN API's resource id (gongkai/ckan/ids.py)
+    shared_schema: str | None = None  # the `shared:<name>` schema it follows (metadata/schemas/)
 
     @classmethod
     def from_dataset(cls, ds: Dataset, build) -> list[ResourceRecord]:
@@ -435,9 +455,17 @@ class ResourceRecord(Record):
                     primary_key=list(res.primary_key or []),
                     foreign_keys=list(res.foreign_keys or []),
                     ckan_id=ckan_ids.resource_id(package, res.name),
+                    shared_schema=_shared_schema(res.descriptor.get("schema")),
                 )
             )
         return out
+
+
+def _shared_schema(schema) -> str | None:
+    """`shared:<name>` → name (descriptors.py has resolved and checked it by now)."""
+    if isinstance(schema, str) and schema.startswith("shared:"):
+        return schema.split(":", 1)[1]
+    return None
 
 
 @dataclass
@@ -499,6 +527,57 @@ class ChartRecord(Record):
     spec: dict
 
 
+@dataclass
+class SharedSchemaRecord(Record):
+    """A shared Table Schema of `metadata/schemas/` (the transparency lists): its page shows
+    its fields in both languages and the datasets that follow it (`resources.shared_schema`)."""
+
+    TABLE: ClassVar[str] = "shared_schemas"
+    KEY: ClassVar[tuple[str, ...]] = ("name",)
+
+    name: str
+    title: str | None = None
+    title_en: str | None = None
+    description: str | None = None
+    description_en: str | None = None
+    fields: list = field(
+        default_factory=list
+    )  # [{name, type, title, title_en, description, description_en, constraints}]
+    primary_key: list = field(default_factory=list)
+
+    @classmethod
+    def from_schema(cls, name: str, schema: dict) -> SharedSchemaRecord:
+        def en(owner: dict) -> dict:
+            tr = owner.get("gov:translations")
+            value = tr.get("en") if isinstance(tr, dict) else None
+            return value if isinstance(value, dict) else {}
+
+        fields: list[dict] = []
+        for f in schema.get("fields") or []:
+            if isinstance(f, dict):
+                fields.append(
+                    {
+                        "name": _str(f.get("name")),
+                        "type": _str(f.get("type")) or "string",
+                        "title": _str(f.get("title")),
+                        "title_en": _str(en(f).get("title")),
+                        "description": _str(f.get("description")),
+                        "description_en": _str(en(f).get("description")),
+                        "constraints": f.get("constraints") if isinstance(f.get("constraints"), dict) else {},
+                    }
+                )
+        key = schema.get("primaryKey")
+        return cls(
+            name=name,
+            title=_str(schema.get("title")),
+            title_en=_str(en(schema).get("title")),
+            description=_str(schema.get("description")),
+            description_en=_str(en(schema).get("description")),
+            fields=fields,
+            primary_key=[key] if isinstance(key, str) else [k for k in key or [] if isinstance(k, str)],
+        )
+
+
 RECORDS: tuple[type[Record], ...] = (
     SiteInfo,
     Publisher,
@@ -508,4 +587,5 @@ RECORDS: tuple[type[Record], ...] = (
     ResourceRecord,
     FieldRecord,
     ChartRecord,
+    SharedSchemaRecord,
 )

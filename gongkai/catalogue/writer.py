@@ -18,7 +18,7 @@ from datetime import date
 from pathlib import Path
 
 from .. import scorecard as scorecards  # a module import: scorecard imports the catalogue's records
-from ..descriptors import Site
+from ..descriptors import Site, parse_file
 from ..model import Dataset
 from ..portal import charts
 from ..search.index import CATALOG_COLUMNS, create_index, index_name, read_indexes
@@ -32,6 +32,7 @@ from .records import (
     Publisher,
     Record,
     ResourceRecord,
+    SharedSchemaRecord,
     SiteInfo,
     Theme,
 )
@@ -147,6 +148,17 @@ def _records(release: Path, ds: Dataset, build) -> dict[type[Record], list]:
     }
 
 
+def _shared_schemas(site: Site) -> list[SharedSchemaRecord]:
+    """Every shared schema of `metadata/schemas/`, read as descriptors.py reads them (a file it
+    would refuse is left out here: a dataset naming it has already failed the build)."""
+    out = []
+    for name in site.shared_schemas():
+        data, error = parse_file(site.schemas_dir, f"{name}.json")
+        if error is None and isinstance(data, dict):
+            out.append(SharedSchemaRecord.from_schema(name, data))
+    return out
+
+
 def _scorecard(release: Path, records: dict, known_licences: set[str]) -> None:
     """Fill `scorecard` on a dataset's record (gongkai.scorecard). The accessibility indicators
     ("the URL answers") test the release's own files: the dataset's database behind its pages,
@@ -190,6 +202,7 @@ class CatalogueWriter:
             Publisher: list(self.publishers.values()),
             Theme: [Theme.from_entry(ident, e) for ident, e in site.themes.items()],
             Licence: [Licence.from_entry(ident, e) for ident, e in site.licenses.items()],
+            SharedSchemaRecord: _shared_schemas(site),
         }
         for cls in RECORDS:
             if not self.incremental:

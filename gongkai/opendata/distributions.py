@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from .. import i18n
 from ..catalogue.harvest import Entry
+from ..openness import is_withheld
 from . import vocab
 from .urls import SiteUrls
 
@@ -40,6 +41,8 @@ def _both(key: str, **fmt) -> dict[str, str]:
 
 def of(entry: Entry, urls: SiteUrls) -> list[Distribution]:
     d = entry.dataset
+    if is_withheld(d.openness):
+        return []  # conditional or closed: no file or API of theirs is served (gongkai/openness.py)
     name = d.name
     landing = urls.landing(name)
     out: list[Distribution] = []

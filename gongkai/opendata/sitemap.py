@@ -26,7 +26,7 @@ PER_PAGE = 5000  # two URLs each (zh + en alternates): well under the 50,000 a f
 CONTENT_TYPE = "application/xml; charset=utf-8"
 # The site's own pages besides the datasets and registries: those of gongkai/portal/routes.py
 # that take no argument (index pages such as /publishers are listed once they are routes).
-_CANDIDATES = ("/", "/datasets", "/publishers", "/themes", *(f"/{p}" for p in routes.STATIC_PAGES))
+_CANDIDATES = ("/", "/datasets", "/publishers", "/themes", "/schemas", *(f"/{p}" for p in routes.STATIC_PAGES))
 SITE_PAGES = tuple(p for p in _CANDIDATES if any(re.match(pattern, p) for pattern, _ in routes.PORTAL_ROUTES))
 
 ET.register_namespace("", NS)

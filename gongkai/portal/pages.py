@@ -21,6 +21,7 @@ from .. import i18n
 from ..catalogue import listing
 from ..catalogue.reader import Counted, DatasetBundle, LicenceUse, PublisherBundle, Registries, ThemeBundle
 from ..catalogue.records import ChartRecord, DatasetRecord, FieldRecord, Publisher, SiteInfo
+from ..openness import is_withheld
 from . import api_examples, badge, charts, dictionary, quality
 from .preview import Preview, cell_text
 
@@ -332,6 +333,9 @@ class ResourceBlock:
     dictionary_url: str
     api: dict
     primary_key: list
+    shared_schema: str | None = None  # the shared Table Schema it follows (metadata/schemas/)
+    shared_schema_title: str | None = None
+    shared_schema_url: str | None = None
 
 
 @dataclass
@@ -365,6 +369,11 @@ class DatasetPage:
     scorecard: dict | None  # gongkai.scorecard's, as the build stored it
     badge_url: str
     badge_alt: str  # what the badge says, in the page's language (its own <title> is bilingual)
+    # conditional or closed (gongkai/openness.py): no rows, files or data links, the conditions
+    # and how to apply instead
+    withheld: bool = False
+    condition: str | None = None  # in the page's language where translated
+    apply: str | None = None
 
 
 def _chart_context(chart: ChartRecord | None, fields: list[FieldRecord], lang: str) -> dict | None:
@@ -444,6 +453,8 @@ def dataset_page(
                 dictionary_url=links.file(f"/datasets/{name}/{r.name}/dictionary.csv"),
                 api=api_examples.examples(base, tpath, database_path(name), r.name),
                 primary_key=list(r.primary_key or []),
+                shared_schema=r.shared_schema,
+                shared_schema_url=links.page(f"/schemas/{r.shared_schema}") if r.shared_schema else None,
             )
         )
     keywords = d.keywords or []
@@ -488,6 +499,9 @@ def dataset_page(
         scorecard=d.scorecard,
         badge_url=links.page(f"/datasets/{name}/badge.svg"),
         badge_alt=badge.title(d, lang),
+        withheld=is_withheld(d.openness),
+        condition=d.text("openness_condition", lang),
+        apply=d.text("openness_apply", lang),
     )
 
 

@@ -34,6 +34,8 @@ PORTAL_ROUTES = [
     (r"^/publishers/(?P<id>[^/]+)$", "publisher_view"),
     (r"^/themes$", "themes_index"),
     (r"^/themes/(?P<id>[^/]+)$", "theme_view"),
+    (r"^/schemas$", "schemas_index"),
+    (rf"^/schemas/{NAME}$", "schema_view"),
     (rf"^/(?P<page>{'|'.join(STATIC_PAGES)})$", "static_page"),
 ]
 

@@ -157,7 +157,7 @@ def check_package(d: dict) -> list[Error]:
             c.type(contact.get(sub), f"gov:contact.{sub}", str, kind=p)
         c.link(contact.get("url"), "gov:contact.url", p)
     if c.type(d.get("gov:openness"), "gov:openness", dict, kind=p):
-        for sub in ("class", "condition"):
+        for sub in ("class", "condition", "apply"):
             c.type(d["gov:openness"].get(sub), f"gov:openness.{sub}", str, kind=p)
     if c.type(d.get("gov:temporal"), "gov:temporal", dict, kind=p):
         for sub in ("start", "end"):
