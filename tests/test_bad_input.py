@@ -451,7 +451,8 @@ def test_bad_input(case, good_build, tmp_path):
     code, text = _run(["validate", "--json", "--root", str(root), str(root / "datasets/budget")], sub, env)
     assert code == 1, text
     assert "Traceback" not in text and PASSWD_MARKER not in text
-    report = json.loads(text[text.index("{") :])
+    # the report is the JSON on stdout; progress lines (stderr) may follow it in `text`
+    report, _ = json.JSONDecoder().raw_decode(text[text.index("{") :])
     matching = [e for e in _all_errors(report) if e["type"] == kind]
     assert matching, [(e["type"], e["message"]) for e in _all_errors(report)]
     error = matching[0]

@@ -277,3 +277,23 @@ def test_descriptor_errors_stop_data_validation_like_frictionless(tmp_path):
     result = validate_dataset(data, sink=lambda r, rows: received.append(list(rows)))
     assert result.tasks[0].errors == [] and result.tasks[0].stats["validated"] is False
     assert received == [[]] and result.errors == [schema_error] and not result.valid
+
+
+def test_a_foreign_key_of_no_fields_checks_nothing_and_never_raises(tmp_path):
+    """`"fields": []` on both sides (found by the descriptor fuzz test): the generated row code
+    was invalid Python; such a key now has nothing to check."""
+    import json
+    import shutil
+    from pathlib import Path
+
+    from gongkai.descriptors import read_dataset
+    from gongkai.validate import validate_dataset
+
+    root = tmp_path / "repo"
+    shutil.copytree(Path(__file__).parent / "fixtures" / "site", root)
+    path = root / "datasets" / "towns" / "datapackage.json"
+    d = json.loads(path.read_text(encoding="utf-8"))
+    d["resources"][1]["schema"]["foreignKeys"] = [{"fields": [], "reference": {"resource": "provinces", "fields": []}}]
+    path.write_text(json.dumps(d, ensure_ascii=False), encoding="utf-8")
+    result = validate_dataset(read_dataset(root / "datasets" / "towns"))
+    assert result.valid and [len(t.errors) for t in result.tasks] == [0, 0]

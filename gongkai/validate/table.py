@@ -228,8 +228,10 @@ class TableValidator:
         self._self_refs: dict[tuple, set] = {}
         for fk in self.resource.foreign_keys:
             target = tuple(fk["fields"])
-            if not all(n in self._index for n in target):
-                continue  # frictionless skips a key whose fields the header lacks
+            if not target or not all(n in self._index for n in target):
+                # frictionless skips a key whose fields the header lacks; a key of no fields
+                # (`"fields": []`, found by the fuzz test) has nothing to check
+                continue
             source = fk["resource"]
             source_fields = tuple(fk["reference_fields"])
             values: set | None
@@ -246,7 +248,9 @@ class TableValidator:
                     return
             self._fks.append((tuple(self._index[n] for n in target), target, source, source_fields, values))
         self._collect = [
-            (fields_, tuple(self._index.get(n) for n in fields_), values) for fields_, values in self._collected.items()
+            (fields_, tuple(self._index.get(n) for n in fields_), values)
+            for fields_, values in self._collected.items()
+            if fields_  # referenced by a key of no fields: nothing to collect
         ]
         self._keys = KeyMemory(
             primary={}, unique={i: {} for i in self._unique}, references=[refs for _, _, refs in self._collect]
