@@ -77,7 +77,7 @@ def _dcat_ap_mandatory(d: RowLike, rs: Sequence[RowLike]) -> bool:
     )
 
 
-# The indicators of ../shared/design/quality.md, in its order. A distribution indicator counts
+# The indicators of docs/quality-score.md (copied from the design notes), in its order. A distribution indicator counts
 # when any distribution meets it; the accessibility ones count the share that do.
 INDICATORS: tuple[Indicator, ...] = (
     Indicator("keyword", "findability", 30, lambda d, rs, f, k: _any([d.get("keywords")])),

@@ -19,10 +19,8 @@ from __future__ import annotations
 import datetime
 import json
 import os
-import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -30,10 +28,9 @@ import ckanapi
 import httpx
 import pytest
 import requests
-from conftest import REPO
+from live_server import live_server
 
 from gongkai.bench.portal import dataset_name, publishers_for, write_portal
-from gongkai.bench.serve import free_port
 from gongkai.build import build_site
 from gongkai.ckan.http import MAX_BODY
 
@@ -47,40 +44,10 @@ def server(tmp_path_factory):
     work = tmp_path_factory.mktemp("ckan-clients")
     write_portal(work / "src", N, rows=3)
     assert build_site(work / "src", work / "out").ok
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    env = dict(
-        os.environ,
-        PYTHONPATH=os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]),
-        GONGKAI_BASE_URL=base,
-    )
-    code = (
-        "import sys; from pathlib import Path; from gongkai.serve import serve; "
-        "serve(Path(sys.argv[1]), root=Path(sys.argv[2]), port=int(sys.argv[3]), workers=1, log_level='warning')"
-    )
-    log = work / "server.log"
-    with open(log, "wb") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-c", code, str(work / "out" / "site"), str(REPO), str(port)],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            env=env,
-            start_new_session=True,
-        )
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{base}/api/util/status", timeout=5).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert proc.poll() is None and time.monotonic() < deadline, log.read_text()
-            time.sleep(0.2)
+    with live_server(
+        work / "out" / "site", env={"GONGKAI_BASE_URL": "{base}"}, ready="/api/util/status", log=work / "server.log"
+    ) as base:
         yield {"base": base, "work": work}
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=30)
 
 
 def cli(*args: str, cwd: Path | None = None) -> str:

@@ -5,17 +5,13 @@ is not a SELECT, a missing table) answered 400/404 with the site's JSON error, n
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import httpx
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
+from live_server import live_server
 from markupsafe import escape
 from opendata_sites import datasette_for
 from schemathesis.specs.openapi.checks import (
@@ -25,7 +21,6 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from gongkai import i18n
-from gongkai.bench.serve import free_port
 from gongkai.opendata import openapi
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -37,42 +32,11 @@ EXAMPLES = 25
 def live_site(opendata_fixture_site):
     """A real server of the fixture site; the rate limits raised so the checks measure the
     API, not the limiter (which has its own tests)."""
-    port = free_port()
-    code = (
-        "import sys; from pathlib import Path; from gongkai.serve import serve; "
-        "serve(Path(sys.argv[1]), root=Path(sys.argv[2]), port=int(sys.argv[3]), workers=1)"
-    )
-    env = dict(
-        os.environ,
-        PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
-        GONGKAI_LIMIT_SQL_PER_MINUTE="100000",
-        GONGKAI_LIMIT_SQL_BURST="100000",
-        GONGKAI_LIMIT_SEARCH_PER_MINUTE="100000",
-        GONGKAI_LIMIT_SEARCH_BURST="100000",
-    )
-    env.pop("GONGKAI_BASE_URL", None)
-    proc = subprocess.Popen(
-        [sys.executable, "-c", code, str(opendata_fixture_site), str(ROOT), str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        env=env,
-        start_new_session=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{base}/openapi.json", timeout=5).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert proc.poll() is None and time.monotonic() < deadline, "server did not start"
-            time.sleep(0.2)
+    limits = {
+        f"GONGKAI_LIMIT_{k}": "100000" for k in ("SQL_PER_MINUTE", "SQL_BURST", "SEARCH_PER_MINUTE", "SEARCH_BURST")
+    }
+    with live_server(opendata_fixture_site, env={**limits, "GONGKAI_BASE_URL": None}, ready="/openapi.json") as base:
         yield base
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=30)
 
 
 def _operations(base: str):

@@ -17,10 +17,10 @@ import sqlite3
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TypeVar
 
+from ..thread_pools import lazy_pool
 from .listing import Memo
 from .reader import Catalogue, DatasetTitles
 from .writer import FILE
@@ -36,18 +36,9 @@ TITLES_CACHED = 512
 # most ~80 KB at 10,000 datasets; the registries; the totals): see gongkai/catalogue/listing.py.
 MEMO_SIZE = 128
 _ATTR = "_gongkai_catalogue"
-# One pool per process, shared by every store: a server has one store, a test run hundreds.
-_pool: ThreadPoolExecutor | None = None
-_pool_lock = threading.Lock()
+# One pool per process, shared by every store (gongkai/thread_pools.py).
 _local = threading.local()
-
-
-def _executor() -> ThreadPoolExecutor:
-    global _pool
-    with _pool_lock:
-        if _pool is None:
-            _pool = ThreadPoolExecutor(max_workers=THREADS, thread_name_prefix="catalogue")
-        return _pool
+_executor = lazy_pool("catalogue", THREADS)
 
 
 class CatalogueMissing(Exception):

@@ -40,11 +40,11 @@ import sqlite3
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
+from ..thread_pools import lazy_pool
 from .index import TableIndex, quote, read_indexes
 from .query import search_tables
 from .tokens import Phrase, match_phrases
@@ -299,17 +299,8 @@ def _shard_stats(conn: sqlite3.Connection) -> tuple[int, int]:
 T = TypeVar("T")
 THREADS = 2
 OPEN_PER_THREAD = 4  # releases whose shards a thread keeps open (a server has one; tests many)
-_pool: ThreadPoolExecutor | None = None
-_pool_lock = threading.Lock()
 _local = threading.local()
-
-
-def _executor() -> ThreadPoolExecutor:
-    global _pool
-    with _pool_lock:
-        if _pool is None:
-            _pool = ThreadPoolExecutor(max_workers=THREADS, thread_name_prefix="site-search")
-        return _pool
+_executor = lazy_pool("site-search", THREADS)
 
 
 class Shards(list):

@@ -1,6 +1,6 @@
 """The personal-data guard: resident ID numbers, mobile numbers, e-mail addresses, bank card
 numbers and personal column names, in every cell and header of a table
-(`../shared/design/validation.md`, "Personal data guard").
+(`docs/validation-rules.md`, "Personal data guard").
 
 A hit is a ``personal-data`` error (row, column, kind, the value masked) unless the dataset
 declares the column in ``gov:personalData`` with its ``kind``, ``legalBasis`` and ``masking``.
