@@ -187,3 +187,38 @@ def test_scale_build_measures_full_noop_and_one_change(tmp_path):
         ["git", "status", "--porcelain"], cwd=tmp_path / "portal-4-3", capture_output=True, text=True
     )
     assert status.stdout == ""
+
+
+def test_scale_summary_puts_each_n_beside_the_target():
+    from gongkai.bench.scale import rows_summary, summary
+
+    parts = {
+        "build": {"scale_build_noop_s_5": 0.4, "scale_build_noop_s_50": 1.5},
+        "serve": {"serve_table_p50_ms_n5": 3.0, "serve_table_p50_ms_n50": 4.0},
+    }
+    targets = {
+        "scale_build_noop_s_50": {"value": 1.5, "met": True},
+        "serve_table_p50_n50_vs_n5": {"value": 1.33, "met": True},
+    }
+    rows = {r["measure"]: r for r in summary((5, 50), parts, targets)}
+    assert rows["no-op rebuild, s"] == {
+        "measure": "no-op rebuild, s",
+        "n5": 0.4,
+        "n50": 1.5,
+        "target": "<= 2 s",
+        "value": 1.5,
+        "met": True,
+    }
+    assert rows["table p50 ms (1 client)"]["value"] == 1.33
+    # a figure the run did not produce is None, never a guess
+    assert rows["startup, s"]["n50"] is None and rows["startup, s"]["met"] is None
+    by = {r["measure"]: r for r in rows_summary({"rows_sizes": [100_000, 2_000_000], "rows_2m_noop_rebuild_s": 0.8})}
+    assert by["no-op rebuild, s"]["2m"] == 0.8 and by["no-op rebuild, s"]["100k"] is None
+
+
+def test_make_bench_runs_scale_once_not_its_parts():
+    from gongkai.bench.__main__ import BENCHES, DEFAULT_BENCHES
+
+    assert "scale" in DEFAULT_BENCHES
+    assert not {"rows", "scale_build", "scale_serve", "scale_search"} & set(DEFAULT_BENCHES)
+    assert set(DEFAULT_BENCHES) < set(BENCHES)

@@ -115,7 +115,16 @@ def run_build(root: Path, out: Path, repo: Path) -> dict:
     return {**figures, "process_s": wall, "loadavg": load}
 
 
-def run_scale_build(workdir: Path, sizes: tuple[int, ...] = SIZES, rows: int = ROWS, repo: Path | None = None) -> dict:
+def run_scale_build(
+    workdir: Path,
+    sizes: tuple[int, ...] = SIZES,
+    rows: int = ROWS,
+    repo: Path | None = None,
+    keep: dict[int, tuple[Path, Path]] | None = None,
+) -> dict:
+    """Full, no-op and one-change builds at each N. With `keep`, each N's portal root and build
+    folder are left in place and recorded there (`keep[n] = (root, out)`), so the serving and
+    search benches of the same run measure that build instead of building it again."""
     repo = repo or Path(__file__).resolve().parents[2]
     workdir.mkdir(parents=True, exist_ok=True)
     out_figures: dict = {"scale_build_sizes": list(sizes), "scale_build_rows_per_dataset": rows}
@@ -123,6 +132,11 @@ def run_scale_build(workdir: Path, sizes: tuple[int, ...] = SIZES, rows: int = R
     for n in sizes:
         root = ensure_portal(workdir, n, rows)
         tmp = Path(tempfile.mkdtemp(prefix=f"scale-build-{n}-", dir=workdir))
+        if keep is not None:  # one build folder per N, replaced by each run
+            stale = workdir / f"build-{n}"
+            if stale.exists():
+                _discard(stale)
+            tmp = tmp.rename(stale)
         out = tmp / "out"
         changed = 1 + n // 2
         try:
@@ -138,7 +152,10 @@ def run_scale_build(workdir: Path, sizes: tuple[int, ...] = SIZES, rows: int = R
                 portal.touch_dataset(root, changed, n=n, rows=rows, salt="")  # back to the committed bytes
             log(f"    {one['seconds']:.2f} s ({one['reused']}/{one['datasets']} reused)")
         finally:
-            _discard(tmp)
+            if keep is None:
+                _discard(tmp)
+            else:
+                keep[n] = (root, out)
         if noop["reused"] != n or one["reused"] != n - 1:
             raise RuntimeError(f"N = {n}: reused {noop['reused']} then {one['reused']}, expected {n} then {n - 1}")
         for kind, f in (("full", full), ("noop", noop), ("one_change", one)):

@@ -273,16 +273,18 @@ def _touch_rebuild(root: Path, out: Path, n: int) -> dict:
     return {"rebuild_one_s": round(seconds, 2), "shards_linked": linked, "shards_rewritten": site_index.SHARDS - linked}
 
 
-def bench_scale_search(ctx) -> dict:
-    sizes = QUICK_SIZES if ctx.quick else SIZES
+def bench_scale_search(ctx, builds: dict[int, tuple[Path, Path]] | None = None) -> dict:
+    """Search at each N; `builds` ({n: (portal root, build folder)}, from `scale_build` in the
+    same run) gives the sizes and their builds, otherwise each portal is generated and built here."""
+    sizes = tuple(builds) if builds else QUICK_SIZES if ctx.quick else SIZES
     seconds = 2.0 if ctx.quick else 8.0
     repeats = 20 if ctx.quick else 60
     figures: dict = {"scale_search_sizes": list(sizes), "scale_search_clients": CLIENTS}
     per_n: dict[int, dict] = {}
     for n in sizes:
         log(f"  N = {n}: portal and build")
-        root, out = _portal(ctx.workdir, n)
-        build_s = _build(root, out)
+        root, out = builds[n] if builds else _portal(ctx.workdir, n)
+        build_s = _build(root, out)  # a no-op rebuild when `builds` built it
         site = (out / "site").resolve()
         shards = site_index.open_shards(site)
         conns: dict = {}

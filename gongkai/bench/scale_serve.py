@@ -372,8 +372,12 @@ def _ratio(a, b):
     return round(a / b, 2) if a and b else None
 
 
-def run_scale_serve(workdir: Path, root: Path, *, quick: bool = False) -> dict:
-    sizes = QUICK_SIZES if quick else SIZES
+def run_scale_serve(
+    workdir: Path, root: Path, *, quick: bool = False, builds: dict[int, tuple[Path, Path]] | None = None
+) -> dict:
+    """Serve each N; `builds` ({n: (portal root, build folder)}, from `scale_build` in the same
+    run) gives the sizes and their builds, otherwise each portal is generated and built here."""
+    sizes = tuple(builds) if builds else QUICK_SIZES if quick else SIZES
     seconds, seq_seconds = (QUICK_SECONDS, QUICK_SEQ_SECONDS) if quick else (SECONDS, SEQ_SECONDS)
     workdir = Path(workdir) / "scale"
     workdir.mkdir(parents=True, exist_ok=True)
@@ -381,7 +385,7 @@ def run_scale_serve(workdir: Path, root: Path, *, quick: bool = False) -> dict:
     loads = []
     for n in sizes:
         log(f"  N = {n}")
-        out = prepare(workdir, n, root)
+        out = builds[n][1] if builds else prepare(workdir, n, root)
         loads.append(round(os.getloadavg()[0], 2))
         by_n[n] = measure_n(n, out, root, seconds=seconds, seq_seconds=seq_seconds)
     small, large = by_n[sizes[0]], by_n[sizes[-1]]
