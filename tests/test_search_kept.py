@@ -4,6 +4,7 @@ what it kept, bounded, and a burst of one query computes it once."""
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 
 import pytest
 from conftest import REPO
@@ -70,3 +71,34 @@ async def test_nothing_is_kept_when_turned_off(ds, plugin, monkeypatch):
     r = await ds.client.get("/-/search.json", params={"q": "维修"})
     assert r.status_code == 200 and r.json()["groups"]
     assert not getattr(ds, plugin.RESULTS, None) and not getattr(ds, plugin.BODIES, {})
+
+
+def test_dataset_connections_are_shared_between_threads_and_bounded(built, monkeypatch):  # noqa: F811
+    from concurrent.futures import ThreadPoolExecutor
+
+    from gongkai.search import site_index
+
+    monkeypatch.setattr(site_index, "DATABASES_KEPT", 2)
+    pool = site_index.DatabasePool(built)
+    names = sorted(p.stem for p in built.glob("*.db") if p.stem != "catalog")[:3]
+    assert len(names) == 3
+    with pool.opened(names[0]) as first:
+        assert first.execute("select count(*) from sqlite_master").fetchone()[0] > 0
+
+    def in_other_thread() -> int:
+        with pool.opened(names[0]) as conn:
+            return id(conn)
+
+    with ThreadPoolExecutor(1) as other:
+        assert other.submit(in_other_thread).result() == id(first)  # the same connection, reused
+    with pool.opened(names[0]) as a, pool.opened(names[0]) as b:
+        assert a is not b  # one per running search
+    for name in names:
+        with pool.opened(name):
+            pass
+    assert sum(len(c) for c in pool._idle.values()) == 2 and list(pool._idle) == names[1:]
+    pool.close()
+    with pool.opened(names[0]) as late:  # a search running when the release is let go closes its own
+        pass
+    with pytest.raises(sqlite3.ProgrammingError):  # closed
+        late.execute("select 1")
