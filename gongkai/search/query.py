@@ -10,7 +10,7 @@ import sqlite3
 from html import escape
 
 from .index import TableIndex, quote
-from .labels import row_labels
+from .labels import Shape, label_shape, row_labels
 from .normalize import normalize, normalize_with_offsets
 from .tokens import (
     _CLASSES,
@@ -145,11 +145,12 @@ def search_table(
     limit: int = 5,
     labels: bool = False,
     known_count: int | None = None,
+    shape: Shape | None = None,
 ) -> dict:
     """Count and best `limit` rows (bm25) of one table for a query, with highlighted text; with
     `labels`, each row's label columns too (`labels.row_labels`: what tells one hit from another).
     `known_count`: the exact count when the caller has it (the site index's, for one token),
-    which saves counting every match again.
+    which saves counting every match again; `shape`: the table's `labels.label_shape`, kept.
 
     {"count": n, "rows": [{"rowid", "score", "row": {column: value}, "highlights": {column: html}, "labels"}]}
     """
@@ -185,7 +186,9 @@ def search_table(
             }
         )
     if labels and rows:
-        for hit, found in zip(rows, row_labels(conn, tindex.table, [h["row"] for h in rows], set(tindex.columns))):
+        for hit, found in zip(
+            rows, row_labels(conn, tindex.table, [h["row"] for h in rows], set(tindex.columns), shape)
+        ):
             hit["labels"] = found
     return {"count": total, "rows": rows}
 
@@ -204,15 +207,22 @@ def search_tables(
     *,
     limit: int = 5,
     counts: list[int | None] | None = None,
+    shapes: dict[str, tuple[list[str], Shape]] | None = None,
 ) -> list[dict]:
     """`search_table` (with labels) of several tables of one database, each with its primary
     keys: what the site search shows of one dataset, in one visit to its database. `counts`:
-    each table's exact count where known (see `search_table`)."""
+    each table's exact count where known (see `search_table`); `shapes`: {table: (primary keys,
+    label shape)} that the caller keeps for this database, filled here for tables it lacks."""
     out = []
     for tindex, known in zip(tindexes, counts or [None] * len(tindexes)):
-        result = search_table(conn, tindex, query, limit=limit, labels=True, known_count=known)
+        kept = shapes.get(tindex.table) if shapes is not None else None
+        if kept is None:
+            kept = (primary_keys(conn, tindex.table), label_shape(conn, tindex.table))
+            if shapes is not None:
+                shapes[tindex.table] = kept
+        result = search_table(conn, tindex, query, limit=limit, labels=True, known_count=known, shape=kept[1])
         result["table"] = tindex.table
-        result["pks"] = primary_keys(conn, tindex.table) if result["count"] else []
+        result["pks"] = kept[0] if result["count"] else []
         out.append(result)
     return out
 

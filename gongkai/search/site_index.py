@@ -379,6 +379,19 @@ class DatabasePool:
         self._count = 0
         self._lock = threading.Lock()
         self.closed = False
+        # dataset -> {table: (primary keys, label shape)}: the schema the page reads of each
+        # shown table, kept (a release's schemas never change), for as many datasets as connections
+        self._shapes: OrderedDict[str, dict] = OrderedDict()
+
+    def shapes(self, name: str) -> dict:
+        with self._lock:
+            found = self._shapes.get(name)
+            if found is None:
+                found = self._shapes[name] = {}
+                while len(self._shapes) > DATABASES_KEPT:
+                    self._shapes.popitem(last=False)
+            self._shapes.move_to_end(name)
+            return found
 
     @contextmanager
     def opened(self, name: str) -> Iterator[sqlite3.Connection]:
@@ -489,7 +502,12 @@ def search_page(shards: Shards, query: str, start: int, *, size: int, verify_max
         pos += 1
         with shards.databases.opened(hit.dataset) as conn:
             results = search_tables(
-                conn, [t.tindex for t in hit.tables], query, limit=rows, counts=[t.count for t in hit.tables]
+                conn,
+                [t.tindex for t in hit.tables],
+                query,
+                limit=rows,
+                counts=[t.count for t in hit.tables],
+                shapes=shards.databases.shapes(hit.dataset),
             )
         found = [r for r in results if r["count"]]
         if found:
