@@ -13,6 +13,12 @@
   only the datasets on the page are opened, for their exact counts and best rows
   (gongkai.search.query.search_tables), each group linking into the filtered table.
 
+Each worker keeps the last `RESULTS_KEPT` pages of results it computed (query, language, page),
+and as many response bodies by URL (the rendered HTML, the JSON): a release never changes, and
+a page is a function of its URL (its ETag is too: gongkai.portal.http_cache), so nothing kept is
+ever stale. Requests for a page being computed wait for that computation rather than start
+their own (a burst of one popular word costs one search).
+
 Reads only what the build wrote: the databases (their `_search_*` tables), the search shards
 and catalog.db.
 """
@@ -21,6 +27,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+from collections import OrderedDict
 from urllib.parse import urlencode
 
 from datasette import Response, hookimpl
@@ -38,6 +46,11 @@ PAGE_DATASETS = 10  # datasets per page of results, whatever N
 VERIFY_MAX = 40  # candidates checked per page at most when estimates turn out empty
 STATE = "_gongkai_search_state"
 SHARDS = "_gongkai_search_shards"
+RESULTS = "_gongkai_search_results"
+BODIES = "_gongkai_search_bodies"
+# pages of results a worker keeps (about 20-40 kB each); GONGKAI_SEARCH_RESULTS_KEPT=0 keeps none
+# (the bench's cold figures)
+RESULTS_KEPT = int(os.environ.get("GONGKAI_SEARCH_RESULTS_KEPT", "256"))
 
 
 def language(request) -> str:
@@ -149,6 +162,16 @@ def _page_url(datasette, query: str, start: int, lang: str, *, as_json: bool = F
     return i18n.lang_url(path + "?" + urlencode(args), lang)
 
 
+def _in_lang(url, lang: str) -> str:
+    """`i18n.lang_url` of a URL Datasette made: as a plain `str` first (Datasette's
+    `PrefixedUrlString` wraps every string method, which made URL building most of a page's
+    time), and a URL without arguments in Chinese as it is."""
+    url = str(url)
+    if lang == i18n.DEFAULT_LANG and "?" not in url and "#" not in url:
+        return url
+    return i18n.lang_url(url, lang)
+
+
 def _group(datasette, hit: site_index.DatasetHit, results: list[dict], query: str, lang: str) -> dict:
     """A dataset's group as the page shows it, from what its own index said (exact counts)."""
     tables = []
@@ -161,7 +184,7 @@ def _group(datasette, hit: site_index.DatasetHit, results: list[dict], query: st
             path = path_from_row_pks({**row, "rowid": found["rowid"]}, result["pks"], not result["pks"])
             rows.append(
                 {
-                    "url": i18n.lang_url(datasette.urls.row(hit.dataset, table, path), lang),
+                    "url": _in_lang(datasette.urls.row(hit.dataset, table, path), lang),
                     "pk": path,
                     "score": found["score"],
                     "values": {c: row.get(c) for c in columns},
@@ -174,15 +197,15 @@ def _group(datasette, hit: site_index.DatasetHit, results: list[dict], query: st
             {
                 "table": table,
                 "count": result["count"],
-                "url": i18n.lang_url(datasette.urls.table(hit.dataset, table) + "?" + search, lang),
-                "json_url": datasette.urls.table(hit.dataset, table, format="json") + "?" + search,
+                "url": _in_lang(str(datasette.urls.table(hit.dataset, table)) + "?" + search, lang),
+                "json_url": str(datasette.urls.table(hit.dataset, table, format="json")) + "?" + search,
                 "best_score": min((r["score"] for r in rows), default=0.0),
                 "rows": rows,
             }
         )
     return {
         "dataset": hit.dataset,
-        "url": i18n.lang_url(datasette.urls.path(f"/datasets/{hit.dataset}"), lang),
+        "url": _in_lang(datasette.urls.path(f"/datasets/{hit.dataset}"), lang),
         "count": sum(t["count"] for t in tables),
         "score": round(hit.score, 4),
         "tables": tables,
@@ -193,6 +216,34 @@ async def _no_catalogue_hits() -> list:
     return []
 
 
+async def kept_search(datasette, query: str, lang: str, start: int = 0) -> dict:
+    """`run_search`, from the worker's kept pages when it has this one (see the module); the
+    caller must not change the dict it gets (it is shared)."""
+    if RESULTS_KEPT <= 0:
+        return await run_search(datasette, query, lang, start)
+    kept: OrderedDict[tuple, asyncio.Task] | None = getattr(datasette, RESULTS, None)
+    if kept is None:
+        kept = OrderedDict()
+        setattr(datasette, RESULTS, kept)
+    key = (query, lang, start)
+    task = kept.get(key)
+    if task is None:
+        task = kept[key] = asyncio.ensure_future(run_search(datasette, query, lang, start))
+        while len(kept) > RESULTS_KEPT:
+            kept.popitem(last=False)
+    else:
+        kept.move_to_end(key)
+    try:
+        # shielded: a client that goes away cancels its wait, not the search others wait for
+        return await asyncio.shield(task)
+    except asyncio.CancelledError:
+        raise
+    except Exception:
+        if kept.get(key) is task:  # a failed search (a time limit) is not kept
+            del kept[key]
+        raise
+
+
 async def run_search(datasette, query: str, lang: str, start: int = 0) -> dict:
     """One page of the site search: the catalogue's hits, then datasets with matching rows,
     best first (gongkai.search.site_index ranks them from the shards without opening any
@@ -200,24 +251,31 @@ async def run_search(datasette, query: str, lang: str, start: int = 0) -> dict:
     its own index, so they are exact. The ranking and the shown datasets are one call off the
     event loop (`site_index.search_page`), beside the catalogue's."""
     store = shard_store(datasette)
-    # the catalogue's hits (its own ranked list, twenty at most) head the first page only
-    hits, page = await asyncio.gather(
-        _catalogue(datasette, lambda c: c.search(query), []) if not start else _no_catalogue_hits(),
-        store.read(
-            lambda shards: site_index.search_page(
-                shards, query, start, size=PAGE_DATASETS, verify_max=VERIFY_MAX, rows=ROWS_PER_TABLE
-            )
+    try:
+        titles = catalogue.of(datasette).titles
+    except catalogue.CatalogueMissing:
+        titles = _no_titles
+
+    def page_and_titles(shards: site_index.Shards) -> tuple[site_index.Page, dict]:
+        page = site_index.search_page(
+            shards, query, start, size=PAGE_DATASETS, verify_max=VERIFY_MAX, rows=ROWS_PER_TABLE
         )
-        if store is not None
-        else _no_page(),
+        # read here, off the event loop, and kept by the store for the page's own lookups
+        # (its tables' and columns' titles: plugins/site_context.py)
+        return page, {hit.dataset: titles(hit.dataset) for hit, _ in page.shown}
+
+    # the catalogue's hits (its own ranked list, twenty at most) head the first page only
+    hits, (page, named) = await asyncio.gather(
+        _catalogue(datasette, lambda c: c.search(query), []) if not start else _no_catalogue_hits(),
+        store.read(page_and_titles) if store is not None else _no_page(),
     )
     catalog = [hit.as_dict() for hit in hits]
     for hit in catalog:
-        hit["url"] = i18n.lang_url(datasette.urls.path(f"/datasets/{hit['name']}"), lang)
+        hit["url"] = _in_lang(datasette.urls.path(f"/datasets/{hit['name']}"), lang)
     groups = [_group(datasette, hit, results, query, lang) for hit, results in page.shown]
-    named = await _catalogue(datasette, lambda c: c.datasets_named([g["dataset"] for g in groups]), {})
     for group in groups:
-        record = named.get(group["dataset"])
+        found = named.get(group["dataset"])
+        record = found.dataset if found else None
         group["title"], group["title_en"] = (record.title, record.title_en) if record else (None, None)
     ranked = page.ranked
     return {
@@ -238,8 +296,12 @@ async def run_search(datasette, query: str, lang: str, start: int = 0) -> dict:
     }
 
 
-async def _no_page() -> site_index.Page:
-    return site_index.Page(site_index.Ranked([], 0, True, 0), [], None)
+async def _no_page() -> tuple[site_index.Page, dict]:
+    return site_index.Page(site_index.Ranked([], 0, True, 0), [], None), {}
+
+
+def _no_titles(name: str) -> None:
+    return None
 
 
 def _empty(query: str) -> dict:
@@ -259,16 +321,52 @@ def _empty(query: str) -> dict:
     }
 
 
+def _kept(datasette, name: str) -> OrderedDict:
+    kept = getattr(datasette, name, None)
+    if kept is None:
+        kept = OrderedDict()
+        setattr(datasette, name, kept)
+    return kept
+
+
+def _keep(kept: OrderedDict, key, value) -> None:
+    kept[key] = value
+    while len(kept) > RESULTS_KEPT:
+        kept.popitem(last=False)
+
+
 async def search_view(datasette, request):
     query = (request.args.get("q") or "").strip()
     lang = language(request)
     start = _start(request)
     wants_json = request.url_vars.get("format") == ".json"
-    result = await run_search(datasette, query, lang, start) if match_expression(query) else _empty(query)
+    bodies = _kept(datasette, BODIES)
+    key = (wants_json, request.full_path)
+    body = bodies.get(key) if RESULTS_KEPT > 0 else None
+    if body is not None:
+        bodies.move_to_end(key)
+        return _response(datasette, body, wants_json)
+    body = await _render(datasette, request, query, lang, start, wants_json)
+    if RESULTS_KEPT > 0:
+        _keep(bodies, key, body)
+    return _response(datasette, body, wants_json)
+
+
+def _response(datasette, body: str, wants_json: bool) -> Response:
     if wants_json:
+        headers = {"Access-Control-Allow-Origin": "*"} if datasette.cors else None
+        return Response(body, content_type="application/json; charset=utf-8", headers=headers)
+    return Response.html(body)
+
+
+async def _render(datasette, request, query: str, lang: str, start: int, wants_json: bool) -> str:
+    """The page's body: the JSON (as `Response.json` writes it) or the HTML."""
+    result = await kept_search(datasette, query, lang, start) if match_expression(query) else _empty(query)
+    if wants_json:
+        result = dict(result)  # the kept page stays as it was
         if result["next"] is not None:
             result["next_url"] = _page_url(datasette, query, result["next"], lang, as_json=True)
-        return Response.json(result, headers={"Access-Control-Allow-Origin": "*"} if datasette.cors else None)
+        return json.dumps(result)
     args = {"q": query, **({"_next": str(start)} if start else {})}
     html = await datasette.render_template(
         "gongkai_search.html",
@@ -280,7 +378,7 @@ async def search_view(datasette, request):
         },
         request=request,
     )
-    return Response.html(html)
+    return html
 
 
 @hookimpl

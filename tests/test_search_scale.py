@@ -161,3 +161,61 @@ def test_a_changed_dataset_rewrites_only_its_shard(generated, site):
         "select p.term, count(distinct t.dataset), sum(p.docs) from postings p join tables t using (tid) group by p.term"
     ).fetchall()
     assert sorted(fresh) == sorted(conn.execute("select term, datasets, docs from term_stats").fetchall())
+
+
+@pytest.fixture
+def small_top(site, tmp_path, monkeypatch):
+    """The release's shards written afresh with `top` for tokens of 2 datasets or more (the
+    fixture's 240 datasets give each shard ~15: fewer than TOP_MIN), its best 20 datasets."""
+    monkeypatch.setattr(site_index, "TOP_MIN", 2)
+    monkeypatch.setattr(site_index, "TOP_K", 20)
+    release = tmp_path / "release"
+    release.mkdir()
+    for db in site.glob("gen-*.db"):
+        (release / db.name).symlink_to(db)
+    entries = [site_index.Entry(db.stem, "h") for db in release.glob("gen-*.db")]
+    assert site_index.write(release, None, entries)["written"] == site_index.SHARDS
+    shards = site_index.Shards(release, site_index.open_shards(release))
+    yield release, shards
+    shards.close()
+
+
+@pytest.mark.parametrize("query", [COMMON, "社区", "road", "roa"])
+def test_build_time_ranking_is_the_query_time_ranking(small_top, site, query):
+    release, shards = small_top
+    conn = sqlite3.connect(site_index.shard_path(release, 0))
+    assert conn.execute("select count(*) from top").fetchone()[0] > 0
+    # the first pages read `top` (top <= TOP_K); asking for more ranks from the postings
+    from_top = site_index.candidates(shards, query, top=15)
+    ranked = site_index.candidates(shards, query, top=N)
+    assert [(h.dataset, h.score, h.count) for h in from_top.datasets] == [
+        (h.dataset, h.score, h.count) for h in ranked.datasets[:15]
+    ]
+    assert (from_top.total, from_top.matched, from_top.exact) == (ranked.total, ranked.matched, ranked.exact)
+    truth_counts = truth(site, query)
+    if ranked.exact:
+        assert {h.dataset: h.count for h in ranked.datasets} == truth_counts
+        for hit in from_top.datasets:  # each table's count, exact, from the build's ranking
+            assert sum(t.count or 0 for t in hit.tables) == hit.count == truth_counts[hit.dataset]
+    # and the page built from it shows what LIKE finds
+    page = site_index.search_page(shards, query, 0, size=10, verify_max=40, rows=3)
+    assert {h.dataset: sum(r["count"] for r in found) for h, found in page.shown} == {
+        h.dataset: truth_counts[h.dataset] for h, _ in page.shown
+    }
+
+
+def test_top_is_each_common_tokens_best_datasets_in_ranking_order(small_top):
+    release, _ = small_top
+    conn = sqlite3.connect(site_index.shard_path(release, 3))
+    fresh = conn.execute(
+        """select term, dataset, max(score), sum(docs) from postings join tables using (tid)
+           where term in (select term from term_stats where datasets >= 2) group by term, dataset"""
+    ).fetchall()
+    want: dict[str, list] = {}
+    for term, dataset, score, docs in sorted(fresh, key=lambda r: (r[0], -r[2], -r[3], r[1])):
+        if len(want.setdefault(term, [])) < 20:
+            want[term].append((dataset, score, docs))
+    got: dict[str, list] = {}
+    for term, dataset, score, docs in conn.execute("select term, dataset, score, docs from top order by term, rank"):
+        got.setdefault(term, []).append((dataset, score, docs))
+    assert got == want and len(got) > 10

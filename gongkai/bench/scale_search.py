@@ -15,13 +15,17 @@ datasets are reused), then:
   the common word, as a ratio within this run;
 - through a real server (`gongkai.serve.serve`): `/-/search?q=<common word>` (HTML) p50/p99
   sequentially and with 20 concurrent clients, the page's size, and the JSON's next pages
-  followed (paging works and never repeats a dataset);
+  followed (paging works and never repeats a dataset); `warm` with the worker's kept pages (the
+  server as deployed: `plugins/search.py` keeps the last pages it computed), `cold` with
+  `GONGKAI_SEARCH_RESULTS_KEPT=0`, so every request ranks, opens and renders its page (what a
+  query no worker has seen costs);
 - a rebuild after changing one dataset: how many shards were rewritten (one) and linked.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import sqlite3
@@ -171,13 +175,13 @@ def _pct(sorted_ms: list[float], q: float) -> float:
 
 
 def _in_process(site: Path, shards: list, conns: dict, repeats: int, n: int) -> dict:
-    def page():
-        ranked = site_index.candidates(shards, COMMON, top=40)
-        for hit in ranked.datasets[:10]:
-            search_tables(_conn(site, hit.dataset, conns), [t.tindex for t in hit.tables], COMMON, limit=3)
+    served = site_index.Shards(site, list(shards))  # what a server's search thread holds
+
+    def page():  # the server's first page (plugins/search.py), without the catalogue and HTML
+        site_index.search_page(served, COMMON, 0, size=10, verify_max=40, rows=3)
 
     page()  # warm: connections open, pages in the OS cache
-    ranking = _timed(lambda: site_index.candidates(shards, COMMON, top=40), repeats)
+    ranking = _timed(lambda: site_index.candidates(served, COMMON, top=40), repeats)
     whole = _timed(page, repeats)
 
     tables = [(name, t) for name in sorted(p.stem for p in site.glob("gen-*.db")) for t in _tables(site, name, conns)]
@@ -219,6 +223,34 @@ def _http(site: Path, root: Path, seconds: float, progress) -> dict:
 
 
 def _http_run(site: Path, root: Path, seconds: float, progress, port: int, path: str, paths: list[str]) -> dict:
+    warm = _http_server(site, root, seconds, progress, port, path, paths, cold=False)
+    cold = _http_server(site, root, seconds, progress, free_port(), path, paths, cold=True)
+    return {**warm, **cold}
+
+
+def _http_server(
+    site: Path, root: Path, seconds: float, progress, port: int, path: str, paths: list[str], *, cold: bool
+) -> dict:
+    # cold: the workers keep no pages (every request searches); warm: as deployed
+    was = os.environ.get(KEPT_ENV)
+    if cold:
+        os.environ[KEPT_ENV] = "0"
+    try:
+        found = _http_measure(site, root, seconds, progress, port, path, paths)
+    finally:
+        if was is None:
+            os.environ.pop(KEPT_ENV, None)
+        else:
+            os.environ[KEPT_ENV] = was
+    if not cold:
+        return found
+    return {f"cold_{k}": v for k, v in found.items() if k.startswith(("seq_", "conc_"))}
+
+
+KEPT_ENV = "GONGKAI_SEARCH_RESULTS_KEPT"
+
+
+def _http_measure(site: Path, root: Path, seconds: float, progress, port: int, path: str, paths: list[str]) -> dict:
     with tempfile.TemporaryDirectory(prefix="scale-search-") as tmp:
         t0 = time.perf_counter()
         with running(gongkai_cmd(site, root, port), port, "/-/search?q=x", Path(tmp) / "server.log") as (base, _):
@@ -321,6 +353,10 @@ def bench_scale_search(ctx, builds: dict[int, tuple[Path, Path]] | None = None) 
         f"scale_search_p50_ms_n{big}": _target(TARGET_P50_MS, b["seq_p50_ms"]),
         f"scale_search_p99_ms_n{big}": _target(TARGET_P99_MS, b["seq_p99_ms"]),
         f"scale_search_p99_ms_{CLIENTS}_clients_n{big}": _target(TARGET_P99_MS, b["conc_p99_ms"]),
+        # the same with no page kept by the workers: what a query nobody asked before costs
+        f"scale_search_cold_p50_ms_n{big}": _target(TARGET_P50_MS, b.get("cold_seq_p50_ms")),
+        f"scale_search_cold_p99_ms_n{big}": _target(TARGET_P99_MS, b.get("cold_seq_p99_ms")),
+        f"scale_search_cold_p99_ms_{CLIENTS}_clients_n{big}": _target(TARGET_P99_MS, b.get("cold_conc_p99_ms")),
         "scale_search_recall_vs_like": {"target": 1.0, "value": recall, "met": recall == 1.0},
         "scale_search_counts_exact_on_page": {
             "target": 0,
@@ -336,7 +372,9 @@ def bench_scale_search(ctx, builds: dict[int, tuple[Path, Path]] | None = None) 
     figures["notes"] = [
         "p50/p99 of /-/search?q=<a common word> (HTML, the first page: ten datasets, three rows each; the "
         "eight common words of the generator in turn, English pages for the English words); "
-        "sequential = one client, then 20 concurrent clients, on one machine shared with the load generator",
+        "sequential = one client, then 20 concurrent clients, on one machine shared with the load generator; "
+        "warm = as deployed (each worker keeps its last 256 result pages: plugins/search.py), cold = "
+        "GONGKAI_SEARCH_RESULTS_KEPT=0 (every request ranks, opens its datasets and renders)",
         "counts: the site-wide total is exact for one-token queries (街道) and an upper bound for "
         "phrases (朝阳街道); the datasets on a page always carry exact counts (their own index)",
         f"in-process fan-out (the old site search) vs the new page at N={big}: "

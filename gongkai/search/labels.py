@@ -40,10 +40,23 @@ def foreign_labels(conn: sqlite3.Connection, table: str) -> list[tuple[str, str,
     return out
 
 
-def row_labels(conn: sqlite3.Connection, table: str, rows: list[dict], skip: set[str]) -> list[dict[str, str]]:
+Shape = tuple[list[tuple[str, str, str, str]], str | None]
+
+
+def label_shape(conn: sqlite3.Connection, table: str) -> Shape:
+    """What `row_labels` reads of a table's schema: its foreign labels and its own label column
+    (a caller that searches the same tables again keeps it: the schema of a release never changes)."""
+    return foreign_labels(conn, table), label_column(conn, table)
+
+
+def row_labels(
+    conn: sqlite3.Connection, table: str, rows: list[dict], skip: set[str], shape: Shape | None = None
+) -> list[dict[str, str]]:
     """For each row, {column: label text} of its foreign keys (at most MAX_LABELS), or its own
-    label column where it has no foreign key; columns in `skip` (the matched ones) are left out."""
-    fks = [fk for fk in foreign_labels(conn, table) if fk[0] not in skip][:MAX_LABELS]
+    label column where it has no foreign key; columns in `skip` (the matched ones) are left out.
+    `shape`: the table's `label_shape`, when the caller kept it."""
+    foreign, own = shape if shape is not None else label_shape(conn, table)
+    fks = [fk for fk in foreign if fk[0] not in skip][:MAX_LABELS]
     names: dict[str, dict] = {}
     for column, other, other_column, label in fks:
         values = sorted({r.get(column) for r in rows if r.get(column) is not None}, key=str)
@@ -55,7 +68,6 @@ def row_labels(conn: sqlite3.Connection, table: str, rows: list[dict], skip: set
             values,
         ).fetchall()
         names[column] = {str(k): v for k, v in found}
-    own = label_column(conn, table)
     out = []
     for r in rows:
         labels: dict[str, str] = {}

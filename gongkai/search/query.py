@@ -10,7 +10,7 @@ import sqlite3
 from html import escape
 
 from .index import TableIndex, quote
-from .labels import row_labels
+from .labels import Shape, label_shape, row_labels
 from .normalize import normalize, normalize_with_offsets
 from .tokens import (
     _CLASSES,
@@ -138,10 +138,19 @@ def count(conn: sqlite3.Connection, index: str, expression: str) -> int:
 
 
 def search_table(
-    conn: sqlite3.Connection, tindex: TableIndex, query: str, *, limit: int = 5, labels: bool = False
+    conn: sqlite3.Connection,
+    tindex: TableIndex,
+    query: str,
+    *,
+    limit: int = 5,
+    labels: bool = False,
+    known_count: int | None = None,
+    shape: Shape | None = None,
 ) -> dict:
     """Count and best `limit` rows (bm25) of one table for a query, with highlighted text; with
     `labels`, each row's label columns too (`labels.row_labels`: what tells one hit from another).
+    `known_count`: the exact count when the caller has it (the site index's, for one token),
+    which saves counting every match again; `shape`: the table's `labels.label_shape`, kept.
 
     {"count": n, "rows": [{"rowid", "score", "row": {column: value}, "highlights": {column: html}, "labels"}]}
     """
@@ -149,7 +158,7 @@ def search_table(
     if not expression:
         return {"count": 0, "rows": []}
     idx = quote(tindex.index)
-    total = count(conn, tindex.index, expression)
+    total = count(conn, tindex.index, expression) if known_count is None else known_count
     if not total:
         return {"count": 0, "rows": []}
     ranked = conn.execute(
@@ -177,7 +186,9 @@ def search_table(
             }
         )
     if labels and rows:
-        for hit, found in zip(rows, row_labels(conn, tindex.table, [h["row"] for h in rows], set(tindex.columns))):
+        for hit, found in zip(
+            rows, row_labels(conn, tindex.table, [h["row"] for h in rows], set(tindex.columns), shape)
+        ):
             hit["labels"] = found
     return {"count": total, "rows": rows}
 
@@ -189,14 +200,29 @@ def primary_keys(conn: sqlite3.Connection, table: str) -> list[str]:
     return [r[1] for r in sorted((r for r in info if r[5]), key=lambda r: r[5])]
 
 
-def search_tables(conn: sqlite3.Connection, tindexes: list[TableIndex], query: str, *, limit: int = 5) -> list[dict]:
+def search_tables(
+    conn: sqlite3.Connection,
+    tindexes: list[TableIndex],
+    query: str,
+    *,
+    limit: int = 5,
+    counts: list[int | None] | None = None,
+    shapes: dict[str, tuple[list[str], Shape]] | None = None,
+) -> list[dict]:
     """`search_table` (with labels) of several tables of one database, each with its primary
-    keys: what the site search shows of one dataset, in one visit to its database."""
+    keys: what the site search shows of one dataset, in one visit to its database. `counts`:
+    each table's exact count where known (see `search_table`); `shapes`: {table: (primary keys,
+    label shape)} that the caller keeps for this database, filled here for tables it lacks."""
     out = []
-    for tindex in tindexes:
-        result = search_table(conn, tindex, query, limit=limit, labels=True)
+    for tindex, known in zip(tindexes, counts or [None] * len(tindexes)):
+        kept = shapes.get(tindex.table) if shapes is not None else None
+        if kept is None:
+            kept = (primary_keys(conn, tindex.table), label_shape(conn, tindex.table))
+            if shapes is not None:
+                shapes[tindex.table] = kept
+        result = search_table(conn, tindex, query, limit=limit, labels=True, known_count=known, shape=kept[1])
         result["table"] = tindex.table
-        result["pks"] = primary_keys(conn, tindex.table) if result["count"] else []
+        result["pks"] = kept[0] if result["count"] else []
         out.append(result)
     return out
 
@@ -215,10 +241,14 @@ def match_spans(text: str, query: str) -> list[tuple[int, int]]:
     """Merged (start, end) spans of the original text where a piece of the query matches."""
     if not text:
         return []
+    segments = _segments(query)
+    plain = normalize(text)  # one C call: most texts hold no piece of the query at all
+    if not any(seg in plain for _, seg, _ in segments):
+        return []
     norm, origin = normalize_with_offsets(text)
     classes = norm.translate(_CLASSES)
     spans = []
-    for kind, seg, prefix in _segments(query):
+    for kind, seg, prefix in segments:
         start = norm.find(seg)
         while start != -1:
             end = start + len(seg)
@@ -250,12 +280,36 @@ def highlight(text, query: str, *, width: int | None = None) -> str | None:
     if text is None:
         return None
     text = str(text)
-    spans = match_spans(text, query)
-    lo, hi = 0, len(text)
     if width and len(text) > width:
-        first = spans[0][0] if spans else 0
-        lo = max(0, first - width // 3)
-        hi = min(len(text), lo + width)
+        return _window(text, query, width)
+    return _marked(text, match_spans(text, query), 0, len(text))
+
+
+WINDOW_MARGIN = 64  # characters past a window that a match in it is checked against
+
+
+def _window(text: str, query: str, width: int) -> str:
+    """`highlight` of a window: the spans are found in a prefix of the text long enough to hold
+    the window and `WINDOW_MARGIN` characters after it (normalisation is per character, so a
+    prefix normalises as the start of the whole text), not in the whole of a long description:
+    the catalogue search highlights twenty of them per query, and normalising every character
+    of each was most of its time."""
+    limit = 4 * width + WINDOW_MARGIN
+    while True:
+        whole = limit >= len(text)
+        part = text if whole else text[:limit]
+        spans = match_spans(part, query)
+        if whole or (spans and spans[0][0] + width + WINDOW_MARGIN < limit):
+            break
+        limit *= 4
+    if not whole:  # a match running to the cut may go on past it: never one the window shows
+        spans = [(s, e) for s, e in spans if e < limit]
+    first = spans[0][0] if spans else 0
+    lo = max(0, first - width // 3)
+    return _marked(text, spans, lo, min(len(text), lo + width))
+
+
+def _marked(text: str, spans: list[tuple[int, int]], lo: int, hi: int) -> str:
     parts, pos = [], lo
     for s, e in spans:
         if e <= lo or s >= hi:
