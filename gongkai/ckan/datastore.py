@@ -94,9 +94,9 @@ def _sort(text: str | None, columns: set[str]) -> str:
     return ", ".join(terms + ["rowid"])
 
 
-async def search(p: dict, read, database: Callable[[str], Any], base: str) -> dict:
-    url = f"{base}/api/3/action/datastore_search"
-    r, fields = await _resource(p, read, base)
+async def search(p: dict, read, database: Callable[[str], Any], site_base: str) -> dict:
+    url = f"{site_base}/api/3/action/datastore_search"
+    r, fields = await _resource(p, read, site_base)
     db = _database(database, r)
     columns = {f.name for f in fields}
     wanted = params.string_list(p, "fields", comma=True) or [f.name for f in fields]
