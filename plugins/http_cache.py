@@ -30,11 +30,18 @@ def _header(scope, name: bytes) -> str | None:
 
 
 def _cache_headers(
-    validators, scope, status: int, vary_set: list[str] = NO_VARY, own_tag: bytes | None = None
+    validators,
+    scope,
+    status: int,
+    vary_set: list[str] = NO_VARY,
+    own_tag: bytes | None = None,
+    immutable: bool = False,
 ) -> list[tuple[bytes, bytes]]:
     method, path = scope.get("method", "GET"), scope.get("path", "")
     query = scope.get("query_string", b"").decode("latin-1")
     control = http_cache.policy(method, path, query, status)
+    if immutable and control == http_cache.PUBLIC:
+        control = http_cache.IMMUTABLE
     headers = [(b"cache-control", control.encode("ascii"))]
     vary = http_cache.vary(vary_set, status)
     if vary:
@@ -81,7 +88,12 @@ def asgi_wrapper(datasette):
                     # a download's tag is its file's SHA-256, one per content coding
                     # (gongkai/portal/file_response.py): kept, and its route answers 304 itself
                     own = next((v for k, v in headers if k.lower() == b"etag"), None) if _own_tags(path) else None
-                    ours = _cache_headers(validators, scope, message["status"], vary_set, own)
+                    # ... and a download asked for by its content (`?v=<sha>`, the landing
+                    # page's links) may be kept for a year: other bytes get another URL
+                    immutable = _own_tags(path) and any(
+                        k.lower() == b"cache-control" and v == http_cache.IMMUTABLE.encode() for k, v in headers
+                    )
+                    ours = _cache_headers(validators, scope, message["status"], vary_set, own, immutable)
                     message = dict(message, headers=kept + ours)
                 await send(message)
 

@@ -206,6 +206,7 @@ async def download(datasette, request, send):
         range_header=request.headers.get("range"),
         if_range=request.headers.get("if-range"),
         if_none_match=request.headers.get("if-none-match"),
+        immutable=download_links.versioned(entry, request.args.get("v")),
         accept_encoding=request.headers.get("accept-encoding"),
         cors=_cors(datasette),
     )

@@ -245,6 +245,21 @@ async def test_downloads_answer_ranges_encodings_and_readable_names(built):
     if len(raw) > 1024:
         assert fly.headers["content-encoding"] == "gzip" and fly.headers["etag"].startswith('W/"')
     assert fly.content == raw
+    # by its content (`?v=`, as the landing page links it): cacheable for a year; a stale or
+    # made-up version still gets the current file, under the short policy
+    sha = hashlib.sha256(whole).hexdigest()
+    kept = await ds.client.get(path + f"?v={sha[:16]}")
+    assert kept.headers["cache-control"] == "public, max-age=31536000, immutable" and kept.content == whole
+    assert kept.headers["etag"] == tags["br;q=1, gzip;q=0.8"]  # httpx asks for br
+    for v in ("0" * 16, sha[:8], ""):
+        other = await ds.client.get(path + f"?v={v}")
+        assert other.headers["cache-control"].startswith("public, max-age=60") and other.content == whole
+    page = (await ds.client.get("/datasets/formulas")).text
+    assert f"{names[('cells', 'json')]}?v={sha[:16]}" in page
+    assert (
+        f"{names[('cells', 'json')]}?v={sha[:16]}&amp;_lang=en"
+        in (await ds.client.get("/datasets/formulas?_lang=en")).text
+    )
     # the original file keeps its name's suffix under the dataset's title
     original = await ds.client.get("/downloads/budget/budget.csv")
     assert original.headers["content-type"] == "text/csv; charset=utf-8"

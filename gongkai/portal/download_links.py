@@ -28,6 +28,14 @@ def served(datasette, dataset: str) -> tuple[Path, dict[str, FileEntry]]:
     return folder, cache[folder]
 
 
+VERSION = 16  # hex digits of the SHA-256 in a download link's `?v=`
+
+
+def versioned(entry: FileEntry | None, v: str | None) -> bool:
+    """Whether `?v=` names this file's content (the answer may then be cached for a year)."""
+    return entry is not None and v is not None and len(v) == VERSION and entry.sha256.startswith(v)
+
+
 def etag(entry: FileEntry | None) -> str | None:
     """A strong tag from the file's SHA-256: the same bytes in every release have the same tag
     (a client keeps its copy across rebuilds of other datasets)."""
@@ -92,16 +100,18 @@ class Download:
 
 def downloads(datasette, name: str, lang: str) -> tuple[dict[str, list[Download]], dict[str, Download]]:
     """(per resource: its files in `ORDER`; for the dataset: its zip, db and descriptor by kind).
-    An English page links `?_lang=en`, so the file is saved under its English title."""
+    Each link names the file's content (`?v=`); an English page's adds `_lang=en`, so the file
+    is saved under its English title."""
     by_resource: dict[str, list[Download]] = {}
     whole: dict[str, Download] = {}
-    query = "?_lang=en" if lang == "en" else ""
+    lang_arg = "&_lang=en" if lang == "en" else ""
     for entry in served(datasette, name)[1].values():
         if entry.kind == KIND:
             continue  # a compressed copy: served in place of its file, by Accept-Encoding
         d = Download(
             i18n.t(f"exports.kind_{entry.kind.replace('-', '_')}", lang),
-            datasette.urls.path(f"/downloads/{name}/{entry.path}") + query,
+            # `v`: the content, so the link may be cached for a year and a rebuild changes it
+            datasette.urls.path(f"/downloads/{name}/{entry.path}") + f"?v={entry.sha256[:VERSION]}{lang_arg}",
             entry.bytes,
             entry.sha256,
             entry.media_type,

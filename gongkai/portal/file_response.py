@@ -18,7 +18,8 @@
   SHA-256 for a precompressed answer, and a weak `…-br` / `…-gzip` tag for one compressed on the
   fly: each encoding has its own tag, as a cache that keeps both must tell them apart; a
   matching `If-None-Match` is 304. (`Cache-Control` and `Last-Modified` come from
-  plugins/http_cache.py, which keeps this tag.)
+  plugins/http_cache.py, which keeps this tag; a request naming the file's content, `?v=` with
+  the start of its SHA-256 as the landing page links it, may be cached for a year.)
 
 `plan(...)` is pure (status and headers from the request's headers and the file's facts);
 `send(...)` does the I/O.
@@ -36,6 +37,7 @@ from urllib.parse import quote
 import brotli
 
 from ..exports.precompress import compressible
+from .http_cache import IMMUTABLE
 
 CHUNK = 1 << 16
 ON_THE_FLY_MIN = 1024  # smaller answers are not worth a content coding
@@ -152,6 +154,7 @@ def plan(
     variants: tuple[Variant, ...] = (),
     if_none_match: str | None = None,
     if_range: str | None = None,
+    immutable: bool = False,
 ) -> Plan:
     """`etag`: the stored file's strong tag (None: plugins/http_cache.py tags the answer);
     `variants`: its stored compressed copies."""
@@ -161,6 +164,8 @@ def plan(
         ("content-disposition", disposition(filename, readable)),
         *cors.items(),
     ]
+    if immutable:  # asked for by its content (`?v=`): plugins/http_cache.py lets it be kept a year
+        base.append(("cache-control", IMMUTABLE))
     text = compressible(content_type)
     vary = [("vary", "Accept-Encoding")] if text else []
     if range_header and (if_range is None or (etag is not None and if_range.strip() == etag)):
