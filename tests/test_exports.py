@@ -204,6 +204,13 @@ async def test_downloads_answer_ranges_encodings_and_readable_names(built):
     assert r.status_code == 416 and r.headers["content-range"] == f"bytes */{size}"
     db = await ds.client.get("/downloads/formulas/formulas.db", headers={"range": "bytes=0-15"})
     assert db.status_code == 206 and db.content == b"SQLite format 3\x00"
+    # a reader on another origin (sql.js-httpvfs) may send Range and read Content-Range
+    assert "Content-Range" in db.headers["access-control-expose-headers"]
+    pre = await ds.client.options(
+        "/downloads/formulas/formulas.db",
+        headers={"origin": "https://reader.example", "access-control-request-headers": "range"},
+    )
+    assert pre.status_code == 204 and "Range" in pre.headers["access-control-allow-headers"]
     zipped = await ds.client.get("/downloads/formulas/formulas.zip?_lang=en")
     assert parse_options_header(zipped.headers["content-disposition"])[1]["filename"] == "Formula test- procurement.zip"
     # text formats: the copy stored at build time for br or gzip, by q-value; ranges and a

@@ -160,7 +160,9 @@ def of(entry: Entry, urls: SiteUrls) -> list[Distribution]:
             kind="sqlite",
             resource=None,
             iri=urls.distribution_iri(name, "sqlite"),
-            download_url=urls.sqlite(name),
+            # the published copy answers byte ranges (sql.js-httpvfs, resumed downloads);
+            # Datasette's own /<name>.db does not
+            download_url=urls.download(name, db.path) if db else urls.sqlite(name),
             access_url=landing,
             format=vocab.file_format("db"),
             title=_both("opendata.dist_sqlite"),

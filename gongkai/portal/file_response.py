@@ -45,6 +45,7 @@ PREFERENCE = ("br", "gzip")  # at equal q, the smaller coding first
 BR_STREAM_QUALITY = 4  # on the fly: brotli's fastest good level (python -m gongkai.bench.compression)
 GZIP_STREAM_LEVEL = 6
 NAME_BYTES = 180  # a readable name's UTF-8 bytes, suffix included: under every file system's 255
+EXPOSE = "Content-Range, Content-Length, Content-Encoding, Accept-Ranges, Content-Disposition, ETag, Link"
 _RANGE = re.compile(r"bytes=(\d*)-(\d*)$")
 _CODING = re.compile(r"^\s*([A-Za-z0-9!#$%&'*+.^_`|~-]+)\s*(?:;\s*q\s*=\s*([0-9.]+)\s*)?$", re.IGNORECASE)
 _UNSAFE = re.compile(r'[\\/:*?"<>|;]+')  # path separators, quotes and what Windows refuses in a name
@@ -158,11 +159,14 @@ def plan(
 ) -> Plan:
     """`etag`: the stored file's strong tag (None: plugins/http_cache.py tags the answer);
     `variants`: its stored compressed copies."""
+    # a page on another origin reading ranges (sql.js-httpvfs) must see these
+    exposed = [("access-control-expose-headers", EXPOSE)] if cors else []
     base = [
         ("content-type", content_type),
         ("accept-ranges", "bytes"),
         ("content-disposition", disposition(filename, readable)),
         *cors.items(),
+        *exposed,
     ]
     if immutable:  # asked for by its content (`?v=`): plugins/http_cache.py lets it be kept a year
         base.append(("cache-control", IMMUTABLE))
@@ -207,7 +211,7 @@ def plan(
         chosen = Plan(200, [], 0, size)
     tags = [("etag", tag)] if tag else []
     if tag and _matches(if_none_match, tag):
-        return Plan(304, [*cors.items(), *vary, *tags])
+        return Plan(304, [*cors.items(), *exposed, *vary, *tags])
     return Plan(
         chosen.status, [*base, *headers, *vary, *tags], chosen.start, chosen.length, chosen.path, chosen.compress
     )
