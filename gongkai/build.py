@@ -424,7 +424,7 @@ def _build(
                     build = _build_one(dataset, plan, release, dates, say, watch)
                     if build.valid:
                         assert writer is not None  # a dataset built afresh is never catalogue_unchanged
-                        build.files = _publish_files(dataset, release, None) if build.published else []
+                        build.files = _publish_files(dataset, release, None, previous) if build.published else []
                         writer.add(dataset, build)
                     _write_reports(release / "reports", build)
                     _write_rejected(out / "reports", release / "reports", build)
@@ -637,7 +637,9 @@ def _build_one(
     return build
 
 
-def _publish_files(dataset: Dataset, release: Path, previous: Path | None) -> list[str]:
+def _publish_files(
+    dataset: Dataset, release: Path, previous: Path | None, compressed_from: Path | None = None
+) -> list[str]:
     """The files people download: the descriptor and each resource's original file, under
     `downloads/<dataset>/` at the paths the descriptor gives. Copied, not linked to the
     working tree (an edit in place there must not change a published release); an unchanged
@@ -661,7 +663,10 @@ def _publish_files(dataset: Dataset, release: Path, previous: Path | None) -> li
                 raise BuildError(f"{dataset.name}/{name}: {refused.note} / {refused.note_zh}") from None
     # every resource in every open format (gongkai/exports/); a reused dataset links them all
     # (its state lists them), so only a dataset built afresh gets here
-    written = exports.publish(dataset, release / f"{dataset.name}.db", target)
+    # (`compressed_from`: the previous release, whose compressed copy of a byte-identical export
+    # is linked rather than compressed again; its originals are not, they may have changed)
+    old_exports = compressed_from / "downloads" / dataset.name if compressed_from else None
+    written = exports.publish(dataset, release / f"{dataset.name}.db", target, old_exports)
     return list(dict.fromkeys([*names, *(e.path for e in written), exports.MANIFEST]))
 
 

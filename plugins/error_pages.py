@@ -298,6 +298,8 @@ async def preflight(datasette, send, path: str = ""):
         headers["Access-Control-Max-Age"] = "3600"
         if allow is CKAN_ALLOW:  # a JSON POST from a page is preflighted for its Content-Type
             headers["Access-Control-Allow-Headers"] = "Authorization, Content-Type, X-CKAN-API-Key"
+        elif path.startswith("/downloads/"):  # an in-browser reader's ranges and revalidations
+            headers["Access-Control-Allow-Headers"] = "Authorization, Range, If-Range, If-None-Match"
     await Response("", status=204, headers=headers).asgi_send(send)
 
 

@@ -29,19 +29,32 @@ def _header(scope, name: bytes) -> str | None:
     return None
 
 
-def _cache_headers(validators, scope, status: int, vary_set: list[str] = NO_VARY) -> list[tuple[bytes, bytes]]:
+def _cache_headers(
+    validators,
+    scope,
+    status: int,
+    vary_set: list[str] = NO_VARY,
+    own_tag: bytes | None = None,
+    immutable: bool = False,
+) -> list[tuple[bytes, bytes]]:
     method, path = scope.get("method", "GET"), scope.get("path", "")
     query = scope.get("query_string", b"").decode("latin-1")
     control = http_cache.policy(method, path, query, status)
+    if immutable and control == http_cache.PUBLIC:
+        control = http_cache.IMMUTABLE
     headers = [(b"cache-control", control.encode("ascii"))]
     vary = http_cache.vary(vary_set, status)
     if vary:
         headers.append((b"vary", vary.encode("latin-1")))
     if control == http_cache.NO_STORE:
         return headers
-    tag = validators.etag(scope, http_cache.kind_of(status))
-    headers += [(b"etag", tag.encode("ascii")), (b"last-modified", validators.release.last_modified.encode("ascii"))]
+    tag = own_tag or validators.etag(scope, http_cache.kind_of(status)).encode("ascii")
+    headers += [(b"etag", tag), (b"last-modified", validators.release.last_modified.encode("ascii"))]
     return headers
+
+
+def _own_tags(path: str) -> bool:
+    return path.startswith("/downloads/")
 
 
 @hookimpl
@@ -59,7 +72,7 @@ def asgi_wrapper(datasette):
             method, path = scope.get("method", "GET"), scope.get("path", "")
             query = scope.get("query_string", b"").decode("latin-1")
             if_none_match = _header(scope, b"if-none-match")
-            if if_none_match and http_cache.revalidatable(method, path, query):
+            if if_none_match and http_cache.revalidatable(method, path, query) and not _own_tags(path):
                 for status, kind in ((200, "ok"), (404, "error")):
                     if http_cache.matches(if_none_match, validators.etag(scope, kind)):
                         headers = _cache_headers(validators, scope, status) + cors_headers
@@ -72,7 +85,15 @@ def asgi_wrapper(datasette):
                     headers = message.get("headers") or []
                     kept = [(k, v) for k, v in headers if k.lower() not in OWNED]
                     vary_set = [v.decode("latin-1") for k, v in headers if k.lower() == b"vary"]
-                    ours = _cache_headers(validators, scope, message["status"], vary_set)
+                    # a download's tag is its file's SHA-256, one per content coding
+                    # (gongkai/portal/file_response.py): kept, and its route answers 304 itself
+                    own = next((v for k, v in headers if k.lower() == b"etag"), None) if _own_tags(path) else None
+                    # ... and a download asked for by its content (`?v=<sha>`, the landing
+                    # page's links) may be kept for a year: other bytes get another URL
+                    immutable = _own_tags(path) and any(
+                        k.lower() == b"cache-control" and v == http_cache.IMMUTABLE.encode() for k, v in headers
+                    )
+                    ours = _cache_headers(validators, scope, message["status"], vary_set, own, immutable)
                     message = dict(message, headers=kept + ours)
                 await send(message)
 

@@ -181,14 +181,16 @@ async def dictionary_csv(datasette, request):
 
 async def download(datasette, request, send):
     """A published file: `downloads/<dataset>/<path>` of the served release, nothing outside it,
-    with its manifest's media type, byte ranges and gzip (gongkai/portal/file_response.py)."""
+    with its manifest's media type, tag, stored compressed copies and readable name, byte ranges
+    (gongkai/portal/file_response.py, gongkai/portal/download_links.py)."""
     name, rel = request.url_vars["name"], request.url_vars["path"]
     root = (site_dir(datasette) / "downloads").resolve()
     folder = (root / name).resolve()
     target = (folder / rel).resolve()
     if folder.parent != root or folder not in target.parents or not target.is_file():
         raise NotFound("File not found")
-    entry = download_links.served(datasette, name)[1].get(target.relative_to(folder).as_posix())
+    rel = target.relative_to(folder).as_posix()
+    entry = download_links.served(datasette, name)[1].get(rel)
     if entry is not None:
         ctype = entry.media_type
     else:  # a release built before the manifest: the resource's own format and encoding
@@ -198,8 +200,14 @@ async def download(datasette, request, send):
         size=target.stat().st_size,
         content_type=ctype,
         filename=target.name,
+        readable=download_links.readable_name(datasette, name, entry, i18n.lang_of(request)),
+        etag=download_links.etag(entry),
+        variants=download_links.variants(datasette, name, folder, rel),
         range_header=request.headers.get("range"),
-        accept_encoding=request.headers.get("accept-encoding", ""),
+        if_range=request.headers.get("if-range"),
+        if_none_match=request.headers.get("if-none-match"),
+        immutable=download_links.versioned(entry, request.args.get("v")),
+        accept_encoding=request.headers.get("accept-encoding"),
         cors=_cors(datasette),
     )
     await file_response.send(send, target, plan, head=request.method == "HEAD")

@@ -16,10 +16,12 @@ import zipfile
 from pathlib import Path
 from urllib.parse import unquote
 
+import brotli
 import openpyxl
 import pyarrow.parquet as pq
 import pytest
 from frictionless import Package
+from werkzeug.http import parse_options_header  # schemathesis's and locust's dependency
 
 from gongkai import csv_cells, exports
 from gongkai.build import build_site
@@ -44,12 +46,18 @@ def _add_formulas_dataset(root: Path) -> None:
     lines = ["编号,文本,金额,日期,公开"] + [
         ",".join(f'"{c}"' if "," in c or '"' in c else c for c in row) for row in HOSTILE
     ]
+    # enough plain rows that the text exports pass precompress.MIN_BYTES and get stored copies
+    lines += [
+        f"{i},广安区政务服务事项第{i % 97}号，办理地点：第{i % 13}窗口,{i}.5,2024-02-0{i % 9 + 1},true"
+        for i in range(7, 2507)
+    ]
     text = "\n".join(lines).replace(
         '"=HYPERLINK("http://evil.example","点我")"', '"=HYPERLINK(""http://evil.example"",""点我"")"'
     )
     (folder / "data.csv").write_text(text + "\n", encoding="utf-8")
     budget = json.loads((root / "datasets" / "budget" / "datapackage.json").read_text(encoding="utf-8"))
     budget.update(name="formulas", title="公式测试（采购）", description="含公式样式的文本。")
+    budget["gov:translations"] = {"en": {"title": "Formula test: procurement"}}
     budget["resources"] = [
         {
             "name": "cells",
@@ -174,7 +182,7 @@ def test_the_manifest_is_the_bytes_served(built):
             assert e.bytes == len(data) and e.sha256 == hashlib.sha256(data).hexdigest(), e.path
 
 
-async def test_downloads_answer_ranges_gzip_and_readable_names(built):
+async def test_downloads_answer_ranges_encodings_and_readable_names(built):
     ds = make_datasette(built, root=REPO)
     await ds.invoke_startup()
     names = _names(built, "formulas")
@@ -183,7 +191,10 @@ async def test_downloads_answer_ranges_gzip_and_readable_names(built):
     assert r.status_code == 200
     assert r.headers["content-type"] == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     assert r.headers["accept-ranges"] == "bytes" and r.headers["access-control-allow-origin"] == "*"
-    assert "filename*=UTF-8''cells.xlsx" in r.headers["content-disposition"]
+    # RFC 6266: the file's name in ASCII, the dataset's title (one table) in the page's language
+    kind, options = parse_options_header(r.headers["content-disposition"])
+    assert kind == "attachment" and options["filename"] == "公式测试（采购）.xlsx"
+    assert 'filename="cells.xlsx"' in r.headers["content-disposition"]
     size = len(r.content)
     r = await ds.client.get(url, headers={"range": "bytes=10-19"})
     assert r.status_code == 206 and r.headers["content-range"] == f"bytes 10-19/{size}" and len(r.content) == 10
@@ -193,20 +204,73 @@ async def test_downloads_answer_ranges_gzip_and_readable_names(built):
     assert r.status_code == 416 and r.headers["content-range"] == f"bytes */{size}"
     db = await ds.client.get("/downloads/formulas/formulas.db", headers={"range": "bytes=0-15"})
     assert db.status_code == 206 and db.content == b"SQLite format 3\x00"
-    # text formats gzip when the client accepts it; the bytes decompress to the file
+    # a reader on another origin (sql.js-httpvfs) may send Range and read Content-Range
+    assert "Content-Range" in db.headers["access-control-expose-headers"]
+    pre = await ds.client.options(
+        "/downloads/formulas/formulas.db",
+        headers={"origin": "https://reader.example", "access-control-request-headers": "range"},
+    )
+    assert pre.status_code == 204 and "Range" in pre.headers["access-control-allow-headers"]
+    zipped = await ds.client.get("/downloads/formulas/formulas.zip?_lang=en")
+    assert parse_options_header(zipped.headers["content-disposition"])[1]["filename"] == "Formula test- procurement.zip"
+    # text formats: the copy stored at build time for br or gzip, by q-value; ranges and a
+    # client that accepts neither get the file as stored; each coding has its own tag
+    folder = built / "downloads" / "formulas"
     path = f"/downloads/formulas/{names[('cells', 'json')]}"
-    whole = (built / "downloads" / "formulas" / names[("cells", "json")]).read_bytes()
-    raw = await ds.client.get(path, headers={"accept-encoding": "gzip"})
-    assert raw.status_code == 200
-    body = raw.content if raw.headers.get("content-encoding") != "gzip" else gzip.decompress(raw.content)
-    assert body == whole
-    plain = await ds.client.get(path, headers={"accept-encoding": "identity"})
-    assert plain.content == whole and "content-encoding" not in plain.headers
-    # a Chinese file name survives (RFC 6266 filename*)
+    whole = (folder / names[("cells", "json")]).read_bytes()
+    tags = {}
+    for accept, coding, suffix in (
+        ("br;q=1, gzip;q=0.8", "br", ".br"),
+        ("br;q=0.1, gzip", "gzip", ".gz"),
+        ("identity", None, ""),
+    ):
+        got = await ds.client.get(path, headers={"accept-encoding": accept})  # httpx decodes br and gzip
+        assert got.status_code == 200 and got.headers.get("content-encoding") == coding, accept
+        assert got.headers["vary"] == "Accept-Encoding" and got.content == whole
+        # the stored copy, sent whole: its length, and it decodes to the file
+        stored = (folder / (names[("cells", "json")] + suffix)).read_bytes()
+        assert int(got.headers["content-length"]) == len(stored) and got.num_bytes_downloaded == len(stored)
+        assert {"br": brotli.decompress, "gzip": gzip.decompress, None: bytes}[coding](stored) == whole
+        tags[accept] = got.headers["etag"]
+        head = await ds.client.head(path, headers={"accept-encoding": accept})
+        assert head.status_code == 200 and head.content == b"" and head.headers["etag"] == tags[accept]
+        assert head.headers["content-length"] == got.headers["content-length"]
+        again = await ds.client.get(path, headers={"accept-encoding": accept, "if-none-match": tags[accept]})
+        assert again.status_code == 304 and again.headers["etag"] == tags[accept]
+    assert len(set(tags.values())) == 3
+    assert tags["identity"] == '"' + hashlib.sha256(whole).hexdigest()[:32] + '"'
+    part = await ds.client.get(path, headers={"accept-encoding": "br", "range": "bytes=0-99"})
+    assert part.status_code == 206 and part.content == whole[:100] and "content-encoding" not in part.headers
+    resumed = await ds.client.get(path, headers={"range": "bytes=100-", "if-range": tags["identity"]})
+    assert resumed.status_code == 206 and resumed.content == whole[100:]
+    stale = await ds.client.get(path, headers={"range": "bytes=100-", "if-range": '"other"'})
+    assert stale.status_code == 200 and stale.content == whole
+    # a file too small for a stored copy is compressed on the fly, under a weak tag of its own
+    small = "/downloads/formulas/" + names[("cells", "dictionary")]
+    fly = await ds.client.get(small, headers={"accept-encoding": "gzip"})
+    raw = (folder / names[("cells", "dictionary")]).read_bytes()
+    if len(raw) > 1024:
+        assert fly.headers["content-encoding"] == "gzip" and fly.headers["etag"].startswith('W/"')
+    assert fly.content == raw
+    # by its content (`?v=`, as the landing page links it): cacheable for a year; a stale or
+    # made-up version still gets the current file, under the short policy
+    sha = hashlib.sha256(whole).hexdigest()
+    kept = await ds.client.get(path + f"?v={sha[:16]}")
+    assert kept.headers["cache-control"] == "public, max-age=31536000, immutable" and kept.content == whole
+    assert kept.headers["etag"] == tags["br;q=1, gzip;q=0.8"]  # httpx asks for br
+    for v in ("0" * 16, sha[:8], ""):
+        other = await ds.client.get(path + f"?v={v}")
+        assert other.headers["cache-control"].startswith("public, max-age=60") and other.content == whole
+    page = (await ds.client.get("/datasets/formulas")).text
+    assert f"{names[('cells', 'json')]}?v={sha[:16]}" in page
+    assert (
+        f"{names[('cells', 'json')]}?v={sha[:16]}&amp;_lang=en"
+        in (await ds.client.get("/datasets/formulas?_lang=en")).text
+    )
+    # the original file keeps its name's suffix under the dataset's title
     original = await ds.client.get("/downloads/budget/budget.csv")
     assert original.headers["content-type"] == "text/csv; charset=utf-8"
-    cd = original.headers["content-disposition"]
-    assert unquote(cd.split("filename*=UTF-8''")[1]) == "budget.csv"
+    assert parse_options_header(original.headers["content-disposition"])[1]["filename"] == "财政预算.csv"
 
 
 def test_an_unchanged_dataset_links_its_exports(built, tmp_path):

@@ -91,11 +91,18 @@ async def test_both_languages_and_the_distributions_facts(opendata_fixture_site)
     assert (towns, DCAT.landingPage, URIRef("http://127.0.0.1:8001/datasets/towns")) in g
     dists = set(g.objects(towns, DCAT.distribution))
     kinds = {str(d).split("#", 1)[1].split("-", 1)[0] for d in dists}
-    assert kinds == {"original", "csv", "json", "datapackage", "sqlite"}
+    assert kinds == {"original", "file", "csv", "json", "zip", "datapackage", "sqlite"}
+    files = {str(d).split("#", 1)[1].rsplit("-", 1)[0] for d in dists if "#file-" in str(d)}
+    assert files == {f"file-{k}" for k in ("excel-csv", "xlsx", "csv", "json", "ndjson", "parquet", "dictionary")}
     for dist in dists:
         assert g.value(dist, DCAT.accessURL) is not None and g.value(dist, DCAT.mediaType) is not None
         assert {o.language for o in g.objects(dist, DCTERMS.title)} == {"zh", "en"}
-        assert (await ds.client.get(_path(g.value(dist, DCAT.downloadURL)))).status_code == 200
+        got = await ds.client.get(_path(g.value(dist, DCAT.downloadURL)))
+        assert got.status_code == 200
+        if g.value(dist, DCAT.accessService) is None:  # a stored file: its size and SHA-256 (#12)
+            assert g.value(dist, DCAT.byteSize).toPython() == len(got.content), dist
+            checksum = g.value(dist, SPDX.checksum)
+            assert str(g.value(checksum, SPDX.checksumValue)) == hashlib.sha256(got.content).hexdigest(), dist
     original = URIRef("http://127.0.0.1:8001/datasets/towns#original-provinces")
     body = (await ds.client.get(_path(g.value(original, DCAT.downloadURL)))).content
     assert g.value(original, DCAT.byteSize).toPython() == len(body)

@@ -86,6 +86,13 @@ async def test_data_v3_json_is_valid_dcat_us_30_in_both_languages(opendata_fixtu
         body = (await ds.client.get(_path(dist["downloadURL"]))).content
         assert dist["byteSize"] == str(len(body))
         assert dist["checksum"]["checksumValue"] == hashlib.sha256(body).hexdigest()
+    # every stored file, not only the originals: the exports, the zip, the descriptor, the database
+    stored = [d for d in towns["distribution"] if not d.get("accessService")]
+    assert len(stored) == 2 + 2 * 7 + 3
+    for dist in stored:
+        body = (await ds.client.get(_path(dist["downloadURL"]))).content
+        assert dist["byteSize"] == str(len(body)), dist["@id"]
+        assert dist["checksum"]["checksumValue"] == hashlib.sha256(body).hexdigest(), dist["@id"]
     api = [d for d in towns["distribution"] if d.get("accessService")]
     assert api and all(d["accessService"] == [doc["service"][0]["@id"]] for d in api)
 

@@ -211,7 +211,7 @@ async def test_landing_page(ds, built):
     assert "<td>110000000</td>" not in html  # no invented values
     assert "<td>11</td><td>北京市</td>" in html  # preview of provinces
     assert 'href="/cn-admin-divisions/streets"' in html
-    assert 'href="/downloads/cn-admin-divisions/dist/streets.csv"' in html
+    assert 'href="/downloads/cn-admin-divisions/dist/streets.csv?v=' in html  # by its content (#12)
     assert 'href="/cn-admin-divisions/streets.csv?_stream=on&amp;_size=max"' in html
     assert 'href="/datasets/cn-admin-divisions/streets/dictionary.csv"' in html
     assert 'href="/downloads/cn-admin-divisions/datapackage.json"' in html

@@ -252,11 +252,11 @@ async def help_show(p: dict, site: Site) -> str:
 
 
 async def datastore_search(p: dict, site: Site) -> dict:
-    return await datastore.search(p, site.read, site.database, f"{site.base}/api/3/action/datastore_search")
+    return await datastore.search(p, site.read, site.database, site.base)
 
 
 async def datastore_search_sql(p: dict, site: Site) -> dict:
-    return await datastore.search_sql(p, site.read, site.database)
+    return await datastore.search_sql(p, site.read, site.database, site.base)
 
 
 ACTIONS: dict[str, Callable[[dict, Site], Awaitable[Any]]] = {

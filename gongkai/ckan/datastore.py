@@ -25,7 +25,7 @@ from ..query_pools import VISITOR
 from ..search.index import quote, read_indexes
 from ..search.tokens import match_expression
 from ..sql import identifier
-from . import params
+from . import params, withheld
 from .errors import VALIDATION, ActionError, invalid, missing, not_found
 
 DEFAULT_LIMIT = 100
@@ -57,14 +57,22 @@ def _value(v: Any) -> Any:
     return v.hex() if isinstance(v, bytes) else v
 
 
-async def _resource(p: dict, read) -> tuple[ResourceRecord, list[FieldRecord]]:
+async def _resource(p: dict, read, base: str) -> tuple[ResourceRecord, list[FieldRecord]]:
     rid = params.text(p, "resource_id") or params.text(p, "id")
     if rid is None:
         raise missing("resource_id")
-    found = await read(lambda conn: (r := q.resource(conn, rid)) and (r, q.fields(conn, r.dataset, r.name)))
+
+    def run(conn):
+        r = q.resource(conn, rid)
+        return r and (r, q.fields(conn, r.dataset, r.name), withheld.of(conn, r.dataset))
+
+    found = await read(run)
     if not found:
         raise not_found("resource", rid)
-    return found
+    r, fields, w = found
+    if w is not None:  # a conditional or closed dataset: its rows are not served
+        raise withheld.refusal(w, base)
+    return r, fields
 
 
 def _database(database: Callable[[str], Any], r: ResourceRecord):
@@ -86,8 +94,9 @@ def _sort(text: str | None, columns: set[str]) -> str:
     return ", ".join(terms + ["rowid"])
 
 
-async def search(p: dict, read, database: Callable[[str], Any], url: str) -> dict:
-    r, fields = await _resource(p, read)
+async def search(p: dict, read, database: Callable[[str], Any], site_base: str) -> dict:
+    url = f"{site_base}/api/3/action/datastore_search"
+    r, fields = await _resource(p, read, site_base)
     db = _database(database, r)
     columns = {f.name for f in fields}
     wanted = params.string_list(p, "fields", comma=True) or [f.name for f in fields]
@@ -178,17 +187,24 @@ def _scalar(value: Any, name: str) -> Any:
     raise invalid(name)
 
 
-async def search_sql(p: dict, read, database: Callable[[str], Any]) -> dict:
+async def search_sql(p: dict, read, database: Callable[[str], Any], base: str) -> dict:
     sql = params.text(p, "sql", required=True)
     assert sql is not None
     named = {m.lower() for m in RESOURCE_IN_SQL.findall(sql)}
     if not named:
         raise invalid("sql", "ckan_sql_no_resource")
-    found: list[ResourceRecord] = await read(lambda conn: q.resources_by_id(conn, sorted(named)))
+
+    def run(conn):
+        found = q.resources_by_id(conn, sorted(named))
+        return found, [w for w in (withheld.of(conn, d) for d in sorted({r.dataset for r in found})) if w]
+
+    found, refused = await read(run)
     by_id = {r.ckan_id: r for r in found}
     missing = sorted(named - set(by_id))
     if missing:
         raise not_found("resource", missing[0])
+    if refused:  # a conditional or closed dataset's table named: its rows are not served
+        raise withheld.refusal(refused[0], base)
     if len({r.dataset for r in found}) > 1:
         raise invalid("sql", "ckan_sql_two_datasets")
     db = _database(database, found[0])

@@ -24,9 +24,12 @@ TOO_LARGE = ("Bad Request", 413)
 class ActionError(Exception):
     """An action's refusal: `key` names its sentence in gongkai/locales/ckan.yaml."""
 
-    def __init__(self, kind: tuple[str, int], key: str, field: str | None = None, **values: Any):
+    def __init__(
+        self, kind: tuple[str, int], key: str, field: str | None = None, extra: dict | None = None, **values: Any
+    ):
         self.type, self.status = kind
         self.key, self.field, self.values = key, field, values
+        self.extra = extra or {}  # more keys for the error dict (a withheld dataset's conditions)
         super().__init__(self.message("en"))
 
     def message(self, lang: str) -> str:
@@ -37,7 +40,7 @@ class ActionError(Exception):
         if self.type == VALIDATION[0] and self.field:
             # CKAN's validation errors also list the messages by field
             body[self.field] = [self.message("en")]
-        return body
+        return {**body, **self.extra}
 
 
 def not_found(what: str, ident: Any) -> ActionError:

@@ -17,6 +17,7 @@ from urllib.parse import quote
 
 from ..catalogue.ckan_queries import PackageBundle
 from ..catalogue.records import DatasetRecord, Licence, Publisher, ResourceRecord, Theme
+from ..openness import is_withheld
 from . import ids
 
 EPOCH = "1970-01-01T00:00:00"
@@ -91,6 +92,27 @@ def download_url(base: str, r: ResourceRecord) -> str:
 
 def resource(base: str, d: DatasetRecord, r: ResourceRecord) -> dict[str, Any]:
     fmt = (r.format or (r.path or "").rsplit(".", 1)[-1] or "").upper()
+    if is_withheld(d.openness):
+        # conditional or closed (gongkai/ckan/withheld.py): described, but no data URL, no
+        # DataStore, and neither the size nor the hash of a file nobody can download
+        return {
+            "id": r.ckan_id or ids.resource_id(d.ckan_id or ids.package_id(d.name), r.name),
+            "package_id": d.ckan_id,
+            "name": r.title or r.name,
+            "description": r.description,
+            "url": f"{base}/datasets/{quote(d.name)}",  # the landing page: the conditions, how to apply
+            "format": fmt,
+            "mimetype": mimetypes.guess_type(r.path or "")[0],
+            "size": None,
+            "hash": None,
+            "created": timestamp(d.issued or d.modified),
+            "last_modified": timestamp(d.modified),
+            "position": r.position - 1,
+            "resource_type": "documentation",
+            "url_type": None,
+            "state": "active",
+            "datastore_active": False,
+        }
     return {
         "id": r.ckan_id or ids.resource_id(d.ckan_id or ids.package_id(d.name), r.name),
         "package_id": d.ckan_id,
@@ -138,6 +160,8 @@ def package(base: str, d: DatasetRecord, b: PackageBundle) -> dict[str, Any]:
         ("title_en", d.title_en),
         ("notes_en", d.description_text_en),
         ("openness", d.openness),
+        ("openness_condition", d.openness_condition),
+        ("openness_apply", d.openness_apply),
         ("rows", str(d.rows)),
     ]
     resources = [resource(base, d, r) for r in b.resources.get(d.name, [])]

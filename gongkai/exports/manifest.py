@@ -15,14 +15,19 @@ MANIFEST = "files.json"
 @dataclass(frozen=True)
 class FileEntry:
     path: str  # relative to downloads/<dataset>/
-    kind: str  # original | csv | excel-csv | json | ndjson | xlsx | parquet | dictionary | zip | db | descriptor
+    kind: str  # original | csv | excel-csv | json | ndjson | xlsx | parquet | dictionary | zip | db | descriptor | encoded
     resource: str | None
     bytes: int
     sha256: str
     media_type: str
+    # a compressed copy (kind `encoded`, gongkai/exports/precompress.py): its content coding
+    # (`br`, `gzip`) and the path of the file it is a copy of
+    encoding: str | None = None
+    source: str | None = None
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        d = asdict(self)
+        return d if self.kind == "encoded" else {k: v for k, v in d.items() if k not in ("encoding", "source")}
 
 
 def write_manifest(folder: Path, entries: list[FileEntry]) -> None:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from ..media_types import XLSX, download_type
 from ..model import Dataset
-from . import csv_export, dictionary, json_export, package_zip, parquet_export, rows, xlsx_export
+from . import csv_export, dictionary, json_export, package_zip, parquet_export, precompress, rows, xlsx_export
 from .manifest import FileEntry, write_manifest
 
 MEDIA = {
@@ -94,9 +94,12 @@ def _atomic(path: Path):
     return tmp, lambda: os.replace(tmp, path)
 
 
-def publish(dataset: Dataset, database: Path, target: Path) -> list[FileEntry]:
+def publish(dataset: Dataset, database: Path, target: Path, previous: Path | None = None) -> list[FileEntry]:
     """Exports of every resource of `dataset` from `database` into `target` (which already holds
-    the published originals and descriptor), and `files.json`. Returns the manifest entries."""
+    the published originals and descriptor), the compressed copies of the big text files
+    (gongkai/exports/precompress.py; `previous`: this dataset's folder in the previous release,
+    whose copies of byte-identical files are linked), and `files.json`. Returns the manifest
+    entries."""
     target.mkdir(parents=True, exist_ok=True)
     entries: list[FileEntry] = []
     checksums: dict[str, tuple[int, str]] = {}
@@ -145,5 +148,6 @@ def publish(dataset: Dataset, database: Path, target: Path) -> list[FileEntry]:
     package_zip.write(dataset, target, checksums, tmp)
     commit()
     record(archive, "zip", None, MEDIA["zip"])
+    entries += precompress.precompress(target, entries, previous if previous and previous.is_dir() else None, sha256)
     write_manifest(target, entries)
     return entries

@@ -1,10 +1,12 @@
 """The downloads a dataset has today, as one list every document describes the same way.
 
 Per resource: the original file as published (`/downloads/<dataset>/<path>`, with the size and
-SHA-256 the build measured), the table's CSV export and its JSON rows (Datasette's API, so no
-size: they are made on request). Per dataset: the data package descriptor and the SQLite
-database. A format added to the site's downloads is added here once, and DCAT-US, DCAT-AP and
-schema.org all list it.
+SHA-256 the build measured), every file the build exported (gongkai/exports/: CSV, Excel CSV,
+JSON, NDJSON, XLSX, Parquet, the data dictionary; size and SHA-256 from the release's
+`files.json`), and the table's CSV and JSON through Datasette's API (made on request, so no
+size). Per dataset: the data package ZIP, the descriptor and the SQLite database, with their
+size and SHA-256. A format added to the site's downloads is added here once, and DCAT-US,
+DCAT-AP and schema.org all list it.
 """
 
 from __future__ import annotations
@@ -35,6 +37,11 @@ class Distribution:
     extra: dict = field(default_factory=dict)
 
 
+# the exported files of a resource (gongkai/exports/publish.py's kinds), in the download block's order
+EXPORTS = ("excel-csv", "xlsx", "csv", "json", "ndjson", "parquet", "dictionary")
+EXPORT_FORMATS = {"excel-csv": "csv", "dictionary": "csv"}
+
+
 def _both(key: str, **fmt) -> dict[str, str]:
     return {lang: i18n.t(key, lang, **fmt) for lang in i18n.LANGS}
 
@@ -46,6 +53,8 @@ def of(entry: Entry, urls: SiteUrls) -> list[Distribution]:
     name = d.name
     landing = urls.landing(name)
     out: list[Distribution] = []
+    files = urls.files(name)
+    by_kind = {e.kind: e for e in files if e.resource is None}
     for r in entry.resources:
         titles = vocab.texts(r, "title", d.language) or {d.language: r.name}
 
@@ -69,6 +78,33 @@ def of(entry: Entry, urls: SiteUrls) -> list[Distribution]:
                     described_by=urls.dictionary_csv(name, r.name),
                 )
             )
+        for e in sorted(
+            (e for e in files if e.resource == r.name and e.kind in EXPORTS), key=lambda e: EXPORTS.index(e.kind)
+        ):
+            fmt = vocab.file_format(EXPORT_FORMATS.get(e.kind, e.kind), e.path)
+            out.append(
+                Distribution(
+                    kind=f"file-{e.kind}",
+                    resource=r.name,
+                    iri=urls.distribution_iri(name, f"file-{e.kind}", r.name),
+                    download_url=urls.download(name, e.path),
+                    access_url=landing,
+                    format=fmt,
+                    title={
+                        lang: i18n.t(
+                            "opendata.dist_file",
+                            lang,
+                            title=vocab.pick(titles, lang),
+                            label=i18n.t(f"exports.kind_{e.kind.replace('-', '_')}", lang),
+                        )
+                        for lang in i18n.LANGS
+                    },
+                    description=_both("opendata.dist_file_description"),
+                    byte_size=e.bytes,
+                    sha256=e.sha256,
+                    described_by=urls.dictionary_csv(name, r.name),
+                )
+            )
         for kind, key, url, fmt in (
             ("csv", "opendata.dist_csv", urls.table_csv(name, r.name), vocab.file_format("csv")),
             ("json", "opendata.dist_json", urls.table_json(name, r.name), vocab.file_format("json")),
@@ -87,6 +123,23 @@ def of(entry: Entry, urls: SiteUrls) -> list[Distribution]:
                     described_by=urls.dictionary_csv(name, r.name),
                 )
             )
+    if "zip" in by_kind:
+        z = by_kind["zip"]
+        out.append(
+            Distribution(
+                kind="zip",
+                resource=None,
+                iri=urls.distribution_iri(name, "zip"),
+                download_url=urls.download(name, z.path),
+                access_url=landing,
+                format=vocab.file_format("zip"),
+                title=_both("exports.kind_zip"),
+                description=_both("opendata.dist_zip_description"),
+                byte_size=z.bytes,
+                sha256=z.sha256,
+            )
+        )
+    descriptor = next((e for e in files if e.kind == "descriptor" and e.path == "datapackage.json"), None)
     out.append(
         Distribution(
             kind="datapackage",
@@ -97,18 +150,25 @@ def of(entry: Entry, urls: SiteUrls) -> list[Distribution]:
             format=vocab.file_format("json"),
             title=_both("opendata.dist_datapackage"),
             description=_both("opendata.dist_datapackage_description"),
+            byte_size=descriptor.bytes if descriptor else None,
+            sha256=descriptor.sha256 if descriptor else None,
         )
     )
+    db = by_kind.get("db")  # the same bytes as the database Datasette serves at /<name>.db
     out.append(
         Distribution(
             kind="sqlite",
             resource=None,
             iri=urls.distribution_iri(name, "sqlite"),
-            download_url=urls.sqlite(name),
+            # the published copy answers byte ranges (sql.js-httpvfs, resumed downloads);
+            # Datasette's own /<name>.db does not
+            download_url=urls.download(name, db.path) if db else urls.sqlite(name),
             access_url=landing,
             format=vocab.file_format("db"),
             title=_both("opendata.dist_sqlite"),
             description=_both("opendata.dist_sqlite_description"),
+            byte_size=db.bytes if db else None,
+            sha256=db.sha256 if db else None,
         )
     )
     return out

@@ -15,8 +15,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from urllib.parse import quote, urlencode
 
+from ..exports.manifest import FileEntry, read_manifest
 from ..portal.api_examples import configured_base_url
 
 # Without any configured address the documents still need absolute IRIs; this one says so.
@@ -29,15 +31,29 @@ class SiteUrls:
     path: Callable[[str], str] = lambda p: p  # datasette.urls.path
     table_path: Callable[[str, str], str] = lambda db, t: f"/{db}/{t}"  # datasette.urls.table
     database_path: Callable[[str], str] = lambda db: f"/{db}"  # datasette.urls.database
+    # the release folder whose downloads/<dataset>/files.json give every published file's size
+    # and SHA-256 (gongkai/exports/manifest.py); None: no file list (only what catalog.db holds)
+    release: Path | None = None
 
     @classmethod
     def of(cls, datasette, site_base_url: str | None) -> SiteUrls:
+        from ..catalogue import CatalogueMissing, of
+
+        try:
+            release: Path | None = of(datasette).release
+        except CatalogueMissing:
+            release = None
         return cls(
             base=configured_base_url(site_base_url) or FALLBACK_BASE,
             path=datasette.urls.path,
             table_path=datasette.urls.table,
             database_path=datasette.urls.database,
+            release=release,
         )
+
+    def files(self, name: str) -> list[FileEntry]:
+        """The dataset's published files (its manifest), [] without a release or a manifest."""
+        return read_manifest(self.release / "downloads" / name) if self.release is not None else []
 
     def abs(self, path: str, params=None) -> str:
         url = self.base + self.path(path)

@@ -17,6 +17,7 @@ The policies (`policy`), by what the response is:
 |---|---|---|
 | public GET/HEAD, 2xx and 3xx | `public, max-age=60, s-maxage=300, stale-if-error=86400` | a browser re-checks after a minute (cheap: 304), a shared cache after five, so a new release reaches visitors within five minutes; a cache may keep serving a copy while every replica is down |
 | static files (`/static/`, `/-/static/`) | `public, max-age=3600` | they change only with a deploy of the code |
+| a download by its content, `/downloads/…?v=<SHA-256 prefix>` matching the file served (the landing page's links) | `public, max-age=31536000, immutable` | other bytes are another URL; the plain URL (harvesters, DCAT) keeps the public policy and a strong tag of its SHA-256 (gongkai/portal/file_response.py) |
 | 4xx except 429 (404, 400 …) | `public, max-age=60`, `Vary: Accept` | the same mistake keeps its answer for the release, and a scan of missing URLs lands on the cache; the body is JSON or HTML by `Accept` |
 | visitor SQL (`?sql=`) | `no-store` | SQLite has `random()` and `date('now')`: its results are not a function of the release; every distinct query would also only churn a shared cache; its cost is bounded by gongkai/limits.py instead |
 | 429, 5xx, `/-/health`, any method but GET/HEAD | `no-store` | refusals and failures are of the moment; a probe must reach the replica itself |
@@ -44,6 +45,7 @@ HEALTH_PATH = "/-/health"
 
 PUBLIC = "public, max-age=60, s-maxage=300, stale-if-error=86400"
 STATIC = "public, max-age=3600"
+IMMUTABLE = "public, max-age=31536000, immutable"
 ERROR = "public, max-age=60"
 NO_STORE = "no-store"
 

@@ -10,6 +10,7 @@ import re
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import pytest
+from werkzeug.http import parse_options_header  # schemathesis's and locust's dependency
 
 from .conftest import REPO
 from .pages import HTML_LANG, LANGS
@@ -196,6 +197,12 @@ def test_landing_page_download_is_the_published_file(visit, lang):
     assert download.failure() is None, download.failure()
     published = (REPO / "datasets" / DATASET / "dist" / "provinces.csv").read_bytes()
     assert open(download.path(), "rb").read() == published
+    # Chromium saves it under the dataset's and table's titles in the page's language (RFC 6266
+    # filename*), the name the server sends, not the file's own `provinces.csv`
+    sent = page.request.get(link.evaluate("a => a.href")).headers["content-disposition"]
+    expected = parse_options_header(sent)[1]["filename"]
+    assert download.suggested_filename == expected and expected.endswith(".csv"), (download.suggested_filename, sent)
+    assert expected != "provinces.csv" and (re.search(r"[\u4e00-\u9fff]", expected) is not None) == (lang == "zh")
 
 
 @pytest.mark.parametrize("lang", LANGS)
