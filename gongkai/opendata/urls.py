@@ -17,6 +17,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import quote, urlencode
 
+from datasette.utils import tilde_encode
+
 from ..portal.api_examples import configured_base_url
 
 # Without any configured address the documents still need absolute IRIs; this one says so.
@@ -37,6 +39,17 @@ class SiteUrls:
             path=datasette.urls.path,
             table_path=datasette.urls.table,
             database_path=datasette.urls.database,
+        )
+
+    @classmethod
+    def built(cls, site_base_url: str | None) -> SiteUrls:
+        """The URLs as a site served without a Datasette `base_url` prefix writes them, for
+        the files the build writes (gongkai/catalogue_files.py): Datasette's own builders
+        tilde-encode database and table names, and a database's route is its name."""
+        return cls(
+            base=configured_base_url(site_base_url) or FALLBACK_BASE,
+            table_path=lambda db, t: f"/{tilde_encode(db)}/{tilde_encode(t)}",
+            database_path=lambda db: f"/{tilde_encode(db)}",
         )
 
     def abs(self, path: str, params=None) -> str:
