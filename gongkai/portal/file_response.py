@@ -44,12 +44,13 @@ def disposition(filename: str) -> str:
 
 
 def plan(
-    *, size: int, content_type: str, filename: str, range_header: str | None, accept_encoding: str, cors: dict
+    *, size: int, content_type: str, filename: str | None, range_header: str | None, accept_encoding: str, cors: dict
 ) -> Plan:
+    """`filename` None: no `Content-Disposition`, for a document a browser shows (`/data.json`)."""
     base = [
         ("content-type", content_type),
         ("accept-ranges", "bytes"),
-        ("content-disposition", disposition(filename)),
+        *([("content-disposition", disposition(filename))] if filename is not None else []),
         *cors.items(),
     ]
     if range_header:
