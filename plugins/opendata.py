@@ -141,7 +141,10 @@ async def catalog_rdf(datasette, request):
             lambda c: (harvest.context(c.conn), harvest.page(c.conn, number, dcat_ap.PER_PAGE))
         )
         # rdflib is pure Python: off the event loop, so other requests go on meanwhile
-        body = await asyncio.to_thread(lambda: dcat_ap.serialise(dcat_ap.catalog_page(page, ctx, urls, syntax), syntax))
+        files = catalogue_files.site_files(store.release)  # the catalogue's own downloads
+        body = await asyncio.to_thread(
+            lambda: dcat_ap.serialise(dcat_ap.catalog_page(page, ctx, urls, syntax, files), syntax)
+        )
         _PAGES[key] = body
         while len(_PAGES) > PAGES_KEPT:
             _PAGES.popitem(last=False)

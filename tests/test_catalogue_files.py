@@ -7,6 +7,7 @@ them withheld); the served data.json equals the streamed one; a no-op rebuild li
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 import shutil
@@ -296,3 +297,28 @@ def test_a_noop_rebuild_links_the_files_and_a_change_rewrites_them(generated, tm
     assert set(after) == set(before) and all(after[k] != before[k] for k in before)
     assert "改过的标题" in (out / "site" / "downloads" / "catalog.csv").read_text(encoding="utf-8")
     assert "改过的标题" in (out / "site" / "documents" / "data.json").read_text(encoding="utf-8")
+
+
+async def test_the_dcat_catalogue_lists_its_own_downloads(generated):
+    from rdflib import Graph, URIRef
+    from rdflib.namespace import DCAT
+
+    site = generated[1] / "site"
+    ds = await _datasette(site)
+    r = await ds.client.get("/catalog.ttl")
+    assert r.status_code == 200
+    g = Graph().parse(data=r.content, format="turtle")
+    catalog = next(g.subjects(predicate=DCAT.dataset))
+    found = {}
+    for dist in g.objects(catalog, DCAT.distribution):
+        url = str(next(g.objects(dist, DCAT.downloadURL)))
+        found[url.rsplit("/", 1)[1]] = (int(next(g.objects(dist, DCAT.byteSize))), dist)
+    assert set(found) == set(catalogue_export.FILES)
+    spdx = "http://spdx.org/rdf/terms#"
+    for name, (size, dist) in found.items():
+        body = (site / "downloads" / name).read_bytes()
+        assert size == len(body)
+        checksum = next(g.objects(dist, URIRef(spdx + "checksum")))
+        assert str(next(g.objects(checksum, URIRef(spdx + "checksumValue")))) == hashlib.sha256(body).hexdigest()
+    conforms, report = schemas.shacl(r.content, "turtle")
+    assert conforms, report[:2000]
