@@ -312,7 +312,7 @@ async def test_the_dcat_catalogue_lists_its_own_downloads(generated):
     found = {}
     for dist in g.objects(catalog, DCAT.distribution):
         url = str(next(g.objects(dist, DCAT.downloadURL)))
-        found[url.rsplit("/", 1)[1]] = (int(next(g.objects(dist, DCAT.byteSize))), dist)
+        found[url.rsplit("/", 1)[1]] = (int(next(g.objects(dist, DCAT.byteSize)).toPython()), dist)
     assert set(found) == set(catalogue_export.FILES)
     spdx = "http://spdx.org/rdf/terms#"
     for name, (size, dist) in found.items():
