@@ -114,17 +114,25 @@ def _link(previous: Path, release: Path, files: list[str]) -> bool:
 
 
 def _write(release: Path, conn: sqlite3.Connection) -> list[str]:
+    """Every catalogue file from one read of the catalogue, slice by slice."""
     ctx = harvest.context(conn)
     urls = SiteUrls.built(ctx.site.base_url)
     downloads = release / DOWNLOADS
-    slices = stream.slices_of_sync(lambda after, size: harvest.after(conn, after, size), key=lambda e: e.dataset.name)
-    entries = catalogue_export.write(downloads, ctx, slices, urls, downloads)
+    export = catalogue_export.Writer(downloads, ctx, urls, downloads)
+    documents = prebuilt.Writer(release, ctx, urls)
+    try:
+        for entries in stream.slices_of_sync(
+            lambda after, size: harvest.after(conn, after, size), key=lambda e: e.dataset.name
+        ):
+            export.add(entries)
+            documents.add(entries)
+    except BaseException:
+        export.discard()
+        documents.discard()
+        raise
+    entries = export.close()
     write_manifest(downloads, entries)
-    return [
-        *(f"{DOWNLOADS}/{e.path}" for e in entries),
-        f"{DOWNLOADS}/{MANIFEST}",
-        *prebuilt.write(release, conn, ctx, urls),
-    ]
+    return [*(f"{DOWNLOADS}/{e.path}" for e in entries), f"{DOWNLOADS}/{MANIFEST}", *documents.close()]
 
 
 # ---------------------------------------------------------------------------------------------

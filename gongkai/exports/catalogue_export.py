@@ -2,8 +2,8 @@
 and `catalog.xlsx`, one row per dataset (withheld ones too: their access level, no data URLs).
 
 Written by the build into the release (gongkai/catalogue_files.py) from `catalog.db` through the
-catalogue's keyset reader (`catalogue.harvest.after`, 200 datasets a slice), all four files in
-one pass, so memory stays bounded at 10,000 datasets. The CSVs and the XLSX neutralise formula
+catalogue's keyset reader (`catalogue.harvest.after`, 200 datasets a slice, `Writer.add`), all
+four files in the one pass that also writes data.json, so memory stays bounded at 10,000 datasets. The CSVs and the XLSX neutralise formula
 injection as every derived export does (`gongkai.csv_cells`); the JSON keeps the values as
 they are. Column headers are bilingual (`gongkai/locales/catalogue_export.yaml`); the JSON
 keys are the machine names, with the bilingual titles in its `columns` member.
@@ -17,9 +17,8 @@ from __future__ import annotations
 import csv
 import hashlib
 import os
-from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
 import xlsxwriter
 
@@ -213,48 +212,60 @@ def head(ctx: Context, urls: SiteUrls) -> dict:
     }
 
 
-def write(
-    target: Path, ctx: Context, slices: Iterable[list[Entry]], urls: SiteUrls, downloads: Path
-) -> list[FileEntry]:
-    """All four files into `target` (the release's downloads/), under temporary names renamed
-    when complete; `downloads` holds each dataset's manifest (`<name>/files.json`). The rows
-    are made as the JSON stream asks for each slice, and written to the other three then."""
-    target.mkdir(parents=True, exist_ok=True)
-    tmp = {name: target / f".{name}.tmp" for name in FILES}
+class Writer:
+    """All four files into `target` (the release's downloads/), a slice of the catalogue at a
+    time (`add`), under temporary names renamed by `close` (which returns their manifest
+    entries); `discard` leaves nothing behind. `downloads` holds each dataset's manifest
+    (`<name>/files.json`), read for its download URLs."""
 
-    def rows() -> Iterator[list[dict]]:
-        for entries in slices:
-            out = []
-            for entry in entries:
-                name = entry.dataset.name
-                files = read_manifest(downloads / name)
-                values = row(entry, ctx, urls, files)
-                spreadsheet = cells(values)
-                plain.writerow(spreadsheet)
-                excel.writerow(spreadsheet)
-                book.write(spreadsheet)
-                out.append(json_item(values, name, urls, files, is_withheld(entry.dataset.openness)))
-            yield out
+    def __init__(self, target: Path, ctx: Context, urls: SiteUrls, downloads: Path):
+        self.target, self.ctx, self.urls, self.downloads = target, ctx, urls, downloads
+        target.mkdir(parents=True, exist_ok=True)
+        self.tmp = {name: target / f".{name}.tmp" for name in FILES}
+        self.book = _Xlsx(self.tmp[XLSX])
+        self.plain_file = open(self.tmp[CSV], "w", encoding="utf-8", newline="")
+        self.excel_file = open(self.tmp[EXCEL_CSV], "w", encoding="utf-8-sig", newline="")
+        self.json_file = open(self.tmp[JSON], "w", encoding="utf-8", newline="\n")
+        self.plain = csv.writer(self.plain_file, lineterminator="\n")
+        self.excel = csv.writer(self.excel_file, lineterminator="\r\n")
+        self.plain.writerow(headers())
+        self.excel.writerow(headers())
+        self.json = stream.JsonWriter(self.json_file, head(ctx, urls), "datasets")
 
-    book = _Xlsx(tmp[XLSX])
-    try:
-        with (
-            open(tmp[CSV], "w", encoding="utf-8", newline="") as plain_file,
-            open(tmp[EXCEL_CSV], "w", encoding="utf-8-sig", newline="") as excel_file,
-            open(tmp[JSON], "w", encoding="utf-8", newline="\n") as json_file,
-        ):
-            plain, excel = csv.writer(plain_file, lineterminator="\n"), csv.writer(excel_file, lineterminator="\r\n")
-            plain.writerow(headers())
-            excel.writerow(headers())
-            _write_json(json_file, head(ctx, urls), rows())
-    finally:
-        book.close()
-    entries = []
-    for name in FILES:
-        os.replace(tmp[name], target / name)
-        path = target / name
-        entries.append(FileEntry(name, KINDS[name], None, path.stat().st_size, _sha256(path), MEDIA[name]))
-    return entries
+    def add(self, entries: list[Entry]) -> None:
+        items = []
+        for entry in entries:
+            name = entry.dataset.name
+            files = read_manifest(self.downloads / name)
+            values = row(entry, self.ctx, self.urls, files)
+            spreadsheet = cells(values)
+            self.plain.writerow(spreadsheet)
+            self.excel.writerow(spreadsheet)
+            self.book.write(spreadsheet)
+            items.append(json_item(values, name, self.urls, files, is_withheld(entry.dataset.openness)))
+        self.json.add(items)
+
+    def _close_files(self) -> None:
+        for f in (self.plain_file, self.excel_file, self.json_file):
+            f.close()
+        self.book.close()
+
+    def close(self) -> list[FileEntry]:
+        self.json.close()
+        self._close_files()
+        entries = []
+        for name in FILES:
+            path = self.target / name
+            os.replace(self.tmp[name], path)
+            entries.append(FileEntry(name, KINDS[name], None, path.stat().st_size, _sha256(path), MEDIA[name]))
+        return entries
+
+    def discard(self) -> None:
+        try:
+            self._close_files()
+        finally:
+            for path in self.tmp.values():
+                path.unlink(missing_ok=True)
 
 
 def _sha256(path: Path) -> str:
@@ -264,8 +275,3 @@ def _sha256(path: Path) -> str:
         for chunk in iter(lambda: f.read(1 << 20), b""):
             h.update(chunk)
     return h.hexdigest()
-
-
-def _write_json(f: TextIO, members: dict, slices: Iterable[list[dict]]) -> None:
-    for chunk in stream.json_chunks(members, "datasets", slices):
-        f.write(chunk)

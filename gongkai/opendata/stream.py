@@ -3,15 +3,15 @@ served in bounded memory: `json_document(head, key, slices)` yields the text of
 `{**head, key: [item, item, …]}` one slice of items at a time (`slices` yields lists).
 
 `slices_of(read, size)` turns a keyset reader (`harvest.after`) into those slices;
-`json_chunks` and `slices_of_sync` are the same for the build, which writes the documents
+`JsonWriter` and `slices_of_sync` are the same for the build, which writes the documents
 into the release (gongkai/opendata/prebuilt.py), so the file and the stream are one text.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator
-from typing import Any
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from typing import Any, TextIO
 
 SLICE = 200  # datasets per catalogue read: ~1 MB of JSON, a few ms of queries
 
@@ -44,16 +44,22 @@ async def json_document(head: dict, key: str, slices: AsyncIterator[list]) -> As
     yield CLOSING
 
 
-def json_chunks(head: dict, key: str, slices: Iterable[list]) -> Iterator[str]:
-    """`json_document` for a synchronous reader (the build writes the same text to a file)."""
-    yield _opening(head, key)
-    first = True
-    for items in slices:
-        if not items:
-            continue
-        yield _joined(items, first)
-        first = False
-    yield CLOSING
+class JsonWriter:
+    """`json_document`'s text written to a file one slice of items at a time: the build writes
+    the same document into the release (gongkai/opendata/prebuilt.py)."""
+
+    def __init__(self, f: TextIO, head: dict, key: str):
+        self.f = f
+        self.first = True
+        f.write(_opening(head, key))
+
+    def add(self, items: list) -> None:
+        if items:
+            self.f.write(_joined(items, self.first))
+            self.first = False
+
+    def close(self) -> None:
+        self.f.write(CLOSING)
 
 
 async def slices_of(
