@@ -39,6 +39,7 @@ from typing import Protocol
 
 from . import (
     catalogue,
+    catalogue_files,
     codehash,
     datasette_files,
     descriptors,
@@ -470,6 +471,7 @@ def _build(
             reused_files.add(catalogue.FILE)
         else:
             writer.close()
+        _write_catalogue_files(release, previous, catalogue_unchanged=writer is None)
         if (
             writer is None
             and previous is not None
@@ -501,6 +503,14 @@ def _build(
     )
     result.ok, result.site_dir, result.seconds = True, out / "site", seconds
     return result
+
+
+def _write_catalogue_files(release: Path, previous: Path | None, *, catalogue_unchanged: bool) -> None:
+    """The whole catalogue as downloads (`downloads/catalog.*`) and the DCAT-US documents
+    (`documents/data.json`, `data-v3.json`), from the finished catalog.db: linked from the
+    previous release when nothing the catalogue holds moved, else written afresh
+    (gongkai.catalogue_files)."""
+    catalogue_files.write(release, previous, catalogue_unchanged)
 
 
 def _write_search_shards(release: Path, previous: Path | None, builds: list[DatasetBuild]) -> None:

@@ -1,7 +1,9 @@
 """The machine-readable catalogue's routes (gongkai/opendata/ builds the documents).
 
-- `/data.json` (DCAT-US 1.1) and `/data-v3.json` (DCAT-US 3.0): streamed, one catalogue slice
-  at a time, so a catalogue of any size is served in bounded memory;
+- `/data.json` (DCAT-US 1.1) and `/data-v3.json` (DCAT-US 3.0): the file the build wrote
+  (gongkai/opendata/prebuilt.py; gzip, ranges, its length) when the served base URL and code
+  are the build's, else streamed, one catalogue slice at a time, so a catalogue of any size is
+  served in bounded memory (the same bytes: tests/test_catalogue_files.py);
 - `/catalog.ttl|.jsonld|.rdf` (DCAT-AP 3): one Hydra page (`?page=`, 1 by default);
 - `/datasets/<name>.ttl|.jsonld|.rdf`: one dataset's DCAT-AP;
 - content negotiation: `/datasets/<name>` and `/catalog` answer RDF to a client that prefers
@@ -19,14 +21,15 @@ from __future__ import annotations
 import asyncio
 import re
 from collections import OrderedDict
+from pathlib import Path
 
 from datasette import Response, hookimpl
 
-from gongkai import catalogue, i18n
+from gongkai import catalogue, catalogue_files, i18n
 from gongkai.catalogue import harvest
 from gongkai.opendata import dcat_ap, dcat_us, dcat_us3, negotiate, schema_org, stream
 from gongkai.opendata.urls import SiteUrls
-from gongkai.portal import routes
+from gongkai.portal import file_response, routes
 
 CORS = {"Access-Control-Allow-Origin": "*"}
 JSON = "application/json; charset=utf-8"
@@ -61,8 +64,31 @@ async def _send_stream(send, chunks, content_type: str) -> None:
     await send({"type": "http.response.body", "body": b"", "more_body": False})
 
 
-async def _data_json(datasette, send, module) -> None:
+async def _prebuilt(datasette, store, name: str) -> Path | None:
+    """The document the build wrote (gongkai/catalogue_files.py), if it is what this server
+    would stream: the same base URL, no Datasette path prefix, the same code."""
+    if datasette.urls.path("/") != "/":
+        return None
+    site = await store.read(lambda c: harvest.site_context(c.conn))
+    base = _urls(datasette, site).base
+    # the first call of a worker hashes the documents' code (tens of ms): off the event loop
+    return await asyncio.to_thread(catalogue_files.document, store.release, name, base)
+
+
+async def _data_json(datasette, request, send, name: str, module) -> None:
     store = catalogue.of(datasette)
+    built = await _prebuilt(datasette, store, name)
+    if built is not None:
+        plan = file_response.plan(
+            size=built.stat().st_size,
+            content_type=JSON,
+            filename=None,
+            range_header=request.headers.get("range"),
+            accept_encoding=request.headers.get("accept-encoding", ""),
+            cors=CORS,
+        )
+        await file_response.send(send, built, plan, head=request.method == "HEAD")
+        return
     ctx = await store.read(lambda c: harvest.context(c.conn))
     urls = _urls(datasette, ctx)
 
@@ -78,11 +104,11 @@ async def _data_json(datasette, send, module) -> None:
 
 
 async def data_json(datasette, request, send):
-    await _data_json(datasette, send, dcat_us)
+    await _data_json(datasette, request, send, "data.json", dcat_us)
 
 
 async def data_v3_json(datasette, request, send):
-    await _data_json(datasette, send, dcat_us3)
+    await _data_json(datasette, request, send, "data-v3.json", dcat_us3)
 
 
 def _page_number(request) -> int | None:
@@ -115,7 +141,10 @@ async def catalog_rdf(datasette, request):
             lambda c: (harvest.context(c.conn), harvest.page(c.conn, number, dcat_ap.PER_PAGE))
         )
         # rdflib is pure Python: off the event loop, so other requests go on meanwhile
-        body = await asyncio.to_thread(lambda: dcat_ap.serialise(dcat_ap.catalog_page(page, ctx, urls, syntax), syntax))
+        files = catalogue_files.site_files(store.release)  # the catalogue's own downloads
+        body = await asyncio.to_thread(
+            lambda: dcat_ap.serialise(dcat_ap.catalog_page(page, ctx, urls, syntax, files), syntax)
+        )
         _PAGES[key] = body
         while len(_PAGES) > PAGES_KEPT:
             _PAGES.popitem(last=False)

@@ -2,7 +2,7 @@
 
 Routes: `/` home, `/datasets` catalogue, `/datasets/<name>` landing page,
 `/datasets/<name>/report` (+ `.json`, `.md`), `/datasets/<name>/<resource>/dictionary.csv`,
-`/downloads/<name>/<path>`, `/publishers` and `/themes` (index pages, paged),
+`/downloads/<name>/<path>`, `/downloads/catalog.csv|.excel.csv|.json|.xlsx`, `/publishers` and `/themes` (index pages, paged),
 `/publishers/<id>`, `/themes/<id>` (their datasets paged with `?page=`), `/about`, `/api`,
 `/licence`, `/privacy`. Every page is Chinese by default and English with `?_lang=en` (gongkai.i18n).
 
@@ -21,7 +21,7 @@ from datasette import Response, hookimpl
 from datasette.utils import tilde_encode
 from datasette.utils.asgi import NotFound
 
-from gongkai import catalogue, i18n, media_types
+from gongkai import catalogue, catalogue_files, i18n, media_types
 from gongkai.catalogue import listing, schemas as catalogue_schemas
 from gongkai.portal import api_examples, dictionary, download_links, file_response, pages, preview, routes, schema_pages
 from gongkai.portal.markdown import render as render_markdown
@@ -211,6 +211,24 @@ async def download(datasette, request, send):
         cors=_cors(datasette),
     )
     await file_response.send(send, target, plan, head=request.method == "HEAD")
+
+
+async def catalogue_download(datasette, request, send):
+    """The whole catalogue as a file (`/downloads/catalog.csv`, `.excel.csv`, `.json`, `.xlsx`),
+    built with the release (gongkai/catalogue_files.py), sent like every download."""
+    found = catalogue_files.download(site_dir(datasette), request.url_vars["file"])
+    if found is None:
+        raise NotFound("File not found")
+    path, entry = found
+    plan = file_response.plan(
+        size=path.stat().st_size,
+        content_type=entry.media_type,
+        filename=path.name,
+        range_header=request.headers.get("range"),
+        accept_encoding=request.headers.get("accept-encoding", ""),
+        cors=_cors(datasette),
+    )
+    await file_response.send(send, path, plan, head=request.method == "HEAD")
 
 
 def _page_arg(request) -> int:

@@ -14,12 +14,15 @@ harvesters (ckanext-dcat, data.europa.eu) follow: `hydra:PagedCollection` with
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from rdflib import BNode, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCAT, DCTERMS, FOAF, RDF, RDFS, SKOS, XSD
 
 from .. import i18n
 from ..catalogue.harvest import Context, Entry, Page
 from ..catalogue.records import Publisher, Theme
+from ..exports.manifest import FileEntry
 from . import distributions, vocab
 from .urls import SiteUrls
 
@@ -230,44 +233,50 @@ def add_dataset(g: Graph, entry: Entry, ctx: Context, urls: SiteUrls) -> URIRef:
         _texts(g, licence_iri, RDFS.label, vocab.registry_texts(licence, "title") or {"zh": d.license or licence_url})
     service = URIRef(urls.service_iri())
     for dist in distributions.of(entry, urls):
-        node = URIRef(dist.iri)
-        g.add((ds, DCAT.distribution, node))
-        g.add((node, RDF.type, DCAT.Distribution))
-        _texts(g, node, DCTERMS.title, dist.title)
-        _texts(g, node, DCTERMS.description, dist.description)
-        g.add((node, DCAT.accessURL, URIRef(dist.access_url)))
-        g.add((node, DCAT.downloadURL, URIRef(dist.download_url)))
-        _link(g, node, DCAT.mediaType, dist.format.media_type_iri, DCTERMS.MediaType)
-        if dist.format.file_type_iri:
-            _link(g, node, DCTERMS.format, dist.format.file_type_iri, DCTERMS.MediaTypeOrExtent)
-        # a stored file stays as long as its release; what the API makes, as long as the API
-        availability = "AVAILABLE" if dist.via_api else "STABLE"
-        concept = _link(g, node, DCATAP.availability, f"{vocab.EU}planned-availability/{availability}", SKOS.Concept)
-        _texts(
-            g,
-            concept,
-            SKOS.prefLabel,
-            {lang: i18n.t(f"opendata.availability_{availability}", lang) for lang in i18n.LANGS},
-        )
-        if dist.byte_size is not None:
-            # xsd:decimal, as DCAT-AP 3.0.0 (its shapes) asks, not DCAT 3's nonNegativeInteger
-            g.add((node, DCAT.byteSize, Literal(str(dist.byte_size), datatype=XSD.decimal, normalize=False)))
-        if dist.sha256:
-            checksum = BNode()
-            g.add((node, SPDX.checksum, checksum))
-            g.add((checksum, RDF.type, SPDX.Checksum))
-            g.add((checksum, SPDX.algorithm, SPDX.checksumAlgorithm_sha256))
-            g.add((checksum, SPDX.checksumValue, Literal(dist.sha256, datatype=XSD.hexBinary)))
-        if dist.via_api:
-            g.add((node, DCAT.accessService, service))
-        if dist.kind == "datapackage":
-            _link(g, node, DCTERMS.conformsTo, DATA_PACKAGE, DCTERMS.Standard)
-        if licence_iri is not None:
-            g.add((node, DCTERMS.license, licence_iri))
+        _add_distribution(g, ds, dist, service, licence_iri)
     return ds
 
 
-def _catalog(g: Graph, ctx: Context, urls: SiteUrls) -> URIRef:
+def _add_distribution(
+    g: Graph, parent: URIRef, dist: distributions.Distribution, service: URIRef, licence_iri: URIRef | None
+) -> None:
+    node = URIRef(dist.iri)
+    g.add((parent, DCAT.distribution, node))
+    g.add((node, RDF.type, DCAT.Distribution))
+    _texts(g, node, DCTERMS.title, dist.title)
+    _texts(g, node, DCTERMS.description, dist.description)
+    g.add((node, DCAT.accessURL, URIRef(dist.access_url)))
+    g.add((node, DCAT.downloadURL, URIRef(dist.download_url)))
+    _link(g, node, DCAT.mediaType, dist.format.media_type_iri, DCTERMS.MediaType)
+    if dist.format.file_type_iri:
+        _link(g, node, DCTERMS.format, dist.format.file_type_iri, DCTERMS.MediaTypeOrExtent)
+    # a stored file stays as long as its release; what the API makes, as long as the API
+    availability = "AVAILABLE" if dist.via_api else "STABLE"
+    concept = _link(g, node, DCATAP.availability, f"{vocab.EU}planned-availability/{availability}", SKOS.Concept)
+    _texts(
+        g,
+        concept,
+        SKOS.prefLabel,
+        {lang: i18n.t(f"opendata.availability_{availability}", lang) for lang in i18n.LANGS},
+    )
+    if dist.byte_size is not None:
+        # xsd:decimal, as DCAT-AP 3.0.0 (its shapes) asks, not DCAT 3's nonNegativeInteger
+        g.add((node, DCAT.byteSize, Literal(str(dist.byte_size), datatype=XSD.decimal, normalize=False)))
+    if dist.sha256:
+        checksum = BNode()
+        g.add((node, SPDX.checksum, checksum))
+        g.add((checksum, RDF.type, SPDX.Checksum))
+        g.add((checksum, SPDX.algorithm, SPDX.checksumAlgorithm_sha256))
+        g.add((checksum, SPDX.checksumValue, Literal(dist.sha256, datatype=XSD.hexBinary)))
+    if dist.via_api:
+        g.add((node, DCAT.accessService, service))
+    if dist.kind == "datapackage":
+        _link(g, node, DCTERMS.conformsTo, DATA_PACKAGE, DCTERMS.Standard)
+    if licence_iri is not None:
+        g.add((node, DCTERMS.license, licence_iri))
+
+
+def _catalog(g: Graph, ctx: Context, urls: SiteUrls, files: Iterable[FileEntry] = ()) -> URIRef:
     cat = URIRef(urls.catalog_iri())
     g.add((cat, RDF.type, DCAT.Catalog))
     title = ctx.site.title or {"zh": urls.base}
@@ -286,13 +295,17 @@ def _catalog(g: Graph, ctx: Context, urls: SiteUrls) -> URIRef:
     g.add((cat, DCAT.themeTaxonomy, scheme))
     g.add((scheme, RDF.type, SKOS.ConceptScheme))
     _texts(g, scheme, DCTERMS.title, {lang: i18n.t("portal.theme", lang) for lang in i18n.LANGS})
+    # the whole catalogue as files (gongkai/catalogue_files.py): a dcat:Catalog is a dcat:Dataset
+    for dist in distributions.of_catalogue(files, urls):
+        _add_distribution(g, cat, dist, URIRef(urls.service_iri()), None)
     return cat
 
 
-def catalog_page(page: Page, ctx: Context, urls: SiteUrls, syntax: str) -> Graph:
-    """One page of the catalogue: the catalogue itself, the page's datasets, the Hydra links."""
+def catalog_page(page: Page, ctx: Context, urls: SiteUrls, syntax: str, files: Iterable[FileEntry] = ()) -> Graph:
+    """One page of the catalogue: the catalogue itself (with `files`, the catalogue's own
+    downloads, as its distributions), the page's datasets, the Hydra links."""
     g = new_graph()
-    cat = _catalog(g, ctx, urls)
+    cat = _catalog(g, ctx, urls, files)
     service = URIRef(urls.service_iri())
     for entry in page.entries:
         ds = add_dataset(g, entry, ctx, urls)

@@ -11,10 +11,12 @@ DCAT-AP and schema.org all list it.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from .. import i18n
 from ..catalogue.harvest import Entry
+from ..exports.manifest import FileEntry
 from ..openness import is_withheld
 from . import vocab
 from .urls import SiteUrls
@@ -171,4 +173,28 @@ def of(entry: Entry, urls: SiteUrls) -> list[Distribution]:
             sha256=db.sha256 if db else None,
         )
     )
+    return out
+
+
+def of_catalogue(files: Iterable[FileEntry], urls: SiteUrls) -> list[Distribution]:
+    """The whole catalogue's own files (`/downloads/catalog.csv` …, the site-level manifest):
+    distributions of the catalogue itself, found on the catalogue page."""
+    out = []
+    for f in files:
+        kind = f.kind.removeprefix("catalogue-").replace("-", "_")
+        fmt = vocab.file_format(None, f.path)
+        out.append(
+            Distribution(
+                kind=f.kind,
+                resource=None,
+                iri=urls.catalog_iri() + f"#{f.kind}",
+                download_url=urls.abs(f"/downloads/{f.path}"),
+                access_url=urls.abs("/datasets"),
+                format=fmt,
+                title=_both(f"catalogue_export.file_{kind}"),
+                description=_both("catalogue_export.downloads_lead"),
+                byte_size=f.bytes,
+                sha256=f.sha256,
+            )
+        )
     return out

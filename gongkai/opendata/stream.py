@@ -2,14 +2,16 @@
 served in bounded memory: `json_document(head, key, slices)` yields the text of
 `{**head, key: [item, item, …]}` one slice of items at a time (`slices` yields lists).
 
-`slices_of(read, size)` turns a keyset reader (`harvest.after`) into those slices.
+`slices_of(read, size)` turns a keyset reader (`harvest.after`) into those slices;
+`JsonWriter` and `slices_of_sync` are the same for the build, which writes the documents
+into the release (gongkai/opendata/prebuilt.py), so the file and the stream are one text.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from typing import Any, TextIO
 
 SLICE = 200  # datasets per catalogue read: ~1 MB of JSON, a few ms of queries
 
@@ -18,17 +20,46 @@ def _dumps(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
-async def json_document(head: dict, key: str, slices: AsyncIterator[list]) -> AsyncIterator[str]:
+def _opening(head: dict, key: str) -> str:
     members = _dumps(head)[1:-1]  # the head's members, without its braces
-    yield "{" + (members + "," if members else "") + _dumps(key) + ":["
+    return "{" + (members + "," if members else "") + _dumps(key) + ":["
+
+
+def _joined(items: list, first: bool) -> str:
+    text = ",".join(_dumps(item) for item in items)
+    return text if first else "," + text
+
+
+CLOSING = "]}"
+
+
+async def json_document(head: dict, key: str, slices: AsyncIterator[list]) -> AsyncIterator[str]:
+    yield _opening(head, key)
     first = True
     async for items in slices:
         if not items:
             continue
-        text = ",".join(_dumps(item) for item in items)
-        yield text if first else "," + text
+        yield _joined(items, first)
         first = False
-    yield "]}"
+    yield CLOSING
+
+
+class JsonWriter:
+    """`json_document`'s text written to a file one slice of items at a time: the build writes
+    the same document into the release (gongkai/opendata/prebuilt.py)."""
+
+    def __init__(self, f: TextIO, head: dict, key: str):
+        self.f = f
+        self.first = True
+        f.write(_opening(head, key))
+
+    def add(self, items: list) -> None:
+        if items:
+            self.f.write(_joined(items, self.first))
+            self.first = False
+
+    def close(self) -> None:
+        self.f.write(CLOSING)
 
 
 async def slices_of(
@@ -38,6 +69,20 @@ async def slices_of(
     after: str | None = None
     while True:
         items = await read(after, size)
+        if items:
+            yield items
+        if len(items) < size:
+            return
+        after = key(items[-1])
+
+
+def slices_of_sync(
+    read: Callable[[str | None, int], list], size: int = SLICE, *, key: Callable[[Any], str]
+) -> Iterator[list]:
+    """`slices_of` for a synchronous reader."""
+    after: str | None = None
+    while True:
+        items = read(after, size)
         if items:
             yield items
         if len(items) < size:

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote, urlencode
 
+from datasette.utils import tilde_encode
+
 from ..exports.manifest import FileEntry, read_manifest
 from ..portal.api_examples import configured_base_url
 
@@ -54,6 +56,18 @@ class SiteUrls:
     def files(self, name: str) -> list[FileEntry]:
         """The dataset's published files (its manifest), [] without a release or a manifest."""
         return read_manifest(self.release / "downloads" / name) if self.release is not None else []
+
+    @classmethod
+    def built(cls, site_base_url: str | None, release: Path | None = None) -> SiteUrls:
+        """The URLs as a site served without a Datasette `base_url` prefix writes them, for
+        the files the build writes (gongkai/catalogue_files.py): Datasette's own builders
+        tilde-encode database and table names, and a database's route is its name."""
+        return cls(
+            base=configured_base_url(site_base_url) or FALLBACK_BASE,
+            table_path=lambda db, t: f"/{tilde_encode(db)}/{tilde_encode(t)}",
+            database_path=lambda db: f"/{tilde_encode(db)}",
+            release=release,
+        )
 
     def abs(self, path: str, params=None) -> str:
         url = self.base + self.path(path)

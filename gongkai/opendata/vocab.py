@@ -48,7 +48,11 @@ FREQUENCIES = {
 LANGUAGES = {"zh": "ZHO", "en": "ENG"}  # EU language authority codes (ISO 639-2/B)
 
 # gov:openness → (DCAT-US accessLevel, EU access right)
-OPENNESS = {"unconditional": ("public", "PUBLIC"), "conditional": ("restricted public", "RESTRICTED")}
+OPENNESS = {
+    "unconditional": ("public", "PUBLIC"),
+    "conditional": ("restricted public", "RESTRICTED"),
+    "closed": ("non-public", "NON_PUBLIC"),  # 不予开放: was reported "public" before
+}
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from .. import i18n
+from .. import catalogue_files, i18n
 from ..catalogue import CatalogueMissing, of
 from ..exports.manifest import FileEntry, read_manifest
 from ..exports.precompress import ENCODINGS, KIND
@@ -124,3 +124,23 @@ def downloads(datasette, name: str, lang: str) -> tuple[dict[str, list[Download]
     for files in by_resource.values():
         files.sort(key=lambda d: ORDER.index(d.kind))
     return by_resource, whole
+
+
+def catalogue_downloads(datasette, lang: str) -> list[Download]:
+    """The whole catalogue's files (`/downloads/catalog.*`) in the release, labelled; none for
+    a release built before them."""
+    try:
+        release = of(datasette).release
+    except CatalogueMissing:
+        return []
+    return [
+        Download(
+            i18n.t(f"catalogue_export.file_{entry.kind.removeprefix('catalogue-').replace('-', '_')}", lang),
+            datasette.urls.path(f"/downloads/{entry.path}"),
+            entry.bytes,
+            entry.sha256,
+            entry.media_type,
+            entry.kind,
+        )
+        for entry in catalogue_files.site_files(release)
+    ]

@@ -146,7 +146,7 @@ def plan(
     *,
     size: int,
     content_type: str,
-    filename: str,
+    filename: str | None,
     range_header: str | None,
     accept_encoding: str | None,
     cors: dict,
@@ -158,13 +158,14 @@ def plan(
     immutable: bool = False,
 ) -> Plan:
     """`etag`: the stored file's strong tag (None: plugins/http_cache.py tags the answer);
-    `variants`: its stored compressed copies."""
+    `variants`: its stored compressed copies; `filename` None: no `Content-Disposition`, for a
+    document a browser shows (`/data.json`)."""
     # a page on another origin reading ranges (sql.js-httpvfs) must see these
     exposed = [("access-control-expose-headers", EXPOSE)] if cors else []
     base = [
         ("content-type", content_type),
         ("accept-ranges", "bytes"),
-        ("content-disposition", disposition(filename, readable)),
+        *([("content-disposition", disposition(filename, readable))] if filename is not None else []),
         *cors.items(),
         *exposed,
     ]

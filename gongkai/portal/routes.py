@@ -30,6 +30,7 @@ PORTAL_ROUTES = [
     (rf"^/datasets/{NAME}/report(?P<format>\.json|\.md)?$", "report_view"),
     (rf"^/datasets/{NAME}/(?P<resource>[^/]+)/dictionary\.csv$", "dictionary_csv"),
     (rf"^/downloads/{NAME}/(?P<path>.+)$", "download"),
+    (r"^/downloads/(?P<file>catalog\.(?:csv|excel\.csv|json|xlsx))$", "catalogue_download"),
     (r"^/publishers$", "publishers_index"),
     (r"^/publishers/(?P<id>[^/]+)$", "publisher_view"),
     (r"^/themes$", "themes_index"),
