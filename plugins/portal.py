@@ -224,8 +224,11 @@ async def catalogue_download(datasette, request, send):
         size=path.stat().st_size,
         content_type=entry.media_type,
         filename=path.name,
+        etag=download_links.etag(entry),
         range_header=request.headers.get("range"),
-        accept_encoding=request.headers.get("accept-encoding", ""),
+        if_range=request.headers.get("if-range"),
+        if_none_match=request.headers.get("if-none-match"),
+        accept_encoding=request.headers.get("accept-encoding"),
         cors=_cors(datasette),
     )
     await file_response.send(send, path, plan, head=request.method == "HEAD")
