@@ -17,7 +17,10 @@ from collections.abc import Iterable
 from datetime import date
 from pathlib import Path
 
-from .. import scorecard as scorecards  # a module import: scorecard imports the catalogue's records
+from .. import (
+    release_files,
+    scorecard as scorecards,  # a module import: scorecard imports the catalogue's records
+)
 from ..descriptors import Site, parse_file
 from ..model import Dataset
 from ..portal import charts
@@ -51,7 +54,7 @@ def _insert(conn: sqlite3.Connection, cls: type[Record], records: Iterable[Recor
 def _chart(release: Path, ds: Dataset) -> ChartRecord | None:
     """At most one chart per dataset, aggregated from its fresh database, so the landing page
     reads one row instead of scanning a table."""
-    db_path = release / f"{ds.name}.db"
+    db_path = release_files.database(release, ds.name)
     if not db_path.exists():
         return None
     conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
@@ -71,7 +74,7 @@ def _searchable(release: Path, fields: list[FieldRecord]) -> None:
     """`fields.searchable`: 1 where the dataset's search index covers the column, else 0."""
     covered: set[tuple[str, str, str]] = set()
     for ds in {f.dataset for f in fields}:
-        path = release / f"{ds}.db"
+        path = release_files.database(release, ds)
         if not path.exists():
             continue
         conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
@@ -165,8 +168,10 @@ def _scorecard(release: Path, records: dict, known_licences: set[str]) -> None:
     and each original file under downloads/ (published before the dataset is added)."""
     (d,) = records[DatasetRecord]
     rs = records[ResourceRecord]
-    published = frozenset(r.name for r in rs if r.path and (release / "downloads" / d.name / r.path).is_file())
-    facts = scorecards.Facts(served=(release / f"{d.name}.db").is_file(), published=published, today=date.today())
+    files = release_files.downloads(release, d.name)
+    published = frozenset(r.name for r in rs if r.path and (files / r.path).is_file())
+    served = release_files.database(release, d.name).is_file()
+    facts = scorecards.Facts(served=served, published=published, today=date.today())
     d.scorecard = scorecards.dataset_scorecard(d, rs, records[FieldRecord], facts, known_licences=known_licences)
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from .. import i18n
+from .. import i18n, release_files
 from ..catalogue import of
 from ..exports.manifest import FileEntry, read_manifest
 
@@ -14,13 +14,12 @@ from ..exports.manifest import FileEntry, read_manifest
 def served(datasette, dataset: str) -> tuple[Path, dict[str, FileEntry]]:
     """The served release's downloads folder of `dataset` and its manifest by path, read once per
     worker and folder (the release is immutable) and kept for at most 512 datasets."""
-    root = (of(datasette).release / "downloads").resolve()
-    folder = (root / dataset).resolve()
+    folder = release_files.downloads(of(datasette).release, dataset).resolve()
     cache = datasette.__dict__.setdefault("_gongkai_manifests", {})
     if folder not in cache:
         if len(cache) >= 512:
             cache.clear()
-        cache[folder] = {e.path: e for e in read_manifest(folder)} if folder.parent == root else {}
+        cache[folder] = {e.path: e for e in read_manifest(folder)} if release_files.is_name(dataset) else {}
     return folder, cache[folder]
 
 
