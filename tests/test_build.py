@@ -103,7 +103,8 @@ def test_noop_rebuild_reuses_databases(site_root, tmp_path):
     assert second.ok and sorted(second.reused) == ["budget", "towns"]
     assert (
         os.path.samefile(
-            release_files.database(current_release(out), "towns"), release_files.database(out / "releases" / first.site_dir.resolve().name, "towns")
+            release_files.database(current_release(out), "towns"),
+            release_files.database(out / "releases" / first.site_dir.resolve().name, "towns"),
         )
         if (out / "releases" / first.site_dir.resolve().name).exists()
         else True
@@ -112,7 +113,9 @@ def test_noop_rebuild_reuses_databases(site_root, tmp_path):
     csv.write_text(csv.read_text(encoding="utf-8").replace("800", "801"), encoding="utf-8")
     third, _ = build(site_root, out)
     assert third.ok and third.reused == ["towns"]
-    assert sqlite3.connect(release_files.database(out / "site", "budget")).execute("select sum(金额) from budget").fetchone() == (2001.5,)
+    assert sqlite3.connect(release_files.database(out / "site", "budget")).execute(
+        "select sum(金额) from budget"
+    ).fetchone() == (2001.5,)
     assert len(list((out / "releases").iterdir())) == 2  # the served release and the one before
 
 
@@ -138,11 +141,15 @@ def test_killed_build_leaves_previous_site(site_root, tmp_path):
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     assert current_release(out) == before
-    assert sqlite3.connect(release_files.database(out / "site", "budget")).execute("select count(*) from budget").fetchone() == (2,)
+    assert sqlite3.connect(release_files.database(out / "site", "budget")).execute(
+        "select count(*) from budget"
+    ).fetchone() == (2,)
     # The next build cleans up what the killed one left and succeeds.
     result, _ = build(site_root, out)
     assert result.ok
-    assert sqlite3.connect(release_files.database(out / "site", "budget")).execute("select count(*) from budget").fetchone() == (300_000,)
+    assert sqlite3.connect(release_files.database(out / "site", "budget")).execute(
+        "select count(*) from budget"
+    ).fetchone() == (300_000,)
 
 
 def test_site_metadata_error_fails_build(site_root, tmp_path):
