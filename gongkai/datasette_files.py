@@ -164,5 +164,7 @@ def write(
         json.dumps(site_metadata(site), ensure_ascii=False, indent=1), encoding="utf-8"
     )
     (release / "inspect.json").write_text(
-        json.dumps(inspect_data(release, previous, databases), indent=1), encoding="utf-8"
+        # compact: json's C encoder runs only without `indent` (0.8 s of 1,000 datasets' with it)
+        json.dumps(inspect_data(release, previous, databases), separators=(",", ":")),
+        encoding="utf-8",
     )

@@ -202,6 +202,12 @@ class CatalogueWriter:
         self.conn = sqlite3.connect(self.path, isolation_level=None)
         self.conn.create_function("gongkai_search_tokens", 1, index_tokens, deterministic=True)
         self.conn.execute("BEGIN")
+        # A publisher's scorecard is computed again only when one of its datasets changed (or
+        # it is new): the copied catalogue's stays for the others, kept as the text it was.
+        self.kept_cards: dict[str, str | None] = {}
+        if self.incremental:
+            self.kept_cards = dict(self.conn.execute("SELECT id, scorecard FROM publishers"))
+        self.touched: set[str] = set()
         site_tables = {
             SiteInfo: [SiteInfo.from_site(site.site or {})],
             Publisher: list(self.publishers.values()),
@@ -227,9 +233,10 @@ class CatalogueWriter:
         """Delete a dataset's rows, chart and search document (from a copied catalogue)."""
         if not self.incremental:
             return
-        row = self.conn.execute("SELECT rowid FROM datasets WHERE name = ?", [name]).fetchone()
+        row = self.conn.execute("SELECT rowid, publisher FROM datasets WHERE name = ?", [name]).fetchone()
         if row is not None:
-            (rid,) = row
+            rid, publisher = row
+            self.touched.add(publisher or "")
             if self.conn.execute(f"SELECT 1 FROM [{DOCS}] WHERE rid = ?", [rid]).fetchone():
                 fts = index_name("datasets")
                 cols = ", ".join(f"c{i}" for i in range(len(CATALOG_COLUMNS)))
@@ -250,6 +257,7 @@ class CatalogueWriter:
         self.remove(ds.name)
         records = _records(self.release, ds, build)
         _scorecard(self.release, records, self.licences)
+        self.touched.add(records[DatasetRecord][0].publisher or "")
         for cls, rows in records.items():
             _insert(self.conn, cls, rows)
         (rid,) = self.conn.execute("SELECT rowid FROM datasets WHERE name = ?", [ds.name]).fetchone()
@@ -272,12 +280,23 @@ class CatalogueWriter:
 
     def _publisher_scorecards(self) -> None:
         """Each publisher's scorecard from its datasets' (kept or new) ones: one read of a small
-        column per dataset, so a reused dataset counts without being read again."""
+        column per dataset, so a reused dataset counts without being read again. Updating a
+        copied catalogue, only the publishers of the datasets added or removed are counted
+        again (a rebuild costs what changed); the others keep the text they had."""
+        todo = set(self.publishers)
+        if self.incremental:
+            todo = {p for p in todo if p in self.touched or p not in self.kept_cards}
+            for ident in set(self.publishers) - todo:
+                self.conn.execute("UPDATE publishers SET scorecard = ? WHERE id = ?", [self.kept_cards[ident], ident])
         cards: dict[str, list[dict]] = {}
-        for publisher, card in self.conn.execute("SELECT publisher, scorecard FROM datasets"):
+        rows = self.conn.execute(
+            "SELECT publisher, scorecard FROM datasets WHERE coalesce(publisher, '') IN (SELECT value FROM json_each(?))",
+            [json.dumps(sorted(todo))],
+        )
+        for publisher, card in rows:
             if card:
                 cards.setdefault(publisher or "", []).append(json.loads(card))
-        for ident in self.publishers:
+        for ident in todo:
             summary = scorecards.publisher_scorecard(cards.get(ident, []))
             self.conn.execute(
                 "UPDATE publishers SET scorecard = ? WHERE id = ?",
