@@ -104,7 +104,6 @@ class DatasetBuild:
     # but neither its database nor its files go into the release
     published: bool = True
     report_file: Path | None = None  # its JSON report; the Markdown one is beside it
-    files: list[str] = field(default_factory=list)  # published under downloads/<name>/ (fresh builds)
     _report: dict | None = field(default=None, repr=False)
     _markdown: str | None = field(default=None, repr=False)
 
@@ -436,7 +435,7 @@ def _build(
                     try:
                         build = _build_one(dataset, plan, staging, out, dates, say, watch)
                         if build.valid and build.published:
-                            build.files = _publish_files(dataset, staging)
+                            _publish_files(dataset, staging)  # its object lists them (files.json)
                         _write_reports(staging / "reports", build)
                         _write_rejected(out / "reports", release / "reports", build)
                         latest.link(build.name, build.hash, staging / "reports")
