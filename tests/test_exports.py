@@ -11,6 +11,7 @@ import gzip
 import hashlib
 import io
 import json
+import os
 import sqlite3
 import zipfile
 from pathlib import Path
@@ -21,7 +22,7 @@ import pyarrow.parquet as pq
 import pytest
 from frictionless import Package
 
-from gongkai import csv_cells, exports
+from gongkai import csv_cells, exports, release_files
 from gongkai.build import build_site
 from gongkai.exports.publish import export_names
 from gongkai.exports.xlsx_export import DICTIONARY_SHEET
@@ -87,7 +88,7 @@ def restore(value):
 
 
 def _table(site: Path, dataset: str, table: str) -> tuple[list[str], list[tuple]]:
-    conn = sqlite3.connect(site / f"{dataset}.db")
+    conn = sqlite3.connect(release_files.database(site, dataset))
     cur = conn.execute(f"select * from [{table}] order by rowid")
     return [c[0] for c in cur.description], cur.fetchall()
 
@@ -95,14 +96,14 @@ def _table(site: Path, dataset: str, table: str) -> tuple[list[str], list[tuple]
 def _names(site: Path, dataset: str) -> dict:
     from gongkai.descriptors import read_dataset
 
-    ds = read_dataset(site / "downloads" / dataset)
+    ds = read_dataset(release_files.downloads(site, dataset))
     return export_names(ds)
 
 
 @pytest.mark.parametrize("dataset, table", [("formulas", "cells"), ("budget", "budget"), ("towns", "cities")])
 def test_every_format_round_trips_to_the_table(built, dataset, table):
     columns, rows = _table(built, dataset, table)
-    folder = built / "downloads" / dataset
+    folder = release_files.downloads(built, dataset)
     names = _names(built, dataset)
 
     def restored(values):
@@ -133,7 +134,7 @@ def test_every_format_round_trips_to_the_table(built, dataset, table):
 
 
 def test_formulas_are_inert_and_numbers_are_not_touched(built):
-    folder = built / "downloads" / "formulas"
+    folder = release_files.downloads(built, "formulas")
     names = _names(built, "formulas")
     got = list(csv.reader(io.StringIO((folder / names[("cells", "excel-csv")]).read_text(encoding="utf-8-sig"))))
     texts = [r[1] for r in got[1:]]
@@ -149,7 +150,7 @@ def test_formulas_are_inert_and_numbers_are_not_touched(built):
 
 
 def test_the_zip_is_a_data_package_frictionless_accepts(built, tmp_path):
-    archive = built / "downloads" / "towns" / "towns.zip"
+    archive = release_files.downloads(built, "towns") / "towns.zip"
     with zipfile.ZipFile(archive) as z:
         assert "datapackage.json" in z.namelist()
         z.extractall(tmp_path)
@@ -165,7 +166,7 @@ def test_the_zip_is_a_data_package_frictionless_accepts(built, tmp_path):
 
 def test_the_manifest_is_the_bytes_served(built):
     for dataset in ("budget", "towns", "formulas"):
-        folder = built / "downloads" / dataset
+        folder = release_files.downloads(built, dataset)
         entries = exports.read_manifest(folder)
         kinds = {e.kind for e in entries}
         assert {"original", "csv", "excel-csv", "json", "ndjson", "xlsx", "parquet", "dictionary", "zip", "db"} <= kinds
@@ -195,7 +196,7 @@ async def test_downloads_answer_ranges_gzip_and_readable_names(built):
     assert db.status_code == 206 and db.content == b"SQLite format 3\x00"
     # text formats gzip when the client accepts it; the bytes decompress to the file
     path = f"/downloads/formulas/{names[('cells', 'json')]}"
-    whole = (built / "downloads" / "formulas" / names[("cells", "json")]).read_bytes()
+    whole = (release_files.downloads(built, "formulas") / names[("cells", "json")]).read_bytes()
     raw = await ds.client.get(path, headers={"accept-encoding": "gzip"})
     assert raw.status_code == 200
     body = raw.content if raw.headers.get("content-encoding") != "gzip" else gzip.decompress(raw.content)
@@ -214,9 +215,13 @@ def test_an_unchanged_dataset_links_its_exports(built, tmp_path):
     result = build_site(repo, built.parent)
     assert result.ok and set(result.reused) >= {"budget", "towns", "formulas"}
     site = built.parent / "site"
+    before = built.resolve()  # the release the fixture built, still kept as the previous one
     for dataset in ("budget", "formulas"):
-        for e in exports.read_manifest(site / "downloads" / dataset):
-            assert (site / "downloads" / dataset / e.path).stat().st_nlink >= 2, e.path
+        # the same object: every export is the previous release's very file, not written again
+        assert os.path.samefile(release_files.folder(site, dataset), release_files.folder(before, dataset))
+        for e in exports.read_manifest(release_files.downloads(site, dataset)):
+            path = release_files.downloads(site, dataset) / e.path
+            assert os.path.samefile(path, release_files.downloads(before, dataset) / e.path), e.path
 
 
 def test_disposition_names_in_ascii_and_utf8():
