@@ -147,6 +147,14 @@ def test_killed_build_leaves_previous_site(site_root, tmp_path):
     # The next build cleans up what the killed one left and succeeds.
     result, _ = build(site_root, out)
     assert result.ok
+    # no object is left that no release refers to (the killed build's staging folder among them)
+    on_disk = {(n, k) for n in os.listdir(out / "objects") for k in os.listdir(out / "objects" / n)}
+    referred = {
+        (n, os.path.basename(os.readlink(r / "datasets" / n)))
+        for r in (out / "releases").iterdir()
+        for n in os.listdir(r / "datasets")
+    }
+    assert on_disk == referred
     assert sqlite3.connect(release_files.database(out / "site", "budget")).execute(
         "select count(*) from budget"
     ).fetchone() == (300_000,)
