@@ -1,7 +1,7 @@
 """Serve a built site directory with Datasette.
 
 `make_datasette(site_dir, root=...)` builds the Datasette instance for a site directory that
-`gongkai build` wrote (`<dataset>.db` files, `catalog.db`, `inspect.json`, `metadata.json`);
+`gongkai build` wrote (each dataset's database, found through `release_files`, `catalog.db`, `inspect.json`, `metadata.json`);
 `serve(site_dir, root=...)` runs it under uvicorn with one worker process per core.
 
 Why these settings (measured by `gongkai.bench.serve` on a 500,000-row table):
