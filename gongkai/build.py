@@ -308,7 +308,7 @@ class _Plan:
     folder: Path
     digest: str
     old: dict | None  # the previous release's state entry
-    reuse: bool  # unchanged and present in the previous release: its outputs are linked
+    reuse: bool  # unchanged and present in the previous release: the new release points at its object
 
 
 class _Latest:
