@@ -2,10 +2,14 @@
 
 Layout under `out/` (default `build/`):
 
-    releases/<id>/       one complete site per successful build: <dataset>.db, catalog.db,
-                         inspect.json, metadata.json, reports/, build-state.json; and the
-                         lock a server holds while serving it, the marker written last
-                         (gongkai/releases.py)
+    objects/<name>/<digest>/  one dataset's database, reports and downloads, written once for
+                         that content (gongkai/release_files.py has the layout), never changed
+                         after; removed when no release left refers to it (`_collect`)
+    releases/<id>/       one complete site per successful build: datasets/<name> (one relative
+                         symlink per dataset, into objects/), catalog.db, inspect.json,
+                         metadata.json, search/, build-state.json, objects.json (what it
+                         refers to); and the lock a server holds while serving it, the marker
+                         written last (gongkai/releases.py)
     site -> releases/<id>  the served site; a symlink replaced with one rename(2), so a reader
                          sees the old site or the new one, never half of either
     reports/             the latest attempt's reports (also when it failed: publishers need them)
@@ -16,10 +20,10 @@ Layout under `out/` (default `build/`):
 A build writes a new release folder (the staging copy) and only swaps `site` when every dataset
 is valid; a failed or killed build leaves `site` and everything it points to untouched.
 Datasets whose files, descriptor, site metadata and build code are unchanged are not read,
-validated or loaded again: their database, reports and downloads are hard-linked from the
-previous release (nothing writes a published file after its build, so sharing the inode is
-safe), and the catalogue and Datasette's files keep their entries. So a rebuild costs what
-changed plus a stat and six links per unchanged dataset (`gongkai/bench/scale_build.py`).
+validated or loaded again: the new release's symlink points at the same object as the
+previous release's (nothing writes an object after its build, so sharing it is safe), and the
+catalogue and Datasette's files keep their entries. So a rebuild costs what changed plus a stat
+and one symlink per unchanged dataset (`gongkai/bench/scale_build.py`).
 """
 
 from __future__ import annotations
@@ -48,6 +52,7 @@ from . import (
     load,
     openness,
     rejected_rows,
+    release_files,
     releases,
     report,
 )
@@ -74,6 +79,8 @@ CACHE_FILE = "build-cache.json"  # under out/: file digests and git dates kept b
 SITE_PARTS = ("site", "publishers", "themes", "licenses")
 LATEST_FILE = ".hashes.json"  # under out/reports/: which dataset hash each report was written for
 LOCK_WAIT_S = 10  # a build that was just killed may still be releasing the lock
+OBJECTS = "objects"  # under out/: each dataset content's files, shared by the releases
+OBJECTS_FILE = "objects.json"  # under a release: {dataset: object digest} it refers to
 
 
 class BuildError(Exception):
@@ -98,7 +105,6 @@ class DatasetBuild:
     # but neither its database nor its files go into the release
     published: bool = True
     report_file: Path | None = None  # its JSON report; the Markdown one is beside it
-    files: list[str] = field(default_factory=list)  # published under downloads/<name>/
     _report: dict | None = field(default=None, repr=False)
     _markdown: str | None = field(default=None, repr=False)
 
@@ -265,12 +271,6 @@ def _swap(out: Path, release: Path) -> None:
     os.replace(tmp, link)
 
 
-def _prune(out: Path, keep: list[Path | None]) -> None:
-    """Delete old releases, except those in `keep` and those a running server holds
-    (gongkai/releases.py: a server holds a shared lock on the release it serves)."""
-    releases.prune(out, keep)
-
-
 # ---------------------------------------------------------------------------------------------
 # The whole build
 
@@ -309,7 +309,7 @@ class _Plan:
     folder: Path
     digest: str
     old: dict | None  # the previous release's state entry
-    reuse: bool  # unchanged and present in the previous release: its outputs are linked
+    reuse: bool  # unchanged and present in the previous release: the new release points at its object
 
 
 class _Latest:
@@ -329,6 +329,7 @@ class _Latest:
         return self.written.get(name) == digest
 
     def link(self, name: str, digest: str, served: Path) -> None:
+        """`served`: the reports folder of the dataset's object (or of its staging copy)."""
         for ext in ("json", "md"):
             _link_over(served / f"{name}.{ext}", self.folder / f"{name}.{ext}")
         self.written[name] = digest
@@ -345,7 +346,13 @@ def _build(
     # A killed build leaves an unfinished release folder behind; nothing points to it. The
     # release before the current one stays one more build (see below).
     before = old_state.get("previous_release")
-    _prune(out, [previous, out / "releases" / before if before else None])
+    dropped: dict[str, set[str]] = {}  # objects the releases pruned here referred to
+    killed: list[Path] = []  # unfinished releases: what their build wrote is found by a sweep
+    releases.prune(
+        out,
+        [previous, out / "releases" / before if before else None],
+        on_remove=lambda path: _referred(path, dropped) if releases.is_complete(path) else killed.append(path),
+    )
     old_datasets: dict = old_state.get("datasets") or {}
     cache = _read_json(out / CACHE_FILE)
     # only the code that shapes a dataset's database and reports; and that of the release-wide files
@@ -364,7 +371,7 @@ def _build(
     for folder in dataset_folders(root):
         digest = _combine(code, metadata_digest, hasher.folder(folder, _label(folder)))
         old = old_datasets.get(folder.name)
-        reuse = bool(previous and old and old.get("hash") == digest and "files" in old)
+        reuse = bool(previous and old and old.get("hash") == digest and "tables" in old)
         plans.append(_Plan(folder, digest, old, reuse))
     # Starting from the previous catalogue pays when most datasets are reused.
     incremental = bool(
@@ -380,13 +387,16 @@ def _build(
         and [p.folder.name for p in plans] == list(old_datasets)
     )
     release = releases.create(out)
-    (release / "reports").mkdir()
+    (release / "reports").mkdir()  # the rejected rows of datasets built in this build
+    (release / release_files.DATASETS).mkdir()
+    (out / OBJECTS).mkdir(exist_ok=True)
     say(
         f"构建 Building {len(plans)} 个数据集 datasets → {release.relative_to(out.parent) if out.parent in release.parents else release}"
     )
     latest = _Latest(out / "reports")
     builds: list[DatasetBuild] = []
-    reused_files: set[str] = set()
+    objects: dict[str, str] = {}  # dataset -> the object this release refers to
+    created: list[Path] = []  # objects this build wrote (thrown away if it fails)
     try:
         writer = (
             None
@@ -406,11 +416,11 @@ def _build(
         order = sorted(range(len(plans)), key=lambda i: not plans[i].reuse) if incremental else range(len(plans))
         try:
             for plan in (plans[i] for i in order):
-                build = _reuse(plan, release, previous, dates, say) if plan.reuse else None
+                build = _reuse(plan, release, previous, out, dates, say) if plan.reuse else None
                 if build is not None:
-                    reused_files.add(f"{build.name}.db")
+                    objects[build.name] = _key(build.hash)
                     if not latest.current(build.name, build.hash):
-                        latest.link(build.name, build.hash, release / "reports")
+                        latest.link(build.name, build.hash, _object(out, build.name, build.hash) / "reports")
                     if writer is not None and [build.issued, build.modified] != (plan.old or {}).get("dates"):
                         writer.set_dates(build.name, build.issued, build.modified)
                     if not incremental:
@@ -422,14 +432,24 @@ def _build(
                         warm.join()
                         warm = None
                     dataset = read_dataset(plan.folder, site, passed=passed)
-                    build = _build_one(dataset, plan, release, dates, say, watch)
+                    staging = _staging(out, dataset.name, plan.digest)
+                    try:
+                        build = _build_one(dataset, plan, staging, out, dates, say, watch)
+                        if build.valid and build.published:
+                            _publish_files(dataset, staging, _previous_downloads(previous, dataset.name))
+                        _write_reports(staging / "reports", build)
+                        _write_rejected(out / "reports", release / "reports", build)
+                        latest.link(build.name, build.hash, staging / "reports")
+                        if build.valid:
+                            if _commit_object(staging, _object(out, build.name, build.hash)):
+                                created.append(_object(out, build.name, build.hash))
+                            _link_dataset(release, build.name, build.hash)
+                            objects[build.name] = _key(build.hash)
+                    finally:
+                        shutil.rmtree(staging, ignore_errors=True)  # gone once committed
                     if build.valid:
                         assert writer is not None  # a dataset built afresh is never catalogue_unchanged
-                        build.files = _publish_files(dataset, release, None, previous) if build.published else []
                         writer.add(dataset, build)
-                    _write_reports(release / "reports", build)
-                    _write_rejected(out / "reports", release / "reports", build)
-                    latest.link(build.name, build.hash, release / "reports")
                 builds.append(build)
             position = {p.folder.name: i for i, p in enumerate(plans)}
             builds.sort(key=lambda b: position[b.name])  # build order again: the files list them so
@@ -463,12 +483,12 @@ def _build(
                     f"✗ 构建失败 Build failed: {', '.join(result.failed)} 未通过校验 invalid; 报告 reports in {out / 'reports'}"
                 )
             releases.discard(out, release)
+            _trash_objects(out, created)  # nothing refers to them
             result.seconds = time.perf_counter() - started
             return result
         if writer is None:
             assert previous is not None
             os.link(previous / catalogue.FILE, release / catalogue.FILE)
-            reused_files.add(catalogue.FILE)
         else:
             writer.close()
         _write_catalogue_files(release, previous, catalogue_unchanged=writer is None)
@@ -481,20 +501,28 @@ def _build(
             for f in ("metadata.json", "inspect.json"):
                 os.link(previous / f, release / f)
         else:
-            datasette_files.write(release, site, [], {}, previous)
+            databases = {
+                release_files.in_objects(release, b.name) / f"{b.name}.db": b.reused
+                for b in builds
+                if b.valid and b.published
+            }
+            datasette_files.write(release, site, [], {}, previous, databases)
         _write_search_shards(release, previous, builds)
         state = _state(code, release_code, builds, previous)
         # compact: json's C encoder only runs without `indent` (1 s of 10,000 datasets' state with it)
         _write_text(release / STATE_FILE, json.dumps(state, ensure_ascii=False, separators=(",", ":")))
+        _write_text(release / OBJECTS_FILE, json.dumps(objects, separators=(",", ":")))
         releases.finish(release)  # last: a server only ever opens a release the build finished
     except BaseException:
         if release.exists():
             releases.discard(out, release)
+        _trash_objects(out, created)
         raise
     _swap(out, release)
     # The previous release stays one more build (a server may be resolving the link right now);
-    # older ones go unless a server still holds them.
-    _prune(out, [release, previous])
+    # older ones go unless a server still holds them, and so do the objects only they refer to.
+    releases.prune(out, [release, previous], on_remove=lambda path: _referred(path, dropped))
+    _collect(out, dropped, {release.name: objects}, sweep=bool(killed))
     total = sum(t.get("rows", 0) for b in builds for t in b.tables.values())
     seconds = time.perf_counter() - started
     say(
@@ -549,33 +577,54 @@ def _final_dates(plan: _Plan, dates: git_dates.Dates) -> list[str | None]:
     return [issued or first_built, modified or (plan.old or {}).get("first_seen")]
 
 
+def _key(digest: str) -> str:
+    """An object's folder name: the dataset hash (code, site metadata, folder), shortened."""
+    return digest[:32]
+
+
+def _object(out: Path, name: str, digest: str) -> Path:
+    return out / OBJECTS / name / _key(digest)
+
+
+def _staging(out: Path, name: str, digest: str) -> Path:
+    """Where a dataset built afresh is written before it becomes its object in one rename."""
+    folder = out / OBJECTS / name / f".staging-{_key(digest)}-{os.getpid()}"
+    shutil.rmtree(folder, ignore_errors=True)
+    (folder / "reports").mkdir(parents=True)
+    return folder
+
+
+def _commit_object(staging: Path, final: Path) -> bool:
+    """The staging folder becomes the object; False when the object is there already (the same
+    content built before and still kept: it stays as it is, immutable, and this copy goes)."""
+    try:
+        os.rename(staging, final)
+        return True
+    except OSError:
+        if final.is_dir():
+            return False
+        raise
+
+
+def _link_dataset(release: Path, name: str, digest: str) -> None:
+    """The release's one entry for a dataset: a relative symlink, so the build folder can be
+    moved or copied whole (`cp -a`, the image) and every release still resolves."""
+    os.symlink(f"../../../{OBJECTS}/{name}/{_key(digest)}", f"{release}/{release_files.DATASETS}/{name}")
+
+
 def _reuse(
-    plan: _Plan, release: Path, previous: Path | None, dates: git_dates.Dates, say: Callable[[str], None]
+    plan: _Plan, release: Path, previous: Path | None, out: Path, dates: git_dates.Dates, say: Callable[[str], None]
 ) -> DatasetBuild | None:
-    """Link an unchanged dataset's database, reports and downloads from the previous release;
-    None when one of them is missing there (the dataset is then built again)."""
+    """Point the new release at an unchanged dataset's object; None when it is missing (the
+    dataset is then built again). A previous release of the flat layout (before objects) has
+    its files hard-linked into an object once."""
     assert previous is not None and plan.old is not None
     name, old = plan.folder.name, plan.old
-    # str paths, not pathlib: 10,000 datasets × six links is where a no-op rebuild spends its time
-    src, dst = str(previous), str(release)
-    published = old.get("published", True)
-    try:
-        if published:  # a withheld dataset has no database in any release
-            os.link(f"{src}/{name}.db", f"{dst}/{name}.db")
-        os.link(f"{src}/reports/{name}.json", f"{dst}/reports/{name}.json")
-        os.link(f"{src}/reports/{name}.md", f"{dst}/reports/{name}.md")
-        made: set[str] = set()
-        for rel in old["files"]:
-            parent = os.path.dirname(f"{dst}/downloads/{name}/{rel}")
-            if parent not in made:
-                os.makedirs(parent, exist_ok=True)
-                made.add(parent)
-            os.link(f"{src}/downloads/{name}/{rel}", f"{dst}/downloads/{name}/{rel}")
-    except FileNotFoundError:
-        for path in (release / f"{name}.db", release / "reports" / f"{name}.json", release / "reports" / f"{name}.md"):
-            path.unlink(missing_ok=True)
-        shutil.rmtree(release / "downloads" / name, ignore_errors=True)
+    obj = _object(out, name, plan.digest)
+    # str paths, not pathlib: this runs 10,000 times in a no-op rebuild
+    if not os.path.isdir(obj) and not _migrate(previous, out, name, plan.digest, old):
         return None
+    _link_dataset(release, name, plan.digest)
     issued, modified, first_built = _dates(plan, dates)
     say(f"· {name}: 未变化 unchanged")
     return DatasetBuild(
@@ -583,33 +632,100 @@ def _reuse(
         hash=plan.digest,
         valid=True,
         tables=old["tables"],
-        # the latest copy, which the build makes the served one's (it outlives a failed release)
-        report_file=release.parent.parent / "reports" / f"{name}.json",
+        # the latest copy, which the build makes the object's (it outlives a failed release)
+        report_file=out / "reports" / f"{name}.json",
         modified=modified or old.get("first_seen"),
         first_seen=old.get("first_seen") or _now(),
         reused=True,
         issued=issued or first_built,
         first_built=first_built,
-        files=list(old["files"]),
-        published=published,
+        published=old.get("published", True),
     )
+
+
+def _migrate(previous: Path, out: Path, name: str, digest: str, old: dict) -> bool:
+    """A flat release's files of one dataset hard-linked into its object (once per dataset,
+    the first build after the layout changed); False when the previous release lacks one."""
+    if "files" not in old or not release_files._flat(previous):
+        return False
+    staging = _staging(out, name, digest)
+    src, dst = str(previous), str(staging)
+    try:
+        if old.get("published", True):  # a withheld dataset has no database in any release
+            os.link(f"{src}/{name}.db", f"{dst}/{name}.db")
+        for ext in ("json", "md"):
+            os.link(f"{src}/reports/{name}.{ext}", f"{dst}/reports/{name}.{ext}")
+        for rel in old["files"]:
+            os.makedirs(os.path.dirname(f"{dst}/downloads/{rel}"), exist_ok=True)
+            os.link(f"{src}/downloads/{name}/{rel}", f"{dst}/downloads/{rel}")
+        _commit_object(staging, _object(out, name, digest))
+        return True
+    except FileNotFoundError:
+        return False
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _referred(release: Path, into: dict[str, set[str]]) -> None:
+    """Add the objects a release refers to (its `objects.json`) to `into`."""
+    for name, key in _read_json(release / OBJECTS_FILE).items():
+        into.setdefault(name, set()).add(key)
+
+
+def _collect(out: Path, gone: dict[str, set[str]], kept: dict[str, dict[str, str]], *, sweep: bool = False) -> None:
+    """Throw away the objects that only pruned releases referred to. `gone`: what the pruned
+    ones referred to; `kept`: the manifests already in memory (the new release's). The other
+    releases still there (the previous one, any a server holds) are read, so only objects no
+    release refers to go. `sweep` (after a killed build, whose objects no manifest names)
+    looks at every object instead of only the pruned releases' ones."""
+    referred: dict[str, set[str]] = {}
+    for release in (out / "releases").iterdir():
+        if release.name in kept:
+            for name, key in kept[release.name].items():
+                referred.setdefault(name, set()).add(key)
+        else:
+            _referred(release, referred)
+    if sweep:
+        gone = {}
+        with os.scandir(out / OBJECTS) as names:
+            for entry in names:
+                with os.scandir(entry.path) as keys:
+                    gone[entry.name] = {k.name for k in keys}
+    garbage = [out / OBJECTS / name / key for name, keys in gone.items() for key in keys - referred.get(name, set())]
+    _trash_objects(out, garbage)
+
+
+def _trash_objects(out: Path, objects: list[Path]) -> None:
+    """Objects out of their path in one rename each, deleted by the background trash emptier."""
+    if not objects:
+        return
+    trash = out / releases.TRASH
+    trash.mkdir(exist_ok=True)
+    for obj in objects:
+        try:
+            os.replace(obj, trash / f"object-{obj.parent.name}-{obj.name}-{os.getpid()}")
+        except FileNotFoundError:
+            continue
+    releases.empty_trash(out)
 
 
 def _build_one(
     dataset: Dataset,
     plan: _Plan,
-    release: Path,
+    folder: Path,
+    out: Path,
     dates: git_dates.Dates,
     say: Callable[[str], None],
     watch: RowWatch | None = None,
 ) -> DatasetBuild:
+    """Validate and load one dataset into `folder` (its staging object)."""
     old = plan.old
     issued, modified, first_built = _dates(plan, dates)
     published = not openness.is_withheld(openness.openness_class(dataset.descriptor))
     t0 = time.perf_counter()
     # a withheld dataset is loaded as any other (the same checks, the same stats), into a
-    # file no server lists (not `*.db`), removed before the release is finished
-    db_path = release / (f"{dataset.name}.db" if published else f".withheld-{dataset.name}.sqlite")
+    # file no server lists (not `<name>.db`), removed before its object is committed
+    db_path = folder / (f"{dataset.name}.db" if published else ".withheld.sqlite")
     try:
         result = load_dataset(dataset, db_path, watch=watch)
     finally:
@@ -634,7 +750,7 @@ def _build_one(
         first_seen=first_seen,
         issued=issued or first_built,
         first_built=first_built,
-        report_file=release.parent.parent / "reports" / f"{dataset.name}.json",
+        report_file=out / "reports" / f"{dataset.name}.json",
         rejected=rejected_rows.for_result(result),
         published=published,
     )
@@ -647,15 +763,20 @@ def _build_one(
     return build
 
 
-def _publish_files(
-    dataset: Dataset, release: Path, previous: Path | None, compressed_from: Path | None = None
-) -> list[str]:
+def _previous_downloads(previous: Path | None, name: str) -> Path | None:
+    """The dataset's downloads folder in the previous release (its object's), if it has one."""
+    if previous is None:
+        return None
+    folder = release_files.downloads(previous, name)
+    return folder if folder.is_dir() else None
+
+
+def _publish_files(dataset: Dataset, folder: Path, compressed_from: Path | None = None) -> list[str]:
     """The files people download: the descriptor and each resource's original file, under
-    `downloads/<dataset>/` at the paths the descriptor gives. Copied, not linked to the
-    working tree (an edit in place there must not change a published release); an unchanged
-    dataset links the previous release's copies, which nothing ever writes to. Returns the
-    paths published (relative to `downloads/<dataset>/`)."""
-    target = release / "downloads" / dataset.name
+    the object's `downloads/` at the paths the descriptor gives. Copied, not linked to the
+    working tree (an edit in place there must not change a published release). Returns the
+    paths published (relative to `downloads/`)."""
+    target = folder / "downloads"
     # only the descriptor names and the validated resources' paths, each read through the same
     # checks as validation (inside the folder, a regular file, within the size limit)
     names = [n for n in DESCRIPTOR_NAMES if os.path.lexists(dataset.folder / n)]
@@ -663,20 +784,14 @@ def _publish_files(
     for name in dict.fromkeys(names):
         dest = target / name
         dest.parent.mkdir(parents=True, exist_ok=True)
-        old = previous / "downloads" / dataset.name / name if previous else None
-        if old is not None and old.is_file() and not old.is_symlink():
-            os.link(old, dest)
-        else:
-            try:
-                files.copy_file(dataset.folder, name, dest)
-            except files.FileRefused as refused:  # changed since it was validated
-                raise BuildError(f"{dataset.name}/{name}: {refused.note} / {refused.note_zh}") from None
-    # every resource in every open format (gongkai/exports/); a reused dataset links them all
-    # (its state lists them), so only a dataset built afresh gets here
-    # (`compressed_from`: the previous release, whose compressed copy of a byte-identical export
-    # is linked rather than compressed again; its originals are not, they may have changed)
-    old_exports = compressed_from / "downloads" / dataset.name if compressed_from else None
-    written = exports.publish(dataset, release / f"{dataset.name}.db", target, old_exports)
+        try:
+            files.copy_file(dataset.folder, name, dest)
+        except files.FileRefused as refused:  # changed since it was validated
+            raise BuildError(f"{dataset.name}/{name}: {refused.note} / {refused.note_zh}") from None
+    # every resource in every open format (gongkai/exports/); only a dataset built afresh gets here
+    # (`compressed_from`: its downloads in the previous release, whose compressed copy of a
+    # byte-identical export is linked rather than compressed again)
+    written = exports.publish(dataset, folder / f"{dataset.name}.db", target, compressed_from)
     return list(dict.fromkeys([*names, *(e.path for e in written), exports.MANIFEST]))
 
 
@@ -711,7 +826,6 @@ def _state(code: str, release_code: str, builds: list[DatasetBuild], previous: P
                 "first_seen": b.first_seen,
                 "first_built": b.first_built,
                 "dates": [b.issued, b.modified],  # as the catalogue shows them
-                "files": b.files,
                 "published": b.published,
             }
             for b in builds

@@ -25,6 +25,7 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -132,8 +133,15 @@ def in_use(folder: Path) -> bool:
 TRASH = ".trash"  # under out/: pruned releases wait here to be deleted, off the build's time
 
 
-def prune(out: Path, keep: list[Path | None], *, background: bool = True) -> list[Path]:
+def prune(
+    out: Path,
+    keep: list[Path | None],
+    *,
+    background: bool = True,
+    on_remove: Callable[[Path], None] | None = None,
+) -> list[Path]:
     """Delete every release not in `keep` that no server holds; return what was deleted.
+    `on_remove` sees each one just before it goes (the build collects the objects it referred to).
 
     Only a build calls this, under the build lock, so no two prunes race. Each release leaves
     `releases/` in one rename (into `out/.trash/`); the files themselves, tens of thousands at
@@ -153,6 +161,8 @@ def prune(out: Path, keep: list[Path | None], *, background: bool = True) -> lis
                     fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 except BlockingIOError:
                     continue  # a server is serving it: it stays until that server lets go
+            if on_remove is not None:
+                on_remove(path)
             # Out of its path in one rename, so nothing ever resolves to a half-deleted release.
             trash.mkdir(exist_ok=True)
             os.replace(path, trash / f"{path.name}-{os.getpid()}")

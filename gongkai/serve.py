@@ -1,7 +1,7 @@
 """Serve a built site directory with Datasette.
 
 `make_datasette(site_dir, root=...)` builds the Datasette instance for a site directory that
-`gongkai build` wrote (`<dataset>.db` files, `catalog.db`, `inspect.json`, `metadata.json`);
+`gongkai build` wrote (each dataset's database, found through `release_files`, `catalog.db`, `inspect.json`, `metadata.json`);
 `serve(site_dir, root=...)` runs it under uvicorn with one worker process per core.
 
 Why these settings (measured by `gongkai.bench.serve` on a 500,000-row table):
@@ -37,7 +37,7 @@ from pathlib import Path
 
 from datasette.app import Datasette
 
-from . import catalogue, query_pools
+from . import catalogue, query_pools, release_files
 from .limits import Limits
 
 # Environment variables through which `serve` hands the site to each uvicorn worker
@@ -72,13 +72,10 @@ def memory_map(conn) -> None:
 
 
 def database_files(site_dir: Path) -> list[Path]:
-    """The dataset databases a site directory serves, in a stable order. `catalog.db` is not one
-    of them: the portal reads it through gongkai.catalogue (it is no public database).
-    One directory scan (`glob` + `is_file` took 1.5 s of a worker's start at 10,000 files)."""
-    site_dir = Path(site_dir)
-    with os.scandir(site_dir) as entries:
-        names = sorted(e.name for e in entries if e.name.endswith(".db") and e.name != catalogue.FILE and e.is_file())
-    return [site_dir / name for name in names]
+    """The dataset databases a site directory serves, in a stable order (gongkai/release_files.py
+    knows where a release keeps them). `catalog.db` is not one of them: the portal reads it
+    through gongkai.catalogue (it is no public database)."""
+    return release_files.database_files(Path(site_dir))
 
 
 def read_json(path: Path) -> dict | None:

@@ -21,7 +21,7 @@ from datasette import Response, hookimpl
 from datasette.utils import tilde_encode
 from datasette.utils.asgi import NotFound
 
-from gongkai import catalogue, catalogue_files, i18n, media_types
+from gongkai import catalogue, catalogue_files, i18n, media_types, release_files
 from gongkai.catalogue import listing, schemas as catalogue_schemas
 from gongkai.portal import api_examples, dictionary, download_links, file_response, pages, preview, routes, schema_pages
 from gongkai.portal.markdown import render as render_markdown
@@ -151,9 +151,8 @@ async def report_view(datasette, request):
     record = await read(datasette, lambda c: c.dataset_record(name))
     if record is None:
         raise NotFound("Dataset not found")
-    folder = site_dir(datasette) / "reports"
     if fmt in (".json", ".md"):
-        path = folder / f"{name}{fmt}"
+        path = release_files.report(site_dir(datasette), name, fmt[1:])
         if not path.is_file():
             raise NotFound("Report not found")
         ctype = "application/json; charset=utf-8" if fmt == ".json" else "text/markdown; charset=utf-8"
@@ -161,7 +160,7 @@ async def report_view(datasette, request):
         if fmt == ".json":  # the build's scorecard beside the validation report (gongkai.scorecard)
             body = json.dumps({**json.loads(body), "scorecard": record.scorecard}, ensure_ascii=False, indent=2)
         return Response(body, content_type=ctype, headers=_cors(datasette))
-    md, js = folder / f"{name}.md", folder / f"{name}.json"
+    md, js = release_files.report(site_dir(datasette), name, "md"), release_files.report(site_dir(datasette), name)
     report = json.loads(js.read_text(encoding="utf-8")) if js.is_file() else {}
     html = render_markdown(md.read_text(encoding="utf-8"), demote=1) if md.is_file() else None
     ctx = pages.report_page(record=record, report=report, report_html=html, links=links(datasette, request))
@@ -184,10 +183,11 @@ async def download(datasette, request, send):
     with its manifest's media type, tag, stored compressed copies and readable name, byte ranges
     (gongkai/portal/file_response.py, gongkai/portal/download_links.py)."""
     name, rel = request.url_vars["name"], request.url_vars["path"]
-    root = (site_dir(datasette) / "downloads").resolve()
-    folder = (root / name).resolve()
+    if not release_files.is_name(name):
+        raise NotFound("File not found")
+    folder = release_files.downloads(site_dir(datasette), name).resolve()
     target = (folder / rel).resolve()
-    if folder.parent != root or folder not in target.parents or not target.is_file():
+    if folder not in target.parents or not target.is_file():
         raise NotFound("File not found")
     rel = target.relative_to(folder).as_posix()
     entry = download_links.served(datasette, name)[1].get(rel)

@@ -22,6 +22,7 @@ from urllib.parse import quote
 import httpx
 import pytest
 
+from gongkai import release_files
 from gongkai.bench.serve import free_port
 from gongkai.build import build_site
 from gongkai.limits import Limits, classify
@@ -55,7 +56,8 @@ def site(tmp_path_factory) -> Path:
     result = build_site(FIXTURE, out)
     assert result.ok
     release = (out / "site").resolve()
-    conn = sqlite3.connect(release / "big.db")
+    (release / "datasets" / "big").mkdir()  # a dataset folder of the release (gongkai/release_files.py)
+    conn = sqlite3.connect(release_files.database(release, "big"))
     conn.execute("create table rows (id integer primary key, name text, amount integer)")
     conn.executemany(
         "insert into rows values (?, ?, ?)", ((i, f"名称{i:06d}-{'x' * 30}", i * 7) for i in range(1, BIG_ROWS + 1))

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 
+from gongkai import release_files
 from gongkai.build import build_site, current_release, load_dataset
 from gongkai.descriptors import read_dataset
 
@@ -24,7 +25,7 @@ def test_build_writes_typed_tables_with_keys(site_root, tmp_path):
     assert result.ok, messages
     site = out / "site"
     assert site.is_symlink()
-    conn = sqlite3.connect(site / "towns.db")
+    conn = sqlite3.connect(release_files.database(site, "towns"))
     cols = {r[1]: (r[2], r[5]) for r in conn.execute("pragma table_info(cities)")}
     assert cols == {"code": ("TEXT", 1), "name": ("TEXT", 0), "provinceCode": ("TEXT", 0)}
     fks = conn.execute("pragma foreign_key_list(cities)").fetchall()
@@ -32,7 +33,7 @@ def test_build_writes_typed_tables_with_keys(site_root, tmp_path):
     indexes = [r[1] for r in conn.execute("pragma index_list(cities)")]
     assert any("provinceCode" in name for name in indexes)
     assert conn.execute("select name from provinces where code='11'").fetchone() == ("北京市",)
-    budget = sqlite3.connect(site / "budget.db")
+    budget = sqlite3.connect(release_files.database(site, "budget"))
     assert {r[1]: r[2] for r in budget.execute("pragma table_info(budget)")} == {
         "项目": "TEXT",
         "年度": "INTEGER",
@@ -70,7 +71,7 @@ def test_build_writes_catalog_metadata_inspect_and_reports(site_root, tmp_path):
     report = json.loads((out / "reports" / "towns.json").read_text())
     assert report["valid"] is True and [t["name"] for t in report["tasks"]] == ["provinces", "cities"]
     assert "校验通过" in (out / "reports" / "towns.md").read_text()
-    assert (site / "reports" / "towns.json").exists()
+    assert release_files.report(site, "towns").exists()
 
 
 def test_invalid_dataset_fails_and_leaves_previous_site(site_root, tmp_path):
@@ -102,7 +103,8 @@ def test_noop_rebuild_reuses_databases(site_root, tmp_path):
     assert second.ok and sorted(second.reused) == ["budget", "towns"]
     assert (
         os.path.samefile(
-            current_release(out) / "towns.db", out / "releases" / first.site_dir.resolve().name / "towns.db"
+            release_files.database(current_release(out), "towns"),
+            release_files.database(out / "releases" / first.site_dir.resolve().name, "towns"),
         )
         if (out / "releases" / first.site_dir.resolve().name).exists()
         else True
@@ -111,7 +113,9 @@ def test_noop_rebuild_reuses_databases(site_root, tmp_path):
     csv.write_text(csv.read_text(encoding="utf-8").replace("800", "801"), encoding="utf-8")
     third, _ = build(site_root, out)
     assert third.ok and third.reused == ["towns"]
-    assert sqlite3.connect(out / "site" / "budget.db").execute("select sum(金额) from budget").fetchone() == (2001.5,)
+    assert sqlite3.connect(release_files.database(out / "site", "budget")).execute(
+        "select sum(金额) from budget"
+    ).fetchone() == (2001.5,)
     assert len(list((out / "releases").iterdir())) == 2  # the served release and the one before
 
 
@@ -137,11 +141,23 @@ def test_killed_build_leaves_previous_site(site_root, tmp_path):
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     assert current_release(out) == before
-    assert sqlite3.connect(out / "site" / "budget.db").execute("select count(*) from budget").fetchone() == (2,)
+    assert sqlite3.connect(release_files.database(out / "site", "budget")).execute(
+        "select count(*) from budget"
+    ).fetchone() == (2,)
     # The next build cleans up what the killed one left and succeeds.
     result, _ = build(site_root, out)
     assert result.ok
-    assert sqlite3.connect(out / "site" / "budget.db").execute("select count(*) from budget").fetchone() == (300_000,)
+    # no object is left that no release refers to (the killed build's staging folder among them)
+    on_disk = {(n, k) for n in os.listdir(out / "objects") for k in os.listdir(out / "objects" / n)}
+    referred = {
+        (n, os.path.basename(os.readlink(r / "datasets" / n)))
+        for r in (out / "releases").iterdir()
+        for n in os.listdir(r / "datasets")
+    }
+    assert on_disk == referred
+    assert sqlite3.connect(release_files.database(out / "site", "budget")).execute(
+        "select count(*) from budget"
+    ).fetchone() == (300_000,)
 
 
 def test_site_metadata_error_fails_build(site_root, tmp_path):
@@ -154,14 +170,15 @@ def test_site_metadata_error_fails_build(site_root, tmp_path):
 def test_downloads_are_published_copies(site_root, tmp_path):
     out = tmp_path / "out"
     assert build(site_root, out)[0].ok
-    downloads = out / "site" / "downloads"
-    assert (downloads / "towns" / "datapackage.json").is_file()
+    downloads = release_files.downloads(out / "site", "towns")
+    assert (downloads / "datapackage.json").is_file()
     original = site_root / "datasets/towns/data/provinces.csv"
-    published = downloads / "towns" / "data" / "provinces.csv"
+    published = downloads / "data" / "provinces.csv"
     assert published.read_bytes() == original.read_bytes()
     assert not os.path.samefile(published, original)  # an edit in place can't reach the site
     assert build(site_root, out)[0].ok  # unchanged: linked from the previous release
-    assert (out / "site" / "downloads" / "towns" / "data" / "provinces.csv").read_bytes() == original.read_bytes()
+    again = release_files.downloads(out / "site", "towns") / "data" / "provinces.csv"
+    assert again.read_bytes() == original.read_bytes() and os.path.samefile(again, published)
 
 
 def test_issued_and_modified_come_from_git(site_root, tmp_path):

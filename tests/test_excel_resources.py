@@ -20,7 +20,7 @@ import pytest
 from conftest import REPO
 from xlsx_fixtures import cache_formulas, write_workbook
 
-from gongkai import rejected_rows, report
+from gongkai import rejected_rows, release_files, report
 from gongkai.build import build_site
 from gongkai.descriptors import read_dataset
 from gongkai.media_types import XLSX, download_type
@@ -64,7 +64,7 @@ async def test_build_loads_and_serves_the_originals(site_root, tmp_path):
     result = build_site(site_root, tmp_path / "out")
     assert result.ok, (tmp_path / "out/reports/budget.md").read_text(encoding="utf-8")
     site = tmp_path / "out/site"
-    db = next(site.glob("budget*.db"))
+    db = release_files.database(site, "budget")
     with sqlite3.connect(db) as conn:
         assert conn.execute('select "项目", "金额", "日期", "公开" from "budget-sheet" order by 1').fetchall() == [
             ("卫生", 800, "2023-12-31", 0),

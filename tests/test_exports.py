@@ -11,6 +11,7 @@ import gzip
 import hashlib
 import io
 import json
+import os
 import sqlite3
 import zipfile
 from pathlib import Path
@@ -23,7 +24,7 @@ import pytest
 from frictionless import Package
 from werkzeug.http import parse_options_header  # schemathesis's and locust's dependency
 
-from gongkai import csv_cells, exports
+from gongkai import csv_cells, exports, release_files
 from gongkai.build import build_site
 from gongkai.exports.publish import export_names
 from gongkai.exports.xlsx_export import DICTIONARY_SHEET
@@ -95,7 +96,7 @@ def restore(value):
 
 
 def _table(site: Path, dataset: str, table: str) -> tuple[list[str], list[tuple]]:
-    conn = sqlite3.connect(site / f"{dataset}.db")
+    conn = sqlite3.connect(release_files.database(site, dataset))
     cur = conn.execute(f"select * from [{table}] order by rowid")
     return [c[0] for c in cur.description], cur.fetchall()
 
@@ -103,14 +104,14 @@ def _table(site: Path, dataset: str, table: str) -> tuple[list[str], list[tuple]
 def _names(site: Path, dataset: str) -> dict:
     from gongkai.descriptors import read_dataset
 
-    ds = read_dataset(site / "downloads" / dataset)
+    ds = read_dataset(release_files.downloads(site, dataset))
     return export_names(ds)
 
 
 @pytest.mark.parametrize("dataset, table", [("formulas", "cells"), ("budget", "budget"), ("towns", "cities")])
 def test_every_format_round_trips_to_the_table(built, dataset, table):
     columns, rows = _table(built, dataset, table)
-    folder = built / "downloads" / dataset
+    folder = release_files.downloads(built, dataset)
     names = _names(built, dataset)
 
     def restored(values):
@@ -141,7 +142,7 @@ def test_every_format_round_trips_to_the_table(built, dataset, table):
 
 
 def test_formulas_are_inert_and_numbers_are_not_touched(built):
-    folder = built / "downloads" / "formulas"
+    folder = release_files.downloads(built, "formulas")
     names = _names(built, "formulas")
     got = list(csv.reader(io.StringIO((folder / names[("cells", "excel-csv")]).read_text(encoding="utf-8-sig"))))
     texts = [r[1] for r in got[1:]]
@@ -157,7 +158,7 @@ def test_formulas_are_inert_and_numbers_are_not_touched(built):
 
 
 def test_the_zip_is_a_data_package_frictionless_accepts(built, tmp_path):
-    archive = built / "downloads" / "towns" / "towns.zip"
+    archive = release_files.downloads(built, "towns") / "towns.zip"
     with zipfile.ZipFile(archive) as z:
         assert "datapackage.json" in z.namelist()
         z.extractall(tmp_path)
@@ -173,7 +174,7 @@ def test_the_zip_is_a_data_package_frictionless_accepts(built, tmp_path):
 
 def test_the_manifest_is_the_bytes_served(built):
     for dataset in ("budget", "towns", "formulas"):
-        folder = built / "downloads" / dataset
+        folder = release_files.downloads(built, dataset)
         entries = exports.read_manifest(folder)
         kinds = {e.kind for e in entries}
         assert {"original", "csv", "excel-csv", "json", "ndjson", "xlsx", "parquet", "dictionary", "zip", "db"} <= kinds
@@ -215,7 +216,7 @@ async def test_downloads_answer_ranges_encodings_and_readable_names(built):
     assert parse_options_header(zipped.headers["content-disposition"])[1]["filename"] == "Formula test- procurement.zip"
     # text formats: the copy stored at build time for br or gzip, by q-value; ranges and a
     # client that accepts neither get the file as stored; each coding has its own tag
-    folder = built / "downloads" / "formulas"
+    folder = release_files.downloads(built, "formulas")
     path = f"/downloads/formulas/{names[('cells', 'json')]}"
     whole = (folder / names[("cells", "json")]).read_bytes()
     tags = {}
@@ -278,9 +279,13 @@ def test_an_unchanged_dataset_links_its_exports(built, tmp_path):
     result = build_site(repo, built.parent)
     assert result.ok and set(result.reused) >= {"budget", "towns", "formulas"}
     site = built.parent / "site"
+    before = built.resolve()  # the release the fixture built, still kept as the previous one
     for dataset in ("budget", "formulas"):
-        for e in exports.read_manifest(site / "downloads" / dataset):
-            assert (site / "downloads" / dataset / e.path).stat().st_nlink >= 2, e.path
+        # the same object: every export is the previous release's very file, not written again
+        assert os.path.samefile(release_files.folder(site, dataset), release_files.folder(before, dataset))
+        for e in exports.read_manifest(release_files.downloads(site, dataset)):
+            path = release_files.downloads(site, dataset) / e.path
+            assert os.path.samefile(path, release_files.downloads(before, dataset) / e.path), e.path
 
 
 def test_disposition_names_in_ascii_and_utf8():

@@ -6,11 +6,14 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import shutil
+from pathlib import Path
 
 import pytest
 from conftest import FIXTURES, REPO
 
+from gongkai import release_files
 from gongkai.build import build_site
 from gongkai.descriptors import check_profile, read_site
 from gongkai.serve import make_datasette
@@ -91,17 +94,19 @@ def ds(built):
 
 
 def test_the_build_publishes_neither_database_nor_files(built):
-    names = {p.name for p in built.iterdir()}
+    names = {p.name for p in release_files.database_files(built)}
     assert "budget.db" in names and "permits.db" not in names and "sealed.db" not in names
-    assert not any("permits" in p.name or "sealed" in p.name for p in built.iterdir() if p.is_file())
-    assert (built / "downloads" / "budget").is_dir()
-    assert not (built / "downloads" / "permits").exists() and not (built / "downloads" / "sealed").exists()
-    # nothing in the release holds a row: every file is searched for the rows' word
-    for path in built.rglob("*"):
-        if path.is_file():
-            assert SECRET.encode() not in path.read_bytes(), path
+    everything = [Path(d, f) for d, _, files in os.walk(built, followlinks=True) for f in files]
+    assert not any(p.suffix in (".db", ".sqlite") and ("permits" in str(p) or "sealed" in str(p)) for p in everything)
+    assert release_files.downloads(built, "budget").is_dir()
+    assert not release_files.downloads(built, "permits").exists()
+    assert not release_files.downloads(built, "sealed").exists()
+    # nothing in the release (its objects followed) holds a row: every file is searched for the word
+    assert any(release_files.folder(built, "budget") in p.parents for p in everything)
+    for path in everything:
+        assert SECRET.encode() not in path.read_bytes(), path
     # the rows were validated all the same: the report counts them
-    report = json.loads((built / "reports" / "permits.json").read_text())
+    report = json.loads(release_files.report(built, "permits").read_text())
     assert report["valid"] and report["tasks"][0]["stats"]["rows"] == 5
 
 
@@ -209,7 +214,8 @@ async def test_machine_readable_catalogue_lists_no_download_of_theirs(ds):
 
 
 async def test_open_datasets_are_unaffected(ds, built):
-    assert (built / "downloads" / "open-records" / "records.csv").is_file() and (built / "open-records.db").is_file()
+    assert (release_files.downloads(built, "open-records") / "records.csv").is_file()
+    assert release_files.database(built, "open-records").is_file()
     for path in ("/open-records/records.json", "/downloads/open-records/records.csv", "/open-records/records/1"):
         assert (await ds.client.get(path)).status_code == 200, path
 

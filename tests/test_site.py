@@ -6,6 +6,7 @@ import sqlite3
 import pytest
 from conftest import REPO
 
+from gongkai import release_files
 from gongkai.build import build_site
 from gongkai.serve import make_datasette
 
@@ -37,7 +38,7 @@ def test_every_dataset_built_and_valid(built):
     catalog = sqlite3.connect(built / "catalog.db")
     assert [r[0] for r in catalog.execute("select name from datasets where valid order by name")] == sorted(DATASETS)
     for name in DATASETS:
-        report = json.loads((built / "reports" / f"{name}.json").read_text())
+        report = json.loads(release_files.report(built, name).read_text())
         assert report["valid"], name
 
 

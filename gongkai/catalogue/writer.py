@@ -17,7 +17,10 @@ from collections.abc import Iterable
 from datetime import date
 from pathlib import Path
 
-from .. import scorecard as scorecards  # a module import: scorecard imports the catalogue's records
+from .. import (
+    release_files,
+    scorecard as scorecards,  # a module import: scorecard imports the catalogue's records
+)
 from ..descriptors import Site, parse_file
 from ..model import Dataset
 from ..portal import charts
@@ -51,7 +54,7 @@ def _insert(conn: sqlite3.Connection, cls: type[Record], records: Iterable[Recor
 def _chart(release: Path, ds: Dataset) -> ChartRecord | None:
     """At most one chart per dataset, aggregated from its fresh database, so the landing page
     reads one row instead of scanning a table."""
-    db_path = release / f"{ds.name}.db"
+    db_path = release_files.database(release, ds.name)
     if not db_path.exists():
         return None
     conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
@@ -71,7 +74,7 @@ def _searchable(release: Path, fields: list[FieldRecord]) -> None:
     """`fields.searchable`: 1 where the dataset's search index covers the column, else 0."""
     covered: set[tuple[str, str, str]] = set()
     for ds in {f.dataset for f in fields}:
-        path = release / f"{ds}.db"
+        path = release_files.database(release, ds)
         if not path.exists():
             continue
         conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
@@ -165,8 +168,10 @@ def _scorecard(release: Path, records: dict, known_licences: set[str]) -> None:
     and each original file under downloads/ (published before the dataset is added)."""
     (d,) = records[DatasetRecord]
     rs = records[ResourceRecord]
-    published = frozenset(r.name for r in rs if r.path and (release / "downloads" / d.name / r.path).is_file())
-    facts = scorecards.Facts(served=(release / f"{d.name}.db").is_file(), published=published, today=date.today())
+    files = release_files.downloads(release, d.name)
+    published = frozenset(r.name for r in rs if r.path and (files / r.path).is_file())
+    served = release_files.database(release, d.name).is_file()
+    facts = scorecards.Facts(served=served, published=published, today=date.today())
     d.scorecard = scorecards.dataset_scorecard(d, rs, records[FieldRecord], facts, known_licences=known_licences)
 
 
@@ -197,6 +202,12 @@ class CatalogueWriter:
         self.conn = sqlite3.connect(self.path, isolation_level=None)
         self.conn.create_function("gongkai_search_tokens", 1, index_tokens, deterministic=True)
         self.conn.execute("BEGIN")
+        # A publisher's scorecard is computed again only when one of its datasets changed (or
+        # it is new): the copied catalogue's stays for the others, kept as the text it was.
+        self.kept_cards: dict[str, str | None] = {}
+        if self.incremental:
+            self.kept_cards = dict(self.conn.execute("SELECT id, scorecard FROM publishers"))
+        self.touched: set[str] = set()
         site_tables = {
             SiteInfo: [SiteInfo.from_site(site.site or {})],
             Publisher: list(self.publishers.values()),
@@ -222,9 +233,10 @@ class CatalogueWriter:
         """Delete a dataset's rows, chart and search document (from a copied catalogue)."""
         if not self.incremental:
             return
-        row = self.conn.execute("SELECT rowid FROM datasets WHERE name = ?", [name]).fetchone()
+        row = self.conn.execute("SELECT rowid, publisher FROM datasets WHERE name = ?", [name]).fetchone()
         if row is not None:
-            (rid,) = row
+            rid, publisher = row
+            self.touched.add(publisher or "")
             if self.conn.execute(f"SELECT 1 FROM [{DOCS}] WHERE rid = ?", [rid]).fetchone():
                 fts = index_name("datasets")
                 cols = ", ".join(f"c{i}" for i in range(len(CATALOG_COLUMNS)))
@@ -245,6 +257,7 @@ class CatalogueWriter:
         self.remove(ds.name)
         records = _records(self.release, ds, build)
         _scorecard(self.release, records, self.licences)
+        self.touched.add(records[DatasetRecord][0].publisher or "")
         for cls, rows in records.items():
             _insert(self.conn, cls, rows)
         (rid,) = self.conn.execute("SELECT rowid FROM datasets WHERE name = ?", [ds.name]).fetchone()
@@ -267,12 +280,23 @@ class CatalogueWriter:
 
     def _publisher_scorecards(self) -> None:
         """Each publisher's scorecard from its datasets' (kept or new) ones: one read of a small
-        column per dataset, so a reused dataset counts without being read again."""
+        column per dataset, so a reused dataset counts without being read again. Updating a
+        copied catalogue, only the publishers of the datasets added or removed are counted
+        again (a rebuild costs what changed); the others keep the text they had."""
+        todo = set(self.publishers)
+        if self.incremental:
+            todo = {p for p in todo if p in self.touched or p not in self.kept_cards}
+            for ident in set(self.publishers) - todo:
+                self.conn.execute("UPDATE publishers SET scorecard = ? WHERE id = ?", [self.kept_cards[ident], ident])
         cards: dict[str, list[dict]] = {}
-        for publisher, card in self.conn.execute("SELECT publisher, scorecard FROM datasets"):
+        rows = self.conn.execute(
+            "SELECT publisher, scorecard FROM datasets WHERE coalesce(publisher, '') IN (SELECT value FROM json_each(?))",
+            [json.dumps(sorted(todo))],
+        )
+        for publisher, card in rows:
             if card:
                 cards.setdefault(publisher or "", []).append(json.loads(card))
-        for ident in self.publishers:
+        for ident in todo:
             summary = scorecards.publisher_scorecard(cards.get(ident, []))
             self.conn.execute(
                 "UPDATE publishers SET scorecard = ? WHERE id = ?",

@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote, urlencode
 
+from .. import release_files
+
 CATALOG = "catalog"
 SEARCH_PREFIX = "_search_"
 
@@ -120,8 +122,10 @@ def from_release(release: Path, *, seed: int = 1) -> Targets:
         finally:
             conn.close()
     downloads = sorted(
-        "/downloads/" + "/".join(quote(part) for part in p.relative_to(release / "downloads").parts)
-        for p in (release / "downloads").rglob("*")
+        f"/downloads/{quote(name)}/" + "/".join(quote(part) for part in p.relative_to(folder).parts)
+        for name in release_files.names(release)
+        for folder in [release_files.downloads(release, name)]
+        for p in folder.rglob("*")
         if p.is_file()
     )
     return Targets(datasets, tables, searchable, downloads, sorted(set(site_terms)))

@@ -20,6 +20,7 @@ from urllib.parse import quote, urlencode
 
 from datasette.utils import tilde_encode
 
+from .. import release_files
 from ..exports.manifest import FileEntry, read_manifest
 from ..portal.api_examples import configured_base_url
 
@@ -55,7 +56,7 @@ class SiteUrls:
 
     def files(self, name: str) -> list[FileEntry]:
         """The dataset's published files (its manifest), [] without a release or a manifest."""
-        return read_manifest(self.release / "downloads" / name) if self.release is not None else []
+        return read_manifest(release_files.downloads(self.release, name)) if self.release is not None else []
 
     @classmethod
     def built(cls, site_base_url: str | None, release: Path | None = None) -> SiteUrls:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from .. import catalogue_files, i18n
+from .. import catalogue_files, i18n, release_files
 from ..catalogue import CatalogueMissing, of
 from ..exports.manifest import FileEntry, read_manifest
 from ..exports.precompress import ENCODINGS, KIND
@@ -18,13 +18,12 @@ from .file_response import Variant, download_name
 def served(datasette, dataset: str) -> tuple[Path, dict[str, FileEntry]]:
     """The served release's downloads folder of `dataset` and its manifest by path, read once per
     worker and folder (the release is immutable) and kept for at most 512 datasets."""
-    root = (of(datasette).release / "downloads").resolve()
-    folder = (root / dataset).resolve()
+    folder = release_files.downloads(of(datasette).release, dataset).resolve()
     cache = datasette.__dict__.setdefault("_gongkai_manifests", {})
     if folder not in cache:
         if len(cache) >= 512:
             cache.clear()
-        cache[folder] = {e.path: e for e in read_manifest(folder)} if folder.parent == root else {}
+        cache[folder] = {e.path: e for e in read_manifest(folder)} if release_files.is_name(dataset) else {}
     return folder, cache[folder]
 
 

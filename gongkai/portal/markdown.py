@@ -8,6 +8,7 @@ renders the build's own Markdown report the same way.
 from __future__ import annotations
 
 import re
+import threading
 from html import unescape
 
 import markdown as _markdown
@@ -72,11 +73,28 @@ def _demote(html: str, by: int = 2) -> str:
     return _HEADING.sub(lambda m: f"<{m.group(1)}h{min(6, int(m.group(2)) + by)}{m.group(3)}", html)
 
 
+_CONVERTERS = threading.local()
+
+
+def _convert(text: str, output_format: str, *extensions: str) -> str:
+    """`markdown.markdown(text, extensions=…)` with one parser per thread and set of extensions,
+    reset between texts: building the parser took 2–4 ms of every call, six calls per dataset
+    in the catalogue's build (a third of a dataset's catalogue rows at 1,000 datasets)."""
+    if not hasattr(_CONVERTERS, "by_extensions"):
+        _CONVERTERS.by_extensions = {}
+    converters: dict[tuple[str, ...], _markdown.Markdown] = _CONVERTERS.by_extensions
+    key = (output_format, *extensions)
+    md = converters.get(key)
+    if md is None:
+        md = converters[key] = _markdown.Markdown(extensions=list(extensions), output_format=output_format)
+    return md.reset().convert(text)
+
+
 def render(text: str | None, *, demote: int = 2) -> str:
     """Markdown → safe HTML ('' for no text). Headings are demoted by `demote` levels."""
     if not text:
         return ""
-    html = _markdown.markdown(str(text), extensions=["tables", "sane_lists"], output_format="html")
+    html = _convert(str(text), "html", "tables", "sane_lists")
     html = _demote(html, demote) if demote else html
     return nh3.clean(
         html,
@@ -92,7 +110,7 @@ def plain(text: str | None, limit: int | None = None) -> str:
     """The description as plain text (for summaries in lists and <meta name=description>)."""
     if not text:
         return ""
-    html = _markdown.markdown(str(text))
+    html = _convert(str(text), "xhtml")  # markdown.markdown's default
     out = " ".join(unescape(nh3.clean(html, tags=set())).split())
     if limit and len(out) > limit:
         out = out[: limit - 1].rstrip() + "…"

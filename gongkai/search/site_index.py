@@ -52,6 +52,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
+from .. import release_files
 from ..thread_pools import lazy_pool
 from .index import TableIndex, quote, read_indexes
 from .query import search_tables
@@ -160,7 +161,7 @@ def write(release: Path, previous: Path | None, entries: Iterable[Entry]) -> dic
                 _remove(conn, stale)
                 first_new = conn.execute("SELECT coalesce(max(tid), 0) + 1 FROM tables").fetchone()[0]
                 for entry in sorted(todo, key=lambda e: e.dataset):
-                    _add(conn, Path(release) / f"{entry.dataset}.db", entry)
+                    _add(conn, release_files.database(Path(release), entry.dataset), entry)
                 conn.execute(  # …and those of the datasets added
                     "INSERT OR IGNORE INTO temp.touched SELECT term FROM postings WHERE tid >= ?", [first_new]
                 )
@@ -404,7 +405,7 @@ class DatabasePool:
                 if not idle:
                     del self._idle[name]
         if conn is None:
-            path = self.release / f"{name}.db"
+            path = release_files.database(self.release, name)
             conn = sqlite3.connect(f"file:{path}?mode=ro&immutable=1", uri=True, check_same_thread=False)
         try:
             yield conn
