@@ -118,7 +118,7 @@ def _write(release: Path, conn: sqlite3.Connection) -> list[str]:
     ctx = harvest.context(conn)
     urls = SiteUrls.built(ctx.site.base_url, release)  # release: each dataset's files.json (sizes, SHA-256)
     downloads = release / DOWNLOADS
-    export = catalogue_export.Writer(downloads, ctx, urls, downloads)
+    export = catalogue_export.Writer(downloads, ctx, urls, release)
     documents = prebuilt.Writer(release, ctx, urls)
     try:
         for entries in stream.slices_of_sync(

@@ -22,7 +22,7 @@ from typing import Any
 
 import xlsxwriter
 
-from .. import i18n
+from .. import i18n, release_files
 from ..catalogue.harvest import Context, Entry
 from ..csv_cells import neutralise
 from ..opendata import stream, vocab
@@ -215,11 +215,11 @@ def head(ctx: Context, urls: SiteUrls) -> dict:
 class Writer:
     """All four files into `target` (the release's downloads/), a slice of the catalogue at a
     time (`add`), under temporary names renamed by `close` (which returns their manifest
-    entries); `discard` leaves nothing behind. `downloads` holds each dataset's manifest
-    (`<name>/files.json`), read for its download URLs."""
+    entries); `discard` leaves nothing behind. `release` holds each dataset's manifest
+    (gongkai/release_files.py), read for its download URLs."""
 
-    def __init__(self, target: Path, ctx: Context, urls: SiteUrls, downloads: Path):
-        self.target, self.ctx, self.urls, self.downloads = target, ctx, urls, downloads
+    def __init__(self, target: Path, ctx: Context, urls: SiteUrls, release: Path):
+        self.target, self.ctx, self.urls, self.release = target, ctx, urls, release
         target.mkdir(parents=True, exist_ok=True)
         self.tmp = {name: target / f".{name}.tmp" for name in FILES}
         self.book = _Xlsx(self.tmp[XLSX])
@@ -236,7 +236,7 @@ class Writer:
         items = []
         for entry in entries:
             name = entry.dataset.name
-            files = read_manifest(self.downloads / name)
+            files = read_manifest(release_files.downloads(self.release, name))
             values = row(entry, self.ctx, self.urls, files)
             spreadsheet = cells(values)
             self.plain.writerow(spreadsheet)
