@@ -267,6 +267,7 @@ def serve(
     import uvicorn
 
     from .supervisor import Supervisor
+    from .worker import preload
 
     site_dir = Path(site_dir).absolute()  # the link itself: a reload re-resolves it
     if registry is None and site_dir.is_symlink():
@@ -289,6 +290,7 @@ def serve(
         # every connection the worker held goes with it.
         timeout_worker_healthcheck=HEALTHCHECK_TIMEOUT_S,
     )
+    preload(Path(root))  # the workers are forked with everything imported (gongkai/worker.py)
     supervisor = Supervisor(config, [], site=site_dir, registry=registry)
     supervisor.sockets = [config.bind_socket()]  # bound once the release is held; shared by all workers
     supervisor.run()

@@ -198,3 +198,9 @@ def test_facet_labels_come_from_the_registries(catalog):
         "label_en": None,
         "selected": True,
     }
+
+
+def test_the_server_reads_the_file_the_writer_writes():
+    from gongkai.catalogue import store, writer
+
+    assert store.FILE == writer.FILE
