@@ -219,7 +219,7 @@ class Page:
         return self.first + len(self.datasets) - 1 if self.datasets else 0
 
 
-def _index(conn: sqlite3.Connection, memo: Memo | None):
+def facet_index_of(conn: sqlite3.Connection, memo: Memo | None):
     # Imported here: numpy is needed by the catalogue list only, not at every worker's start.
     from . import facet_index
 
@@ -236,7 +236,7 @@ def select(
     memo: Memo | None = None,
 ) -> Selection:
     """The state's matching datasets in order, and its facet counts (no page: see the docstring)."""
-    index = _index(conn, memo)
+    index = facet_index_of(conn, memo)
     hits = None
     if search is not None:
         compute = lambda: index.hits(_ranked(conn, search, index.names, index.position))  # noqa: E731
