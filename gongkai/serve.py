@@ -155,7 +155,8 @@ class Site(Datasette):
             found = super().add_database(db, name=name, route=route)
             self._gongkai_routes = {d.route: d for d in self.databases.values()}
             return found
-        name = name or db.suggest_name()
+        # Datasette's suggest_name (`Path(path).stem`), without a Path per database (10,000 at start).
+        name = name or (os.path.splitext(os.path.basename(db.path))[0] if db.path else db.suggest_name())
         unique, i = name, 2
         while unique in self.databases:
             unique = f"{name}_{i}"
