@@ -152,7 +152,8 @@ class Site(Datasette):
             found = super().add_database(db, name=name, route=route)
             self._gongkai_routes = {d.route: d for d in self.databases.values()}
             return found
-        name = name or db.suggest_name()
+        # Datasette's suggest_name (`Path(path).stem`), without a Path per database (10,000 at start).
+        name = name or (os.path.splitext(os.path.basename(db.path))[0] if db.path else db.suggest_name())
         unique, i = name, 2
         while unique in self.databases:
             unique = f"{name}_{i}"
@@ -264,6 +265,7 @@ def serve(
     import uvicorn
 
     from .supervisor import Supervisor
+    from .worker import preload
 
     site_dir = Path(site_dir).absolute()  # the link itself: a reload re-resolves it
     if registry is None and site_dir.is_symlink():
@@ -286,6 +288,7 @@ def serve(
         # every connection the worker held goes with it.
         timeout_worker_healthcheck=HEALTHCHECK_TIMEOUT_S,
     )
+    preload(Path(root))  # the workers are forked with everything imported (gongkai/worker.py)
     supervisor = Supervisor(config, [], site=site_dir, registry=registry)
     supervisor.sockets = [config.bind_socket()]  # bound once the release is held; shared by all workers
     supervisor.run()

@@ -68,8 +68,12 @@ class Supervisor(Multiprocess):
         """uvicorn's `processes` list itself: every one of them was started by `_spawn`."""
         return cast("list[Worker]", self.processes)
 
+    def _parent_fds(self) -> tuple[int, ...]:
+        fds = [h.fd for h in self.holds.values() if h.fd is not None]
+        return tuple(fds + ([self._registry_fd] if self._registry_fd is not None else []))
+
     def _spawn(self, release: Path) -> Worker:
-        worker = Worker(self.config, self.sockets, str(release))
+        worker = Worker(self.config, self.sockets, str(release), self._parent_fds())
         worker.start()
         return worker
 

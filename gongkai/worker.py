@@ -1,8 +1,10 @@
 """One server worker process: holds its release, serves it, and retires without dropping a request.
 
-The supervisor (gongkai/supervisor.py) starts each worker with uvicorn's multiprocessing
-"spawn" machinery; a `Worker` is pickled into the new process, so everything it needs travels
-with it: the release folder its supervisor resolved and locked. The worker takes its own
+The supervisor (gongkai/supervisor.py) starts each worker by forking itself (uvicorn spawns a
+fresh interpreter, which imports Datasette, the plugins and their libraries again: ~3 s of a
+worker's start on a busy 2-core machine, most of the server's startup; the supervisor has
+imported them once, `preload`, so a forked worker starts with them imported). The worker gets
+the release folder its supervisor resolved and locked. The worker takes its own
 shared lock on that release before it imports the site (a lock held by the supervisor alone
 would vanish if the supervisor died while its workers kept serving), and opens exactly that
 folder, never whatever `build/site` points to by then.
@@ -19,18 +21,21 @@ their connections; only connections idle that long are closed by uvicorn.
 from __future__ import annotations
 
 import asyncio
+import importlib.util
+import multiprocessing
 import os
+import signal
 import time
 from pathlib import Path
 from socket import socket
 
+from uvicorn._subprocess import subprocess_started
 from uvicorn.server import Server
-from uvicorn.supervisors.multiprocess import Process
+from uvicorn.supervisors.multiprocess import SIGNALS, Process
 
-# Nothing heavy at import: this module is imported when the pickled Worker arrives in the new
-# process, before uvicorn's health-check thread starts; Datasette (gongkai.serve) is imported
-# by the app factory, while that thread already answers the supervisor's pings.
 from . import releases
+
+_fork = multiprocessing.get_context("fork")
 
 DRAIN_S = 3.0  # longest wait for clients to close their connections once a worker retires
 _draining = False  # set in this worker process when it starts retiring
@@ -52,9 +57,17 @@ class DrainingServer(Server):
 class Worker(Process):
     """uvicorn's worker process, started on one given release folder."""
 
-    def __init__(self, config, sockets: list[socket], release: str) -> None:
-        self.release = release  # travels to the child: spawn pickles this object at start()
+    def __init__(self, config, sockets: list[socket], release: str, parent_fds: tuple[int, ...] = ()) -> None:
+        self.release = release
+        # The supervisor's own locks (its releases, its registry entry): a forked child would
+        # otherwise keep them held after the supervisor let them go.
+        self.parent_fds = parent_fds
         super().__init__(config, sockets)
+        # uvicorn's process, forked instead of spawned (see the module docstring).
+        self.process = _fork.Process(  # type: ignore[assignment]
+            target=subprocess_started,
+            kwargs={"config": config, "target": self.target, "sockets": sockets, "stdin_fileno": None},
+        )
 
     @property
     def server(self) -> Server:
@@ -63,8 +76,16 @@ class Worker(Process):
         return self._server
 
     def target(self, sockets: list[socket] | None = None) -> None:  # pragma: no cover (child)
-        # Runs in the new process. The lock lives as long as this process (its descriptor is
-        # never closed).
+        # Runs in the new process. The supervisor's signal handlers came with the fork: a
+        # worker answers signals as a fresh process does until uvicorn installs its own.
+        for sig in SIGNALS:
+            signal.signal(sig, signal.SIG_DFL)
+        for fd in self.parent_fds:
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+        # The lock lives as long as this process (its descriptor is never closed).
         global _hold
         _hold = releases.hold(self.release)
         super().target(sockets)
@@ -86,6 +107,20 @@ def close_when_draining(app):
         return await app(scope, receive, send_closing)
 
     return asgi
+
+
+def preload(root: Path) -> None:
+    """Import, in the supervisor before it forks any worker, what every worker imports: the
+    site's code (gongkai.asgi, Datasette) and the libraries the plugins import. The plugin files
+    are run as throwaway modules (Datasette registers its own copies in each worker); nothing
+    here opens a file, a connection or a thread, which a fork would share."""
+    from . import asgi  # noqa: F401
+
+    for path in sorted((Path(root) / "plugins").glob("*.py")):
+        spec = importlib.util.spec_from_file_location(f"_gongkai_preload_{path.stem}", path)
+        if spec is None or spec.loader is None:
+            continue
+        spec.loader.exec_module(importlib.util.module_from_spec(spec))
 
 
 def create_app():

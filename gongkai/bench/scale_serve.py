@@ -257,7 +257,7 @@ def catalogue_search_ms(site: Path, repeats: int = 5) -> dict:
                 return c.search(w, limit=20)
 
             def state(c: Catalogue, w: str = word) -> listing.Page:
-                c.memo = listing.Memo(0)  # cold: no memo
+                c.memo = c.memo.cold()  # cold: no state or search kept (the facet index is)
                 return c.listing(listing.Query(q=w))
 
             t0 = time.perf_counter()

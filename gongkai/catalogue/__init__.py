@@ -7,8 +7,23 @@
 - `store`: how a server opens it (read-only, off the event loop; not a Datasette database).
 """
 
+from typing import TYPE_CHECKING
+
 from .reader import Catalogue
-from .store import CatalogueMissing, CatalogueStore, attach, of
-from .writer import FILE, CatalogueWriter, write
+from .store import FILE, CatalogueMissing, CatalogueStore, attach, of
+
+if TYPE_CHECKING:
+    from .writer import CatalogueWriter, write
+
+
+def __getattr__(name: str):
+    # The writer is build-side: it imports the descriptor parser and the whole validator
+    # (~2 s of a server's start on a busy machine), which a server never runs (#10).
+    if name in ("CatalogueWriter", "write"):
+        from . import writer
+
+        return getattr(writer, name)
+    raise AttributeError(name)
+
 
 __all__ = ["FILE", "Catalogue", "CatalogueWriter", "CatalogueMissing", "CatalogueStore", "attach", "of", "write"]

@@ -23,7 +23,11 @@ from typing import TypeVar
 from ..thread_pools import lazy_pool
 from .listing import Memo
 from .reader import Catalogue, DatasetTitles
-from .writer import FILE
+
+# The catalogue's file name in a release, as the writer names it (`writer.FILE`; not imported
+# from there: the writer is build-side code a server never needs, tests/test_catalogue_facets.py
+# checks they agree).
+FILE = "catalog.db"
 
 T = TypeVar("T")
 THREADS = 2  # catalogue questions are small indexed reads; two keep one slow one from queueing others

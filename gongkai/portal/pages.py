@@ -39,6 +39,12 @@ class Links:
 
     def page(self, path: str, params: Any = None) -> str:
         url = self.prefix(path)
+        if self.lang != i18n.DEFAULT_LANG and "?" not in url and "#" not in url:
+            # What lang_url gives, without parsing back the query just written: a catalogue
+            # page has ~100 of these links (its facets' values).
+            pairs = params.items() if isinstance(params, dict) else (params or ())
+            args = [(k, v) for k, v in pairs if k != i18n.PARAM]
+            return f"{url}?{urlencode([*args, (i18n.PARAM, self.lang)])}"
         if params:
             url += "?" + urlencode(params)
         return i18n.lang_url(url, self.lang) if self.lang != i18n.DEFAULT_LANG else url
