@@ -313,15 +313,21 @@ class TableValidator:
         if self._consumed:
             raise RuntimeError("rows() can only be consumed once")
         self._consumed = True
-        if self._failed:
-            return
-        patterns = [c.name for c in self._columns if (c.field.get("constraints") or {}).get("pattern") is not None]
-        with pattern_guard.guarded(bool(patterns)):
-            try:
-                yield from self._rows(out)
-            except pattern_guard.PatternTimeout:
-                names = ", ".join(f'"{n}"' for n in patterns)
-                self._fail(FIELD_ERROR("pattern-timeout", seconds=f"{pattern_guard.TICK_S:g}", names=names))
+        try:
+            if self._failed:
+                return
+            patterns = [c.name for c in self._columns if (c.field.get("constraints") or {}).get("pattern") is not None]
+            with pattern_guard.guarded(bool(patterns)):
+                try:
+                    yield from self._rows(out)
+                except pattern_guard.PatternTimeout:
+                    names = ", ".join(f'"{n}"' for n in patterns)
+                    self._fail(FIELD_ERROR("pattern-timeout", seconds=f"{pattern_guard.TICK_S:g}", names=names))
+        finally:
+            # the rows are read (and the file hashed again if asked): close the file now, not
+            # when the cyclic collector frees the validator (a build opens thousands of files)
+            if self._data is not None and self._data.file is not None:
+                self._data.file.close()
 
     def _rows(self, out):
         try:
