@@ -49,9 +49,10 @@ WRITE_PRAGMAS = (
 # Mapped pages and the page cache count as the process's memory, and both fill up to their
 # limit as the table grows: with 256 MiB each, validate + load of the bench table peaked at
 # 297 MB at 500k rows and 675 MB at 2M (0.25 KB per extra row); with 64 MiB each, 289 MB and
-# 403 MB (0.08 KB per extra row, the rest is the key memories), and 2M rows loaded in 55 s
-# instead of 126 s on the same (shared, busy) machine. So SQLite's memory stays bounded at
-# this map + this page cache + FTS5's 64 MiB hash, whatever the number of rows.
+# 403 MB (0.08 KB per extra row, the rest is the key memories). It is not free: back to back
+# on a busy 2-core machine the 2M-row load took 57 s against 43 s with 256 MiB (the same at
+# 500k, where the database fits either way). SQLite's memory stays bounded at this map + this
+# page cache + FTS5's 64 MiB hash, whatever the number of rows.
 MMAP_BYTES = 64 << 20
 ROWS_PRAGMAS = WRITE_PRAGMAS + (
     f"PRAGMA mmap_size = {MMAP_BYTES}",
