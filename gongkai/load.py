@@ -46,14 +46,17 @@ WRITE_PRAGMAS = (
     "PRAGMA synchronous = OFF",
 )
 # Reads (the append, CREATE INDEX's scan, the search index's) through a memory map, no read()s.
-# Mapped pages count as the process's memory: 4 GiB let a 2M-row build's peak grow by the whole
-# database (~300 MB more at 2M rows than without a map). 256 MiB maps all of a 500k-row table's
-# database, so nothing changes there, and keeps the build's SQLite memory bounded past it
-# (this map + the 256 MiB page cache + FTS5's 64 MiB hash), whatever the number of rows.
-MMAP_BYTES = 256 << 20
+# Mapped pages and the page cache count as the process's memory, and both fill up to their
+# limit as the table grows: with 256 MiB each, validate + load of the bench table peaked at
+# 297 MB at 500k rows and 675 MB at 2M (0.25 KB per extra row); with 64 MiB each, 289 MB and
+# 403 MB (0.08 KB per extra row, the rest is the key memories). It is not free: back to back
+# on a busy 2-core machine the 2M-row load took 57 s against 43 s with 256 MiB (the same at
+# 500k, where the database fits either way). SQLite's memory stays bounded at this map + this
+# page cache + FTS5's 64 MiB hash, whatever the number of rows.
+MMAP_BYTES = 64 << 20
 ROWS_PRAGMAS = WRITE_PRAGMAS + (
     f"PRAGMA mmap_size = {MMAP_BYTES}",
-    "PRAGMA cache_size = -262144",  # 256 MiB: the PK index of a 500k-row table stays in memory
+    "PRAGMA cache_size = -65536",  # 64 MiB: dirty pages beyond it are written out as the insert goes
     # SQLite's own sorter threads for CREATE INDEX (C, no GIL). They only start when the sort
     # spills to temporary files, so temp_store stays FILE (the OS caches those files anyway).
     f"PRAGMA threads = {min(os.cpu_count() or 1, 8)}",

@@ -10,6 +10,7 @@ import itertools
 import json
 import os
 import sqlite3
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -17,8 +18,8 @@ from hypothesis import given, settings, strategies as st
 
 from gongkai.build import load_dataset
 from gongkai.descriptors import read_dataset
-from gongkai.validate import split, validate_dataset
-from gongkai.validate.reader import scan_records
+from gongkai.validate import reader as reader_module, split, validate_dataset
+from gongkai.validate.reader import DataFile, Source, line_start_at, scan_records
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -114,11 +115,11 @@ def test_without_a_boundary_the_parent_reads_on_alone(failure, tmp_path, monkeyp
     """The child sends the second part's start through a pipe; whatever keeps it from doing
     so, the parent reads the rest itself and the result is the sequential one."""
 
-    def scan(text, start, stop, options):
+    def scan(source, start, stop, options):
         if failure == "csv-error":
             raise csv.Error("simulated")
         if failure == "no-record-start":
-            return len(text), 0
+            return source.size, 0
         os._exit(9)
 
     folder = write(tmp_path, "t", table(400, lambda r: r[300].__setitem__(0, "x")), SCHEMA)
@@ -184,12 +185,28 @@ LINES = st.one_of(
     st.builds(lambda e: "e\\" + e, LINE_ENDS),  # an escaped line end, where there is an escape char
     st.builds(lambda e: '"unterminated' + e, LINE_ENDS),
     st.builds(lambda e: '"a""b",c' + e, LINE_ENDS),
+    st.builds(lambda e: '中文,"名\n称"' + e, LINE_ENDS),  # bytes are not characters
 )
 
 
+def source_of(data: bytes, folder: Path) -> Source:
+    path = folder / "data.csv"
+    path.write_bytes(data)
+    fd = os.open(path, os.O_RDONLY)
+    return Source(size=len(data), sha256="", file=DataFile(fd, len(data)))
+
+
 @settings(max_examples=400, deadline=None)
-@given(lines=st.lists(LINES, max_size=25), cut=st.booleans(), escape=st.booleans(), data=st.data())
-def test_scan_records_agrees_with_the_csv_module(lines, cut, escape, data):
+@given(
+    lines=st.lists(LINES, max_size=25),
+    cut=st.booleans(),
+    escape=st.booleans(),
+    chunk=st.sampled_from([1, 3, 7, 64, 1 << 20]),
+    data=st.data(),
+)
+def test_scan_records_agrees_with_the_csv_module(lines, cut, escape, chunk, data):
+    """scan_records reads the file in chunks of `chunk` bytes (cut at line ends) and finds
+    the record start at or after a line start exactly where the csv module does."""
     text = "".join(lines)
     if cut:
         text = text.rstrip("\r\n")
@@ -203,7 +220,7 @@ def test_scan_records_agrees_with_the_csv_module(lines, cut, escape, data):
     }
     # the oracle: the csv module over the lines a newline="" text stream gives
     stream_lines = list(io.StringIO(text, newline=""))
-    offsets = list(itertools.accumulate(map(len, stream_lines), initial=0))
+    offsets = list(itertools.accumulate((len(line.encode()) for line in stream_lines), initial=0))
     reader = csv.reader(iter(stream_lines), **options)
     starts = [0]
     try:
@@ -211,8 +228,18 @@ def test_scan_records_agrees_with_the_csv_module(lines, cut, escape, data):
             starts.append(offsets[reader.line_num])
     except csv.Error:
         return  # the table is then read in one piece
+    size = len(text.encode())
     first = data.draw(st.integers(0, len(starts) - 1))
-    stop = data.draw(st.integers(0, len(text) + 2))
-    position, count = scan_records(text, starts[first], stop, options)
-    after = [(p, k - first) for k, p in enumerate(starts) if k >= first and p >= min(stop, len(text))]
-    assert (position, count) == (after[0] if after else (len(text), len(starts) - 1 - first))
+    with tempfile.TemporaryDirectory() as folder:
+        source = source_of(text.encode(), Path(folder))
+        stop = line_start_at(source, data.draw(st.integers(0, size + 2)))
+        assert stop == size or stop in offsets  # a line start
+        saved, reader_module.CHUNK_BYTES = reader_module.CHUNK_BYTES, chunk
+        try:
+            position, count = scan_records(source, starts[first], stop, options)
+        finally:
+            reader_module.CHUNK_BYTES = saved
+            assert source.file is not None
+            source.file.close()
+    after = [(p, k - first) for k, p in enumerate(starts) if k >= first and p >= min(stop, size)]
+    assert (position, count) == (after[0] if after else (size, len(starts) - 1 - first))

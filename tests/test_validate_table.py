@@ -481,3 +481,79 @@ def test_title_line_above_the_header_is_skipped_like_frictionless(tmp_path):
     assert validator.labels == ["代码", "名称", "人口"]
     assert rows == [(110000, "北京市", 2185.8), (130000, "河北省", 7420.0)]
     assert same_as_frictionless(resource) == [("type-error", 4, "人口")]
+
+
+# Reading in chunks (reader.Source): never the whole file, the same lines and errors
+
+CHUNK_TEXTS = [
+    "a\nb",
+    "a\r\nb\r\n",
+    "a\rb\n",
+    "a\u2028b\nc\n",
+    "x\x0cy\x85z\n",
+    "",
+    "\n\n",
+    "q\r",
+    '"a\r\nb"\r\n1',
+    "中文\r\n名称\r中\n",
+]
+
+
+def _source(tmp_path: Path, data: bytes, encoding: str):
+    from gongkai.validate import reader
+
+    resource = make(tmp_path, data, {"fields": [NAME]}, encoding=encoding)
+    return reader.load(resource)
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "gb18030", "utf-16"])
+@pytest.mark.parametrize("chunk", [1, 2, 3, 5, 1 << 20])
+def test_lines_read_in_chunks_equal_the_text_stream(tmp_path, monkeypatch, encoding, chunk):
+    from gongkai.validate import reader
+
+    monkeypatch.setattr(reader, "CHUNK_BYTES", chunk)
+    for i, text in enumerate(CHUNK_TEXTS):
+        source = _source(tmp_path / str(i), text.encode(encoding), encoding)
+        assert list(source.lines("csv")) == list(io.StringIO(text, newline="")), text
+        assert list(source.lines("tsv")) == list(io.StringIO(text, newline=None)), text
+
+
+@pytest.mark.parametrize("chunk", [1, 7, 1 << 20])
+def test_undecodable_byte_found_at_the_same_offset_whatever_the_chunk(tmp_path, monkeypatch, chunk):
+    from gongkai.validate import reader
+
+    monkeypatch.setattr(reader, "CHUNK_BYTES", chunk)
+    good = "编号,名称\n" + "".join(f"{i},名称{i}\n" for i in range(50))
+    for encoding, bad in (("utf-8", b"\xe4\xb8"), ("gb18030", b"\x81\x30\xff")):
+        data = good.encode(encoding) + bad + "尾\n".encode(encoding)
+        with pytest.raises(reader.SourceProblem) as raised:
+            _source(tmp_path / f"{encoding}-{chunk}", data, encoding)
+        try:
+            data.decode(encoding)
+        except UnicodeDecodeError as exc:
+            expected = exc.start
+        extra = raised.value.error.extra or {}
+        assert extra["byteOffset"] == expected and extra["lineNumber"] == data.count(b"\n", 0, expected) + 1
+
+
+def test_small_chunks_give_frictionless_errors(tmp_path, monkeypatch):
+    from gongkai.validate import reader
+
+    monkeypatch.setattr(reader, "CHUNK_BYTES", 3)
+    schema, text = random_case(7)
+    same_as_frictionless(make(tmp_path, text.replace("\n", "\r\n"), schema))
+
+
+def test_the_data_file_is_closed_once_the_rows_are_read(tmp_path):
+    import os
+
+    resource = make(tmp_path, "id,name\n1,a\n2,b\n", {"fields": [INT_ID, NAME]})
+    validator = TableValidator(resource)
+    rows = validator.stream()
+    target = str(resource.fullpath)
+
+    def open_on_it() -> bool:
+        return any(os.path.realpath(f"/proc/self/fd/{fd}") == target for fd in os.listdir("/proc/self/fd"))
+
+    assert open_on_it()
+    assert len(list(rows)) == 2 and not open_on_it()

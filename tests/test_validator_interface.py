@@ -27,7 +27,7 @@ def _private_names_of_the_validator() -> set[str]:
 
 def test_no_module_reads_the_validators_private_state():
     private = _private_names_of_the_validator()
-    assert {"_text", "_body", "_layout", "_content", "_slow", "_pk_seen", "_collect", "_fmt", "_options"} <= private
+    assert {"_data", "_body", "_layout", "_content", "_slow", "_pk_seen", "_collect", "_fmt", "_options"} <= private
     found = []
     for path in sorted(PACKAGE.rglob("*.py")):
         if path.resolve() == TABLE:

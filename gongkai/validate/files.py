@@ -32,7 +32,7 @@ from pathlib import Path, PurePosixPath
 from ..errors import notes
 
 MAX_FILE_BYTES_ENV = "GONGKAI_MAX_FILE_BYTES"
-DEFAULT_MAX_FILE_BYTES = 512 << 20  # read and decoded whole: ~2 GB of memory for 512 MiB of CJK text
+DEFAULT_MAX_FILE_BYTES = 512 << 20  # CSV is read in chunks; an Excel file is read whole
 MAX_DESCRIPTOR_BYTES_ENV = "GONGKAI_MAX_DESCRIPTOR_BYTES"
 DEFAULT_MAX_DESCRIPTOR_BYTES = 16 << 20  # a descriptor is parsed into Python objects: ~10x its size
 MAX_LINKS = 40  # Linux's own limit on links followed while resolving one path
@@ -211,6 +211,19 @@ def read_bytes(folder: Path, rel: str, limit: int | None = None, env: str = MAX_
         if total > limit:
             raise too_big(rel, limit, env)
     return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+
+def open_capped(folder: Path, rel: str, limit: int | None = None) -> tuple[int, int]:
+    """An fd on the file and its size, or FileRefused (over `limit` too): for reading it in
+    chunks (`os.pread`) without holding it whole. Only the first `size` bytes are ever read,
+    so a file growing meanwhile is read as it was when opened."""
+    limit = max_file_bytes() if limit is None else limit
+    fd = open_file(folder, rel)
+    size = os.fstat(fd).st_size
+    if size > limit:
+        os.close(fd)
+        raise too_big(rel, limit, MAX_FILE_BYTES_ENV)
+    return fd, size
 
 
 def read_descriptor_bytes(folder: Path, rel: str) -> bytes:

@@ -2,12 +2,13 @@
 while this process does the first.
 
 Validation is Python and holds the GIL, so a second core only helps in a second process. The
-parent guesses a line start a little after half of the text and forks. The child finds the
-first record start at or after the guess, and how many records come before it
-(`reader.scan_records`: exact, mostly in C), and sends it through a pipe; the parent reads its
-lines up to the guess and then, from the pipe, on to that record start. Each process splits
-only its own part into lines, after the fork, and reads it with its own csv reader and the
-exact row numbers. The child runs the same generated row function with its own copy of the
+parent guesses a line start (a byte offset) about half-way through the file and forks. The
+child finds the first record start at or after the guess, and how many records come before it
+(`reader.scan_records`: exact, mostly in C, reading the file in chunks), and sends it through a
+pipe; the parent reads its lines up to the guess and then, from the pipe, on to that record
+start. Each process reads only its own part of the open file, a chunk at a time (nothing of the
+file is held, in either), with its own csv reader and the exact row numbers. Only a file whose
+encoding keeps line ends as single bytes (`reader.Source.line_safe`) is split. The child runs the same generated row function with its own copy of the
 key memories. When the consumer of the rows gave a `PartWriter` (the loader does) the child
 writes its valid rows through it itself, into a file of the consumer's own; the parent hands
 the file on in `RowStream.parts`, for the consumer to append after the rows it iterated,
@@ -70,12 +71,12 @@ class PartWriter(Protocol):
 
 @dataclass(frozen=True)
 class Plan:
-    """What the split needs of a table, handed out by its validator: the decoded text, where
-    the data starts in it (``body``, after ``header_records`` records of header), how to read
-    it, and the key memories the row function fills."""
+    """What the split needs of a table, handed out by its validator: the open file, the byte
+    where the data starts in it (``body``, after ``header_records`` records of header), how to
+    read it, and the key memories the row function fills."""
 
     resource: Resource
-    text: str
+    source: reader.Source
     fmt: str
     body: int
     header_records: int
@@ -117,7 +118,7 @@ class RowStream(Deferred):
 
 
 def may_split(fmt: str, size: int) -> bool:
-    """Whether a table of this format and text length is big enough to be split."""
+    """Whether a table of this format and file size (bytes) is big enough to be split."""
     if not hasattr(os, "fork") or (os.cpu_count() or 1) < 2:
         return False
     min_bytes = int(os.environ.get(MIN_BYTES_ENV, MIN_BYTES))
@@ -126,7 +127,8 @@ def may_split(fmt: str, size: int) -> bool:
 
 def eligible(plan: Plan) -> bool:
     """Whether this table is worth splitting and can be (else it is validated in one piece)."""
-    return not plan.layout.comment_rows and may_split(plan.fmt, len(plan.text))
+    source = plan.source
+    return not plan.layout.comment_rows and source.line_safe and may_split(plan.fmt, source.size)
 
 
 def stream(
@@ -143,15 +145,17 @@ def stream(
     ``whole`` are the table's records read in one piece, for a table too short to split;
     ``read_on`` is told the records this process reads instead (its part, then the second one
     unless the child's is taken): what the validator reads on from after the error limit."""
-    text, options, layout = plan.text, plan.options, plan.layout
+    source, options, layout = plan.source, plan.options, plan.layout
     body, consumed = plan.body, plan.header_records
-    guess = reader.line_start_from(text, body + int((len(text) - body) * PARENT_SHARE))
-    if guess >= len(text):  # no second part: one piece
+    size = source.size
+    guess = reader.line_start_at(source, body + int((size - body) * PARENT_SHARE))
+    if guess >= size:  # no second part: one piece
         yield from run(whole, slow, counter)
         return
 
     def lines(start: int, stop: int | None = None):
-        return lines_from(text, start, stop)
+        # each process reads and splits its own part into lines, a chunk at a time
+        return source.lines(plan.fmt, start, stop)
 
     def part(start: int, row: int):
         return reader.content(reader.records_of(lines(start), options), layout, row)
@@ -170,12 +174,12 @@ def stream(
             _die_with(parent)
             os.close(boundary_r)
             try:
-                split, before = reader.scan_records(text, body, guess, options)
+                split, before = reader.scan_records(source, body, guess, options)
             except csv.Error:  # the parent meets it too, reading on in one piece
-                split, before = len(text), 0
+                split, before = size, 0
             os.write(boundary_w, str(split).encode())
             os.close(boundary_w)
-            if split < len(text):
+            if split < size:
                 content = part(split, consumed + 1 + before)
                 code = _child(plan, run, content, writer, part_file, state_file)
         finally:
@@ -187,7 +191,7 @@ def stream(
     pipe = [boundary_r]  # emptied once read or closed
 
     def after_guess():
-        split = _read_boundary(pipe, len(text))
+        split = _read_boundary(pipe, size)
         if split is None:
             return lines(guess)
         found.append(split)
@@ -197,8 +201,8 @@ def stream(
         return part(found[0], consumed + 1 + counter[0]) if found else iter(())
 
     try:
-        source = itertools.chain(lines(body, guess), Deferred(after_guess))
-        first = reader.content(reader.records_of(source, options), layout, consumed + 1)
+        first_lines = itertools.chain(lines(body, guess), Deferred(after_guess))
+        first = reader.content(reader.records_of(first_lines, options), layout, consumed + 1)
         read_on(itertools.chain(first, Deferred(rest)))
         yield from run(first, slow, counter)
         if not found:  # the parent read everything itself
@@ -221,13 +225,6 @@ def stream(
             os.kill(pid, signal.SIGKILL)
             os.waitpid(pid, 0)
         shutil.rmtree(workdir, ignore_errors=True)
-
-
-def lines_from(text: str, start: int, stop: int | None = None) -> Iterable[str]:
-    # each process splits its own part into lines, after the fork: line objects made
-    # before it would be shared copy-on-write, and touching them (reference counts)
-    # copies their pages, in both processes (measured: 0.14 s a process on the bench)
-    return reader.lines(text[start:stop], "csv")
 
 
 def _read_boundary(pipe: list, end: int) -> int | None:

@@ -113,22 +113,21 @@ class TableValidator:
         self._collected: dict[tuple, set] = {tuple(c): set() for c in collect}
         self._failed = False
         self._consumed = False
-        self._text = ""
-        self._lines: list[str] | Any = None
-        self._body: tuple[int, int] | None = None  # (where the data starts in the text, header records)
+        self._data: reader.Source | None = None
+        self._body: tuple[int, int] | None = None  # (the data's first byte in the file, header records)
         self._sheet: excel.Sheet | None = None  # an Excel resource's sheet, read instead of text
         self._kinds: list[str] = []  # the field type per column, for rendering Excel cells
         try:
             source = reader.load(resource)
-            self.stats["bytes"] = source.bytes
+            self.stats["bytes"] = source.size
             self.stats["sha256"] = source.sha256
-            self._text = source.text
+            self._data = source
             self._fmt = (resource.format or "csv").lower()
             if source.sheet is not None:
                 self._open_sheet(source.sheet)
             else:
-                self._options = reader.csv_options(source.text, self._fmt, resource.dialect or {})
-                sample = reader.head_records(source.text, self._fmt, self._options, reader.SNIFF_LINES)
+                self._options = reader.csv_options(source, self._fmt, resource.dialect or {})
+                sample = reader.head_records(source, self._fmt, self._options, reader.SNIFF_LINES)
                 self._layout = reader.Layout.from_dialect(resource.dialect or {}, sample)
             self.labels, self._content = self._open_content()
         except reader.SourceProblem as problem:
@@ -178,18 +177,21 @@ class TableValidator:
             labels, consumed = reader.read_labels(header, self._layout)
             recs = excel.text_records(self._sheet, consumed + 1, self._kinds)
             return labels, reader.content(recs, self._layout, consumed + 1)
-        if self._body is None and split.may_split(self._fmt, len(self._text)):
-            # a big CSV may be read in two parts, each split into lines by its own process
+        source = self._data
+        assert source is not None and source.file is not None  # a CSV file was opened
+        if self._body is None and split.may_split(self._fmt, source.size) and source.line_safe:
+            # a big CSV may be read in two parts, from two byte offsets, each by its own process
             # (gongkai.validate.split): read only the header now, the rest when needed
-            header = reader.TextLines(self._text)
+            header = _Taken(source.lines(self._fmt))
             labels, consumed = reader.read_labels(reader.records_of(header, self._options), self._layout)
-            self._body = (header.position, consumed)
-            return labels, split.Deferred(lambda: self._open_content()[1])
-        # a list of lines is kept: reading the table again (self-references) reuses it
-        # instead of splitting the text again
-        lines = self._lines if isinstance(self._lines, list) else reader.lines(self._text, self._fmt)
-        self._lines = lines
-        recs = reader.records_of(lines, self._options)
+            head = "".join(header.taken).encode(source.codec)
+            if source.file.read(source.bom, len(head)) == head:  # the text gives back its bytes
+                self._body = (source.bom + len(head), consumed)
+                return labels, split.Deferred(lambda: self._open_content()[1])
+            self._body = (-1, consumed)  # it does not: read in one piece
+        # the file is read again, a chunk at a time, each time the table is read (a
+        # self-reference reads it twice): nothing of it is held
+        recs = reader.records_of(source.lines(self._fmt), self._options)
         labels, consumed = reader.read_labels(recs, self._layout)
         return labels, reader.content(recs, self._layout, consumed + 1)
 
@@ -291,12 +293,13 @@ class TableValidator:
     def split_plan(self) -> split.Plan | None:
         """What the parallel split needs of this table, or None when it was read in one piece
         (too small, not CSV, or no header)."""
-        if self._body is None or not self.labels:
+        if self._body is None or self._body[0] < 0 or not self.labels:
             return None
+        assert self._data is not None
         start, header_records = self._body
         return split.Plan(
             resource=self.resource,
-            text=self._text,
+            source=self._data,
             fmt=self._fmt,
             body=start,
             header_records=header_records,
@@ -310,15 +313,21 @@ class TableValidator:
         if self._consumed:
             raise RuntimeError("rows() can only be consumed once")
         self._consumed = True
-        if self._failed:
-            return
-        patterns = [c.name for c in self._columns if (c.field.get("constraints") or {}).get("pattern") is not None]
-        with pattern_guard.guarded(bool(patterns)):
-            try:
-                yield from self._rows(out)
-            except pattern_guard.PatternTimeout:
-                names = ", ".join(f'"{n}"' for n in patterns)
-                self._fail(FIELD_ERROR("pattern-timeout", seconds=f"{pattern_guard.TICK_S:g}", names=names))
+        try:
+            if self._failed:
+                return
+            patterns = [c.name for c in self._columns if (c.field.get("constraints") or {}).get("pattern") is not None]
+            with pattern_guard.guarded(bool(patterns)):
+                try:
+                    yield from self._rows(out)
+                except pattern_guard.PatternTimeout:
+                    names = ", ".join(f'"{n}"' for n in patterns)
+                    self._fail(FIELD_ERROR("pattern-timeout", seconds=f"{pattern_guard.TICK_S:g}", names=names))
+        finally:
+            # the rows are read (and the file hashed again if asked): close the file now, not
+            # when the cyclic collector frees the validator (a build opens thousands of files)
+            if self._data is not None and self._data.file is not None:
+                self._data.file.close()
 
     def _rows(self, out):
         try:
@@ -367,14 +376,7 @@ class TableValidator:
             if algorithm == "sha256":
                 actual = self.stats["sha256"]
             elif algorithm in hashlib.algorithms_available:
-                # read again through the same checks (inside the folder, a regular file, capped)
-                folder = self.resource.folder
-                assert folder is not None  # the file was read: its path is inside the folder
-                try:
-                    data = reader.files.read_bytes(folder, self.resource.path)
-                except reader.files.FileRefused:
-                    data = None
-                actual = hashlib.new(algorithm, data).hexdigest() if data is not None else None
+                actual = self._digest(algorithm)
             else:
                 actual = None
             if actual is not None and actual != digest:
@@ -383,6 +385,18 @@ class TableValidator:
         if isinstance(expected_bytes, int) and expected_bytes != self.stats["bytes"]:
             found.append(BYTE_COUNT("mismatch", expected=expected_bytes, actual=self.stats["bytes"]))
         return found
+
+    def _digest(self, algorithm: str) -> str | None:
+        if self._data is not None and self._data.file is not None:
+            return self._data.digest(algorithm)  # the file opened for the rows, read again in chunks
+        # an Excel file: read again through the same checks (inside the folder, a regular file, capped)
+        folder = self.resource.folder
+        assert folder is not None  # the file was read: its path is inside the folder
+        try:
+            data = reader.files.read_bytes(folder, self.resource.path)
+        except reader.files.FileRefused:
+            return None
+        return hashlib.new(algorithm, data).hexdigest()
 
     def reference_values(self, fields: tuple[str, ...]) -> set[tuple]:
         return self._collected[tuple(fields)]
@@ -563,6 +577,22 @@ class TableValidator:
             return
         for _, cells in self._content:
             self._collect_values(self._values_only(cells))
+
+
+class _Taken:
+    """Lines passed through, kept: the header's, to find the byte where the data starts."""
+
+    def __init__(self, lines):
+        self._lines = iter(lines)
+        self.taken: list[str] = []
+
+    def __iter__(self):
+        return self
+
+    def __next__(self) -> str:
+        line = next(self._lines)
+        self.taken.append(line)
+        return line
 
 
 def _chain_first(first, rest):
