@@ -4,7 +4,8 @@ For a table `t` the build writes, in the dataset's database:
 
 - `_search_t`: a contentless FTS5 table (no copy of the text: only the index), one column per
   searchable column (`c0`, `c1`, …), rowid = the table's rowid, holding `tokens.index_tokens`
-  of each cell (written in batches by `batch.index_documents`, token for token the same).
+  of each cell (written in batches by `fill.py` through `batch.index_text`, token for token
+  the same).
   Contentless, so Datasette's FTS detection (which looks for `content="t"` or an FTS table
   named after `t`) never picks it up and never passes raw user input to MATCH; Datasette
   hides it and every table whose name starts with it.
