@@ -32,23 +32,29 @@ _SEP, _CJK, _WORD, _NUL = 0, 1, 2, 3
 _SPACE, _FILL = ord(" "), 0xFFFFFFFF  # _FILL is no code point: marks "emit nothing here"
 
 # Filled on first sight of each code point (a dataset uses a few thousand of the 1.1 million).
-_known = np.zeros(_SIZE, dtype=bool)
-_norm = np.zeros(_SIZE, dtype=np.uint32)  # the one-character normalisation of a code point
-_long = np.zeros(_SIZE, dtype=bool)  # its normalisation is not one character
-_class = np.zeros(_SIZE, dtype=np.uint8)
+# `_info` packs what a batch needs of a code point, so one look-up per character gives it all:
+# bits 0–20 its one-character normalisation, 21–22 the class of that, 23 "the normalisation
+# is longer than one character", 24 "learnt" (the highest bit: a batch is all learnt when its
+# smallest entry has it).
+_CP, _CLASS_SHIFT, _LONG, _KNOWN = (1 << 21) - 1, 21, 1 << 23, 1 << 24
+_info = np.zeros(_SIZE, dtype=np.uint32)
+_class = np.zeros(_SIZE, dtype=np.uint8)  # the class of the code point itself
+
+
+def _class_of(ch: str) -> int:
+    return _NUL if ch == "\0" else _CJK if is_cjk(ch) else _WORD if is_word(ch) else _SEP
 
 
 def _learn(cps: np.ndarray) -> None:
-    new = np.unique(cps[~_known[cps]])
+    new = np.unique(cps[_info.take(cps) < _KNOWN])
     for cp in new.tolist():
         ch = chr(cp)
         n = normalize_char(ch)
+        _class[cp] = _class_of(ch)
         if len(n) == 1:
-            _norm[cp] = ord(n)
+            _info[cp] = _KNOWN | _class_of(n) << _CLASS_SHIFT | ord(n)
         else:
-            _long[cp] = True
-        _class[cp] = _NUL if cp == 0 else _CJK if is_cjk(ch) else _WORD if is_word(ch) else _SEP
-        _known[cp] = True
+            _info[cp] = _KNOWN | _LONG
 
 
 def _code_points(text: str) -> np.ndarray:
@@ -61,17 +67,31 @@ def index_documents(cells: Sequence[object]) -> list[str]:
     joined = "\0".join(texts)
     if joined.count("\0") != len(texts) - 1:  # a cell holds NUL: the separator of the batch
         return [index_tokens(t) for t in texts]
+    return [doc.strip() for doc in index_text(joined).split("\0")]
+
+
+def index_text(joined: str) -> str:
+    """The documents of NUL-separated cells, still NUL-separated: what `index_documents` splits.
+
+    No cell may hold NUL itself (the caller counts them). The build passes the text
+    SQLite concatenated (`group_concat`) straight in, so a batch costs no Python object per
+    cell on the way in; spaces may lead, trail and repeat inside a document (FTS5 does not see
+    them).
+    """
     if not joined:
-        return texts
+        return joined
     cps = _code_points(joined)
-    _learn(cps)
-    if _long[cps].any():
+    info = _info.take(cps)
+    if info.min() < _KNOWN:
+        _learn(cps)
+        info = _info.take(cps)
+    if (info & _LONG).any():  # ß → ss, ㈱ → (株): the batch is normalised as a string first
         cps = _code_points(normalize(joined))
         _learn(cps)
+        kind: np.ndarray = _class.take(cps)
     else:
-        cps = _norm[cps]
-        _learn(cps)  # normalised characters not seen as such yet
-    kind = _class[cps]
+        kind = (info >> _CLASS_SHIFT) & 3
+        cps = info & _CP
     cjk = kind == _CJK
     after = np.empty_like(kind)  # the class of the next character (a separator after the last)
     after[:-1], after[-1] = kind[1:], _SEP
@@ -82,5 +102,4 @@ def index_documents(cells: Sequence[object]) -> list[str]:
     out[:-1, 1][pair[:-1]] = cps[1:][pair[:-1]]
     out[:, 2][cjk | ((kind == _WORD) & cjk_after)] = _SPACE
     flat = out.ravel()
-    text = flat[flat != _FILL].tobytes().decode("utf-32-le", "surrogatepass")
-    return [doc.strip() for doc in text.split("\0")]
+    return flat[flat != _FILL].tobytes().decode("utf-32-le", "surrogatepass")

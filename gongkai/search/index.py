@@ -4,7 +4,8 @@ For a table `t` the build writes, in the dataset's database:
 
 - `_search_t`: a contentless FTS5 table (no copy of the text: only the index), one column per
   searchable column (`c0`, `c1`, …), rowid = the table's rowid, holding `tokens.index_tokens`
-  of each cell (written in batches by `batch.index_documents`, token for token the same).
+  of each cell (written in batches by `fill.py` through `batch.index_text`, token for token
+  the same).
   Contentless, so Datasette's FTS detection (which looks for `content="t"` or an FTS table
   named after `t`) never picks it up and never passes raw user input to MATCH; Datasette
   hides it and every table whose name starts with it.
@@ -23,12 +24,10 @@ from __future__ import annotations
 
 import re
 import sqlite3
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from itertools import islice
 
 from ..sql import identifier
-from .batch import index_documents
+from .fill import fill, fill_rows
 
 INDEX_PREFIX = "_search_"
 COLUMNS_SUFFIX = "_columns"
@@ -123,7 +122,6 @@ def searchable_columns(conn: sqlite3.Connection, resource) -> list[str]:
 # Writing indexes
 
 
-BATCH_ROWS = 8192  # rows tokenised at once: large enough for numpy, small enough to stay flat in memory
 # FTS5 keeps this much pending index in memory before writing a segment (default 1 MiB), and
 # merges nothing until the single 'optimize' at the end (`automerge` 0): writing a 500k-row
 # index then costs half the CPU time of the defaults, which write ~60 segments and merge them
@@ -136,16 +134,10 @@ def create_index(conn, table: str, columns: list[str], rows_sql: str | None = No
 
     `conn` is a sqlite3 or an APSW connection (the build passes its APSW one: a current SQLite
     and faster binding). `rows_sql` selects (rowid, col, …) to index; by default the table's
-    own rows. The rows are read in batches and tokenised (`batch.index_documents`) on a second
-    thread while this one inserts the previous batch: FTS5 works in C without the GIL, so on
-    two cores the tokenising costs no wall time beside it.
+    own rows. `fill.py` reads, tokenises (on a second thread) and inserts them.
     """
     name = index_name(table)
     fts_columns = [f"c{i}" for i in range(len(columns))]
-    select = rows_sql or "select rowid, {} from {}".format(", ".join(quote(c) for c in columns), quote(table))
-    insert = (
-        f"INSERT INTO {quote(name)} (rowid, {', '.join(fts_columns)}) VALUES ({', '.join('?' * (len(columns) + 1))})"
-    )
     in_tx = conn.in_transaction
     if not in_tx:
         conn.execute("BEGIN")
@@ -156,7 +148,10 @@ def create_index(conn, table: str, columns: list[str], rows_sql: str | None = No
         conn.execute(
             f"INSERT INTO {quote(name)} ({quote(name)}, rank) VALUES ('automerge', 0), ('hashsize', {HASH_BYTES})"
         )
-        _fill(conn, conn.execute(select), insert)
+        if rows_sql is None:
+            fill(conn, name, table, columns)
+        else:
+            fill_rows(conn, name, len(columns), conn.execute(rows_sql))
         # One b-tree per index instead of many segments: fewer pages read per query.
         conn.execute(f"INSERT INTO {quote(name)} ({quote(name)}) VALUES ('optimize')")
         conn.execute(
@@ -174,26 +169,6 @@ def create_index(conn, table: str, columns: list[str], rows_sql: str | None = No
     if not in_tx:
         conn.execute("COMMIT")
     return TableIndex(table, name, tuple(columns), terms)
-
-
-def _documents(rows: list) -> list[tuple]:
-    """(rowid, document, …) for a batch of (rowid, cell, …) rows."""
-    columns = [index_documents([r[i] for r in rows]) for i in range(1, len(rows[0]))]
-    return list(zip((r[0] for r in rows), *columns))
-
-
-def _fill(conn, cursor, insert: str) -> None:
-    """Insert the documents of every row the cursor yields: batch k+1 is read here and
-    tokenised on the worker while batch k is inserted (at most two batches in memory)."""
-    with ThreadPoolExecutor(1, thread_name_prefix="gongkai-tokenize") as worker:
-        pending = None
-        while rows := list(islice(cursor, BATCH_ROWS)):
-            upcoming = worker.submit(_documents, rows)
-            if pending is not None:
-                conn.executemany(insert, pending.result())
-            pending = upcoming
-        if pending is not None:
-            conn.executemany(insert, pending.result())
 
 
 def _write_terms(conn: sqlite3.Connection, name: str) -> str | None:
