@@ -149,6 +149,14 @@ def bench_scale_build(ctx: Context) -> dict:
     return run_scale_build_bench(ctx)
 
 
+def bench_exports(ctx: Context) -> dict:
+    from .exports import LARGE_ROWS, QUICK_LARGE_ROWS, run_exports_bench
+
+    return run_exports_bench(
+        ctx.workdir, ctx.root, rows=ctx.rows, large_rows=QUICK_LARGE_ROWS if ctx.quick else LARGE_ROWS, repeats=ctx.repeats
+    )
+
+
 # Order matters: serving and search use the database the load bench built. Add later benches here.
 BENCHES: dict[str, Callable[[Context], dict]] = {
     "load": bench_load,
@@ -161,6 +169,7 @@ BENCHES: dict[str, Callable[[Context], dict]] = {
     "scale_search": bench_scale_search,
     "xlsx": bench_xlsx,
     "scale_build": bench_scale_build,
+    "exports": bench_exports,
 }
 
 
