@@ -19,7 +19,9 @@ ROWS, LARGE = 2000, 3000
 def figures(tmp_path_factory) -> dict:
     root = Path(__file__).resolve().parents[1]
     work = tmp_path_factory.mktemp("exports-bench")
-    return run_exports_bench(work, root, rows=ROWS, large_rows=LARGE, repeats=1, large_baselines=False, say=lambda m: None)
+    return run_exports_bench(
+        work, root, rows=ROWS, large_rows=LARGE, repeats=1, large_baselines=False, say=lambda m: None
+    )
 
 
 @pytest.mark.parametrize("fmt", list(FORMATS))
@@ -27,7 +29,7 @@ def test_every_format_is_timed_beside_its_baseline(figures, fmt):
     for key in ("s", "cpu_s", "peak_mb", "bytes", "baseline_s", "baseline_peak_mb", "baseline_bytes", "ratio"):
         assert figures[f"exports_{fmt}_{key}"] > 0, key
     assert figures[f"exports_{fmt}_ratio"] == pytest.approx(
-        figures[f"exports_{fmt}_s"] / figures[f"exports_{fmt}_baseline_s"], rel=0.01
+        figures[f"exports_{fmt}_s"] / figures[f"exports_{fmt}_baseline_s"], rel=0.01, abs=1e-4
     )
     # the large size runs the gongkai side only here
     assert figures[f"exports_3k_{fmt}_s"] > 0 and figures[f"exports_3k_{fmt}_peak_mb"] > 0
@@ -45,7 +47,7 @@ def test_every_file_reads_back_with_the_tables_rows(figures, fmt):
 def test_build_and_targets(figures):
     assert figures["dataset_build_s"] > 0 and figures["dataset_build_sqlite3_import_s"] > 0
     assert figures["dataset_build_ratio_vs_sqlite3_import"] > 0
-    assert figures["dataset_build_3k_s"] > 0
+    assert not any(k.startswith("dataset_build_3k") for k in figures)  # the large size only loads
     assert figures["exports_rows_match"] is True and figures["exports_3k_rows_match"] is True
     assert set(figures["targets"]) == {
         "exports_slowest_ratio_vs_baseline",

@@ -152,8 +152,11 @@ def bench_scale_build(ctx: Context) -> dict:
 def bench_exports(ctx: Context) -> dict:
     from .exports import LARGE_ROWS, QUICK_LARGE_ROWS, run_exports_bench
 
+    # one turn of the XLSX pair (pandas + openpyxl takes minutes at 500k) and of the whole build
+    # (the rows bench times it in turns)
+    large = QUICK_LARGE_ROWS if ctx.quick else LARGE_ROWS
     return run_exports_bench(
-        ctx.workdir, ctx.root, rows=ctx.rows, large_rows=QUICK_LARGE_ROWS if ctx.quick else LARGE_ROWS, repeats=ctx.repeats
+        ctx.workdir, ctx.root, rows=ctx.rows, large_rows=large, repeats=ctx.repeats, xlsx_repeats=1, build_repeats=1
     )
 
 

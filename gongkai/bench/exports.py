@@ -23,8 +23,9 @@ child's own peak resident memory
 baseline. Every gongkai file is read back and its rows counted against the table.
 
 The gongkai side runs again at 2M rows (`--quick`: 100k), `exports_2m_<fmt>_…`, to show that
-memory does not grow with the table; there the baselines run once each, except openpyxl, which
-takes many minutes at 2M (said in the notes).
+memory does not grow with the table, from a database made by gongkai's load alone (the whole
+build at 2M is the `rows` bench's); the baselines are optional there and never openpyxl, which
+takes many minutes and gigabytes at 2M (said in the notes).
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ import zipfile
 from pathlib import Path
 
 from . import data
-from .load import RESULT_PREFIX, log
+from .load import RESULT_PREFIX, log, run_gongkai
 from .rows import DATASET, label, measure_build, write_project
 
 ROWS = 500_000
@@ -86,63 +87,89 @@ def run_exports_bench(
     rows: int = ROWS,
     large_rows: int | None = LARGE_ROWS,
     repeats: int = 3,
-    large_baselines: bool = True,
+    xlsx_repeats: int | None = None,
+    build_repeats: int | None = None,
+    large_baselines: bool = False,
     say=log,
 ) -> dict:
-    """Every figure at `rows`, the gongkai side (and the cheap baselines) again at `large_rows`."""
+    """Every figure at `rows` (`repeats` turns; the XLSX pair and the build `xlsx_repeats` and
+    `build_repeats`, default `repeats`); the gongkai side again at `large_rows` (one turn), with
+    the baselines too if `large_baselines` (never openpyxl there)."""
     base = workdir / "exports"
     out: dict = {"exports_rows": rows, "notes": []}
-    out |= _size(base, project, rows, repeats, prefix="exports_", say=say, baselines={*FORMATS})
+    turns = {f: repeats for f in FORMATS} | {"xlsx": xlsx_repeats or repeats}
+    out |= _size(
+        base, project, rows, turns, prefix="exports_", say=say, baselines={*FORMATS}, build=build_repeats or repeats
+    )
     if large_rows:
-        # openpyxl at 2M rows takes many minutes and proves nothing the main size does not
+        # openpyxl at 2M rows takes many minutes (and gigabytes) and proves nothing more
         baselines = {f for f in FORMATS if f != "xlsx"} if large_baselines else set()
-        large = _size(base, project, large_rows, 1, prefix=f"exports_{label(large_rows)}_", say=say, baselines=baselines)
-        out |= large | {"exports_large_rows": large_rows}
+        prefix = f"exports_{label(large_rows)}_"
+        out |= _size(base, project, large_rows, dict.fromkeys(FORMATS, 1), prefix=prefix, say=say, baselines=baselines)
+        out["exports_large_rows"] = large_rows
         out["notes"].append(
-            f"at {large_rows:,} rows: one turn; the pandas + openpyxl XLSX baseline is not run there "
-            "(many minutes, and pandas holds the whole table in memory)"
+            f"at {large_rows:,} rows: the gongkai side, one turn, from a database made by gongkai's "
+            "load (validate + insert; the whole build at that size is the rows bench's); baselines "
+            + ("there except pandas + openpyxl (many minutes)" if large_baselines else "not run there (optional)")
         )
     out["notes"].append(
         "seconds: the child's own time for the export, its imports excluded on both sides (the "
-        "baseline's read_sql included); peak_mb: the child's own VmHWM (ru_maxrss would carry the forking parent's peak through exec); median of the turns, "
-        "gongkai and baseline alternating"
+        "baseline's read_sql included); peak_mb: the child's own VmHWM (ru_maxrss would carry the "
+        "forking parent's peak through exec); median of the turns, gongkai and baseline alternating "
+        f"({repeats} turns, XLSX {turns['xlsx']}, build {build_repeats or repeats})"
     )
     out["targets"] = targets(out, rows, large_rows)
     return out
 
 
-def _size(base: Path, project: Path, rows: int, repeats: int, *, prefix: str, say, baselines: set[str]) -> dict:
+def _size(
+    base: Path,
+    project: Path,
+    rows: int,
+    turns: dict[str, int],
+    *,
+    prefix: str,
+    say,
+    baselines: set[str],
+    build: int = 0,
+) -> dict:
+    """The formats at one size. `build`: turns of the whole build beside sqlite3 .import, whose
+    release gives the database and downloads; 0: the database from gongkai's load alone."""
     name = label(rows)
     say(f"exports: {rows:,}-row project")
     root = write_project(base / f"project-{name}", rows, project)
-    build_out = base / f"out-{name}"
-    built = measure_build(root, build_out, repeats)
-    figures: dict = {
-        "dataset_build_s": built["build_s"],
-        "dataset_build_peak_mb": built["build_peak_mb"],
-        "dataset_build_sqlite3_import_s": built["sqlite3_import_s"],
-        "dataset_build_ratio_vs_sqlite3_import": built["build_ratio_vs_sqlite3_import"],
-    }
-    say(f"  build {figures['dataset_build_s']} s, sqlite3 .import {figures['dataset_build_sqlite3_import_s']} s")
-    site = (build_out / "site").resolve()
-    db = site / f"{DATASET}.db"
-    downloads = site / "downloads" / DATASET
+    figures: dict = {}
+    if build:
+        build_out = base / f"out-{name}"
+        built = measure_build(root, build_out, build)
+        figures |= {
+            "dataset_build_s": built["build_s"],
+            "dataset_build_peak_mb": built["build_peak_mb"],
+            "dataset_build_sqlite3_import_s": built["sqlite3_import_s"],
+            "dataset_build_ratio_vs_sqlite3_import": built["build_ratio_vs_sqlite3_import"],
+        }
+        say(f"  build {figures['dataset_build_s']} s, sqlite3 .import {figures['dataset_build_sqlite3_import_s']} s")
+        site = (build_out / "site").resolve()
+        db, downloads = site / f"{DATASET}.db", site / "downloads" / DATASET
+    else:
+        downloads = root / "datasets" / DATASET  # the descriptor and the original CSV
+        db = base / f"load-{name}.db"
+        run, result = run_gongkai(downloads, db)
+        if not result.get("valid") or result.get("rows_loaded") != rows:
+            raise RuntimeError(f"gongkai did not load the bench table whole: {json.dumps(result)[:2000]}")
+        say(f"  loaded in {run.seconds:.1f} s")
     scratch = base / f"scratch-{name}"
     shutil.rmtree(scratch, ignore_errors=True)
     scratch.mkdir(parents=True)
     try:
         for fmt in FORMATS:
-            figures |= _format(fmt, db, downloads, scratch, rows, repeats, fmt in baselines, say)
+            figures |= _format(fmt, db, downloads, scratch, rows, turns[fmt], fmt in baselines, say)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
+        if not build:
+            db.unlink(missing_ok=True)
     figures["rows_match"] = all(figures[f"{fmt}_rows_match"] for fmt in FORMATS)
-    return {f"{prefix}{k}" if not k.startswith("dataset_") else _dataset_key(prefix, k): v for k, v in figures.items()}
-
-
-def _dataset_key(prefix: str, key: str) -> str:
-    # dataset_build_s at the main size, dataset_build_2m_s at the large one
-    size = prefix.removeprefix("exports_").rstrip("_")
-    return key if not size else key.replace("dataset_build", f"dataset_build_{size}", 1)
+    return {k if k.startswith("dataset_") else f"{prefix}{k}": v for k, v in figures.items()}
 
 
 def _format(fmt: str, db: Path, downloads: Path, scratch: Path, rows: int, repeats: int, baseline: bool, say) -> dict:
@@ -184,7 +211,7 @@ def _median(values) -> float:
 
 
 def _ratio(a: float, b: float) -> float | None:
-    return round(a / b, 3) if b else None
+    return round(a / b, 4) if b else None
 
 
 def _child(side: str, fmt: str, db: Path, downloads: Path, target: Path) -> dict:
@@ -399,7 +426,10 @@ def peak_mb() -> float:
 
 def main(argv: list[str]) -> int:
     if len(argv) != 5 or argv[0] not in ("gongkai", "baseline") or argv[1] not in FORMATS:
-        print(f"usage: python -m gongkai.bench.exports gongkai|baseline {'|'.join(FORMATS)} DB DOWNLOADS OUT", file=sys.stderr)
+        print(
+            f"usage: python -m gongkai.bench.exports gongkai|baseline {'|'.join(FORMATS)} DB DOWNLOADS OUT",
+            file=sys.stderr,
+        )
         return 2
     side, fmt, db, downloads, target = argv[0], argv[1], Path(argv[2]), Path(argv[3]), Path(argv[4])
     seconds, cpu = (_gongkai if side == "gongkai" else _baseline)(fmt, db, downloads, target)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 from itertools import islice
 from pathlib import Path
+from typing import Any
 
 import apsw
 
@@ -37,9 +38,7 @@ def select(table: str, columns: list[str]) -> str:
 def write_table(database: Path, table: str, columns: list[str], path: Path, *, lines: bool = False) -> None:
     conn = apsw.Connection(str(database), flags=apsw.SQLITE_OPEN_READONLY)
     try:
-        conn.create_scalar_function(
-            "gongkai_base64", lambda b: base64.b64encode(b).decode("ascii"), 1, deterministic=True
-        )
+        conn.create_scalar_function("gongkai_base64", _base64, 1, deterministic=True)
         cursor = conn.execute(select(table, columns))
         separator = "\n" if lines else ",\n"
         with open(path, "w", encoding="utf-8", newline="\n") as f:
@@ -60,3 +59,6 @@ def write_table(database: Path, table: str, columns: list[str], path: Path, *, l
     finally:
         conn.close()
 
+
+def _base64(*args: Any) -> str:  # APSW's type for a scalar function: any arguments
+    return base64.b64encode(args[0]).decode("ascii")
