@@ -13,10 +13,11 @@ is rare). Per-value Python conversions and row groups of 5,000 rows were slower 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from itertools import islice
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -39,7 +40,7 @@ def _type(field: dict | None) -> pa.DataType:
     return TYPES.get(str((field or {}).get("type") or "string"), pa.string())
 
 
-def _cast(values: Sequence, kind: pa.DataType, column: int) -> pa.Array:
+def _cast(values: Any, kind: pa.DataType, column: int) -> pa.Array:
     try:
         if kind == pa.date32():
             return pa.array(values, type=pa.string()).cast(pa.date32())  # ISO dates, as validated
