@@ -30,8 +30,11 @@ def write_table(conn: sqlite3.Connection, table: str, columns: list[str], path: 
     conn.create_function(FUNCTION, 1, neutralise, deterministic=True)
     select = ", ".join(_cell(c) for c in columns)
     cursor = conn.execute(f"select {select} from {identifier(table)} order by rowid")
-    encoding = "utf-8-sig" if excel else "utf-8"
-    with open(path, "w", encoding=encoding, newline="") as f:
+    # the BOM written by hand: "utf-8-sig" is a Python-level encoder, called for each row the
+    # csv writer writes, where "utf-8" takes the io module's C path (the same bytes)
+    with open(path, "w", encoding="utf-8", newline="") as f:
+        if excel:
+            f.write("\ufeff")
         w = csv.writer(f, lineterminator="\r\n" if excel else "\n")
         w.writerow([neutralise(c) for c in columns])
         w.writerows(cursor)  # one row at a time from SQLite: memory stays flat
