@@ -56,7 +56,13 @@ lint: install             ## ruff (lint, format check) and mypy (files and optio
 test: install lint browser  ## lint, then the whole test suite (what CI runs), browser tests included
 	$(PY) -m pytest -q
 
-bench: install            ## benchmarks → $(OUT)/bench.json
+# The benches also need the baselines' tools (pandas, for the `exports` bench): the `bench` extra.
+BENCH_STAMP := $(VENV)/.bench-stamp
+$(BENCH_STAMP): pyproject.toml $(STAMP)
+	$(PY) -m pip install --quiet -e '.[test,bench]'
+	@touch $(BENCH_STAMP)
+
+bench: $(BENCH_STAMP)     ## benchmarks → $(OUT)/bench.json
 	$(PY) -m gongkai.bench --out $(OUT)/bench.json
 
 # A bounded load (locust) on a local server of $(OUT) on 127.0.0.1, with a rebuild swapped in

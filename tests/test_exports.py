@@ -295,3 +295,49 @@ def test_disposition_names_in_ascii_and_utf8():
     assert cd.startswith('attachment; filename="')
     assert unquote(cd.split("filename*=UTF-8''")[1]) == "财政 预算.xlsx"
     assert all(ord(ch) < 128 for ch in cd)
+
+
+def test_exports_keep_loose_sqlite_values_exact(tmp_path):
+    """What SQLite may hold beyond the schema: exact doubles, infinity, bytes, huge integers, text
+    in an integer column. JSON comes from SQLite's json_object, Parquet converts in pyarrow with
+    a restart when a column does not fit its type: neither may lose or invent a value."""
+    from gongkai.exports.publish import write_export
+
+    db = tmp_path / "loose.db"
+    conn = sqlite3.connect(db)
+    conn.execute("create table t (n integer, x real, s text, d text, b integer, raw blob)")
+    rows = [
+        (1, 0.1 + 0.2, "=1+1", "2024-02-29", 1, b"\x00\xff"),
+        (2**62, float("inf"), "'=x", "2024-03-01", 0, None),
+        ("不是数字", -3.5, None, None, None, None),
+    ]
+    conn.executemany("insert into t values (?, ?, ?, ?, ?, ?)", rows)
+    conn.commit()
+    fields = [
+        {"name": "n", "type": "integer"},
+        {"name": "x", "type": "number"},
+        {"name": "s", "type": "string"},
+        {"name": "d", "type": "date"},
+        {"name": "b", "type": "boolean"},
+        {"name": "raw", "type": "string"},
+    ]
+    cols = ["n", "x", "s", "d", "b", "raw"]
+    ro = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    for kind in ("json", "ndjson", "parquet", "csv"):
+        write_export(kind, ro, "t", cols, fields, tmp_path / f"t.{kind}")
+    ro.close()
+    got = json.loads((tmp_path / "t.json").read_text(encoding="utf-8"))
+    assert got[0]["x"] == 0.1 + 0.2 and got[0]["raw"] == "AP8="  # every digit; bytes as base64
+    assert got[1]["n"] == 2**62 and got[1]["x"] is None  # JSON has no infinity
+    assert got[2]["n"] == "不是数字" and got[0]["s"] == "=1+1"  # JSON is data, not a spreadsheet
+    lines = (tmp_path / "t.ndjson").read_text(encoding="utf-8").splitlines()
+    assert [json.loads(line) for line in lines] == got
+    table = pq.read_table(tmp_path / "t.parquet")
+    # text in the integer column: that column is text, the others keep their types
+    assert str(table.schema.field("n").type) == "string" and table.column("n").to_pylist()[1] == str(2**62)
+    assert str(table.schema.field("d").type) == "date32[day]" and str(table.schema.field("b").type) == "bool"
+    assert table.column("x").to_pylist()[0] == 0.1 + 0.2 and table.column("b").to_pylist() == [True, False, None]
+    written = list(csv.reader(io.StringIO((tmp_path / "t.csv").read_text(encoding="utf-8"))))
+    assert [r[2] for r in written[1:]] == ["'=1+1", "''=x", ""]  # neutralised, restorable
+    assert [csv_cells.restore(r[2]) for r in written[1:3]] == ["=1+1", "'=x"]
+    assert written[1][1] == repr(0.1 + 0.2) and written[3][1] == "-3.5"

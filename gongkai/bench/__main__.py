@@ -155,6 +155,17 @@ def bench_scale_build(ctx: Context) -> dict:
     return run_scale_build_bench(ctx)
 
 
+def bench_exports(ctx: Context) -> dict:
+    from .exports import LARGE_ROWS, QUICK_LARGE_ROWS, run_exports_bench
+
+    # one turn of the XLSX pair (pandas + openpyxl takes minutes at 500k) and of the whole build
+    # (the rows bench times it in turns)
+    large = QUICK_LARGE_ROWS if ctx.quick else LARGE_ROWS
+    return run_exports_bench(
+        ctx.workdir, ctx.root, rows=ctx.rows, large_rows=large, repeats=ctx.repeats, xlsx_repeats=1, build_repeats=1
+    )
+
+
 # Order matters: serving and search use the database the load bench built. Add later benches here.
 BENCHES: dict[str, Callable[[Context], dict]] = {
     "load": bench_load,
@@ -168,6 +179,7 @@ BENCHES: dict[str, Callable[[Context], dict]] = {
     "xlsx": bench_xlsx,
     "scale_build": bench_scale_build,
     "scale": bench_scale,
+    "exports": bench_exports,
 }
 # `scale` runs rows, scale_build, scale_serve and scale_search itself over one shared set of
 # builds; those stay in BENCHES to be run on their own (`--bench rows`) but not by default.

@@ -24,7 +24,9 @@ def write(dataset: Dataset, originals: Path, checksums: dict[str, tuple[int, str
         if r is not None and r.path in checksums:
             size, sha = checksums[r.path]
             res["bytes"], res["hash"] = size, f"sha256:{sha}"
-    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=6) as z:
+    # level 5: on the bench's CSV 1.7% larger than zlib's default 6 for a quarter less CPU, so
+    # the archive is not slower to build than Python's zipfile at its default (bench `exports`)
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=5) as z:
         z.writestr("datapackage.json", json.dumps(descriptor, ensure_ascii=False, indent=2))
         for r in dataset.resources:
             if r.path in checksums:

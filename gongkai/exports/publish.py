@@ -63,25 +63,28 @@ def export_names(dataset: Dataset) -> dict[tuple[str, str], str]:
     return names
 
 
-def _write(kind: str, conn: sqlite3.Connection, table: str, cols: list[str], fields: list[dict], path: Path) -> None:
-    """Write one export of `table` to `path` (each call streams the table again)."""
-    batches = rows.batches(conn, table, cols)
-    if kind == "csv":
-        csv_export.write(batches, cols, path)
-    elif kind == "excel-csv":
-        csv_export.write(batches, cols, path, excel=True)
-    elif kind == "json":
-        json_export.write(batches, cols, path)
-    elif kind == "ndjson":
-        json_export.write(batches, cols, path, lines=True)
+def write_export(
+    kind: str, conn: sqlite3.Connection, table: str, cols: list[str], fields: list[dict], path: Path
+) -> None:
+    """Write one export of `table` to `path` (each call streams the table again); the bench
+    (`gongkai.bench.exports`) times each kind through this too."""
+    if kind in ("csv", "excel-csv"):
+        csv_export.write_table(conn, table, cols, path, excel=kind == "excel-csv")
+    elif kind in ("json", "ndjson"):
+        json_export.write_table(_database_file(conn), table, cols, path, lines=kind == "ndjson")
     elif kind == "xlsx":
-        xlsx_export.write(batches, _titles(fields, cols), fields, path)
+        xlsx_export.write(rows.batches(conn, table, cols), _titles(fields, cols), fields, path)
     elif kind == "parquet":
-        parquet_export.write(batches, cols, parquet_export.column_types(conn, table, cols, fields), path)
+        parquet_export.write_table(lambda: rows.cursor(conn, table, cols), cols, fields, path)
     elif kind == "dictionary":
         dictionary.write(fields, path)
     else:  # pragma: no cover - SUFFIXES names every kind above
         raise ValueError(kind)
+
+
+def _database_file(conn: sqlite3.Connection) -> Path:
+    """The file behind `conn` (for the exports that read it through APSW's SQLite)."""
+    return Path(next(row[2] for row in conn.execute("pragma database_list") if row[1] == "main"))
 
 
 def _titles(fields: list[dict], columns: list[str]) -> list[str]:
@@ -134,7 +137,7 @@ def publish(dataset: Dataset, database: Path, target: Path, previous: Path | Non
             for kind, _suffix in SUFFIXES:
                 path = target / names[(r.name, kind)]
                 tmp, commit = _atomic(path)
-                _write(kind, conn, r.name, cols, fields, tmp)
+                write_export(kind, conn, r.name, cols, fields, tmp)
                 commit()
                 record(path, kind, r.name, MEDIA[kind])
     finally:

@@ -18,10 +18,15 @@ def count(conn: sqlite3.Connection, table: str) -> int:
     return int(conn.execute(f"select count(*) from {identifier(table)}").fetchone()[0])
 
 
+def cursor(conn: sqlite3.Connection, table: str, cols: list[str]) -> sqlite3.Cursor:
+    """Every row, in rowid order (the order of the original file), one at a time."""
+    select = ", ".join(identifier(c) for c in cols)
+    return conn.execute(f"select {select} from {identifier(table)} order by rowid")
+
+
 def batches(conn: sqlite3.Connection, table: str, cols: list[str]) -> Iterator[list[tuple]]:
     """Every row, in rowid order (the order of the original file), `BATCH` at a time."""
-    select = ", ".join(identifier(c) for c in cols)
-    cur = conn.execute(f"select {select} from {identifier(table)} order by rowid")
+    cur = cursor(conn, table, cols)
     while True:
         chunk = cur.fetchmany(BATCH)
         if not chunk:

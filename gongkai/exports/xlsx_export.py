@@ -21,6 +21,7 @@ from .dictionary import HEADER, rows as dictionary_rows
 
 MAX_ROWS = 1_048_576  # Excel's rows per sheet, the header row included
 DATA_ROWS = MAX_ROWS - 1
+SAFE_INT = 2**53  # integers a double holds exactly
 SHEET = "数据 Data"
 DICTIONARY_SHEET = "数据字典 Dictionary"
 
@@ -43,25 +44,36 @@ def write(batches: Iterable[list[tuple]], titles: list[str], fields: list[dict],
             ws.freeze_panes(1, 0)
             return ws
 
+        # XlsxWriter's undecorated writers: the public ones first test each call for A1 notation,
+        # a tenth of the time here; the row and column are always numbers
+        number: Any = None
+        string: Any = None
         for batch in batches:
             for row in batch:
                 if r >= DATA_ROWS:
                     sheet, r = new_sheet(), 0
+                    number, string = sheet._write_number, sheet._write_string
                 r += 1
                 for c, value in enumerate(row):
-                    if value is None:
-                        continue
-                    if isinstance(value, int) and abs(value) >= 2**53:
-                        sheet.write_string(r, c, str(value))  # Excel's numbers are doubles: keep every digit
-                    elif isinstance(value, int | float) and not isinstance(value, bool):
-                        if isinstance(value, float) and not math.isfinite(value):
-                            sheet.write_string(r, c, str(value))
+                    kind = type(value)
+                    if kind is str:
+                        string(r, c, neutralise(value))
+                    elif kind is int:
+                        if -SAFE_INT < value < SAFE_INT:
+                            number(r, c, value)
                         else:
-                            sheet.write_number(r, c, value)
-                    elif isinstance(value, bytes):
-                        sheet.write_string(r, c, value.hex())
+                            string(r, c, str(value))  # Excel's numbers are doubles: keep every digit
+                    elif kind is float:
+                        if math.isfinite(value):
+                            number(r, c, value)
+                        else:
+                            string(r, c, str(value))
+                    elif value is None:
+                        continue
+                    elif kind is bytes:
+                        string(r, c, value.hex())
                     else:
-                        sheet.write_string(r, c, str(neutralise(str(value))))
+                        string(r, c, str(neutralise(str(value))))
         if sheets == 0:
             new_sheet()
         ws = book.add_worksheet(DICTIONARY_SHEET)
