@@ -13,6 +13,7 @@ Nothing here reads data files: that is the validator's job. What this module own
 from __future__ import annotations
 
 import copy
+import functools
 import hashlib
 import json
 import os
@@ -394,16 +395,23 @@ def checked_by_frictionless(descriptor: dict, passed: set[str] | None) -> list[E
     descriptor as it was."""
     if passed is None:
         return frictionless_errors(descriptor)
-    from importlib.metadata import version
-
     text = json.dumps(descriptor, sort_keys=True, ensure_ascii=False, default=str)
-    key = hashlib.sha256(f"{version('frictionless')}\0{text}".encode("utf-8", "surrogateescape")).hexdigest()
+    key = hashlib.sha256(f"{_frictionless_version()}\0{text}".encode("utf-8", "surrogateescape")).hexdigest()
     if key in passed:
         return []
     errors = frictionless_errors(descriptor)
     if not errors:
         passed.add(key)
     return errors
+
+
+@functools.cache
+def _frictionless_version() -> str:
+    """Looked up once a process: `importlib.metadata.version` scans the installed distributions
+    (about 9 ms, once per dataset of a full build before)."""
+    from importlib.metadata import version
+
+    return version("frictionless")
 
 
 def warm_frictionless() -> None:
