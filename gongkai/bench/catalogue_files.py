@@ -51,10 +51,14 @@ def _grow(release: Path, n: int) -> None:
             )
             if table == "datasets":
                 conn.execute("update datasets set ckan_id = ? where name = ?", [f"copy-{i}", new])
-        folder = release / "downloads" / new
-        folder.mkdir(parents=True)
-        os.link(release / "downloads" / seed / "files.json", folder / "files.json")
-        os.link(release / f"{seed}.db", release / f"{new}.db")  # served, as every open dataset is
+        seed_link = release / "datasets" / seed
+        if seed_link.is_symlink():  # the build's layout: the copy refers to the seed's object
+            os.symlink(os.readlink(seed_link), release / "datasets" / new)
+        else:
+            folder = release / "downloads" / new
+            folder.mkdir(parents=True)
+            os.link(release / "downloads" / seed / "files.json", folder / "files.json")
+            os.link(release / f"{seed}.db", release / f"{new}.db")  # served, as every open dataset is
     conn.execute("COMMIT")
     conn.close()
 

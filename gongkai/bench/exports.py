@@ -44,6 +44,8 @@ import time
 import zipfile
 from pathlib import Path
 
+from gongkai import release_files
+
 from . import data
 from .load import RESULT_PREFIX, log, run_gongkai
 from .rows import DATASET, label, measure_build, write_project
@@ -150,7 +152,7 @@ def _size(
         }
         say(f"  build {figures['dataset_build_s']} s, sqlite3 .import {figures['dataset_build_sqlite3_import_s']} s")
         site = (build_out / "site").resolve()
-        db, downloads = site / f"{DATASET}.db", site / "downloads" / DATASET
+        db, downloads = release_files.database(site, DATASET), release_files.downloads(site, DATASET)
     else:
         downloads = root / "datasets" / DATASET  # the descriptor and the original CSV
         db = base / f"load-{name}.db"

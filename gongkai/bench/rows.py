@@ -36,6 +36,8 @@ from urllib.parse import quote, urlencode
 
 import httpx
 
+from gongkai import release_files
+
 from . import data
 from .load import RESULT_PREFIX, Run, best, log, measure
 from .serve import free_port, gongkai_cmd, make_site, running
@@ -120,7 +122,7 @@ def measure_build(root: Path, out: Path, repeats: int) -> dict:
 
 
 def _database(out: Path) -> Path:
-    return (out / "site").resolve() / f"{DATASET}.db"
+    return release_files.database((out / "site").resolve(), DATASET)
 
 
 def measure_index(db: Path, scratch: Path) -> dict:

@@ -36,6 +36,7 @@ from urllib.parse import urlencode
 
 import httpx
 
+from gongkai import release_files
 from gongkai.search import normalize, read_indexes, site_index
 from gongkai.search.query import search_table, search_tables
 from gongkai.search.tokens import parse
@@ -86,9 +87,7 @@ def like_counts(site: Path, query: str) -> dict[str, int]:
     text = normalize(term.text)
     latin = bool(_WORD.fullmatch(text))
     out = {}
-    for db in sorted(site.glob("*.db")):
-        if db.name == "catalog.db":
-            continue
+    for db in release_files.database_files(site):
         conn = sqlite3.connect(f"file:{db}?mode=ro&immutable=1", uri=True)
         try:
             n = 0
@@ -184,7 +183,11 @@ def _in_process(site: Path, shards: list, conns: dict, repeats: int, n: int) -> 
     ranking = _timed(lambda: site_index.candidates(served, COMMON, top=40), repeats)
     whole = _timed(page, repeats)
 
-    tables = [(name, t) for name in sorted(p.stem for p in site.glob("gen-*.db")) for t in _tables(site, name, conns)]
+    tables = [
+        (name, t)
+        for name in (p.stem for p in release_files.database_files(site) if p.stem.startswith("gen-"))
+        for t in _tables(site, name, conns)
+    ]
 
     def fanout():
         for name, tindex in tables:
