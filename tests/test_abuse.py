@@ -68,9 +68,18 @@ def site(tmp_path_factory) -> Path:
 
 
 def worker_pids(pid: int) -> set[int]:
-    """uvicorn's worker processes (multiprocessing children; not its resource tracker)."""
+    """The server's worker processes: the supervisor's children (forked from it, so their command
+    line is the supervisor's), not multiprocessing's resource tracker."""
     children = {int(p) for f in Path(f"/proc/{pid}/task").glob("*/children") for p in f.read_text().split()}
-    return {c for c in children if b"spawn_main" in Path(f"/proc/{c}/cmdline").read_bytes()}
+    out = set()
+    for c in children:
+        try:
+            cmd = Path(f"/proc/{c}/cmdline").read_bytes()
+        except OSError:  # gone since the listing
+            continue
+        if b"resource_tracker" not in cmd and b"semaphore_tracker" not in cmd:
+            out.add(c)
+    return out
 
 
 @pytest.fixture(scope="module")

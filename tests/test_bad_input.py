@@ -21,6 +21,7 @@ import pytest
 from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings, strategies as st
 
+from gongkai import release_files
 from gongkai.build import build_site, load_dataset
 from gongkai.cli import cli
 from gongkai.descriptors import read_dataset, read_site
@@ -480,7 +481,7 @@ def test_symlink_inside_the_folder_is_fine(site_root, tmp_path):
     os.symlink("real.csv", folder / "budget.csv")
     result = build_site(site_root, tmp_path / "out")
     assert result.ok
-    published = tmp_path / "out/site/downloads/budget/budget.csv"
+    published = release_files.downloads(tmp_path / "out/site", "budget") / "budget.csv"
     assert not published.is_symlink() and published.read_bytes() == (folder / "real.csv").read_bytes()
 
 
@@ -491,7 +492,7 @@ def test_hashing_never_opens_special_files(site_root, tmp_path):
     os.symlink("/dev/zero", folder / "zero")
     result = build_site(site_root, tmp_path / "out")
     assert result.ok
-    assert not (tmp_path / "out/site/downloads/budget/zero").exists()
+    assert not (release_files.downloads(tmp_path / "out/site", "budget") / "zero").exists()
 
 
 # -- fuzzing the descriptor reader ------------------------------------------------------------

@@ -136,7 +136,9 @@ def test_catalog_json_is_the_catalogue(site):
         assert {k: got[k] for k in _expected(d)} == _expected(d)
         assert got["landing_page"].endswith(f"/datasets/{d['name']}")
         # the download URLs are the dataset's published files, as its manifest lists them
-        manifest = json.loads((release_files.downloads(site, d["name"]) / "files.json").read_text()) if got["files"] else None
+        manifest = (
+            json.loads((release_files.downloads(site, d["name"]) / "files.json").read_text()) if got["files"] else None
+        )
         if manifest is not None:
             assert [f["sha256"] for f in got["files"]] == [f["sha256"] for f in manifest["files"]]
             assert got["data_package_url"].endswith(f"/downloads/{d['name']}/{d['name']}.zip")
