@@ -43,17 +43,18 @@ import json
 import logging
 import re
 import sqlite3
+from urllib.parse import parse_qs
 
 from datasette import Response, hookimpl
 from datasette.renderer import json_renderer
-from datasette.utils import InvalidSql, add_cors_headers
+from datasette.utils import InvalidSql, add_cors_headers, tilde_decode
 from datasette.utils.asgi import Base400, Request
 from datasette.views.base import DatasetteError
 from markupsafe import Markup
 
 from gongkai import i18n
 from gongkai.ckan import http as ckan_http
-from gongkai.portal import error_messages, routes
+from gongkai.portal import error_messages, next_token, routes
 
 log = logging.getLogger("gongkai.errors")
 
@@ -323,6 +324,40 @@ async def ckan_post(datasette, app, scope, receive, send):
     return await app(scope, ckan_http.replay(body), send)
 
 
+async def bad_next(datasette, scope) -> bool:
+    """A table or view page (`/<db>/<table>`, `.json`, `.csv`) with a `_next` it cannot page
+    from (gongkai/portal/next_token.py)."""
+    args = parse_qs(scope.get("query_string", b"").decode("latin-1"))
+    tokens = args.get("_next")
+    parts = scope.get("path", "").strip("/").split("/")
+    if not tokens or len(parts) != 2:
+        return False
+    table = parts[1]
+    for ext in (".json", ".csv"):
+        if table.endswith(ext):
+            table = table[: -len(ext)]
+    try:
+        db = datasette.get_database(tilde_decode(parts[0]))
+    except KeyError:
+        return False  # not a database: Datasette's 404
+    table = tilde_decode(table)
+    view = table in await db.view_names()
+    if not view and not await db.table_exists(table):
+        return False
+    pks = [] if view else await db.primary_keys(table)
+    integer = frozenset(
+        c.name for c in ([] if view else await db.table_column_details(table)) if "INT" in (c.type or "").upper()
+    )
+    sorted_by = bool(args.get("_sort") or args.get("_sort_desc"))
+    return not next_token.next_ok(tokens[-1], view=view, pks=pks, integer_pks=integer, sorted_by=sorted_by)
+
+
+async def bad_parameter(datasette, scope, receive, send, key: str):
+    await datasette.invoke_startup()  # idempotent; a first request may arrive before it ran
+    response = await error_response(datasette, _request(scope, receive), 400, error_messages.say(key))
+    await response.asgi_send(send)
+
+
 @hookimpl
 def asgi_wrapper(datasette):
     def wrap(app):
@@ -338,6 +373,8 @@ def asgi_wrapper(datasette):
                 return await method_not_allowed(datasette, scope, receive, send)
             if HIDDEN.match(scope.get("path", "")):
                 return await not_found(datasette, scope, receive, send)
+            if b"_next=" in scope.get("query_string", b"") and await bad_next(datasette, scope):
+                return await bad_parameter(datasette, scope, receive, send, "err_page_bad_next")
             return await app(scope, receive, send)
 
         return asgi
