@@ -22,6 +22,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from .load import log
+from .portal import ROWS as ROWS_PER_DATASET
 
 # (label, figure key with {n}, target text, target key in the section's targets or None)
 _SUMMARY: tuple[tuple[str, str, str, str | None], ...] = (
@@ -120,40 +121,63 @@ def summary(sizes: tuple[int, ...], parts: dict[str, dict], targets: dict) -> li
     return rows
 
 
+PARTS = ("build", "serve", "search", "rows")
+PARTS_ENV = "GONGKAI_SCALE_PARTS"  # e.g. "serve,search": the others are not run
+
+
 def run_scale(ctx) -> dict:
+    """Every part, or those `GONGKAI_SCALE_PARTS` names. Without `build`, serving and search
+    measure the builds an earlier run kept (`<workdir>/scale/build-<n>/out`), rebuilt first
+    (a no-op, or what the code since then changed). A part that fails is reported in the
+    notes and the others still run: one broken part must not lose an hour of figures."""
+    import os
+    import traceback
+
     from .rows import run_rows_bench
-    from .scale_build import QUICK_SIZES, SIZES, run_scale_build
+    from .scale_build import QUICK_SIZES, SIZES, ensure_portal, run_scale_build
     from .scale_search import bench_scale_search
     from .scale_serve import run_scale_serve
 
     sizes = QUICK_SIZES if ctx.quick else SIZES
+    wanted = [p.strip() for p in os.environ.get(PARTS_ENV, ",".join(PARTS)).split(",") if p.strip()]
     workdir = Path(ctx.workdir) / "scale"
     builds: dict[int, tuple[Path, Path]] = {}
     parts: dict[str, dict] = {}
     targets: dict = {}
     notes: list[str] = []
 
-    def take(name: str, figures: dict) -> None:
-        figures = dict(figures)
+    def take(name: str, run) -> None:
+        if name not in wanted:
+            return
+        log(f"  -- {name}")
+        try:
+            figures = dict(run())
+        except Exception as exc:
+            traceback.print_exc()
+            notes.append(f"{name}: failed: {type(exc).__name__}: {exc}")
+            return
         targets.update(figures.pop("targets", {}))
         notes.extend(f"{name}: {note}" for note in figures.pop("notes", []))
         parts[name] = figures
 
-    log("  -- builds at each N (kept for serving and search)")
-    take("build", run_scale_build(workdir, sizes, keep=builds))
-    log("  -- serving the same builds")
-    take("serve", run_scale_serve(workdir, ctx.root, quick=ctx.quick, builds=builds))
-    log("  -- site-wide search over the same builds")
-    take("search", bench_scale_search(ctx, builds=builds))
-    log("  -- one large dataset (rows)")
-    take("rows", run_rows_bench(ctx.workdir, ctx.root, quick=ctx.quick, repeats=ctx.repeats))
+    take("build", lambda: run_scale_build(workdir, sizes, keep=builds))
+    if "build" not in wanted:
+        for n in sizes:
+            out = workdir / f"build-{n}" / "out"
+            if (out / "site").exists():
+                builds[n] = (ensure_portal(workdir, n, ROWS_PER_DATASET), out)
+        notes.append(f"build: not run; serving and search use the kept builds of N = {sorted(builds)}")
+    if builds:
+        take("serve", lambda: run_scale_serve(workdir, ctx.root, quick=ctx.quick, builds=builds))
+        take("search", lambda: bench_scale_search(ctx, builds=builds))
+    take("rows", lambda: run_rows_bench(ctx.workdir, ctx.root, quick=ctx.quick, repeats=ctx.repeats))
     met = [t.get("met") for t in targets.values()]
     return {
         "scale": {
             "sizes": list(sizes),
             **parts,
-            "summary": summary(sizes, parts, targets),
-            "rows_summary": rows_summary(parts["rows"]),
+            "summary": summary(tuple(sorted(builds)) or sizes, parts, targets),
+            "rows_summary": rows_summary(parts.get("rows", {})),
             "targets_met": sum(1 for m in met if m is True),
             "targets_not_met": sorted(k for k, t in targets.items() if t.get("met") is False),
         },

@@ -124,7 +124,7 @@ def _verified(site: Path, ranked: site_index.Ranked, query: str, conns: dict) ->
 def _conn(site: Path, name: str, conns: dict) -> sqlite3.Connection:
     conn = conns.get(name)
     if conn is None:
-        conn = conns[name] = sqlite3.connect(f"file:{site / name}.db?mode=ro&immutable=1", uri=True)
+        conn = conns[name] = sqlite3.connect(f"file:{release_files.database(site, name)}?mode=ro&immutable=1", uri=True)
     return conn
 
 
