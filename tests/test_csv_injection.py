@@ -16,6 +16,7 @@ import pytest
 from conftest import FIXTURES, REPO
 from hypothesis import given, strategies as st
 
+from gongkai import release_files
 from gongkai.build import build_site
 from gongkai.csv_cells import TRIGGERS, neutralise, restore
 from gongkai.serve import make_datasette
@@ -89,7 +90,7 @@ async def ds(site):
 
 
 def sqlite_rows(site):
-    conn = sqlite3.connect(f"file:{site / 'formulas.db'}?immutable=1", uri=True)
+    conn = sqlite3.connect(f"file:{release_files.database(site, 'formulas')}?immutable=1", uri=True)
     cur = conn.execute("select * from cells order by id")
     header = [c[0] for c in cur.description]
     return header, [list(r) for r in cur.fetchall()]

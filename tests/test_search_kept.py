@@ -11,6 +11,7 @@ from conftest import REPO
 from datasette.plugins import pm
 from test_search_site import built  # noqa: F401  (the fixture: a small built site)
 
+from gongkai import release_files
 from gongkai.limits import Limits
 from gongkai.serve import make_datasette
 
@@ -80,7 +81,7 @@ def test_dataset_connections_are_shared_between_threads_and_bounded(built, monke
 
     monkeypatch.setattr(site_index, "DATABASES_KEPT", 2)
     pool = site_index.DatabasePool(built)
-    names = sorted(p.stem for p in built.glob("*.db") if p.stem != "catalog")[:3]
+    names = [p.stem for p in release_files.database_files(built)][:3]
     assert len(names) == 3
     with pool.opened(names[0]) as first:
         assert first.execute("select count(*) from sqlite_master").fetchone()[0] > 0

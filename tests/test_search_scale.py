@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from conftest import REPO
 
+from gongkai import release_files
 from gongkai.bench import portal
 from gongkai.bench.scale_search import like_counts
 from gongkai.build import build_site
@@ -171,9 +172,8 @@ def small_top(site, tmp_path, monkeypatch):
     monkeypatch.setattr(site_index, "TOP_K", 20)
     release = tmp_path / "release"
     release.mkdir()
-    for db in site.glob("gen-*.db"):
-        (release / db.name).symlink_to(db)
-    entries = [site_index.Entry(db.stem, "h") for db in release.glob("gen-*.db")]
+    (release / release_files.DATASETS).symlink_to(site.resolve() / release_files.DATASETS)  # the same objects
+    entries = [site_index.Entry(name, "h") for name in release_files.names(release) if name.startswith("gen-")]
     assert site_index.write(release, None, entries)["written"] == site_index.SHARDS
     shards = site_index.Shards(release, site_index.open_shards(release))
     yield release, shards
