@@ -16,32 +16,12 @@ from __future__ import annotations
 from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-import yaml
-
-from .locale_file import LOCALES_DIR
+from .locale_file import LOCALES_DIR, read_locale_file
 
 LANGS = ("zh", "en")
 DEFAULT_LANG = "zh"
 PARAM = "_lang"
 _HTML_LANG = {"zh": "zh-CN", "en": "en"}
-
-
-def read_locale_file(path: Path) -> dict[str, dict[str, str]]:
-    """`locale_file.read_locale_file` (same checks, same errors) through libyaml's parser when
-    PyYAML has it: the pure-Python one took 1.4 s of every server start for these files (#10).
-    Kept apart from `locale_file.py`, which is build-side code (a change there rebuilds every
-    dataset, gongkai/codehash.py)."""
-    path = Path(path)
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    data = yaml.load(path.read_text(encoding="utf-8"), Loader=loader) or {}  # noqa: S506 (a safe loader)
-    if not isinstance(data, dict):
-        raise ValueError(f"{path.name}: expected a mapping of key -> {{zh, en}}")
-    table: dict[str, dict[str, str]] = {}
-    for key, value in data.items():
-        if not isinstance(value, dict):
-            raise ValueError(f"{path.name}: {key!r} must map to {{zh: ..., en: ...}}")
-        table[key] = {lang: str(text) for lang, text in value.items()}
-    return table
 
 
 def load_strings(folder: Path = LOCALES_DIR) -> dict[str, dict[str, str]]:
