@@ -96,11 +96,8 @@ def database_metadata(
 
 
 def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
     with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
+        return hashlib.file_digest(fh, "sha256").hexdigest()
 
 
 def inspect_data(site_dir: Path, previous: Path | None = None, databases: dict[Path, bool] | None = None) -> dict:

@@ -15,7 +15,6 @@ visitor; the served documents (`/data.json`) check theirs and stream when it dif
 from __future__ import annotations
 
 import csv
-import hashlib
 import os
 from pathlib import Path
 from typing import Any
@@ -28,7 +27,7 @@ from ..csv_cells import neutralise
 from ..opendata import stream, vocab
 from ..opendata.urls import SiteUrls
 from ..openness import is_withheld
-from .manifest import FileEntry, read_manifest
+from .manifest import FileEntry, read_manifest, sha256
 
 CSV, EXCEL_CSV, JSON, XLSX = "catalog.csv", "catalog.excel.csv", "catalog.json", "catalog.xlsx"
 FILES = (CSV, EXCEL_CSV, JSON, XLSX)
@@ -257,7 +256,7 @@ class Writer:
         for name in FILES:
             path = self.target / name
             os.replace(self.tmp[name], path)
-            entries.append(FileEntry(name, KINDS[name], None, path.stat().st_size, _sha256(path), MEDIA[name]))
+            entries.append(FileEntry(name, KINDS[name], None, path.stat().st_size, sha256(path), MEDIA[name]))
         return entries
 
     def discard(self) -> None:
@@ -266,12 +265,3 @@ class Writer:
         finally:
             for path in self.tmp.values():
                 path.unlink(missing_ok=True)
-
-
-def _sha256(path: Path) -> str:
-    # not exports.publish's: importing it would put every format's writer into this file's code key
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()

@@ -5,6 +5,7 @@ download route (which serves `Content-Type`, `ETag` and `Content-Disposition` fr
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -41,3 +42,9 @@ def read_manifest(folder: Path) -> list[FileEntry]:
         return [FileEntry(**e) for e in data.get("files", [])]
     except (OSError, ValueError, TypeError):
         return []
+
+
+def sha256(path: Path) -> str:
+    """The file's SHA-256 (hex), read in blocks."""
+    with open(path, "rb") as f:
+        return hashlib.file_digest(f, "sha256").hexdigest()

@@ -7,7 +7,6 @@ renamed, so a half-written export is never published under its real name.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import sqlite3
 from pathlib import Path
@@ -15,7 +14,7 @@ from pathlib import Path
 from ..media_types import XLSX, download_type
 from ..model import Dataset
 from . import csv_export, dictionary, json_export, package_zip, parquet_export, precompress, rows, xlsx_export
-from .manifest import FileEntry, write_manifest
+from .manifest import FileEntry, sha256, write_manifest
 
 MEDIA = {
     "csv": "text/csv; charset=utf-8",
@@ -39,14 +38,6 @@ SUFFIXES = [
     ("parquet", ".parquet"),
     ("dictionary", ".dictionary.csv"),
 ]
-
-
-def sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def export_names(dataset: Dataset) -> dict[tuple[str, str], str]:
