@@ -105,9 +105,14 @@ PER_CELL_HOOKS = ("render_cell",)
 
 
 def shortcut_empty_hooks(manager=pm) -> None:
+    """Idempotent across copies of this module: Datasette runs a plugins folder's files again
+    for every instance it makes (and gongkai.worker.preload once more), each with its own
+    `EmptyHookShortcut` class, so a wrapper is recognised by its attribute, not its class.
+    (Tested by class, a process that made a thousand instances, the test suite, wrapped the
+    hook a thousand deep and every call ended in a RecursionError.)"""
     for name in PER_CELL_HOOKS:
         caller = getattr(manager.hook, name)
-        if not isinstance(caller, EmptyHookShortcut):
+        if not hasattr(caller, "_gongkai_caller"):
             setattr(manager.hook, name, EmptyHookShortcut(caller))
 
 

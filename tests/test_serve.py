@@ -258,3 +258,14 @@ async def test_render_cell_plugins_still_run(site):
     finally:
         pm.unregister(name="test-shout")
     assert "&lt;&lt;" not in (await ds.client.get("/budget/spending")).text
+
+
+def test_the_render_cell_shortcut_wraps_the_hook_once_however_many_instances(site):
+    """Datasette runs plugins/fast_pages.py again for each instance; the hook stays one wrapper
+    deep (it grew one level per instance, until calls hit the recursion limit)."""
+    from datasette.plugins import pm
+
+    for _ in range(5):
+        make_datasette(site, root=ROOT)
+    caller = pm.hook.render_cell
+    assert hasattr(caller, "_gongkai_caller") and not hasattr(caller._gongkai_caller, "_gongkai_caller")
