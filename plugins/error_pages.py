@@ -324,6 +324,24 @@ async def ckan_post(datasette, app, scope, receive, send):
     return await app(scope, ckan_http.replay(body), send)
 
 
+async def _key_shape(datasette, db, table: str) -> tuple[bool, list[str], frozenset[str]] | None:
+    """(a view?, its primary keys, those declared INTEGER) of a table, None if there is no such
+    table or view; read once per worker and table (a release's schemas never change), for at
+    most 1,024 tables."""
+    kept = datasette.__dict__.setdefault("_gongkai_key_shapes", {})
+    key = (db.name, table)
+    if key not in kept:
+        view = table in await db.view_names()
+        if not view and not await db.table_exists(table):
+            return None
+        pks = [] if view else await db.primary_keys(table)
+        columns = [] if view else await db.table_column_details(table)
+        if len(kept) >= 1024:
+            kept.clear()
+        kept[key] = (view, pks, frozenset(c.name for c in columns if "INT" in (c.type or "").upper()))
+    return kept[key]
+
+
 async def bad_next(datasette, scope) -> bool:
     """A table or view page (`/<db>/<table>`, `.json`, `.csv`) with a `_next` it cannot page
     from (gongkai/portal/next_token.py)."""
@@ -341,13 +359,10 @@ async def bad_next(datasette, scope) -> bool:
     except KeyError:
         return False  # not a database: Datasette's 404
     table = tilde_decode(table)
-    view = table in await db.view_names()
-    if not view and not await db.table_exists(table):
+    shape = await _key_shape(datasette, db, table)
+    if shape is None:
         return False
-    pks = [] if view else await db.primary_keys(table)
-    integer = frozenset(
-        c.name for c in ([] if view else await db.table_column_details(table)) if "INT" in (c.type or "").upper()
-    )
+    view, pks, integer = shape
     sorted_by = bool(args.get("_sort") or args.get("_sort_desc"))
     return not next_token.next_ok(tokens[-1], view=view, pks=pks, integer_pks=integer, sorted_by=sorted_by)
 
