@@ -63,7 +63,7 @@ def test_a_tiny_cluster_loses_no_request_to_a_kill_or_a_rollout(tmp_path):
     assert checks["sql_never_cached"] and checks["revalidation_304"], checks
     assert checks["languages_cached_apart"] and checks["health_not_cached"], checks
     rollout = phases["rollout"]
-    assert rollout["from"] != rollout["to"] and rollout["all_serve_new"]
+    assert rollout["from"] != rollout["to"] and rollout["all_serve_new"], rollout["reloads"]
     assert [r["serves"] for r in rollout["reloads"]] == [rollout["to"]] * 2
     assert phases["kill"]["replica_serves_after"] == rollout["from"]
     assert "failed during the kill" in proc.stderr

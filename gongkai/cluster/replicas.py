@@ -21,6 +21,7 @@ from .. import supervisor
 from ..loadtest.server import Server, free_port
 
 RELOAD_TIMEOUT_S = 180.0
+SERVES_NEW_WITHIN_S = 5.0  # well past a retiring worker's last accept (one 0.1 s loop tick)
 
 
 def health(port: int) -> dict:
@@ -72,16 +73,29 @@ class Replicas:
                     record = {"ok": False, "error": "timeout"}
                     break
                 time.sleep(0.1)
+            seconds = round(time.monotonic() - started, 2)
             records.append(
                 {
                     "replica": i,
                     "ok": bool(record.get("ok")),
                     "to": record.get("to"),
-                    "seconds": round(time.monotonic() - started, 2),
-                    "serves": health(self.ports[i])["release"],
+                    "seconds": seconds,
+                    **self._serving(i, record.get("to")),
                 }
             )
         return records
+
+    def _serving(self, i: int, release: str | None) -> dict:
+        """What replica i answers with once its reload is recorded. A retiring worker takes
+        up to one tick of uvicorn's main loop (0.1 s) to stop accepting after its SIGTERM, so
+        a request in that window is still answered, correctly, by the old release: ask again
+        until the new one answers or the retiring window is over, and say how long it took."""
+        started = time.monotonic()
+        while True:
+            serves = health(self.ports[i])["release"]
+            if serves == release or time.monotonic() - started > SERVES_NEW_WITHIN_S:
+                return {"serves": serves, "serves_new_after_s": round(time.monotonic() - started, 2)}
+            time.sleep(0.05)
 
     def stop(self) -> None:
         for server in self.servers:
