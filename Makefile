@@ -54,7 +54,7 @@ lint: install             ## ruff (lint, format check) and mypy (files and optio
 	$(PY) -m mypy
 
 test: install lint browser  ## lint, then the whole test suite (what CI runs), browser tests included
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q --durations=15
 
 # The benches also need the baselines' tools (pandas, for the `exports` bench): the `bench` extra.
 BENCH_STAMP := $(VENV)/.bench-stamp

@@ -207,7 +207,7 @@ def fast_condition(guard: personal_data.RowGuard):
     condition = guard.fast_condition()
     assert condition is not None
     code = compile(condition, "<guard>", "eval")
-    ns = {"ZEROS": personal_data.ZEROS, "ELEVEN": personal_data.ELEVEN}
+    ns = {"ZEROS": personal_data.ZEROS, "ELEVEN": personal_data.ELEVEN, "normalize": personal_data.normalize}
 
     def holds(texts: list[str], values: list) -> bool:
         env = ns | {f"x{i}": t for i, t in enumerate(texts)} | {f"v{i}": v for i, v in enumerate(values)}
@@ -241,3 +241,46 @@ def test_the_row_functions_condition_passes_ordinary_rows_and_stops_planted_ones
     for r in corpus():
         if r["kind"]:
             assert holds([r["cell"], ""], [r["cell"], ""]) and holds(["2021年", r["cell"]], ["", ""]), r
+
+
+def full_width(text: str) -> str:
+    """The text as a Chinese input method in full-width mode types it (１３８…, ＠)."""
+    return "".join(chr(ord(c) + 0xFEE0) if "!" <= c <= "~" else c for c in text)
+
+
+def test_full_width_identifiers_are_found_and_masked(tmp_path, monkeypatch):
+    """Full-width digits and ＠ are the same identifiers: the row function's fast condition
+    lets them through to the full look, which finds them, and no report shows them."""
+    planted = [r for r in corpus() if r["kind"] in ("resident-id", "mobile", "email") and r["column"] == "备注"]
+    assert planted, "the corpus plants identifiers in free text"
+    cells = [full_width(r["cell"]) for r in planted]
+    holds = fast_condition(personal_data.RowGuard(["备注"], {}, [{"type": "string"}]))
+    assert all(holds([c], [c]) for c in cells)
+    assert not holds(["２０２１年１２月"], ["２０２１年１２月"])  # an ordinary full-width date is no run of 11
+    monkeypatch.setenv(split.MIN_BYTES_ENV, str(1 << 40))
+    folder = write(tmp_path, ["编号", "备注"], [[str(i), c] for i, c in enumerate(cells, 1)], types={"编号": "integer"})
+    result = validate_dataset(read_dataset(folder), limit_errors=0)
+    found = {(e.row_number, e.extra.get("personalDataKind")) for e in result.tasks[0].errors}
+    assert found == {(i, r["kind"]) for i, r in enumerate(planted, 2)}
+    shown = json.dumps(report.report([result]), ensure_ascii=False) + report.text_summary([result], first=10_000)
+    for cell in cells:  # the identifier itself, as written, never appears; its mask does
+        for hit in personal_data.Column.of("备注").find(cell):
+            assert hit.raw in cell and hit.raw not in shown and hit.masked in shown
+
+
+def test_full_width_cells_are_judged_as_their_ascii_forms():
+    """Every corpus cell, planted or decoy, typed full-width: the same kinds, no more, no fewer."""
+    changed = [
+        r
+        for r in corpus()
+        if personal_data.classify(r["column"], [full_width(r["cell"])])
+        != personal_data.classify(r["column"], [r["cell"]])
+    ]
+    assert changed == []
+
+
+def test_fold_keeps_lengths_and_ascii():
+    assert personal_data.fold("abc 123") == "abc 123"
+    assert personal_data.fold("１３８－１２３４\u3000ａ＠ｂ") == "138-1234 a@b"
+    text = "电话：１３８１２３４５６７８。"
+    assert len(personal_data.fold(text)) == len(text)

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import datetime
 import re
+import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -63,6 +64,26 @@ ELEVEN = b"0" * 11
 # in a column declared as organisational contact only IDs and cards are looked for
 DIGITS_ONLY = re.compile(r"\d{15}|\d{4}[- ]\d{4,6}[- ]\d{4,5}")
 SEP = "\x1f"  # joins a row's cells: no pattern matches across it
+# Full-width forms (Ａ–ｚ, ０–９, ＠, －, the ideographic space), which Chinese input methods type
+# and Chinese spreadsheets keep, folded to ASCII one character for one (NFKC's mapping for this
+# block; NFKC itself may change a text's length, and spans must stay valid in the original):
+# １３８１２３４５６７８ is a mobile number as much as 13812345678 is.
+FOLD = {**{c: c - 0xFEE0 for c in range(0xFF01, 0xFF5F)}, 0x3000: 0x20}
+_FULL_WIDTH = re.compile("[\uff01-\uff5e\u3000]")
+# The row function's fast condition only asks whether a row may hold an identifier, so there
+# a text's length may change: NFKC, in C, folds the full-width forms (and some more, which can
+# only add candidates for the full look) in 0.13 µs where `str.translate` takes 4.5 µs for a
+# 60-character Chinese cell (measured with timeit).
+normalize = unicodedata.normalize
+
+
+def fold(text: str) -> str:
+    """`text` with its full-width forms as ASCII, the same length (`FOLD`); text without any,
+    as is (the search, in C, costs a tenth of the translation)."""
+    if text.isascii() or _FULL_WIDTH.search(text) is None:
+        return text
+    return text.translate(FOLD)
+
 
 _BEFORE = r"(?<!\d)(?<!\d[.,])"  # not inside a longer number, nor the fraction of a decimal
 _AFTER = r"(?![\d]|[.,]\d)"  # nor the integer part of a decimal (15888888555.83)
@@ -271,22 +292,29 @@ class Column:
         )
 
     def find(self, cell: str, index: int = 0) -> list[Hit]:
-        """Every identifier in the cell (allowed or not)."""
+        """Every identifier in the cell (allowed or not). The patterns and checks read the
+        cell's folded form (`fold`); each hit's `raw` is the cell's own characters at the same
+        span, so redacting a report replaces exactly what the publisher wrote."""
+        original, cell = cell, fold(cell)
+
+        def raw_of(m: re.Match) -> str:
+            return original[m.start() : m.end()]
+
         hits: list[Hit] = []
         if "@" in cell:
-            hits += [Hit(index, EMAIL, m.group(0), mask_email(m.group(0))) for m in _EMAIL.finditer(cell)]
+            hits += [Hit(index, EMAIL, raw_of(m), mask_email(m.group(0))) for m in _EMAIL.finditer(cell)]
         if not any(c.isdigit() for c in cell):
             return hits
         taken: list[tuple[int, int]] = []
         for m in _ID18.finditer(cell):
             number = m.group(0)
             if is_resident_id(number) and not (self.org_codes and is_organisation_code(number)):
-                hits.append(Hit(index, RESIDENT_ID, number, mask_id(number)))
+                hits.append(Hit(index, RESIDENT_ID, raw_of(m), mask_id(number)))
                 taken.append(m.span())
         if self.old_ids:
             for m in _ID15.finditer(cell):
                 if is_old_resident_id(m.group(0)):
-                    hits.append(Hit(index, RESIDENT_ID, m.group(0), mask_id(m.group(0))))
+                    hits.append(Hit(index, RESIDENT_ID, raw_of(m), mask_id(m.group(0))))
                     taken.append(m.span())
         for m in _MOBILE.finditer(cell) if self.mobiles else ():
             if _inside(m.span(), taken):
@@ -296,13 +324,13 @@ class Column:
                 raw = m.group(0)
                 cut = m.start(2) - m.start(0)
                 masked = raw[:cut] + "****" + raw[cut + 4 :]
-                hits.append(Hit(index, MOBILE, raw, masked))
+                hits.append(Hit(index, MOBILE, raw_of(m), masked))
                 taken.append(m.span())
         if self.cards:
             for m in _CARD.finditer(cell):
                 raw = m.group(0)
                 if not _inside(m.span(), taken) and is_bank_card(re.sub(r"[- ]", "", raw)):
-                    hits.append(Hit(index, BANK_CARD, raw, mask_card(raw)))
+                    hits.append(Hit(index, BANK_CARD, raw_of(m), mask_card(raw)))
         return hits
 
 
@@ -413,7 +441,8 @@ class RowGuard:
         identifier (then `hits` decides), or None when no column needs looking at. A column's
         type decides how cheap it is: a valid date or boolean holds none, a number only when
         long enough; the text columns are concatenated and looked at once, in C: an "@", or a run of
-        11 ASCII digits (spaces and hyphens count: 138-1234-5678) once `ZEROS` maps them."""
+        11 ASCII digits (spaces and hyphens count: 138-1234-5678) once `ZEROS` maps them,
+        full-width ones folded to ASCII before (NFKC: `normalize`)."""
         texts: list[str] = []
         contact_texts: list[str] = []
         values: list[str] = []
@@ -439,13 +468,17 @@ class RowGuard:
             if not group:
                 continue
             # concatenated with a non-digit between (a run across two cells would make most rows
-            # candidates); non-ASCII characters become "?", never dropped, for the same reason
+            # candidates); full-width forms folded to ASCII first (only when there are any:
+            # `isascii` is O(1)), then any other non-ASCII character becomes "?", never dropped,
+            # for the same reason
             joined = ' + "/" + '.join(group)
-            digits = 'ELEVEN in {t}.encode("ascii", "replace").translate(ZEROS)'
+            name = "g_text" if emails else "g_contact"
+            folded = f'((({name} := {joined})).isascii() or ({name} := normalize("NFKC", {name})))'
+            digits = f'ELEVEN in {name}.encode("ascii", "replace").translate(ZEROS)'
             if emails:
-                conditions.append(f'("@" in (g_text := {joined}) or {digits.format(t="g_text")})')
+                conditions.append(f'({folded} and ("@" in {name} or {digits}))')
             else:
-                conditions.append(digits.format(t=f"({joined})"))
+                conditions.append(f"({folded} and {digits})")
         return " or ".join(conditions) if conditions else None
 
     def label_errors(self, labels: Sequence[str], row_number: int | None) -> list[Error]:
@@ -467,10 +500,13 @@ class RowGuard:
         """Whether the row may hold an identifier where one is not allowed (one regular
         expression over the joined cells; cheap)."""
         n = len(cells)
-        watched = SEP.join([cells[i] for i in self.watched if i < n])
+        watched = fold(SEP.join([cells[i] for i in self.watched if i < n]))
         if self.find_watched(watched) is not None:
             return True
-        return bool(self.contact) and self.find_contact(SEP.join([cells[i] for i in self.contact if i < n])) is not None
+        return (
+            bool(self.contact)
+            and self.find_contact(fold(SEP.join([cells[i] for i in self.contact if i < n]))) is not None
+        )
 
     def hits(self, cells: Sequence[str]) -> list[Hit]:
         """The identifiers of the row that are not allowed where they are (a cell past the
@@ -523,6 +559,6 @@ def classify(column_name: str, values: Iterable[str], type_: str | None = None) 
     column = Column.of(column_name, type_=type_)
     kinds = {COLUMN_NAME} if personal_name(column_name) else set()
     for value in values:
-        if isinstance(value, str) and value and CANDIDATE.search(value):
+        if isinstance(value, str) and value and CANDIDATE.search(fold(value)):
             kinds.update(h.kind for h in column.find(value))
     return kinds

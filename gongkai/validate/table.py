@@ -775,7 +775,7 @@ def _compile_stream(v: TableValidator):
         condition = guard.fast_condition()
         if condition:
             ns.update(g_hits=guard.hits, GuardHit=personal_data.GuardHit)
-            ns.update(ZEROS=personal_data.ZEROS, ELEVEN=personal_data.ELEVEN)
+            ns.update(ZEROS=personal_data.ZEROS, ELEVEN=personal_data.ELEVEN, normalize=personal_data.normalize)
             body = body + [f"if ({condition}) and g_hits(cells): raise GuardHit"]
     src += ["                " + line for line in body]
     src += [
