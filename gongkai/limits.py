@@ -111,7 +111,9 @@ SCANNING_FILTERS = ("__contains", "__notcontains", "__endswith", "__startswith",
 CKAN_KINDS = {"datastore_search_sql": "sql", "datastore_search": "search"}
 
 
-def classify(path: str, query_string: bytes | str, canned: frozenset = frozenset()) -> str | None:
+def classify(
+    path: str, query_string: bytes | str, canned: frozenset = frozenset(), posted_search: bool = False
+) -> str | None:
     """The kind of visitor SQL a request runs — "sql", "search" or "csv" — or None for a page.
 
     - "csv": `?_stream=on` (every row of a table or query; many queries in a row);
@@ -119,7 +121,9 @@ def classify(path: str, query_string: bytes | str, canned: frozenset = frozenset
       "/<db>/<name>" paths), `_where=` (SQL text in a table URL), scanning column filters;
     - "search": `/-/search`, `?_search=`;
     - the CKAN API (its action is in the path, its parameters may be in a POST body):
-      `datastore_search_sql` is "sql", `datastore_search` and `package_search?q=` "search".
+      `datastore_search_sql` is "sql", `datastore_search` and `package_search?q=` "search",
+      and so is a POSTed package_search whose body asks a `q` (`posted_search`, which the caller
+      reads from the body: gongkai.ckan.http.posted_text_search).
     """
     if isinstance(query_string, bytes):
         query_string = query_string.decode("latin-1")
@@ -134,7 +138,9 @@ def classify(path: str, query_string: bytes | str, canned: frozenset = frozenset
         action = path.rsplit("/", 1)[-1]
         if action in CKAN_KINDS:
             return CKAN_KINDS[action]
-        if action == "package_search" and any(k == "q" and v.strip() for k, v in parse_qsl(query_string)):
+        if action == "package_search" and (
+            posted_search or any(k == "q" and v.strip() for k, v in parse_qsl(query_string))
+        ):
             return "search"
     if path.startswith("/-/search") or any(k.startswith("_search") for k in keys):
         return "search"

@@ -28,7 +28,8 @@ site should see:
 - a method other than GET, HEAD and OPTIONS: 405 with `Allow`, bilingual. The one exception is
   POST on the CKAN API's addresses (gongkai.portal.routes.is_ckan_api; ckanapi posts JSON):
   its body is read here, up to gongkai.ckan.http.MAX_BODY (beyond: 413 in CKAN's envelope,
-  before more is read), and handed on to plugins/ckan_api.py. Datasette's table
+  before more is read), and handed on to plugins/ckan_api.py (and, in the scope, to
+  plugins/visitor_limits.py, or taken from it: gongkai.ckan.http.read_once). Datasette's table
   view answers POST with an AssertionError (500), `/-/messages` and `/-/logout` would set
   cookies. OPTIONS (CORS preflight) is answered here too, 204 with the CORS headers, the same
   for every address.
@@ -312,16 +313,15 @@ async def not_found(datasette, scope, receive, send):
 
 async def ckan_post(datasette, app, scope, receive, send):
     """A CKAN API POST: the body read whole but bounded, then given to the view."""
-    try:
-        body = await ckan_http.read_body(scope, receive)
-    except ckan_http.BodyTooLarge:
+    scope, receive = await ckan_http.read_once(scope, receive)
+    if scope.get(ckan_http.TOO_LARGE_SCOPE_KEY):
         headers: dict[str, str] = {"Connection": "close"}
         if datasette.cors:
             add_cors_headers(headers)
         error = ckan_http.too_large()
         response = Response.json(ckan_http.envelope("", error=error), status=error.status, headers=headers)
         return await response.asgi_send(send)
-    return await app(scope, ckan_http.replay(body), send)
+    return await app(scope, receive, send)
 
 
 async def _key_shape(datasette, db, table: str) -> tuple[bool, list[str], frozenset[str]] | None:

@@ -28,6 +28,7 @@ from datasette.utils import add_cors_headers
 from datasette.utils.asgi import Request
 
 from gongkai import i18n
+from gongkai.ckan import http as ckan_http
 from gongkai.limits import Limits, classify
 from gongkai.portal import routes
 from gongkai.query_pools import VISITOR
@@ -144,6 +145,13 @@ async def refusal(datasette, request, status: int, retry_after: int) -> Response
     return Response.html(html, status=status, headers=headers)
 
 
+def _content_type(scope) -> str:
+    for key, value in scope.get("headers") or []:
+        if key == b"content-type":
+            return value.decode("latin-1")
+    return ""
+
+
 @hookimpl
 def asgi_wrapper(datasette):
     def wrap(app):
@@ -156,7 +164,13 @@ def asgi_wrapper(datasette):
                 return await app(scope, receive, send)
             if canned is None:
                 canned = canned_paths(datasette)
-            kind = classify(scope["path"], scope.get("query_string", b""), canned)
+            posted = False
+            if scope.get("method") == "POST" and routes.is_ckan_action(scope["path"], "package_search"):
+                # its `q` may be in the body: read once, bounded, for the view too
+                scope, receive = await ckan_http.read_once(scope, receive)
+                body = scope.get(ckan_http.BODY_SCOPE_KEY)
+                posted = body is not None and ckan_http.posted_text_search(body, _content_type(scope))
+            kind = classify(scope["path"], scope.get("query_string", b""), canned, posted)
             if kind is None:
                 return await app(scope, receive, send)
             if gate is None:

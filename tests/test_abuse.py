@@ -334,6 +334,22 @@ async def test_sql_rate_limit_answers_429_with_retry_after(site):
     assert (await ds.client.get("/datasets")).status_code == 200
 
 
+async def test_posted_free_text_package_search_is_rate_limited_like_a_get(site):
+    """ckanapi POSTs its actions: a package_search with `q` in the JSON body is a search, as
+    `?q=` is; the same action without `q` (a harvester's paging) is a page."""
+    ds = make_datasette(site, root=ROOT, limits=Limits(search_per_minute=6, search_burst=2))
+    url = "/api/3/action/package_search"
+    search = [(await ds.client.post(url, json={"q": "budget"})).status_code for _ in range(3)]
+    assert search == [200, 200, 429]
+    refused = await ds.client.post(url, json={"q": "预算"})
+    assert refused.status_code == 429 and refused.json()["error_zh"].startswith("您在短时间内")
+    assert (await ds.client.get(url + "?q=budget")).status_code == 429  # one bucket for both
+    paging = [(await ds.client.post(url, json={"rows": 1, "start": i})).status_code for i in range(4)]
+    assert paging == [200] * 4
+    form = await ds.client.post(url, content=b"q=x", headers={"content-type": "application/x-www-form-urlencoded"})
+    assert form.status_code == 429
+
+
 def test_classify():
     assert classify("/big", b"sql=select+1") == "sql"
     assert classify("/big/rows.json", b"_where=1") == "sql"
@@ -344,6 +360,8 @@ def test_classify():
     assert classify("/big/q", b"", frozenset({"/big/q"})) == "sql"
     assert classify("/big/rows", b"amount=3&_sort=name") is None
     assert classify("/datasets", b"") is None
+    assert classify("/api/3/action/package_search", b"", posted_search=True) == "search"
+    assert classify("/api/3/action/package_search", b"rows=10") is None
 
 
 async def test_page_queries_never_wait_on_the_event_loop(site):

@@ -16,6 +16,25 @@ from urllib.parse import parse_qsl
 from .errors import BAD_REQUEST, TOO_LARGE, ActionError
 
 MAX_BODY = 64 * 1024  # the largest legitimate body is a datastore_search_sql query or filters
+# Where the first ASGI wrapper to read a CKAN POST's body leaves it in the request's scope,
+# for the others and the view (plugins/error_pages.py reads every CKAN POST's,
+# plugins/visitor_limits.py a package_search's, to classify it by its `q`; Datasette loads a
+# plugins folder in directory order, so either may run first). A body past MAX_BODY leaves
+# TOO_LARGE_SCOPE_KEY instead, and error_pages.py answers 413.
+BODY_SCOPE_KEY = "gongkai.ckan_body"
+TOO_LARGE_SCOPE_KEY = "gongkai.ckan_body_too_large"
+
+
+async def read_once(scope: dict, receive) -> tuple[dict, Any]:
+    """(scope, receive) for the next app: the body read (bounded) and left in the scope,
+    unless a wrapper before did so."""
+    if BODY_SCOPE_KEY in scope or TOO_LARGE_SCOPE_KEY in scope:
+        return scope, receive
+    try:
+        body = await read_body(scope, receive)
+    except BodyTooLarge:
+        return {**scope, TOO_LARGE_SCOPE_KEY: True}, receive
+    return {**scope, BODY_SCOPE_KEY: body}, replay(body)
 
 
 class BodyTooLarge(Exception):
@@ -63,6 +82,16 @@ def replay(body: bytes):
 
 def too_large() -> ActionError:
     return ActionError(TOO_LARGE, "ckan_body_too_large", limit=MAX_BODY)
+
+
+def posted_text_search(body: bytes, content_type: str) -> bool:
+    """Whether a POSTed package_search body asks a free-text `q` (a bad body asks nothing: the
+    action answers it 400)."""
+    try:
+        q = parameters([], body, content_type).get("q")
+    except ActionError:
+        return False
+    return isinstance(q, str) and bool(q.strip())
 
 
 def parameters(query_pairs: list[tuple[str, str]], body: bytes, content_type: str) -> dict[str, Any]:

@@ -80,6 +80,15 @@ def is_ckan_api(path: str) -> bool:
     return any(p.match(path) for p in _CKAN_PATHS)
 
 
+_CKAN_ACTION = re.compile(CKAN_ACTION)
+
+
+def is_ckan_action(path: str, action: str) -> bool:
+    """Whether `path` calls this CKAN action (either prefix)."""
+    m = _CKAN_ACTION.match(path)
+    return m is not None and m.group("action") == action
+
+
 # Top-level names that are not portal routes: the site's static mount (gongkai/serve.py), the
 # catalogue database (its URL is /catalog), and names kept for pages the site may add (feeds,
 # sitemap, robots.txt, OpenAPI, language prefixes). Datasette's own routes are all under `/-/`
