@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+from collections.abc import Container
 from dataclasses import dataclass, fields
 from pathlib import Path
 from urllib.parse import parse_qsl
@@ -112,7 +113,7 @@ CKAN_KINDS = {"datastore_search_sql": "sql", "datastore_search": "search"}
 
 
 def classify(
-    path: str, query_string: bytes | str, canned: frozenset = frozenset(), posted_search: bool = False
+    path: str, query_string: bytes | str, canned: Container[str] = frozenset(), posted_search: bool = False
 ) -> str | None:
     """The kind of visitor SQL a request runs — "sql", "search" or "csv" — or None for a page.
 
@@ -132,7 +133,7 @@ def classify(
         return "csv"
     if keys & {"sql", "_where"} or any(k.endswith(SCANNING_FILTERS) for k in keys):
         return "sql"
-    if canned and path.rsplit(".", 1)[0] in canned:
+    if path.rsplit(".", 1)[0] in canned:
         return "sql"
     if path.startswith("/api/"):
         action = path.rsplit("/", 1)[-1]

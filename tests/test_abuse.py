@@ -350,6 +350,25 @@ async def test_posted_free_text_package_search_is_rate_limited_like_a_get(site):
     assert form.status_code == 429
 
 
+async def test_canned_queries_are_visitor_sql_found_per_database():
+    """A canned query is looked up in its own database's metadata when asked (not every
+    database's at a worker's first request), and classified as SQL."""
+    import importlib.util
+
+    from datasette.app import Datasette
+
+    spec = importlib.util.spec_from_file_location("visitor_limits_under_test", ROOT / "plugins" / "visitor_limits.py")
+    assert spec and spec.loader
+    plugin = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(plugin)
+    ds = Datasette(memory=True, metadata={"databases": {"_memory": {"queries": {"by_year": "select 1"}}}})
+    canned = plugin.CannedPaths(ds)
+    assert "/_memory/by_year" in canned and "/_memory/other" not in canned and "/nodb/by_year" not in canned
+    assert list(canned.by_database) == ["_memory"]  # only the database asked about was read
+    assert classify("/_memory/by_year.json", b"", canned) == "sql"
+    assert classify("/_memory/other", b"", canned) is None
+
+
 def test_classify():
     assert classify("/big", b"sql=select+1") == "sql"
     assert classify("/big/rows.json", b"_where=1") == "sql"
