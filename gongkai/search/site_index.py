@@ -495,7 +495,16 @@ class Page:
 def search_page(shards: Shards, query: str, start: int, *, size: int, verify_max: int, rows: int) -> Page:
     """Rank, then verify candidates from the `start`-th until `size` datasets with matching
     rows are found or `verify_max` were tried (bounds can be loose for phrases)."""
-    ranked = candidates(shards, query, top=start + verify_max)
+    phrases = match_phrases(query)
+    ranked = None
+    if len(phrases) == 1 and len(phrases[0]) == 1:
+        # one token: the shards' counts are exact, so every candidate has matching rows and the
+        # page needs only its own `size` of them (a quarter of the `top` rows read and merged)
+        ranked = candidates(shards, query, top=start + size)
+        if not ranked.exact:  # a prefix that several terms start with: bounds after all
+            ranked = None
+    if ranked is None:
+        ranked = candidates(shards, query, top=start + verify_max)
     shown: list[tuple[DatasetHit, list[dict]]] = []
     pos = start
     while len(shown) < size and pos < len(ranked.datasets) and pos - start < verify_max:
@@ -602,14 +611,22 @@ def _one_token(conn: sqlite3.Connection, token: str, prefix: bool, top: int) -> 
         if not terms:
             return [], 0, 0, True
         token = terms[0][0]
-    stats = conn.execute("SELECT datasets, docs FROM term_stats WHERE term = ?", [token]).fetchone()
-    if not stats:
+    # the token's counts and, for a common token, its best datasets ranked at build time: one
+    # statement per shard (a page asks all sixteen)
+    found = conn.execute(
+        "SELECT s.datasets, s.docs, t.dataset, t.score, t.docs, t.tids FROM term_stats s "
+        "LEFT JOIN top t ON t.term = s.term AND t.rank < ? WHERE s.term = ? ORDER BY t.rank",
+        [top if top <= TOP_K else 0, token],
+    ).fetchall()
+    if not found:
         return [], 0, 0, True
+    stats = found[0][:2]
     if stats[0] >= TOP_MIN and top <= TOP_K:  # a common token: ranked at build time
-        ranked = conn.execute(
-            "SELECT dataset, score, docs, tids FROM top WHERE term = ? AND rank < ? ORDER BY rank", [token, top]
-        ).fetchall()
-        return [(name, score, docs, True, tids) for name, score, docs, tids in ranked], *stats, True
+        return (
+            [(name, score, docs, True, tids) for _, _, name, score, docs, tids in found if name is not None],
+            *stats,
+            True,
+        )
     ranked_sql = (
         "SELECT p.score, t.dataset FROM postings p INDEXED BY postings_rank JOIN tables t USING (tid) "
         "WHERE p.term = ? ORDER BY p.score DESC LIMIT ?"
