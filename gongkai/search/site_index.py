@@ -481,6 +481,26 @@ class ShardStore:
     async def read(self, fn: Callable[[Shards], T]) -> T:
         return await asyncio.get_running_loop().run_in_executor(_executor(), self.read_now, fn)
 
+    async def warm(self) -> None:
+        """Open the shards in each search thread of the process and read their sizes (the
+        first statement on a connection also reads its schema), so that a worker's first
+        searches do not pay for it: a server calls this at worker start (plugins/search.py).
+        Each of the `THREADS` calls waits for the others, so every thread takes one."""
+        loop = asyncio.get_running_loop()
+        barrier = threading.Barrier(THREADS)
+
+        def one() -> None:
+            self.read_now(lambda shards: [_shard_stats(conn) for conn in shards])
+            try:
+                barrier.wait(timeout=WARM_WAIT_S)
+            except threading.BrokenBarrierError:  # a thread busy elsewhere: it opens them on first use
+                pass
+
+        await asyncio.gather(*(loop.run_in_executor(_executor(), one) for _ in range(THREADS)))
+
+
+WARM_WAIT_S = 5.0
+
 
 @dataclass
 class Page:
