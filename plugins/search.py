@@ -172,19 +172,32 @@ def _in_lang(url, lang: str) -> str:
     return i18n.lang_url(url, lang)
 
 
+def _with_lang(url: str, lang: str) -> str:
+    """`i18n.lang_url` of a URL this module built itself (no `_lang` in it, no fragment): the
+    argument appended for English, the URL as it is in Chinese. `lang_url` parses and
+    re-encodes the query of every link; a page has about forty of them."""
+    if lang == i18n.DEFAULT_LANG:
+        return url
+    return i18n.lang_url(url, lang) if "#" in url else url + ("&" if "?" in url else "?") + f"{i18n.PARAM}={lang}"
+
+
 def _group(datasette, hit: site_index.DatasetHit, results: list[dict], query: str, lang: str) -> dict:
-    """A dataset's group as the page shows it, from what its own index said (exact counts)."""
+    """A dataset's group as the page shows it, from what its own index said (exact counts).
+    Each table's URL is built by Datasette once (base URL, tilde-encoded names) and a row's is
+    that URL and the row's path, as `urls.row` builds it."""
     tables = []
+    search = urlencode({"_search": query})
     for result in results:
         table = result["table"]
         columns = next(t.tindex.columns for t in hit.tables if t.tindex.table == table)
+        table_url = str(datasette.urls.table(hit.dataset, table))
         rows = []
         for found in result["rows"]:
             row = found["row"]
             path = path_from_row_pks({**row, "rowid": found["rowid"]}, result["pks"], not result["pks"])
             rows.append(
                 {
-                    "url": _in_lang(datasette.urls.row(hit.dataset, table, path), lang),
+                    "url": _with_lang(f"{table_url}/{path}", lang),
                     "pk": path,
                     "score": found["score"],
                     "values": {c: row.get(c) for c in columns},
@@ -192,12 +205,11 @@ def _group(datasette, hit: site_index.DatasetHit, results: list[dict], query: st
                     "labels": found.get("labels", {}),
                 }
             )
-        search = urlencode({"_search": query})
         tables.append(
             {
                 "table": table,
                 "count": result["count"],
-                "url": _in_lang(str(datasette.urls.table(hit.dataset, table)) + "?" + search, lang),
+                "url": _with_lang(f"{table_url}?{search}", lang),
                 "json_url": str(datasette.urls.table(hit.dataset, table, format="json")) + "?" + search,
                 "best_score": min((r["score"] for r in rows), default=0.0),
                 "rows": rows,
@@ -379,6 +391,28 @@ async def _render(datasette, request, query: str, lang: str, start: int, wants_j
         request=request,
     )
     return html
+
+
+# What the first search page of a worker would otherwise compile or open: its templates
+# (Jinja compiles a template on first use: ~100 ms for these) and the shards in both search
+# threads. Done at worker start, before it takes requests (gongkai.asgi runs the startup hooks
+# during lifespan startup).
+SEARCH_TEMPLATES = ("gongkai_search.html", "base.html", "_crumbs.html", "_footer.html")
+
+
+@hookimpl
+def startup(datasette):
+    async def inner():
+        for name in SEARCH_TEMPLATES:
+            try:
+                datasette.jinja_env.get_template(name)
+            except Exception:  # a site without one of them (a test's own templates) compiles on use
+                pass
+        store = shard_store(datasette)
+        if store is not None:
+            await store.warm()
+
+    return inner
 
 
 @hookimpl

@@ -481,6 +481,50 @@ class ShardStore:
     async def read(self, fn: Callable[[Shards], T]) -> T:
         return await asyncio.get_running_loop().run_in_executor(_executor(), self.read_now, fn)
 
+    async def warm(self) -> None:
+        """Open the shards in each search thread of the process and read their sizes (the
+        first statement on a connection also reads its schema), so that a worker's first
+        searches do not pay for it: a server calls this at worker start (plugins/search.py).
+        Each of the `THREADS` calls waits for the others, so every thread takes one."""
+        # on its own thread: the kernel may read much of it before the call returns
+        threading.Thread(target=prefetch, args=(self.release,), name="gongkai-prefetch", daemon=True).start()
+        loop = asyncio.get_running_loop()
+        barrier = threading.Barrier(THREADS)
+
+        def one() -> None:
+            self.read_now(lambda shards: [_shard_stats(conn) for conn in shards])
+            try:
+                barrier.wait(timeout=WARM_WAIT_S)
+            except threading.BrokenBarrierError:  # a thread busy elsewhere: it opens them on first use
+                pass
+
+        await asyncio.gather(*(loop.run_in_executor(_executor(), one) for _ in range(THREADS)))
+
+
+WARM_WAIT_S = 5.0
+
+
+def prefetch(release: Path) -> None:
+    """Ask the kernel to read the release's shards into the page cache in the background
+    (`posix_fadvise` WILLNEED; it can block while the kernel queues the reads: ~1 s for
+    100 MB not yet cached, a few ms once they are, so `warm` runs it on a thread of its own).
+    A query reads a few pages of every shard; on a freshly copied release each of those is a
+    disk read (tens of ms on a busy disk), and the shards are what every search reads."""
+    advise = getattr(os, "posix_fadvise", None)
+    if advise is None:
+        return
+    for shard in range(SHARDS):
+        try:
+            fd = os.open(shard_path(release, shard), os.O_RDONLY | os.O_CLOEXEC)
+        except OSError:
+            continue
+        try:
+            advise(fd, 0, 0, os.POSIX_FADV_WILLNEED)
+        except OSError:
+            pass
+        finally:
+            os.close(fd)
+
 
 @dataclass
 class Page:
@@ -495,7 +539,16 @@ class Page:
 def search_page(shards: Shards, query: str, start: int, *, size: int, verify_max: int, rows: int) -> Page:
     """Rank, then verify candidates from the `start`-th until `size` datasets with matching
     rows are found or `verify_max` were tried (bounds can be loose for phrases)."""
-    ranked = candidates(shards, query, top=start + verify_max)
+    phrases = match_phrases(query)
+    ranked = None
+    if len(phrases) == 1 and len(phrases[0]) == 1:
+        # one token: the shards' counts are exact, so every candidate has matching rows and the
+        # page needs only its own `size` of them (a quarter of the `top` rows read and merged)
+        ranked = candidates(shards, query, top=start + size)
+        if not ranked.exact:  # a prefix that several terms start with: bounds after all
+            ranked = None
+    if ranked is None:
+        ranked = candidates(shards, query, top=start + verify_max)
     shown: list[tuple[DatasetHit, list[dict]]] = []
     pos = start
     while len(shown) < size and pos < len(ranked.datasets) and pos - start < verify_max:
@@ -602,14 +655,22 @@ def _one_token(conn: sqlite3.Connection, token: str, prefix: bool, top: int) -> 
         if not terms:
             return [], 0, 0, True
         token = terms[0][0]
-    stats = conn.execute("SELECT datasets, docs FROM term_stats WHERE term = ?", [token]).fetchone()
-    if not stats:
+    # the token's counts and, for a common token, its best datasets ranked at build time: one
+    # statement per shard (a page asks all sixteen)
+    found = conn.execute(
+        "SELECT s.datasets, s.docs, t.dataset, t.score, t.docs, t.tids FROM term_stats s "
+        "LEFT JOIN top t ON t.term = s.term AND t.rank < ? WHERE s.term = ? ORDER BY t.rank",
+        [top if top <= TOP_K else 0, token],
+    ).fetchall()
+    if not found:
         return [], 0, 0, True
+    stats = found[0][:2]
     if stats[0] >= TOP_MIN and top <= TOP_K:  # a common token: ranked at build time
-        ranked = conn.execute(
-            "SELECT dataset, score, docs, tids FROM top WHERE term = ? AND rank < ? ORDER BY rank", [token, top]
-        ).fetchall()
-        return [(name, score, docs, True, tids) for name, score, docs, tids in ranked], *stats, True
+        return (
+            [(name, score, docs, True, tids) for _, _, name, score, docs, tids in found if name is not None],
+            *stats,
+            True,
+        )
     ranked_sql = (
         "SELECT p.score, t.dataset FROM postings p INDEXED BY postings_rank JOIN tables t USING (tid) "
         "WHERE p.term = ? ORDER BY p.score DESC LIMIT ?"

@@ -28,6 +28,7 @@ are far shorter than those of single common characters, so phrase queries read m
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from operator import add
@@ -128,8 +129,11 @@ def match_phrases(query: str | None) -> list[Phrase]:
     return [p for p in (term_tokens(t) for t in parse(query)) if p]
 
 
+@functools.lru_cache(maxsize=1024)
 def match_expression(query: str | None) -> str | None:
-    """The FTS5 MATCH expression for a user's query; None when it has nothing to search for."""
+    """The FTS5 MATCH expression for a user's query; None when it has nothing to search for.
+    Kept for recent queries (a pure function of the string): a site search page compiles the
+    same query once per shown table, a table page twice."""
     parts = [phrase_expression(p) for p in match_phrases(query)]
     return " AND ".join(parts) if parts else None
 
