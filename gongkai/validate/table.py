@@ -6,8 +6,10 @@ in which order. The speed comes from splitting the work in two paths:
 
 - the fast path is one Python function generated (``exec``) per schema: it unpacks the CSV
   record into exactly as many cells as expected, casts each one (the field's inline
-  expression, or its bound ``cast``), and checks primary key, ``unique`` and foreign keys
-  with dict/set look-ups. Any exception, wrong cell count or failed check sends the record
+  expression, or its bound ``cast``), checks foreign keys with set look-ups and hands the
+  primary-key and ``unique`` values to the flat key store (`keys.KeyStore`: SQLite, which
+  only says whether some value repeats; a table that repeats one is read again with the
+  exact memory, `keys.KeyMemory`, whose look-ups here send the repeat to the slow path). Any exception, wrong cell count or failed check sends the record
   to
 - the slow path, a plain port of frictionless's per-row processing, which re-does the row
   from scratch and produces the typed errors. Valid rows never reach it.
