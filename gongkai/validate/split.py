@@ -46,7 +46,7 @@ from typing import Protocol
 
 from ..model import Resource
 from . import pattern_guard, reader
-from .keys import KeyMemory, KeySnapshot
+from .keys import Duplicate, KeyMemory, KeySnapshot, KeyStore
 
 MIN_BYTES_ENV = "GONGKAI_SPECULATE_MIN_BYTES"  # tests lower it to exercise the split on small files
 MIN_BYTES = 8 << 20  # below this a fork costs more than it saves
@@ -82,7 +82,7 @@ class Plan:
     header_records: int
     options: dict
     layout: reader.Layout
-    keys: KeyMemory
+    keys: KeyMemory | KeyStore
 
 
 class _Dirty(Exception):
@@ -265,6 +265,7 @@ def _child(plan: Plan, run: RowFunction, content, writer: PartWriter | None, par
         raise _Dirty
 
     counter = [0]
+    plan.keys.in_child(state_file.parent)  # its key database, if any, beside the state
     rows = run(content, slow, counter)
     try:
         if writer is not None:
@@ -272,16 +273,18 @@ def _child(plan: Plan, run: RowFunction, content, writer: PartWriter | None, par
         else:
             for _ in rows:
                 pass
-    except _Dirty:
+        snapshot = plan.keys.snapshot(counter[0])
+    except (_Dirty, Duplicate):  # a key repeated within the part: the parent finds where
         return DIRTY
     with open(state_file, "wb") as fh:
-        pickle.dump(plan.keys.snapshot(counter[0]), fh, protocol=pickle.HIGHEST_PROTOCOL)
+        pickle.dump(snapshot, fh, protocol=pickle.HIGHEST_PROTOCOL)
     return CLEAN
 
 
-def adopt(keys: KeyMemory, state_file: Path, counter: list) -> bool:
+def adopt(keys: KeyMemory | KeyStore, state_file: Path, counter: list) -> bool:
     """Take the child's part if none of its keys collides with the first part's (and then the
-    values other resources refer to that it saw)."""
+    values other resources refer to that it saw). A `KeyStore` raises `keys.Duplicate` on a
+    collision instead: the table repeats a key, and is read again exactly."""
     with open(state_file, "rb") as fh:
         state: KeySnapshot = pickle.load(fh)
     if keys.collides(state):

@@ -6,8 +6,10 @@ in which order. The speed comes from splitting the work in two paths:
 
 - the fast path is one Python function generated (``exec``) per schema: it unpacks the CSV
   record into exactly as many cells as expected, casts each one (the field's inline
-  expression, or its bound ``cast``), and checks primary key, ``unique`` and foreign keys
-  with dict/set look-ups. Any exception, wrong cell count or failed check sends the record
+  expression, or its bound ``cast``), checks foreign keys with set look-ups and hands the
+  primary-key and ``unique`` values to the flat key store (`keys.KeyStore`: SQLite, which
+  only says whether some value repeats; a table that repeats one is read again with the
+  exact memory, `keys.KeyMemory`, whose look-ups here send the repeat to the slow path). Any exception, wrong cell count or failed check sends the record
   to
 - the slow path, a plain port of frictionless's per-row processing, which re-does the row
   from scratch and produces the typed errors. Valid rows never reach it.
@@ -21,6 +23,7 @@ from __future__ import annotations
 import csv
 import gc
 import hashlib
+import itertools
 from collections.abc import Iterator
 from typing import Any
 
@@ -48,7 +51,7 @@ from ..errors import (
 from ..model import Resource
 from . import excel, pattern_guard, personal_data, reader, split
 from .fields import Caster, CellError, compile_field, constraint_notes
-from .keys import KeyMemory
+from .keys import BATCH, NUL, Duplicate, KeyMemory, KeyStore
 from .personal_data import RowGuard
 
 
@@ -98,10 +101,15 @@ class TableValidator:
         collect: list | tuple = (),
         personal_data: object = None,
         guard: bool = True,
+        exact_keys: bool = False,
     ):
         """``personal_data`` is the dataset's ``gov:personalData`` (the columns published on
-        purpose); ``guard=False`` only where no row is published (a values-only look-up)."""
+        purpose); ``guard=False`` only where no row is published (a values-only look-up).
+        ``exact_keys``: remember every key with its row number from the start (what a table
+        found to repeat a key is read again with; see `keys`)."""
         self.resource = resource
+        self._exact_keys = exact_keys
+        self._store: KeyStore | None = None
         self._declared = personal_data
         self._guard: RowGuard | None = None
         self._guarding = guard
@@ -254,11 +262,15 @@ class TableValidator:
             for fields_, values in self._collected.items()
             if fields_  # referenced by a key of no fields: nothing to collect
         ]
-        self._keys = KeyMemory(
-            primary={}, unique={i: {} for i in self._unique}, references=[refs for _, _, refs in self._collect]
-        )
-        self._pk_seen = self._keys.primary
-        self._unique_seen = self._keys.unique
+        references = [refs for _, _, refs in self._collect]
+        self._keys: KeyMemory | KeyStore
+        if self._exact_keys or not (self._pk or self._unique):
+            self._keys = KeyMemory(primary={}, unique={i: {} for i in self._unique}, references=references)
+            self._pk_seen = self._keys.primary
+            self._unique_seen = self._keys.unique
+        else:
+            # keys in SQLite, flat in rows; a repeat has the table read again exactly
+            self._keys = self._store = KeyStore(len(self._pk), self._unique, references)
         # a source is empty when it has neither labels nor data (frictionless's baseline check)
         if not self.labels:
             first = next(self._content, None)
@@ -328,8 +340,49 @@ class TableValidator:
             # when the cyclic collector frees the validator (a build opens thousands of files)
             if self._data is not None and self._data.file is not None:
                 self._data.file.close()
+            if self._store is not None:
+                self._store.close()
 
     def _rows(self, out):
+        try:
+            complete = yield from self._read(out)
+            if self._store is not None:
+                self._store.finish()
+        except Duplicate:
+            # some key came twice: only the exact memory says on which rows
+            assert self._store is not None
+            yield from self._read_exactly(out, self._store.passed)
+            return
+        if complete:
+            self.errors.extend(self._locate(e) for e in self._integrity_errors())
+
+    def _read_exactly(self, out: split.RowStream | None, passed: int) -> Iterator[tuple]:
+        """Validate the table again from its first byte with the exact key memory, yield its
+        valid rows after the first `passed` (the same rows, already passed on), and take its
+        result (errors, stats, the values other resources refer to) as this one's."""
+        if self._store is not None:
+            self._store.close()
+        if out is not None:  # (a part is only handed on after the last key check: never here)
+            for part in out.parts:
+                part.unlink(missing_ok=True)
+            out.parts.clear()
+        exact = TableValidator(
+            self.resource,
+            references=self._references,
+            limit_errors=self._limit,
+            collect=list(self._collected),
+            personal_data=self._declared,
+            guard=self._guarding,
+            exact_keys=True,
+        )
+        yield from itertools.islice(exact.rows(out), passed, None)
+        self.errors[:] = exact.errors
+        self.stats = exact.stats
+        self._collected = exact._collected
+
+    def _read(self, out):
+        """The rows read with the current key memory; returns whether the table was read to
+        its end (not stopped by the error limit)."""
         try:
             if self._self_refs:
                 self._collect_self_references()
@@ -355,10 +408,10 @@ class TableValidator:
                     gc.enable()
         except _Stop:
             self._collect_remaining()
-            return
+            return False
         except csv.Error as exc:
             self.errors.append(self._locate(self._csv_error(exc)))
-        self.errors.extend(self._locate(e) for e in self._integrity_errors())
+        return True
 
     def _read_on(self, content: Iterator[tuple[int, list[str]]]) -> None:
         # the split reads the table its own way: the error limit's look-up reads on from there
@@ -458,10 +511,13 @@ class TableValidator:
                 accessed.extend(i for i in indexes if i not in accessed)
 
         key_errors: list[Error] = []
+        store = self._store
         for i in self._unique:
             access([i])
             value = values[i]
-            if value is not None:
+            if value is not None and store is not None:
+                store.unique[i].append(value)  # a repeat is found later, then placed exactly
+            elif value is not None:
                 seen = self._unique_seen[i]
                 match = seen.get(value)
                 seen[value] = row_number
@@ -479,6 +535,8 @@ class TableValidator:
             if all(v is None for v in parts):
                 failed = True
                 key_errors.append(PRIMARY_KEY("blank", names=names).at(**row))
+            elif store is not None:
+                store.primary.append(parts[0] if len(parts) == 1 else tuple(NUL if v is None else v for v in parts))
             else:
                 key = parts[0] if len(parts) == 1 else parts  # stored bare, as the fast path does
                 match = self._pk_seen.get(key)
@@ -730,16 +788,46 @@ def _compile_stream(v: TableValidator):
 
     checks: list[str] = []
     commits: list[str] = []
-    if v._pk:
+    flush: list[str] = []
+    store = v._store
+    if store is not None:
+        # the keys go to the flat store in batches, unchecked here: a repeat anywhere has the
+        # whole table read again with the exact memory (`keys`)
+        # the valid rows of a batch are held until its keys are stored: a row passed on is
+        # then valid for good (a later repeat of its key is the later row's error), and the
+        # exact reading starts after the rows passed on (`store.passed`)
+        ns.update(flush=store.flush, finish=store.finish, store=store, STOP=_Stop)
+        flush = [
+            f"if not count & {BATCH - 1}:",
+            "    flush()",
+            "    store.passed += len(pending)",
+            "    yield from pending",
+            "    pending.clear()",
+        ]
+        if v._pk:
+            ns["kp"] = store.primary
+            all_none = " and ".join(f"v{i} is None" for i in v._pk)
+            checks.append(f"({all_none})")
+            if len(v._pk) == 1:
+                commits.append(f"kp.append(v{v._pk[0]})")
+            else:
+                ns["NUL"] = NUL
+                composite = ", ".join(f"NUL if v{i} is None else v{i}" for i in v._pk)
+                commits.append(f"kp.append(({composite}))")
+        for i in v._unique:
+            ns[f"ku{i}"] = store.unique[i]
+            commits.append(f"if v{i} is not None: ku{i}.append(v{i})")
+    elif v._pk:
         ns["pk"] = v._pk_seen
         key = _pk_key_source(v._pk)
         all_none = " and ".join(f"v{i} is None" for i in v._pk)
         checks.append(f"({all_none}) or {key} in pk")
         commits.append(f"pk[{key}] = rn")
-    for i in v._unique:
-        ns[f"u{i}"] = v._unique_seen[i]
-        checks.append(f"(v{i} is not None and v{i} in u{i})")
-        commits.append(f"if v{i} is not None: u{i}[v{i}] = rn")
+    if store is None:
+        for i in v._unique:
+            ns[f"u{i}"] = v._unique_seen[i]
+            checks.append(f"(v{i} is not None and v{i} in u{i})")
+            commits.append(f"if v{i} is not None: u{i}[v{i}] = rn")
     for j, (indexes, _, _, _, refs) in enumerate(v._fks):
         ns[f"r{j}"] = refs
         key = "(" + ", ".join(f"v{i}" for i in indexes) + ",)"
@@ -758,12 +846,15 @@ def _compile_stream(v: TableValidator):
 
     # one loop, no per-row function call: the valid row is cast, checked, committed and
     # yielded inline; anything else goes to `slow` which redoes the row exactly
+    emit = "put" if store is not None else "yield"
     src = [
         "def stream(content, slow, counter):",
         "    count = 0",
+        *(["    pending = []", "    put = pending.append"] if store is not None else []),
         "    try:",
         "        for rn, cells in content:",
         "            count += 1",
+        *("            " + line for line in flush),
         "            try:",
         f"                {cells} = cells" if n else "                if cells: raise ValueError",
     ]
@@ -782,7 +873,7 @@ def _compile_stream(v: TableValidator):
         "            except Exception:",
         "                out = slow(rn, cells)",
         "                if out is not None:",
-        "                    yield out",
+        f"                    {emit}(out)",
         "                continue",
     ]
     if checks:
@@ -790,12 +881,17 @@ def _compile_stream(v: TableValidator):
             "            if " + " or ".join(checks) + ":",
             "                out = slow(rn, cells)",
             "                if out is not None:",
-            "                    yield out",
+            f"                    {emit}(out)",
             "                continue",
         ]
     src += ["            " + line for line in commits]
+    src += [f"            {emit}(({out}))"]
+    if store is not None:
+        # the last batch (also when the error limit stops the table: the rows before it count)
+        ending = ["finish()", "store.passed += len(pending)", "yield from pending"]
+        src += ["        " + line for line in ending]
+        src += ["    except STOP:"] + ["        " + line for line in ending] + ["        raise"]
     src += [
-        f"            yield ({out})",
         "    finally:",
         "        counter[0] = count",
     ]
