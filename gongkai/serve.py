@@ -196,7 +196,7 @@ def make_datasette(
     """
     site_dir = Path(site_dir).resolve()
     root = Path(root).resolve()
-    files = [str(p) for p in database_files(site_dir)]
+    files = release_files.database_paths(site_dir)
     inspect_data = read_json(site_dir / "inspect.json")
     if inspect_data is not None:
         # Only trust entries whose file is in this release (inspect.json lists file names).
@@ -264,6 +264,7 @@ def serve(
     """
     import uvicorn
 
+    from . import gc_policy
     from .supervisor import Supervisor
     from .worker import preload
 
@@ -289,6 +290,7 @@ def serve(
         timeout_worker_healthcheck=HEALTHCHECK_TIMEOUT_S,
     )
     preload(Path(root))  # the workers are forked with everything imported (gongkai/worker.py)
+    gc_policy.freeze()  # the imports are never collected: the workers' collections skip them
     supervisor = Supervisor(config, [], site=site_dir, registry=registry)
     supervisor.sockets = [config.bind_socket()]  # bound once the release is held; shared by all workers
     supervisor.run()

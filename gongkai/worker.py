@@ -125,13 +125,15 @@ def preload(root: Path) -> None:
 
 def create_app():
     """The app factory uvicorn calls in each worker (`gongkai.worker:create_app`)."""
+    from . import gc_policy
     from .asgi import create_app as site_app
     from .serve import SITE_DIR_ENV
 
     if _hold is not None:  # gongkai.asgi reads the folder from the environment
         os.environ[SITE_DIR_ENV] = str(_hold.path)
 
-    app = site_app()
+    gc_policy.pause()  # until the startup work is done (gongkai/gc_policy.py)
+    app = gc_policy.freeze_after_startup(site_app())
     from .limits import Limits
     from .query_pools import limit_process_heap
     from .serve import ROOT_ENV
