@@ -30,7 +30,12 @@ _ESCAPES = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028",
 def script_json(value) -> Markup:
     """JSON text that cannot close or comment out the `<script>` element holding it."""
     text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-    return Markup("".join(_ESCAPES.get(ch, ch) for ch in text))
+    # five str.replace calls, each one pass in C: a landing page's ~4,000 characters took
+    # ~0.4 ms one character at a time in Python; none of the replacements creates another's key
+    for ch, escaped in _ESCAPES.items():
+        if ch in text:
+            text = text.replace(ch, escaped)
+    return Markup(text)
 
 
 def _organisation(names: dict[str, str], lang: str, url: str | None, email: str | None = None) -> dict:
