@@ -491,7 +491,7 @@ def _build(
             os.link(previous / catalogue.FILE, release / catalogue.FILE)
         else:
             writer.close()
-        _write_catalogue_files(release, previous, catalogue_unchanged=writer is None)
+        _write_catalogue_files(release, previous, release_code, builds, catalogue_unchanged=writer is None)
         if (
             writer is None
             and previous is not None
@@ -533,12 +533,19 @@ def _build(
     return result
 
 
-def _write_catalogue_files(release: Path, previous: Path | None, *, catalogue_unchanged: bool) -> None:
-    """The whole catalogue as downloads (`downloads/catalog.*`) and the DCAT-US documents
-    (`documents/data.json`, `data-v3.json`), from the finished catalog.db: linked from the
-    previous release when nothing the catalogue holds moved, else written afresh
-    (gongkai.catalogue_files)."""
-    catalogue_files.write(release, previous, catalogue_unchanged)
+def _write_catalogue_files(
+    release: Path, previous: Path | None, release_code: str, builds: list[DatasetBuild], *, catalogue_unchanged: bool
+) -> None:
+    """The catalogue downloads and the DCAT-US documents (gongkai.catalogue_files). A
+    dataset's entry in them is made from its catalogue rows, which its object (the digest
+    covers its folder, metadata/ and the code), its dates and the code writing catalog.db
+    decide: that is its key, and an unchanged key's fragments are copied, not rendered."""
+    keys = {
+        b.name: hashlib.sha256(f"{release_code}\0{b.hash}\0{b.issued}\0{b.modified}".encode()).hexdigest()[:32]
+        for b in builds
+        if b.valid
+    }
+    catalogue_files.write(release, previous, catalogue_unchanged, keys)
 
 
 def _write_search_shards(release: Path, previous: Path | None, builds: list[DatasetBuild]) -> None:

@@ -21,19 +21,22 @@ document is streamed from the catalogue, which is always right).
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import hashlib
 import json
 import os
 import sqlite3
+from collections.abc import Iterator
 from pathlib import Path
 
 from . import codehash
 from .catalogue import harvest
-from .exports import catalogue_export
+from .exports import catalogue_export, catalogue_sheet
 from .exports.manifest import MANIFEST, FileEntry, read_manifest, write_manifest
 from .opendata import prebuilt, stream
 from .opendata.urls import SiteUrls
+from .openness import is_withheld
 
 RECORD = "catalogue-files.json"
 # gongkai.catalogue.FILE, not imported: the writer's imports would join the key below (ROOTS)
@@ -68,12 +71,17 @@ def _connect(release: Path) -> sqlite3.Connection:
     return sqlite3.connect(f"file:{release / CATALOGUE_FILE}?mode=ro", uri=True)
 
 
-def write(release: Path, previous: Path | None, catalogue_unchanged: bool) -> list[str]:
-    """The catalogue files of `release` (see the module's docstring). Returns their paths,
-    relative to the release."""
+def write(
+    release: Path, previous: Path | None, catalogue_unchanged: bool, keys: dict[str, str] | None = None
+) -> list[str]:
+    """The catalogue files of `release` (see the module's docstring). `keys`: each dataset's
+    key (what its catalogue entry is made from, given by the build); a dataset whose key and
+    the shared inputs are those of the previous release has its fragments copied, not rendered.
+    Returns the files' paths, relative to the release."""
     old = read_record(previous)
     key, code_cache = code_key(old.get("code_cache"))
     conn = _connect(release)
+    fragments: dict = {}
     try:
         base = SiteUrls.built(harvest.site_context(conn).site.base_url).base
         files = old.get("files") if isinstance(old.get("files"), list) else []
@@ -85,14 +93,14 @@ def write(release: Path, previous: Path | None, catalogue_unchanged: bool) -> li
             and files
             and _link(previous, release, files)
         ):
-            pass
+            fragments = old.get("fragments") or {}
         else:
-            files = _write(release, conn)
+            files, fragments = _write(release, conn, key, keys or {}, previous, old)
     finally:
         conn.close()
-    record = {"key": key, "base": base, "files": files, "code_cache": code_cache}
+    record = {"key": key, "base": base, "files": files, "code_cache": code_cache, "fragments": fragments}
     tmp = release / f".{RECORD}.tmp"
-    tmp.write_text(json.dumps(record, ensure_ascii=False), encoding="utf-8")
+    tmp.write_text(json.dumps(record, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
     os.replace(tmp, release / RECORD)
     return files
 
@@ -113,26 +121,217 @@ def _link(previous: Path, release: Path, files: list[str]) -> bool:
     return True
 
 
-def _write(release: Path, conn: sqlite3.Connection) -> list[str]:
-    """Every catalogue file from one read of the catalogue, slice by slice."""
+# Each dataset's fragment of each file, in this order: the record keeps, per dataset, its key
+# and the (offset, length) of its fragment in each. The sheet's rows are kept in a file of
+# their own (the XLSX is zipped): `catalog.xlsx` is assembled from it.
+ROWS_FILE = "catalogue-files.rows"
+STREAMS = (
+    f"{DOWNLOADS}/{catalogue_export.CSV}",
+    f"{DOWNLOADS}/{catalogue_export.EXCEL_CSV}",
+    f"{DOWNLOADS}/{catalogue_export.JSON}",
+    *(f"{prebuilt.FOLDER}/{name}" for name in prebuilt.DOCUMENTS),
+    ROWS_FILE,
+)
+BOM = "\ufeff".encode()
+# Rendering one at a time (three indexed queries each) pays below this share of changed datasets
+ONE_BY_ONE = 0.25
+
+
+def shared_key(conn: sqlite3.Connection, code: str, base: str) -> str:
+    """What every dataset's fragments share: the code, the base URL, and the site and the
+    registries they name (a publisher's title …). The publishers' scorecards are left out:
+    they move with any of its datasets and no catalogue file shows them."""
+    h = hashlib.sha256(f"{code}\0{base}\0".encode())
+    for table in ("site", "publishers", "themes", "licenses"):
+        cur = conn.execute(f"select * from [{table}] order by 1")
+        names = [c[0] for c in cur.description]
+        for row in cur:
+            item = {n: v for n, v in zip(names, row) if n != "scorecard"}
+            h.update(json.dumps(item, ensure_ascii=False, sort_keys=True, default=str).encode() + b"\n")
+    return h.hexdigest()
+
+
+@dataclasses.dataclass(frozen=True)
+class _Listed(SiteUrls):
+    """The build's URLs with one dataset's manifest already read: row(), data.json and
+    data-v3.json each ask for it (`SiteUrls.files`), and it is one file read, not three."""
+
+    listed: tuple[FileEntry, ...] = ()
+
+    def files(self, name: str) -> list[FileEntry]:
+        return list(self.listed)
+
+
+def render(entry: harvest.Entry, ctx: harvest.Context, urls: SiteUrls, wrap_style: int) -> list[bytes]:
+    """One dataset's fragment of each of STREAMS."""
+    name = entry.dataset.name
+    files = urls.files(name)
+    listed = _Listed(**{f.name: getattr(urls, f.name) for f in dataclasses.fields(SiteUrls)}, listed=tuple(files))
+    values = catalogue_export.row(entry, ctx, listed, files)
+    cells = catalogue_export.cells(values)
+    withheld = is_withheld(entry.dataset.openness)
+    return [
+        catalogue_export.csv_line(cells, "\n"),
+        catalogue_export.csv_line(cells, "\r\n"),
+        stream.dumps(catalogue_export.json_item(values, name, listed, files, withheld)).encode(),
+        *(prebuilt.item(doc, entry, ctx, listed).encode() for doc in prebuilt.DOCUMENTS),
+        catalogue_sheet.row_xml(cells, wrap_style, catalogue_export.LIST_SEPARATOR),
+    ]
+
+
+class _Assembly:
+    """One file written as prefix, fragments (joined by `sep`), suffix. A fragment kept from
+    the previous release is copied from its file; consecutive kept fragments, which lie side by
+    side there too, are copied as one span."""
+
+    def __init__(self, path: Path, previous: Path | None, prefix: bytes, sep: bytes, suffix: bytes):
+        self.path, self.tmp = path, path.with_name(f".{path.name}.tmp")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.out = open(self.tmp, "wb", buffering=0)  # unbuffered: os.copy_file_range writes between
+        self.old = open(previous, "rb") if previous is not None else None
+        self.sep, self.suffix = sep, suffix
+        self.out.write(prefix)
+        self.pos = len(prefix)
+        self.count = 0
+        self.span: list[int] | None = None  # [start, end] of the old file still to copy
+
+    def _flush(self) -> None:
+        if self.span is None:
+            return
+        assert self.old is not None
+        start, end = self.span
+        self.span = None
+        while start < end:  # in the kernel: no copy through Python of the unchanged bytes
+            done = os.copy_file_range(self.old.fileno(), self.out.fileno(), end - start, start)
+            if done <= 0:
+                raise OSError(f"{self.old.name} is shorter than its record says")
+            start += done
+
+    def _start(self) -> int:
+        if self.count:
+            self.pos += len(self.sep)
+        self.count += 1
+        return self.pos
+
+    def add(self, data: bytes) -> tuple[int, int]:
+        self._flush()
+        if self.count:
+            self.out.write(self.sep)
+        start = self._start()
+        self.out.write(data)
+        self.pos += len(data)
+        return start, len(data)
+
+    def copy(self, start: int, length: int) -> tuple[int, int]:
+        joined = self.count > 0
+        if self.span is not None and start == self.span[1] + len(self.sep):
+            self.span[1] = start + length  # the separator between them is copied with them
+        else:
+            self._flush()
+            if joined:
+                self.out.write(self.sep)
+            self.span = [start, start + length]
+        new = self._start()
+        self.pos += length
+        return new, length
+
+    def close(self) -> None:
+        self._flush()
+        self.out.write(self.suffix)
+        self.out.close()
+        if self.old is not None:
+            self.old.close()
+        os.replace(self.tmp, self.path)
+
+    def discard(self) -> None:
+        self.out.close()
+        if self.old is not None:
+            self.old.close()
+        self.tmp.unlink(missing_ok=True)
+
+
+def _reusable(previous: Path | None, old: dict, shared: str) -> dict:
+    """The previous release's fragments when they were made from the same shared inputs."""
+    kept = old.get("fragments") or {}
+    if previous is None or kept.get("key") != shared or not isinstance(kept.get("datasets"), dict):
+        return {}
+    if not all((previous / rel).is_file() for rel in STREAMS):
+        return {}
+    return kept["datasets"]
+
+
+def _write(
+    release: Path, conn: sqlite3.Connection, code: str, keys: dict[str, str], previous: Path | None, old: dict
+) -> tuple[list[str], dict]:
+    """Every catalogue file, each dataset's fragments copied when kept and rendered otherwise."""
     ctx = harvest.context(conn)
     urls = SiteUrls.built(ctx.site.base_url, release)  # release: each dataset's files.json (sizes, SHA-256)
-    downloads = release / DOWNLOADS
-    export = catalogue_export.Writer(downloads, ctx, urls, release)
-    documents = prebuilt.Writer(release, ctx, urls)
+    shared = shared_key(conn, code, urls.base)
+    kept = _reusable(previous, old, shared)
+    names = [n for (n,) in conn.execute("select name from datasets order by name")]
+    todo = [n for n in names if n not in keys or (kept.get(n) or [None])[0] != keys[n]]
+    sheet = catalogue_sheet.Skeleton(catalogue_export.SHEET, catalogue_export.headers())
+    header = catalogue_export.headers()
+    json_open = stream.opening(catalogue_export.head(ctx, urls), "datasets").encode()
+    prefixes = [
+        catalogue_export.csv_line(header, "\n"),
+        BOM + catalogue_export.csv_line(header, "\r\n"),
+        json_open,
+        *(prebuilt.opening(doc, ctx, urls).encode() for doc in prebuilt.DOCUMENTS),
+        b"",
+    ]
+    joins = [(b"", b""), (b"", b""), (b",", stream.CLOSING.encode())]
+    joins += [(b",", stream.CLOSING.encode()) for _ in prebuilt.DOCUMENTS] + [(b"", b"")]
+    outs: list[_Assembly] = []
     try:
-        for entries in stream.slices_of_sync(
-            lambda after, size: harvest.after(conn, after, size), key=lambda e: e.dataset.name
-        ):
-            export.add(entries)
-            documents.add(entries)
+        for rel, prefix, (sep, suffix) in zip(STREAMS, prefixes, joins):
+            source = previous / rel if kept and previous is not None else None
+            outs.append(_Assembly(release / rel, source, prefix, sep, suffix))
+        datasets: dict[str, list] = {}
+        for entry_name, entry in _entries(conn, names, set(todo)):
+            if entry is None:
+                spans = kept[entry_name][1:]
+                placed = [o.copy(spans[2 * i], spans[2 * i + 1]) for i, o in enumerate(outs)]
+            else:
+                placed = [o.add(data) for o, data in zip(outs, render(entry, ctx, urls, sheet.wrap_style))]
+            datasets[entry_name] = [keys.get(entry_name), *(x for span in placed for x in span)]
+        for out in outs:
+            out.close()
     except BaseException:
-        export.discard()
-        documents.discard()
+        for out in outs:
+            out.discard()
         raise
-    entries = export.close()
+    downloads = release / DOWNLOADS
+    xlsx = downloads / f".{catalogue_export.XLSX}.tmp"
+    try:
+        with open(release / ROWS_FILE, "rb") as body:
+            sheet.write(xlsx, len(names), body)
+        os.replace(xlsx, downloads / catalogue_export.XLSX)
+    finally:
+        xlsx.unlink(missing_ok=True)
+    entries = [catalogue_export.manifest_entry(downloads, name) for name in catalogue_export.FILES]
     write_manifest(downloads, entries)
-    return [*(f"{DOWNLOADS}/{e.path}" for e in entries), f"{DOWNLOADS}/{MANIFEST}", *documents.close()]
+    files = [
+        *(f"{DOWNLOADS}/{e.path}" for e in entries),
+        f"{DOWNLOADS}/{MANIFEST}",
+        *(f"{prebuilt.FOLDER}/{name}" for name in prebuilt.DOCUMENTS),
+        ROWS_FILE,
+    ]
+    return files, {"key": shared, "datasets": datasets}
+
+
+def _entries(conn: sqlite3.Connection, names: list[str], todo: set[str]) -> Iterator[tuple[str, harvest.Entry | None]]:
+    """(name, its entry when it is to be rendered, else None) in name order. Few to render:
+    each is read alone; many: the whole catalogue is read in keyset slices (bounded memory)."""
+    if len(todo) <= ONE_BY_ONE * len(names):
+        for name in names:
+            yield name, (harvest.one(conn, name) if name in todo else None)
+        return
+    for entries in stream.slices_of_sync(
+        lambda after, size: harvest.after(conn, after, size), key=lambda e: e.dataset.name
+    ):
+        for entry in entries:
+            yield entry.dataset.name, (entry if entry.dataset.name in todo else None)
 
 
 # ---------------------------------------------------------------------------------------------

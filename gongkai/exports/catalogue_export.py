@@ -15,19 +15,17 @@ visitor; the served documents (`/data.json`) check theirs and stream when it dif
 from __future__ import annotations
 
 import csv
-import os
+import io
 from pathlib import Path
 from typing import Any
 
-import xlsxwriter
-
-from .. import i18n, release_files
+from .. import i18n
 from ..catalogue.harvest import Context, Entry
 from ..csv_cells import neutralise
-from ..opendata import stream, vocab
+from ..opendata import vocab
 from ..opendata.urls import SiteUrls
 from ..openness import is_withheld
-from .manifest import FileEntry, read_manifest, sha256
+from .manifest import FileEntry, sha256
 
 CSV, EXCEL_CSV, JSON, XLSX = "catalog.csv", "catalog.excel.csv", "catalog.json", "catalog.xlsx"
 FILES = (CSV, EXCEL_CSV, JSON, XLSX)
@@ -173,34 +171,6 @@ def cells(values: dict[str, Any]) -> list:
     return out
 
 
-class _Xlsx:
-    """The catalogue sheet, a row at a time (XlsxWriter's constant_memory: each row goes to disk)."""
-
-    def __init__(self, path: Path):
-        self.book = xlsxwriter.Workbook(str(path), {"constant_memory": True, "strings_to_formulas": False})
-        self.sheet = self.book.add_worksheet(SHEET)
-        self.bold = self.book.add_format({"bold": True})
-        self.wrap = self.book.add_format({"text_wrap": True, "valign": "top"})
-        for c, title in enumerate(headers()):
-            self.sheet.write_string(0, c, title, self.bold)
-        self.sheet.freeze_panes(1, 1)
-        self.r = 0
-
-    def write(self, row: list) -> None:
-        self.r += 1
-        for c, value in enumerate(row):
-            if value is None:
-                continue
-            if isinstance(value, int | float) and not isinstance(value, bool):
-                self.sheet.write_number(self.r, c, value)
-            else:
-                text = str(value)
-                self.sheet.write_string(self.r, c, text, self.wrap if LIST_SEPARATOR in text else None)
-
-    def close(self) -> None:
-        self.book.close()
-
-
 def head(ctx: Context, urls: SiteUrls) -> dict:
     """The JSON document's members before its `datasets` array."""
     return {
@@ -211,57 +181,13 @@ def head(ctx: Context, urls: SiteUrls) -> dict:
     }
 
 
-class Writer:
-    """All four files into `target` (the release's downloads/), a slice of the catalogue at a
-    time (`add`), under temporary names renamed by `close` (which returns their manifest
-    entries); `discard` leaves nothing behind. `release` holds each dataset's manifest
-    (gongkai/release_files.py), read for its download URLs."""
+def csv_line(cells: list, lineterminator: str) -> bytes:
+    """One row of the CSV (`\n`) or of the Excel CSV (`\r\n`), as its UTF-8 bytes."""
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator=lineterminator).writerow(cells)
+    return buf.getvalue().encode("utf-8")
 
-    def __init__(self, target: Path, ctx: Context, urls: SiteUrls, release: Path):
-        self.target, self.ctx, self.urls, self.release = target, ctx, urls, release
-        target.mkdir(parents=True, exist_ok=True)
-        self.tmp = {name: target / f".{name}.tmp" for name in FILES}
-        self.book = _Xlsx(self.tmp[XLSX])
-        self.plain_file = open(self.tmp[CSV], "w", encoding="utf-8", newline="")
-        self.excel_file = open(self.tmp[EXCEL_CSV], "w", encoding="utf-8-sig", newline="")
-        self.json_file = open(self.tmp[JSON], "w", encoding="utf-8", newline="\n")
-        self.plain = csv.writer(self.plain_file, lineterminator="\n")
-        self.excel = csv.writer(self.excel_file, lineterminator="\r\n")
-        self.plain.writerow(headers())
-        self.excel.writerow(headers())
-        self.json = stream.JsonWriter(self.json_file, head(ctx, urls), "datasets")
 
-    def add(self, entries: list[Entry]) -> None:
-        items = []
-        for entry in entries:
-            name = entry.dataset.name
-            files = read_manifest(release_files.downloads(self.release, name))
-            values = row(entry, self.ctx, self.urls, files)
-            spreadsheet = cells(values)
-            self.plain.writerow(spreadsheet)
-            self.excel.writerow(spreadsheet)
-            self.book.write(spreadsheet)
-            items.append(json_item(values, name, self.urls, files, is_withheld(entry.dataset.openness)))
-        self.json.add(items)
-
-    def _close_files(self) -> None:
-        for f in (self.plain_file, self.excel_file, self.json_file):
-            f.close()
-        self.book.close()
-
-    def close(self) -> list[FileEntry]:
-        self.json.close()
-        self._close_files()
-        entries = []
-        for name in FILES:
-            path = self.target / name
-            os.replace(self.tmp[name], path)
-            entries.append(FileEntry(name, KINDS[name], None, path.stat().st_size, sha256(path), MEDIA[name]))
-        return entries
-
-    def discard(self) -> None:
-        try:
-            self._close_files()
-        finally:
-            for path in self.tmp.values():
-                path.unlink(missing_ok=True)
+def manifest_entry(folder: Path, name: str) -> FileEntry:
+    path = folder / name
+    return FileEntry(name, KINDS[name], None, path.stat().st_size, sha256(path), MEDIA[name])

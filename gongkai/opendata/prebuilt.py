@@ -11,10 +11,7 @@ file when the site's base URL and the code are the ones it was written with
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
 from types import ModuleType
-from typing import TextIO
 
 from ..catalogue import harvest
 from . import dcat_us, dcat_us3, stream
@@ -25,34 +22,11 @@ DOCUMENTS: dict[str, ModuleType] = {"data.json": dcat_us, "data-v3.json": dcat_u
 KEY = "dataset"  # the documents' array of datasets
 
 
-class Writer:
-    """Both documents into `release/documents/`, a slice of the catalogue at a time (`add`),
-    each under a temporary name renamed by `close` (which returns their paths relative to the
-    release); `discard` leaves nothing behind."""
+def opening(name: str, ctx: harvest.Context, urls: SiteUrls) -> str:
+    """The document's text before its first dataset (`stream.json_document`'s first chunk)."""
+    return stream.opening(DOCUMENTS[name].head(ctx, urls), KEY)
 
-    def __init__(self, release: Path, ctx: harvest.Context, urls: SiteUrls):
-        self.release, self.ctx, self.urls = release, ctx, urls
-        folder = release / FOLDER
-        folder.mkdir(exist_ok=True)
-        self.tmp = {name: folder / f".{name}.tmp" for name in DOCUMENTS}
-        self.files: dict[str, TextIO] = {}
-        self.writers: dict[str, stream.JsonWriter] = {}
-        for name, module in DOCUMENTS.items():
-            self.files[name] = open(self.tmp[name], "w", encoding="utf-8", newline="")
-            self.writers[name] = stream.JsonWriter(self.files[name], module.head(ctx, urls), KEY)
 
-    def add(self, entries: list[harvest.Entry]) -> None:
-        for name, module in DOCUMENTS.items():
-            self.writers[name].add([module.dataset(e, self.ctx, self.urls) for e in entries])
-
-    def close(self) -> list[str]:
-        for name in DOCUMENTS:
-            self.writers[name].close()
-            self.files[name].close()
-            os.replace(self.tmp[name], self.release / FOLDER / name)
-        return [f"{FOLDER}/{name}" for name in DOCUMENTS]
-
-    def discard(self) -> None:
-        for name in DOCUMENTS:
-            self.files[name].close()
-            self.tmp[name].unlink(missing_ok=True)
+def item(name: str, entry: harvest.Entry, ctx: harvest.Context, urls: SiteUrls) -> str:
+    """One dataset of the document, as the stream writes it."""
+    return stream.dumps(DOCUMENTS[name].dataset(entry, ctx, urls))
