@@ -1,18 +1,26 @@
 """The release's catalogue files, written at build time from `catalog.db`:
 
 - the whole catalogue as downloads, `downloads/catalog.csv`, `.excel.csv`, `.json`, `.xlsx`
-  (gongkai/exports/catalogue_export.py), listed with their sizes and SHA-256 in the site-level
-  manifest `downloads/files.json` (the shape of each dataset's, gongkai/exports/manifest.py);
+  (gongkai/exports/catalogue_export.py, the sheet gongkai/exports/catalogue_sheet.py), listed
+  with their sizes and SHA-256 in the site-level manifest `downloads/files.json` (the shape of
+  each dataset's, gongkai/exports/manifest.py);
 - the DCAT-US documents `documents/data.json` and `documents/data-v3.json`
   (gongkai/opendata/prebuilt.py), which plugins/opendata.py serves as files;
 - `catalogue-files.json`: what wrote them (a key over their code and the locale files), for
-  which base URL, and the files.
+  which base URL, the files, and each dataset's fragments (below); `catalogue-files.rows`, the
+  sheet's rows the XLSX is zipped from.
 
-`write(release, previous, catalogue_unchanged)` runs once per build, after `catalog.db` is
-complete. When the build linked the previous catalogue (nothing it holds moved) and the previous
-release's files were written by the same code for the same base URL, they are hard-linked
-(the same inode, as every unchanged dataset's files); otherwise all are written afresh, in one
-pass of keyset slices over the catalogue each (bounded memory at 10,000 datasets).
+`write(release, previous, catalogue_unchanged, keys)` runs once per build, after `catalog.db`
+is complete. When the build linked the previous catalogue (nothing it holds moved) and the
+previous release's files were written by the same code for the same base URL, they are
+hard-linked (the same inode, as every unchanged dataset's files). Otherwise each file is
+assembled in name order from one fragment per dataset (its CSV row, JSON object, data.json
+entries, sheet row): a dataset whose key (from the build: its object digest, its dates and the
+catalogue's code) and the shared inputs (this code, the base URL, the site and its registries)
+are those of the previous release has its fragments copied from the previous release's files,
+at the offsets its record keeps (runs of neighbours as one span, in the kernel); the others
+are rendered. The heads (totals, dates) are written each time. So a build where one dataset
+changed renders one, and the bytes are those a fresh write gives (tests/test_catalogue_files.py).
 
 `document(release, name, base)` is the server's question: the file to send for `/data.json`,
 or None when the served base URL or the serving code differs from the build's (then the

@@ -1,9 +1,10 @@
 """The whole catalogue as downloads: `downloads/catalog.csv`, `catalog.excel.csv`, `catalog.json`
 and `catalog.xlsx`, one row per dataset (withheld ones too: their access level, no data URLs).
 
-Written by the build into the release (gongkai/catalogue_files.py) from `catalog.db` through the
-catalogue's keyset reader (`catalogue.harvest.after`, 200 datasets a slice, `Writer.add`), all
-four files in the one pass that also writes data.json, so memory stays bounded at 10,000 datasets. The CSVs and the XLSX neutralise formula
+Written by the build into the release (gongkai/catalogue_files.py), which renders each
+dataset's row once (`row`, `cells`, `csv_line`, `json_item`; the XLSX's sheet row in
+gongkai/exports/catalogue_sheet.py) and copies an unchanged dataset's from the previous
+release, so a build costs what changed and memory stays bounded. The CSVs and the XLSX neutralise formula
 injection as every derived export does (`gongkai.csv_cells`); the JSON keeps the values as
 they are. Column headers are bilingual (`gongkai/locales/catalogue_export.yaml`); the JSON
 keys are the machine names, with the bilingual titles in its `columns` member.

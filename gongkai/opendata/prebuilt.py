@@ -1,10 +1,10 @@
 """`/data.json` (DCAT-US 1.1) and `/data-v3.json` (DCAT-US 3.0) written as files at build time.
 
-The same code as the served stream (`dcat_us` / `dcat_us3`'s `head()` and `dataset()`, joined
-by `stream.JsonWriter`, the synchronous twin of `stream.json_document`), fed the same keyset
-slices of `catalog.db` (gongkai/catalogue_files.py reads them once for every catalogue file):
-the file holds exactly the bytes the stream would send for the same base URL, and memory stays
-bounded at any number of datasets. plugins/opendata.py serves the
+The same code as the served stream (`dcat_us` / `dcat_us3`'s `head()` and `dataset()`, as
+`stream.json_document` joins them: `opening`, then each dataset's `item` joined by commas, then
+`stream.CLOSING`); gongkai/catalogue_files.py assembles the files from those items, rendering a
+dataset's only when it changed: the file holds exactly the bytes the stream would send for the
+same base URL, and memory stays bounded at any number of datasets. plugins/opendata.py serves the
 file when the site's base URL and the code are the ones it was written with
 (gongkai/catalogue_files.py decides), and streams otherwise.
 """
