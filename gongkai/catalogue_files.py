@@ -32,6 +32,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import hashlib
+import itertools
 import json
 import os
 import sqlite3
@@ -188,63 +189,37 @@ def render(entry: harvest.Entry, ctx: harvest.Context, urls: SiteUrls, wrap_styl
 
 
 class _Assembly:
-    """One file written as prefix, fragments (joined by `sep`), suffix. A fragment kept from
-    the previous release is copied from its file; consecutive kept fragments, which lie side by
-    side there too, are copied as one span."""
+    """One file written as prefix, fragments (joined by `sep`), suffix. Fragments kept from
+    the previous release are copied from its file a run at a time: neighbours there and here,
+    they are one span of its bytes (the separators between them with them)."""
 
     def __init__(self, path: Path, previous: Path | None, prefix: bytes, sep: bytes, suffix: bytes):
         self.path, self.tmp = path, path.with_name(f".{path.name}.tmp")
         path.parent.mkdir(parents=True, exist_ok=True)
         self.out = open(self.tmp, "wb", buffering=0)  # unbuffered: os.copy_file_range writes between
         self.old = open(previous, "rb") if previous is not None else None
-        self.sep, self.suffix = sep, suffix
+        self.prefix, self.sep, self.suffix = prefix, sep, suffix
         self.out.write(prefix)
-        self.pos = len(prefix)
-        self.count = 0
-        self.span: list[int] | None = None  # [start, end] of the old file still to copy
+        self.lengths: list[int] = []  # of each fragment written, in order
 
-    def _flush(self) -> None:
-        if self.span is None:
-            return
+    def add(self, data: bytes) -> None:
+        self.out.write(self.sep + data if self.lengths else data)
+        self.lengths.append(len(data))
+
+    def copy(self, start: int, lengths: list[int]) -> None:
+        """The kept fragments of `lengths` (their lengths), the first at `start` of the old file."""
+        if self.lengths:
+            self.out.write(self.sep)
+        end = start + sum(lengths) + len(self.sep) * (len(lengths) - 1)
         assert self.old is not None
-        start, end = self.span
-        self.span = None
         while start < end:  # in the kernel: no copy through Python of the unchanged bytes
             done = os.copy_file_range(self.old.fileno(), self.out.fileno(), end - start, start)
             if done <= 0:
                 raise OSError(f"{self.old.name} is shorter than its record says")
             start += done
-
-    def _start(self) -> int:
-        if self.count:
-            self.pos += len(self.sep)
-        self.count += 1
-        return self.pos
-
-    def add(self, data: bytes) -> tuple[int, int]:
-        self._flush()
-        if self.count:
-            self.out.write(self.sep)
-        start = self._start()
-        self.out.write(data)
-        self.pos += len(data)
-        return start, len(data)
-
-    def copy(self, start: int, length: int) -> tuple[int, int]:
-        joined = self.count > 0
-        if self.span is not None and start == self.span[1] + len(self.sep):
-            self.span[1] = start + length  # the separator between them is copied with them
-        else:
-            self._flush()
-            if joined:
-                self.out.write(self.sep)
-            self.span = [start, start + length]
-        new = self._start()
-        self.pos += length
-        return new, length
+        self.lengths.extend(lengths)
 
     def close(self) -> None:
-        self._flush()
         self.out.write(self.suffix)
         self.out.close()
         if self.old is not None:
@@ -259,50 +234,77 @@ class _Assembly:
 
 
 def _reusable(previous: Path | None, old: dict, shared: str) -> dict:
-    """The previous release's fragments when they were made from the same shared inputs."""
+    """The previous release's fragments when they were made from the same shared inputs and
+    its files are there: {"names", "keys", "prefixes", "lengths"} (see `_write`)."""
     kept = old.get("fragments") or {}
-    if previous is None or kept.get("key") != shared or not isinstance(kept.get("datasets"), dict):
+    if previous is None or kept.get("key") != shared:
+        return {}
+    if not all(isinstance(kept.get(k), list) for k in ("names", "keys", "prefixes", "lengths")):
         return {}
     if not all((previous / rel).is_file() for rel in STREAMS):
         return {}
-    return kept["datasets"]
+    return kept
 
 
 def _write(
     release: Path, conn: sqlite3.Connection, code: str, keys: dict[str, str], previous: Path | None, old: dict
 ) -> tuple[list[str], dict]:
-    """Every catalogue file, each dataset's fragments copied when kept and rendered otherwise."""
+    """Every catalogue file, each dataset's fragments copied when kept and rendered otherwise.
+    The record keeps, per file, the length of its prefix and of each dataset's fragment (in
+    name order): where a fragment starts follows from them."""
     ctx = harvest.context(conn)
     urls = SiteUrls.built(ctx.site.base_url, release)  # release: each dataset's files.json (sizes, SHA-256)
     shared = shared_key(conn, code, urls.base)
     kept = _reusable(previous, old, shared)
+    old_at = {n: i for i, n in enumerate(kept.get("names") or [])}
+    old_keys: list = kept.get("keys") or []
     names = [n for (n,) in conn.execute("select name from datasets order by name")]
-    todo = [n for n in names if n not in keys or (kept.get(n) or [None])[0] != keys[n]]
+    new_keys = [keys.get(n) for n in names]
+    todo = {n for n, k in zip(names, new_keys) if k is None or n not in old_at or old_keys[old_at[n]] != k}
     sheet = catalogue_sheet.Skeleton(catalogue_export.SHEET, catalogue_export.headers())
     header = catalogue_export.headers()
-    json_open = stream.opening(catalogue_export.head(ctx, urls), "datasets").encode()
     prefixes = [
         catalogue_export.csv_line(header, "\n"),
         BOM + catalogue_export.csv_line(header, "\r\n"),
-        json_open,
+        stream.opening(catalogue_export.head(ctx, urls), "datasets").encode(),
         *(prebuilt.opening(doc, ctx, urls).encode() for doc in prebuilt.DOCUMENTS),
         b"",
     ]
     joins = [(b"", b""), (b"", b""), (b",", stream.CLOSING.encode())]
     joins += [(b",", stream.CLOSING.encode()) for _ in prebuilt.DOCUMENTS] + [(b"", b"")]
+    old_lengths: list[list[int]] = kept.get("lengths") or []
+    # where each old fragment starts, per file: the prefix, then each fragment and separator
+    old_starts = [
+        list(itertools.accumulate((n + len(sep) for n in lengths), initial=start))
+        for lengths, start, (sep, _) in zip(old_lengths, kept.get("prefixes") or [], joins)
+    ]
     outs: list[_Assembly] = []
     try:
         for rel, prefix, (sep, suffix) in zip(STREAMS, prefixes, joins):
             source = previous / rel if kept and previous is not None else None
             outs.append(_Assembly(release / rel, source, prefix, sep, suffix))
-        datasets: dict[str, list] = {}
-        for entry_name, entry in _entries(conn, names, set(todo)):
+        run: list[int] = []  # [first, end) of old positions to copy next
+
+        def flush() -> None:
+            if run:
+                first, end = run
+                for i, out in enumerate(outs):
+                    out.copy(old_starts[i][first], old_lengths[i][first:end])
+                run.clear()
+
+        for name, entry in _entries(conn, names, todo):
             if entry is None:
-                spans = kept[entry_name][1:]
-                placed = [o.copy(spans[2 * i], spans[2 * i + 1]) for i, o in enumerate(outs)]
-            else:
-                placed = [o.add(data) for o, data in zip(outs, render(entry, ctx, urls, sheet.wrap_style))]
-            datasets[entry_name] = [keys.get(entry_name), *(x for span in placed for x in span)]
+                at = old_at[name]
+                if run and run[1] == at:
+                    run[1] += 1
+                else:
+                    flush()
+                    run[:] = [at, at + 1]
+                continue
+            flush()
+            for out, data in zip(outs, render(entry, ctx, urls, sheet.wrap_style)):
+                out.add(data)
+        flush()
         for out in outs:
             out.close()
     except BaseException:
@@ -325,7 +327,14 @@ def _write(
         *(f"{prebuilt.FOLDER}/{name}" for name in prebuilt.DOCUMENTS),
         ROWS_FILE,
     ]
-    return files, {"key": shared, "datasets": datasets}
+    fragments = {
+        "key": shared,
+        "names": names,
+        "keys": new_keys,
+        "prefixes": [len(p) for p in prefixes],
+        "lengths": [out.lengths for out in outs],
+    }
+    return files, fragments
 
 
 def _entries(conn: sqlite3.Connection, names: list[str], todo: set[str]) -> Iterator[tuple[str, harvest.Entry | None]]:
