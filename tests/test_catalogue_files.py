@@ -386,3 +386,28 @@ def test_kept_fragments_give_the_bytes_of_a_fresh_write(generated, tmp_path, mon
     rows = list(book[catalogue_export.SHEET].iter_rows(values_only=True))
     book.close()
     assert [r[0] for r in rows[1:]] == names
+
+
+def test_the_sheet_rows_read_back_exactly(tmp_path):
+    """catalog.xlsx's rows are written as XML by gongkai (catalogue_sheet.row_xml): markup
+    characters, edge spaces, control characters and literal `_xHHHH_` come back as they were
+    (calamine decodes them as Excel does), numbers stay numbers, list cells wrap."""
+    from python_calamine import CalamineWorkbook
+
+    from gongkai.exports import catalogue_sheet
+
+    header = ["a", "b", "c", "d", "e", "f", "g", "h"]
+    values = ['a&<b>"', " lead ", "x\r\ny", "c\x01d", "_x0041_", 1.5, None, "l1\nl2"]
+    sheet = catalogue_sheet.Skeleton("表 Sheet", header)
+    path = tmp_path / "t.xlsx"
+    sheet.write(path, 2, io.BytesIO(catalogue_sheet.row_xml(values, sheet.wrap_style, "\n") * 2))
+    rows = CalamineWorkbook.from_path(str(path)).get_sheet_by_name("表 Sheet").to_python()
+    assert rows == [header, ["" if v is None else v for v in values], ["" if v is None else v for v in values]]
+    book = openpyxl.load_workbook(path)
+    ws = book["表 Sheet"]
+    assert ws.freeze_panes == "B2" and ws.dimensions == "A1:H3"
+    assert ws["H2"].alignment.wrap_text and not ws["A2"].alignment.wrap_text and ws["F3"].value == 1.5
+    book.close()
+    again = tmp_path / "again.xlsx"
+    sheet.write(again, 2, io.BytesIO(catalogue_sheet.row_xml(values, sheet.wrap_style, "\n") * 2))
+    assert again.read_bytes() == path.read_bytes()  # the same rows, the same bytes
