@@ -130,9 +130,9 @@ def _link(previous: Path, release: Path, files: list[str]) -> bool:
     return True
 
 
-# Each dataset's fragment of each file, in this order: the record keeps, per dataset, its key
-# and the (offset, length) of its fragment in each. The sheet's rows are kept in a file of
-# their own (the XLSX is zipped): `catalog.xlsx` is assembled from it.
+# The files assembled from one fragment per dataset, in this order: the record keeps the
+# datasets' names and keys, and per file its prefix's length and each fragment's. The sheet's
+# rows are a file of their own (the XLSX is zipped): `catalog.xlsx` is assembled from it.
 ROWS_FILE = "catalogue-files.rows"
 STREAMS = (
     f"{DOWNLOADS}/{catalogue_export.CSV}",
