@@ -30,6 +30,7 @@ document is streamed from the catalogue, which is always right).
 from __future__ import annotations
 
 import dataclasses
+import errno
 import functools
 import hashlib
 import itertools
@@ -38,6 +39,7 @@ import os
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
+from typing import BinaryIO
 
 from . import codehash
 from .catalogue import harvest
@@ -188,6 +190,21 @@ def render(entry: harvest.Entry, ctx: harvest.Context, urls: SiteUrls, wrap_styl
     ]
 
 
+def _copy_range(src: BinaryIO, dest: BinaryIO, start: int, count: int) -> int:
+    """Up to `count` bytes of `src` from `start` appended to `dest` (unbuffered); how many.
+    In the kernel where it can (Linux), no copy through Python of the unchanged bytes."""
+    if hasattr(os, "copy_file_range"):
+        try:
+            return os.copy_file_range(src.fileno(), dest.fileno(), count, start)
+        except OSError as exc:
+            if exc.errno not in (errno.EXDEV, errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP):
+                raise
+    src.seek(start)
+    data = src.read(min(count, 1 << 20))
+    dest.write(data)
+    return len(data)
+
+
 class _Assembly:
     """One file written as prefix, fragments (joined by `sep`), suffix. Fragments kept from
     the previous release are copied from its file a run at a time: neighbours there and here,
@@ -212,8 +229,8 @@ class _Assembly:
             self.out.write(self.sep)
         end = start + sum(lengths) + len(self.sep) * (len(lengths) - 1)
         assert self.old is not None
-        while start < end:  # in the kernel: no copy through Python of the unchanged bytes
-            done = os.copy_file_range(self.old.fileno(), self.out.fileno(), end - start, start)
+        while start < end:
+            done = _copy_range(self.old, self.out, start, end - start)
             if done <= 0:
                 raise OSError(f"{self.old.name} is shorter than its record says")
             start += done
