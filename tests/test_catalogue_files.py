@@ -326,3 +326,88 @@ async def test_the_dcat_catalogue_lists_its_own_downloads(generated):
         assert str(next(g.objects(checksum, URIRef(spdx + "checksumValue")))) == hashlib.sha256(body).hexdigest()
     conforms, report = schemas.shacl(r.content, "turtle")
     assert conforms, report[:2000]
+
+
+def _from_scratch(site: Path, dest: Path) -> Path:
+    """The catalogue files of the same catalogue and dataset files, written with no previous
+    release (every fragment rendered)."""
+    dest.mkdir()
+    for name in ("catalog.db", release_files.DATASETS):
+        (dest / name).symlink_to(site.resolve() / name)
+    catalogue_files.write(dest, None, catalogue_unchanged=False)
+    return dest
+
+
+def test_kept_fragments_give_the_bytes_of_a_fresh_write(generated, tmp_path, monkeypatch):
+    """After a change, an addition, a removal and a publisher's new title, the files the build
+    assembled from the previous release's fragments are those written from scratch, and only
+    the datasets whose entry moved were rendered."""
+    root, build = generated
+    root2, out = tmp_path / "repo", tmp_path / "build"
+    shutil.copytree(root, root2)
+    shutil.copytree(build, out, symlinks=True)
+    rendered: list[str] = []
+    render = catalogue_files.render
+
+    def counting(entry, *args):
+        rendered.append(entry.dataset.name)
+        return render(entry, *args)
+
+    monkeypatch.setattr(catalogue_files, "render", counting)
+    publishers = root2 / "metadata" / "publishers.yaml"
+    steps = [
+        ("change", lambda: touch_dataset(root2, 2, n=GENERATED, rows=5), [dataset_name(2)]),
+        ("addition", lambda: touch_dataset(root2, GENERATED + 1, n=GENERATED, rows=5), [dataset_name(GENERATED + 1)]),
+        ("removal", lambda: shutil.rmtree(root2 / "datasets" / dataset_name(5)), []),
+        (
+            "publisher title",
+            lambda: publishers.write_text(
+                publishers.read_text(encoding="utf-8").replace("Data Office 1\n", "Data Bureau 1\n"), encoding="utf-8"
+            ),
+            None,  # metadata/ is in every dataset's digest: all are rendered again
+        ),
+    ]
+    for label, step, expected in steps:
+        step()
+        rendered.clear()
+        assert build_site(root2, out).ok, label
+        site = out / "site"
+        if expected is not None:
+            assert rendered == expected, label
+        fresh = _from_scratch(site, tmp_path / f"fresh-{len(list(tmp_path.iterdir()))}")
+        files = catalogue_files.read_record(site)["files"]
+        assert files == catalogue_files.read_record(fresh)["files"]
+        for rel in files:
+            assert (site / rel).read_bytes() == (fresh / rel).read_bytes(), (label, rel)
+    assert "Data Bureau 1" in (out / "site" / "downloads" / "catalog.csv").read_text(encoding="utf-8")
+    names = [d["name"] for d in _catalog_json(out / "site")["datasets"]]
+    assert dataset_name(GENERATED + 1) in names and dataset_name(5) not in names
+    book = openpyxl.load_workbook(out / "site" / "downloads" / "catalog.xlsx", read_only=True)
+    rows = list(book[catalogue_export.SHEET].iter_rows(values_only=True))
+    book.close()
+    assert [r[0] for r in rows[1:]] == names
+
+
+def test_the_sheet_rows_read_back_exactly(tmp_path):
+    """catalog.xlsx's rows are written as XML by gongkai (catalogue_sheet.row_xml): markup
+    characters, edge spaces, control characters and literal `_xHHHH_` come back as they were
+    (calamine decodes them as Excel does), numbers stay numbers, list cells wrap."""
+    from python_calamine import CalamineWorkbook
+
+    from gongkai.exports import catalogue_sheet
+
+    header = ["a", "b", "c", "d", "e", "f", "g", "h"]
+    values = ['a&<b>"', " lead ", "x\r\ny", "c\x01d", "_x0041_", 1.5, None, "l1\nl2"]
+    sheet = catalogue_sheet.Skeleton("表 Sheet", header)
+    path = tmp_path / "t.xlsx"
+    sheet.write(path, 2, io.BytesIO(catalogue_sheet.row_xml(values, sheet.wrap_style, "\n") * 2))
+    rows = CalamineWorkbook.from_path(str(path)).get_sheet_by_name("表 Sheet").to_python()
+    assert rows == [header, ["" if v is None else v for v in values], ["" if v is None else v for v in values]]
+    book = openpyxl.load_workbook(path)
+    ws = book["表 Sheet"]
+    assert ws.freeze_panes == "B2" and ws.dimensions == "A1:H3"
+    assert ws["H2"].alignment.wrap_text and not ws["A2"].alignment.wrap_text and ws["F3"].value == 1.5
+    book.close()
+    again = tmp_path / "again.xlsx"
+    sheet.write(again, 2, io.BytesIO(catalogue_sheet.row_xml(values, sheet.wrap_style, "\n") * 2))
+    assert again.read_bytes() == path.read_bytes()  # the same rows, the same bytes

@@ -54,6 +54,8 @@ def _grow(release: Path, n: int) -> None:
         seed_link = release / "datasets" / seed
         if seed_link.is_symlink():  # the build's layout: the copy refers to the seed's object
             os.symlink(os.readlink(seed_link), release / "datasets" / new)
+        elif seed_link.is_dir():  # the build's layout copied (the object in place): refer to it
+            os.symlink(seed, release / "datasets" / new)
         else:
             folder = release / "downloads" / new
             folder.mkdir(parents=True)
@@ -70,6 +72,31 @@ def _high_water_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # not Linux
 
 
+def _keys(release: Path, changed: str | None = None) -> dict[str, str]:
+    """A key per dataset (the build's are digests): the same for all, another for `changed`."""
+    conn = sqlite3.connect(release / "catalog.db")
+    names = [n for (n,) in conn.execute("select name from datasets")]
+    conn.close()
+    return {n: "changed" if n == changed else "kept" for n in names}
+
+
+def _one_changed(release: Path, following: Path) -> float:
+    """Seconds of writing the files of the next release where one dataset's key moved: its
+    fragments rendered, every other one's copied from `release`."""
+    from gongkai import catalogue_files
+
+    following.mkdir()
+    os.link(release / "catalog.db", following / "catalog.db")
+    os.symlink(release.resolve() / "datasets", following / "datasets")  # release_files.DATASETS
+    keys = _keys(release)
+    keys = _keys(release, sorted(keys)[len(keys) // 2])
+    t0 = time.perf_counter()
+    catalogue_files.write(following, release, False, keys)
+    seconds = time.perf_counter() - t0
+    shutil.rmtree(following)
+    return round(seconds, 4)
+
+
 def _child(release: str) -> None:
     """Run in a fresh process: write every catalogue file, print seconds and RSS growth."""
     from gongkai import catalogue_files
@@ -77,7 +104,7 @@ def _child(release: str) -> None:
     hwm_before = _high_water_mb()
     before = resource.getrusage(resource.RUSAGE_SELF)
     t0 = time.perf_counter()
-    files = catalogue_files.write(Path(release), None, catalogue_unchanged=False)  # what the build calls
+    files = catalogue_files.write(Path(release), None, False, _keys(Path(release)))  # what the build calls
     seconds = time.perf_counter() - t0
     after = resource.getrusage(resource.RUSAGE_SELF)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
@@ -164,6 +191,7 @@ def run(sizes: list[int], serve: bool = True) -> dict:
                 served = asyncio.run(_serve(release, copy))
                 shutil.rmtree(copy)
             relinked = _relink(release, Path(tmp) / f"n{n}-next")
+            one = _one_changed(release, Path(tmp) / f"n{n}-one")
             figures[str(n)] = {
                 "write_s": round(written["seconds"], 2),
                 "write_cpu_s": round(written["cpu_s"], 2),
@@ -173,6 +201,7 @@ def run(sizes: list[int], serve: bool = True) -> dict:
                 "bytes": written["bytes"],
                 **served,
                 "noop_link_s": relinked,
+                "one_changed_s": one,
             }
             shutil.rmtree(release)
     return figures

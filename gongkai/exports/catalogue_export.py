@@ -1,9 +1,10 @@
 """The whole catalogue as downloads: `downloads/catalog.csv`, `catalog.excel.csv`, `catalog.json`
 and `catalog.xlsx`, one row per dataset (withheld ones too: their access level, no data URLs).
 
-Written by the build into the release (gongkai/catalogue_files.py) from `catalog.db` through the
-catalogue's keyset reader (`catalogue.harvest.after`, 200 datasets a slice, `Writer.add`), all
-four files in the one pass that also writes data.json, so memory stays bounded at 10,000 datasets. The CSVs and the XLSX neutralise formula
+Written by the build into the release (gongkai/catalogue_files.py), which renders each
+dataset's row once (`row`, `cells`, `csv_line`, `json_item`; the XLSX's sheet row in
+gongkai/exports/catalogue_sheet.py) and copies an unchanged dataset's from the previous
+release, so a build costs what changed and memory stays bounded. The CSVs and the XLSX neutralise formula
 injection as every derived export does (`gongkai.csv_cells`); the JSON keeps the values as
 they are. Column headers are bilingual (`gongkai/locales/catalogue_export.yaml`); the JSON
 keys are the machine names, with the bilingual titles in its `columns` member.
@@ -15,19 +16,17 @@ visitor; the served documents (`/data.json`) check theirs and stream when it dif
 from __future__ import annotations
 
 import csv
-import os
+import io
 from pathlib import Path
 from typing import Any
 
-import xlsxwriter
-
-from .. import i18n, release_files
+from .. import i18n
 from ..catalogue.harvest import Context, Entry
 from ..csv_cells import neutralise
-from ..opendata import stream, vocab
+from ..opendata import vocab
 from ..opendata.urls import SiteUrls
 from ..openness import is_withheld
-from .manifest import FileEntry, read_manifest, sha256
+from .manifest import FileEntry, sha256
 
 CSV, EXCEL_CSV, JSON, XLSX = "catalog.csv", "catalog.excel.csv", "catalog.json", "catalog.xlsx"
 FILES = (CSV, EXCEL_CSV, JSON, XLSX)
@@ -173,34 +172,6 @@ def cells(values: dict[str, Any]) -> list:
     return out
 
 
-class _Xlsx:
-    """The catalogue sheet, a row at a time (XlsxWriter's constant_memory: each row goes to disk)."""
-
-    def __init__(self, path: Path):
-        self.book = xlsxwriter.Workbook(str(path), {"constant_memory": True, "strings_to_formulas": False})
-        self.sheet = self.book.add_worksheet(SHEET)
-        self.bold = self.book.add_format({"bold": True})
-        self.wrap = self.book.add_format({"text_wrap": True, "valign": "top"})
-        for c, title in enumerate(headers()):
-            self.sheet.write_string(0, c, title, self.bold)
-        self.sheet.freeze_panes(1, 1)
-        self.r = 0
-
-    def write(self, row: list) -> None:
-        self.r += 1
-        for c, value in enumerate(row):
-            if value is None:
-                continue
-            if isinstance(value, int | float) and not isinstance(value, bool):
-                self.sheet.write_number(self.r, c, value)
-            else:
-                text = str(value)
-                self.sheet.write_string(self.r, c, text, self.wrap if LIST_SEPARATOR in text else None)
-
-    def close(self) -> None:
-        self.book.close()
-
-
 def head(ctx: Context, urls: SiteUrls) -> dict:
     """The JSON document's members before its `datasets` array."""
     return {
@@ -211,57 +182,13 @@ def head(ctx: Context, urls: SiteUrls) -> dict:
     }
 
 
-class Writer:
-    """All four files into `target` (the release's downloads/), a slice of the catalogue at a
-    time (`add`), under temporary names renamed by `close` (which returns their manifest
-    entries); `discard` leaves nothing behind. `release` holds each dataset's manifest
-    (gongkai/release_files.py), read for its download URLs."""
+def csv_line(cells: list, lineterminator: str) -> bytes:
+    """One row of the CSV (`\n`) or of the Excel CSV (`\r\n`), as its UTF-8 bytes."""
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator=lineterminator).writerow(cells)
+    return buf.getvalue().encode("utf-8")
 
-    def __init__(self, target: Path, ctx: Context, urls: SiteUrls, release: Path):
-        self.target, self.ctx, self.urls, self.release = target, ctx, urls, release
-        target.mkdir(parents=True, exist_ok=True)
-        self.tmp = {name: target / f".{name}.tmp" for name in FILES}
-        self.book = _Xlsx(self.tmp[XLSX])
-        self.plain_file = open(self.tmp[CSV], "w", encoding="utf-8", newline="")
-        self.excel_file = open(self.tmp[EXCEL_CSV], "w", encoding="utf-8-sig", newline="")
-        self.json_file = open(self.tmp[JSON], "w", encoding="utf-8", newline="\n")
-        self.plain = csv.writer(self.plain_file, lineterminator="\n")
-        self.excel = csv.writer(self.excel_file, lineterminator="\r\n")
-        self.plain.writerow(headers())
-        self.excel.writerow(headers())
-        self.json = stream.JsonWriter(self.json_file, head(ctx, urls), "datasets")
 
-    def add(self, entries: list[Entry]) -> None:
-        items = []
-        for entry in entries:
-            name = entry.dataset.name
-            files = read_manifest(release_files.downloads(self.release, name))
-            values = row(entry, self.ctx, self.urls, files)
-            spreadsheet = cells(values)
-            self.plain.writerow(spreadsheet)
-            self.excel.writerow(spreadsheet)
-            self.book.write(spreadsheet)
-            items.append(json_item(values, name, self.urls, files, is_withheld(entry.dataset.openness)))
-        self.json.add(items)
-
-    def _close_files(self) -> None:
-        for f in (self.plain_file, self.excel_file, self.json_file):
-            f.close()
-        self.book.close()
-
-    def close(self) -> list[FileEntry]:
-        self.json.close()
-        self._close_files()
-        entries = []
-        for name in FILES:
-            path = self.target / name
-            os.replace(self.tmp[name], path)
-            entries.append(FileEntry(name, KINDS[name], None, path.stat().st_size, sha256(path), MEDIA[name]))
-        return entries
-
-    def discard(self) -> None:
-        try:
-            self._close_files()
-        finally:
-            for path in self.tmp.values():
-                path.unlink(missing_ok=True)
+def manifest_entry(folder: Path, name: str) -> FileEntry:
+    path = folder / name
+    return FileEntry(name, KINDS[name], None, path.stat().st_size, sha256(path), MEDIA[name])

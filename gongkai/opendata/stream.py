@@ -3,30 +3,31 @@ served in bounded memory: `json_document(head, key, slices)` yields the text of
 `{**head, key: [item, item, …]}` one slice of items at a time (`slices` yields lists).
 
 `slices_of(read, size)` turns a keyset reader (`harvest.after`) into those slices;
-`JsonWriter` and `slices_of_sync` are the same for the build, which writes the documents
-into the release (gongkai/opendata/prebuilt.py), so the file and the stream are one text.
+`slices_of_sync` is the same for the build, which writes the documents into the release from
+`opening`, `dumps` of each item joined by commas, and `CLOSING` (gongkai/catalogue_files.py),
+so the file and the stream are one text.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from typing import Any, TextIO
+from typing import Any
 
 SLICE = 200  # datasets per catalogue read: ~1 MB of JSON, a few ms of queries
 
 
-def _dumps(value: Any) -> str:
+def dumps(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
-def _opening(head: dict, key: str) -> str:
-    members = _dumps(head)[1:-1]  # the head's members, without its braces
-    return "{" + (members + "," if members else "") + _dumps(key) + ":["
+def opening(head: dict, key: str) -> str:
+    members = dumps(head)[1:-1]  # the head's members, without its braces
+    return "{" + (members + "," if members else "") + dumps(key) + ":["
 
 
 def _joined(items: list, first: bool) -> str:
-    text = ",".join(_dumps(item) for item in items)
+    text = ",".join(dumps(item) for item in items)
     return text if first else "," + text
 
 
@@ -34,7 +35,7 @@ CLOSING = "]}"
 
 
 async def json_document(head: dict, key: str, slices: AsyncIterator[list]) -> AsyncIterator[str]:
-    yield _opening(head, key)
+    yield opening(head, key)
     first = True
     async for items in slices:
         if not items:
@@ -42,24 +43,6 @@ async def json_document(head: dict, key: str, slices: AsyncIterator[list]) -> As
         yield _joined(items, first)
         first = False
     yield CLOSING
-
-
-class JsonWriter:
-    """`json_document`'s text written to a file one slice of items at a time: the build writes
-    the same document into the release (gongkai/opendata/prebuilt.py)."""
-
-    def __init__(self, f: TextIO, head: dict, key: str):
-        self.f = f
-        self.first = True
-        f.write(_opening(head, key))
-
-    def add(self, items: list) -> None:
-        if items:
-            self.f.write(_joined(items, self.first))
-            self.first = False
-
-    def close(self) -> None:
-        self.f.write(CLOSING)
 
 
 async def slices_of(
