@@ -219,3 +219,42 @@ def test_top_is_each_common_tokens_best_datasets_in_ranking_order(small_top):
     for term, dataset, score, docs in conn.execute("select term, dataset, score, docs from top order by term, rank"):
         got.setdefault(term, []).append((dataset, score, docs))
     assert got == want and len(got) > 10
+
+
+def test_patched_top_lists_are_fresh_ones(site, tmp_path, monkeypatch):
+    """A shard patched for removed, added and changed datasets ranks again only the tokens
+    whose best list can have moved: its `top` equals a fresh write's, for a short list (3)
+    so that added datasets both do and do not beat its last entry."""
+    monkeypatch.setattr(site_index, "TOP_MIN", 2)
+    monkeypatch.setattr(site_index, "TOP_K", 3)
+    names = sorted(n for n in release_files.names(site) if n.startswith("gen-"))
+    shard = site_index.shard_of(names[0])
+    mates = [n for n in names if site_index.shard_of(n) == shard]
+    gone = set(mates[:3])
+
+    def release(label: str) -> Path:
+        folder = tmp_path / label
+        folder.mkdir()
+        (folder / release_files.DATASETS).symlink_to(site / release_files.DATASETS)
+        return folder
+
+    def top(folder: Path) -> list:
+        conn = sqlite3.connect(site_index.shard_path(folder, shard))
+        try:
+            return conn.execute("select term, rank, dataset, score, docs from top order by term, rank").fetchall()
+        finally:
+            conn.close()
+
+    steps = [
+        [site_index.Entry(n, "h") for n in names if n not in gone],  # three removed
+        [site_index.Entry(n, "h2" if n in gone else "h") for n in names],  # added back
+        [site_index.Entry(n, "h3" if n == mates[0] else ("h2" if n in gone else "h")) for n in names],  # one changed
+    ]
+    previous = release("start")
+    site_index.write(previous, None, [site_index.Entry(n, "h") for n in names])
+    for i, entries in enumerate(steps):
+        patched, fresh = release(f"patched-{i}"), release(f"fresh-{i}")
+        assert site_index.write(patched, previous, entries)["patched"] >= 1
+        site_index.write(fresh, None, entries)
+        assert top(patched) == top(fresh) and top(fresh), i
+        previous = patched

@@ -172,19 +172,54 @@ def write(release: Path, previous: Path | None, entries: Iterable[Entry]) -> dic
                     "FROM postings p JOIN tables t USING (tid) WHERE p.term IN (SELECT term FROM temp.touched) "
                     "GROUP BY p.term"
                 )
-                _rank_common(conn)
+                _rank_common(conn, stale, first_new)
         finally:
             conn.close()
         os.replace(tmp, target)
     return done
 
 
-def _rank_common(conn: sqlite3.Connection) -> None:
+def _rank_common(conn: sqlite3.Connection, stale: list[str], first_new: int) -> None:
     """`top` for the touched tokens: each common token's best `TOP_K` datasets, ordered as
     `_order` orders them (score, then matching rows, then name: a total order, so a shard's
     list merged with the others' gives the site's), with each dataset's tables and their
-    counts as `tid:docs,…`."""
-    conn.execute("DELETE FROM top WHERE term IN (SELECT term FROM temp.touched)")
+    counts as `tid:docs,…`.
+
+    Only the tokens whose list can have moved are ranked again: those whose list holds a
+    dataset removed or changed (`stale`), those with fewer than TOP_K datasets listed (any
+    dataset added joins them), and those where an added dataset (tables from `first_new` on)
+    ranks above the last one listed. For any other touched token the list is the same, and
+    ranking it again from its postings (every dataset of the shard holding a common token)
+    was most of a one-dataset rebuild at 10,000 datasets (0.9 of 1.4 s, cProfile)."""
+    touched = "SELECT term FROM temp.touched"
+    conn.execute(
+        f"DELETE FROM top WHERE term IN ({touched}) AND term NOT IN (SELECT term FROM term_stats WHERE datasets >= ?)",
+        [TOP_MIN],
+    )
+    conn.execute("CREATE TEMP TABLE IF NOT EXISTS redo (term TEXT PRIMARY KEY) WITHOUT ROWID")
+    conn.execute("DELETE FROM temp.redo")
+    conn.execute(
+        f"INSERT OR IGNORE INTO temp.redo SELECT DISTINCT term FROM top WHERE term IN ({touched}) "
+        "AND dataset IN (SELECT value FROM json_each(?))",
+        [json.dumps(stale, ensure_ascii=False)],
+    )
+    conn.execute(
+        "INSERT OR IGNORE INTO temp.redo SELECT s.term FROM term_stats s JOIN temp.touched USING (term) "
+        "WHERE s.datasets >= ? AND (SELECT count(*) FROM top WHERE top.term = s.term) < ?",
+        [TOP_MIN, TOP_K],
+    )
+    conn.execute(
+        """
+        INSERT OR IGNORE INTO temp.redo
+        SELECT DISTINCT n.term FROM (
+            SELECT p.term, t.dataset, max(p.score) AS score, sum(p.docs) AS docs
+            FROM postings p JOIN tables t USING (tid) WHERE p.tid >= ? GROUP BY p.term, t.dataset
+        ) n JOIN top k ON k.term = n.term AND k.rank = ?
+        WHERE n.score > k.score OR (n.score = k.score AND (n.docs > k.docs OR (n.docs = k.docs AND n.dataset < k.dataset)))
+        """,
+        [first_new, TOP_K - 1],
+    )
+    conn.execute("DELETE FROM top WHERE term IN (SELECT term FROM temp.redo)")
     conn.execute(
         """
         INSERT INTO top (term, rank, dataset, score, docs, tids)
@@ -195,7 +230,7 @@ def _rank_common(conn: sqlite3.Connection) -> None:
                 SELECT p.term, t.dataset, max(p.score) AS score, sum(p.docs) AS docs,
                        group_concat(p.tid || ':' || p.docs) AS tids
                 FROM postings p JOIN tables t USING (tid)
-                WHERE p.term IN (SELECT s.term FROM term_stats s JOIN temp.touched USING (term) WHERE s.datasets >= ?)
+                WHERE p.term IN (SELECT s.term FROM term_stats s JOIN temp.redo USING (term) WHERE s.datasets >= ?)
                 GROUP BY p.term, t.dataset
             )
         ) WHERE rank < ?
