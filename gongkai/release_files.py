@@ -90,5 +90,10 @@ def database_paths(release: Path) -> list[str]:
 
 
 def relative(release: Path, path: Path) -> str:
-    """`path` (one of the above) as the release's own relative path, e.g. for inspect.json."""
+    """`path` (one of the above) as the release's own relative path, e.g. for inspect.json.
+    The paths above are built under `release`, so their prefix is cut off as text (relpath's
+    normalising was 0.3 s of a one-dataset rebuild at 10,000 datasets)."""
+    base, text = f"{release}/", str(path)
+    if text.startswith(base) and "/../" not in text and "/./" not in text:
+        return text[len(base) :]
     return os.path.relpath(path, release)
