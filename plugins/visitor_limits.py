@@ -121,9 +121,7 @@ class CannedPaths:
         if not query or "/" in query or database not in self.datasette.databases:
             return False
         queries = self.by_database.get(database)
-        if queries is None:
-            if len(self.by_database) >= MAX_CLIENTS:  # bounded like the buckets
-                self.by_database.clear()
+        if queries is None:  # at most one entry per database the release serves
             queries = frozenset(self.datasette.metadata("queries", database=database) or {})
             self.by_database[database] = queries
         return query in queries
@@ -161,13 +159,6 @@ async def refusal(datasette, request, status: int, retry_after: int) -> Response
     return Response.html(html, status=status, headers=headers)
 
 
-def _content_type(scope) -> str:
-    for key, value in scope.get("headers") or []:
-        if key == b"content-type":
-            return value.decode("latin-1")
-    return ""
-
-
 @hookimpl
 def asgi_wrapper(datasette):
     def wrap(app):
@@ -185,7 +176,8 @@ def asgi_wrapper(datasette):
                 # its `q` may be in the body: read once, bounded, for the view too
                 scope, receive = await ckan_http.read_once(scope, receive)
                 body = scope.get(ckan_http.BODY_SCOPE_KEY)
-                posted = body is not None and ckan_http.posted_text_search(body, _content_type(scope))
+                content_type = Request(scope, receive).headers.get("content-type", "")
+                posted = body is not None and ckan_http.posted_text_search(body, content_type)
             kind = classify(scope["path"], scope.get("query_string", b""), canned, posted)
             if kind is None:
                 return await app(scope, receive, send)
