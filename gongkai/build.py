@@ -59,6 +59,7 @@ from . import (
 )
 from .descriptors import DESCRIPTOR_NAMES, Site, dataset_folders, read_dataset, read_site
 from .folder_hash import FolderHasher
+from .git_trees import GitTrees
 from .model import Dataset, Resource
 from .releases import current_release  # noqa: F401  (the build's API: tests and tools use it)
 from .search import index_resource, site_index
@@ -277,10 +278,19 @@ def _swap(out: Path, release: Path) -> None:
 
 
 def build_site(
-    root: Path, out: Path, *, progress: Callable[[str], None] | None = None, rows: RowWatch | None = None
+    root: Path,
+    out: Path,
+    *,
+    progress: Callable[[str], None] | None = None,
+    rows: RowWatch | None = None,
+    new_release: bool = False,
 ) -> BuildResult:
     """Build every dataset under root/datasets into out/ and swap the new site in on success;
-    `progress` gets each line to print, `rows` watches each resource's rows as they load."""
+    `progress` gets each line to print, `rows` watches each resource's rows as they load.
+
+    When nothing changed (every dataset, the site metadata and the code as the served release
+    was built from), the served release stays and no new one is made, unless `new_release`
+    (to roll a fleet of replicas onto a fresh release of the same content)."""
     say = progress or (lambda message: None)
     started = time.perf_counter()
     root, out = Path(root).resolve(), Path(out).resolve()
@@ -298,7 +308,7 @@ def build_site(
                 raise BuildError(f"another build is running in {out} / 另一个构建正在进行") from None
             time.sleep(0.1)
     try:
-        return _build(root, out, say, started, rows)
+        return _build(root, out, say, started, rows, new_release)
     finally:
         gc.unfreeze()  # what _build froze (gc.freeze) is collectable again
         lock.close()
@@ -341,7 +351,12 @@ class _Latest:
 
 
 def _build(
-    root: Path, out: Path, say: Callable[[str], None], started: float, watch: RowWatch | None = None
+    root: Path,
+    out: Path,
+    say: Callable[[str], None],
+    started: float,
+    watch: RowWatch | None = None,
+    new_release: bool = False,
 ) -> BuildResult:
     previous = current_release(out)
     old_state = _read_state(previous)
@@ -367,7 +382,7 @@ def _build(
         {"datasets": codehash.ROOTS, "release": codehash.RELEASE_ROOTS}, cache.get("code")
     )
     code, release_code = hashes["datasets"], hashes["release"]
-    hasher = FolderHasher(cache.get("files"))
+    hasher = FolderHasher(cache.get("files"), GitTrees.read(root))
     metadata_digest = hasher.folder(root / "metadata", "metadata")
     site, site_cache = _read_site(root, f"{code}:{metadata_digest}", cache.get("site"))
     # digests of resolved descriptors frictionless passed, while the code that checked them is this
@@ -393,6 +408,36 @@ def _build(
         and all(p.reuse and _final_dates(p, dates) == (p.old or {}).get("dates") for p in plans)
         and [p.folder.name for p in plans] == list(old_datasets)
     )
+    latest = _Latest(out / "reports")
+
+    def save_caches() -> None:
+        latest.save({p.folder.name for p in plans})
+        _save_cache(
+            out,
+            {
+                "files": hasher.cache(),
+                "git": git_cache,
+                "code": code_cache,
+                "site": site_cache,
+                "frictionless": {
+                    "code": code,
+                    "passed": sorted(passed) if len(passed) <= 2 * len(plans) + 100 else [],
+                },
+            },
+        )
+
+    if not new_release and previous is not None and catalogue_unchanged and not site.errors:
+        kept = _keep_release(plans, previous, out, latest)
+        if kept is not None:
+            save_caches()
+            if dropped or killed:
+                _collect(out, dropped, {}, sweep=bool(killed))
+            seconds = time.perf_counter() - started
+            say(
+                f"✓ 未变化 Nothing changed: {len(kept)} 个数据集 datasets, "
+                f"仍发布 still serving {previous.name}, {seconds:.2f}s"
+            )
+            return BuildResult(ok=True, site_dir=out / "site", datasets=kept, seconds=seconds)
     release = releases.create(out)
     (release / "reports").mkdir()  # the rejected rows of datasets built in this build
     (release / release_files.DATASETS).mkdir()
@@ -400,7 +445,6 @@ def _build(
     say(
         f"构建 Building {len(plans)} 个数据集 datasets → {release.relative_to(out.parent) if out.parent in release.parents else release}"
     )
-    latest = _Latest(out / "reports")
     builds: list[DatasetBuild] = []
     objects: dict[str, str] = {}  # dataset -> the object this release refers to
     created: list[Path] = []  # objects this build wrote (thrown away if it fails)
@@ -465,20 +509,7 @@ def _build(
                 for gone in old_datasets.keys() - set(names):
                     writer.remove(gone)
         finally:
-            latest.save({p.folder.name for p in plans})
-            _save_cache(
-                out,
-                {
-                    "files": hasher.cache(),
-                    "git": git_cache,
-                    "code": code_cache,
-                    "site": site_cache,
-                    "frictionless": {
-                        "code": code,
-                        "passed": sorted(passed) if len(passed) <= 2 * len(plans) + 100 else [],
-                    },
-                },
-            )
+            save_caches()
         result = BuildResult(ok=False, site_dir=None, datasets=builds, site_errors=list(site.errors))
         if site.errors or result.failed:
             if writer is not None:
@@ -625,6 +656,41 @@ def _link_dataset(release: Path, name: str, digest: str) -> None:
     """The release's one entry for a dataset: a relative symlink, so the build folder can be
     moved or copied whole (`cp -a`, the image) and every release still resolves."""
     os.symlink(f"../../../{OBJECTS}/{name}/{_key(digest)}", f"{release}/{release_files.DATASETS}/{name}")
+
+
+def _keep_release(plans: list[_Plan], previous: Path, out: Path, latest: _Latest) -> list[DatasetBuild] | None:
+    """A no-op rebuild: every dataset of the served release unchanged (its catalogue too, which
+    the caller checked) keeps that release; a new one would only repeat it, link for link (at
+    10,000 datasets most of a no-op rebuild's time). The builds as the state recorded them, or
+    None when an object or a file of the release is missing (the build then makes a new one)."""
+    if not all((previous / f).is_file() for f in ("metadata.json", "inspect.json", OBJECTS_FILE)):
+        return None
+    kept = []
+    for plan in plans:
+        name, old = plan.folder.name, plan.old
+        assert old is not None  # catalogue_unchanged: every plan is reused
+        if not os.path.isdir(f"{out}/{OBJECTS}/{name}/{_key(plan.digest)}"):
+            return None
+        issued, modified = old.get("dates") or [None, None]
+        kept.append(
+            DatasetBuild(
+                name=name,
+                hash=plan.digest,
+                valid=True,
+                tables=old["tables"],
+                report_file=Path(f"{out}/reports/{name}.json"),
+                modified=modified,
+                first_seen=old.get("first_seen") or _now(),
+                reused=True,
+                issued=issued,
+                first_built=old.get("first_built"),
+                published=old.get("published", True),
+            )
+        )
+    for build in kept:
+        if not latest.current(build.name, build.hash):
+            latest.link(build.name, build.hash, _object(out, build.name, build.hash) / "reports")
+    return kept
 
 
 def _reuse(

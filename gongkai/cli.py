@@ -114,15 +114,22 @@ def check_changed(ref, report_path, root):
 @_out_option("Output folder; the served site is OUT/site.")
 @_root_option
 @click.option("--quiet", is_flag=True, help="Print nothing but errors (no progress either).")
-def build(out, root, quiet):
+@click.option(
+    "--new-release",
+    is_flag=True,
+    help="Make a new release even when nothing changed (the served one stays otherwise), "
+    "e.g. to roll replicas onto it. 即使没有变化也生成新的发布版本。",
+)
+def build(out, root, quiet, new_release):
     """Validate and load every dataset, then swap the new site in (only if all are valid).
 
-    Progress per resource goes to stderr: a bar in a terminal, plain lines otherwise."""
+    When nothing changed, the served release stays. Progress per resource goes to stderr: a
+    bar in a terminal, plain lines otherwise."""
     from .publish.progress import Progress
 
     say = (lambda m: None) if quiet else (lambda m: click.echo(m, err=True))
     try:
-        result = build_site(root, out, progress=say, rows=None if quiet else Progress())
+        result = build_site(root, out, progress=say, rows=None if quiet else Progress(), new_release=new_release)
     except BuildError as exc:
         raise click.ClickException(str(exc)) from None
     if not result.ok:

@@ -125,10 +125,39 @@ class _Build:
         self.issued, self.modified = entry["dates"]
 
 
+def _fields(build) -> tuple:
+    return (
+        build.name,
+        build.hash,
+        build.valid,
+        build.tables,
+        build.issued,
+        build.modified,
+        build.first_seen,
+        build.first_built,
+        build.published,
+        build.reused,
+    )
+
+
+def test_noop_rebuild_keeps_the_served_release(portal_build):
+    root, out, _ = portal_build
+    before, releases_before = current_release(out), sorted(os.listdir(out / "releases"))
+    result = build_site(root, out)
+    assert result.ok and current_release(out) == before
+    assert sorted(os.listdir(out / "releases")) == releases_before  # no release made, none pruned
+    assert sorted(result.reused) == [f.name for f in dataset_folders(root)]
+    assert result.datasets[0].report["valid"] is True and "校验通过" in result.datasets[0].markdown
+    # what it says of each dataset is what a build that makes a new release says
+    fresh = build_site(root, out, new_release=True)
+    assert fresh.ok and current_release(out) != before
+    assert [_fields(b) for b in result.datasets] == [_fields(b) for b in fresh.datasets]
+
+
 def test_noop_rebuild_links_every_output(portal_build):
     root, out, _ = portal_build
     before = current_release(out)
-    result = build_site(root, out)
+    result = build_site(root, out, new_release=True)
     after = current_release(out)
     assert result.ok and after != before
     assert sorted(result.reused) == [f.name for f in dataset_folders(root)]
