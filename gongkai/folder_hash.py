@@ -11,6 +11,11 @@ change ("racy git"): an entry is trusted only when its file's mtime and ctime ar
 The folder is walked as `gongkai.validate.files.walk` walks it (never following a link, links
 hashed by their target text) and files are opened as the validator opens them (O_NOFOLLOW,
 O_NONBLOCK, regular files only, read up to the data limit; a bigger one by its stat).
+
+In a git work tree, a folder git reports unchanged (gongkai/git_trees.py) whose tree id is the
+one a previous build hashed is not walked at all: its digest and file entries carry over. A
+walked folder's digest is recorded with its tree id only when git saw it unchanged and no file
+in it moved within `RACY_S` of when git looked (timestamps are coarse).
 """
 
 from __future__ import annotations
@@ -21,26 +26,46 @@ import stat
 import time
 from pathlib import Path
 
+from .git_trees import GitTrees
 from .validate import files
 
 RACY_S = 2
 _FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC
 _BLOCK = 1 << 20
+_VERSION = 2  # the cache's layout: per folder, its tree id, digest and files
 
 
 class FolderHasher:
-    """`folder(path, label)` → hex digest; `cache()` → what to keep for the next build."""
+    """`folder(path, label)` → hex digest; `cache()` → what to keep for the next build.
 
-    def __init__(self, cache: dict | None = None):
+    `git` (gongkai.git_trees): a folder git knows to be unchanged since a build that hashed the
+    same tree id takes that build's digest without being walked; its files' entries are kept."""
+
+    def __init__(self, cache: dict | None = None, git: GitTrees | None = None):
         cache = cache or {}
-        self._old: dict[str, list] = cache.get("files") or {}
-        self._trusted_before = int(cache.get("started_ns") or 0) - RACY_S * 1_000_000_000
-        self._new: dict[str, list] = {}
-        self._started = time.time_ns()
         self._limit = files.max_file_bytes()
+        # a cache of another layout or data limit is not read (every file read once more)
+        same = cache.get("version") == _VERSION and cache.get("limit") == self._limit
+        self._old: dict[str, dict] = (cache.get("folders") or {}) if same else {}
+        self._trusted_before = int(cache.get("started_ns") or 0) - RACY_S * 1_000_000_000
+        self._new: dict[str, dict] = {}
+        self._started = time.time_ns()
+        self._git = git
         self.read = 0  # files whose bytes were read this build (the rest came from the cache)
+        self.walked = 0  # folders walked (the rest were git's unchanged trees)
+        self._newest = 0  # the latest mtime or ctime of a file of the folder being walked
 
     def folder(self, folder: Path, label: str) -> str:
+        key = str(folder)
+        old = self._old.get(key) or {}
+        tree = self._git.tree(label) if self._git is not None else None
+        if tree is not None and old.get("tree") == tree and old.get("label") == label:
+            self._new[key] = old
+            return old["digest"]
+        self.walked += 1
+        self._newest = 0
+        old_files: dict[str, list] = old.get("files") or {}
+        new_files: dict[str, list] = {}
         h = hashlib.sha256()
         for kind, rel, entry in files.walk(Path(folder)):
             h.update(f"{label}/{rel}\0{kind}\0".encode("utf-8", "surrogateescape"))
@@ -51,22 +76,27 @@ class FolderHasher:
                     pass
             elif kind == "file":
                 assert entry is not None  # only a folder that is a link has no entry
-                h.update(self._file(entry).encode())
+                h.update(self._file(entry, old_files, new_files).encode())
             h.update(b"\0")
-        return h.hexdigest()
+        digest = h.hexdigest()
+        if tree is not None and self._git is not None and self._newest >= self._git.read_ns - RACY_S * 1_000_000_000:
+            tree = None  # a file changed after git looked: this digest may not be that tree's
+        self._new[key] = {"label": label, "tree": tree, "digest": digest, "files": new_files}
+        return digest
 
-    def _file(self, entry: os.DirEntry) -> str:
+    def _file(self, entry: os.DirEntry, old_files: dict[str, list], new_files: dict[str, list]) -> str:
         try:
             st = entry.stat(follow_symlinks=False)
         except OSError as exc:
             return f"unreadable {exc.errno}"
-        old = self._old.get(entry.path)
+        self._newest = max(self._newest, st.st_mtime_ns, st.st_ctime_ns)
+        old = old_files.get(entry.path)
         if old is not None and old[:5] == _signature(st) and max(st.st_mtime_ns, st.st_ctime_ns) < self._trusted_before:
-            self._new[entry.path] = old
+            new_files[entry.path] = old
             return old[5]
         digest, read = self._digest(entry.path)
         if read is not None:
-            self._new[entry.path] = [*_signature(read), digest]
+            new_files[entry.path] = [*_signature(read), digest]
         return digest
 
     def _digest(self, path: str) -> tuple[str, os.stat_result | None]:
@@ -87,7 +117,7 @@ class FolderHasher:
             return h.hexdigest(), st
 
     def cache(self) -> dict:
-        return {"started_ns": self._started, "files": self._new}
+        return {"version": _VERSION, "limit": self._limit, "started_ns": self._started, "folders": self._new}
 
 
 def _signature(st: os.stat_result) -> list[int]:
