@@ -221,6 +221,21 @@ def test_top_is_each_common_tokens_best_datasets_in_ranking_order(small_top):
     assert got == want and len(got) > 10
 
 
+def _tables(site: Path, name: str) -> dict:
+    """{table: {"count": rows}} of one dataset of the release, from its database."""
+    conn = sqlite3.connect(f"file:{release_files.database(site, name)}?mode=ro", uri=True)
+    try:
+        tables = [
+            r[0]
+            for r in conn.execute(
+                "select name from sqlite_master where type = 'table' and name not like '%fts%' and name not like 'sqlite%' and name not like '\\_%' escape '\\'"
+            )
+        ]
+        return {t: {"count": conn.execute(f'select count(*) from "{t}"').fetchone()[0]} for t in tables}
+    finally:
+        conn.close()
+
+
 def test_patched_top_lists_are_fresh_ones(site, tmp_path, monkeypatch):
     """A shard patched for removed, added and changed datasets ranks again only the tokens
     whose best list can have moved: its `top` equals a fresh write's, for a short list (3)
@@ -250,6 +265,17 @@ def test_patched_top_lists_are_fresh_ones(site, tmp_path, monkeypatch):
         [site_index.Entry(n, "h2" if n in gone else "h") for n in names],  # added back
         [site_index.Entry(n, "h3" if n == mates[0] else ("h2" if n in gone else "h")) for n in names],  # one changed
     ]
+    # changed so that their scores move (BM25 weighs a match by its table's rows): one falls
+    # behind the lists it was in, one climbs into lists it was not in, both at once
+    rows = {n: {t: int(r["count"]) for t, r in _tables(site, n).items()} for n in mates[3:6]}
+
+    def scaled(n: str, k: float) -> site_index.Entry:
+        return site_index.Entry(n, f"x{k}", {t: max(1, int(c * k)) for t, c in rows[n].items()})
+
+    last = steps[-1]
+    for change in ({mates[3]: 50.0}, {mates[4]: 0.05}, {mates[3]: 0.02, mates[5]: 40.0}):
+        last = [scaled(e.dataset, change[e.dataset]) if e.dataset in change else e for e in last]
+        steps.append(last)
     previous = release("start")
     site_index.write(previous, None, [site_index.Entry(n, "h") for n in names])
     for i, entries in enumerate(steps):
@@ -257,4 +283,6 @@ def test_patched_top_lists_are_fresh_ones(site, tmp_path, monkeypatch):
         assert site_index.write(patched, previous, entries)["patched"] >= 1
         site_index.write(fresh, None, entries)
         assert top(patched) == top(fresh) and top(fresh), i
+        if i >= 3:  # the scores moved: so did the lists
+            assert top(fresh) != top(previous), i
         previous = patched
