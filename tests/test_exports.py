@@ -341,3 +341,111 @@ def test_exports_keep_loose_sqlite_values_exact(tmp_path):
     assert [r[2] for r in written[1:]] == ["'=1+1", "''=x", ""]  # neutralised, restorable
     assert [csv_cells.restore(r[2]) for r in written[1:3]] == ["=1+1", "'=x"]
     assert written[1][1] == repr(0.1 + 0.2) and written[3][1] == "-3.5"
+
+
+def test_xlsx_cells_from_sqlite_are_the_values_and_never_formulas(tmp_path):
+    """The workbook's rows come from SQL (gongkai/exports/xlsx_export.py): whatever the value,
+    a reader gets it back (numbers as numbers, every digit kept, text neutralised as in the
+    CSVs, control characters and long text as Excel writes them), read by openpyxl and calamine."""
+    from python_calamine import CalamineWorkbook
+
+    from gongkai.exports.publish import write_export
+    from gongkai.exports.xlsx_export import MAX_TEXT
+
+    long = "长" * (MAX_TEXT + 100)
+    texts = [
+        "=1+1",
+        "'=x",
+        "a & b < c > d",
+        " lead",
+        "trail ",
+        "\u3000全角空格",
+        "ctl\x01x",
+        "_x0041_ lit",
+        "",
+        long,
+        "-3.5",
+        "+86 10",
+        "多行\n文本",
+        "tab\tinside",
+        "普通文本",
+    ]
+    numbers = [
+        1,
+        2**62,
+        "不是数字",
+        -(2**63),
+        0.1 + 0.2,
+        float("inf"),
+        float("-inf"),
+        1e300,
+        -0.5,
+        None,
+        7,
+        8,
+        9,
+        10,
+        11,
+    ]
+    db = tmp_path / "cells.db"
+    conn = sqlite3.connect(db)
+    conn.execute("create table t (v, s text, raw blob)")
+    conn.executemany(
+        "insert into t values (?, ?, ?)",
+        [(n, s, b"\x00\xff" if i == 0 else None) for i, (n, s) in enumerate(zip(numbers, texts))],
+    )
+    conn.commit()
+    ro = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    fields = [
+        {"name": "v", "type": "any", "title": "=值"},
+        {"name": "s", "type": "string"},
+        {"name": "raw", "type": "string"},
+    ]
+    write_export("xlsx", ro, "t", ["v", "s", "raw"], fields, tmp_path / "t.xlsx")
+    ro.close()
+
+    def expected_number(n):
+        if isinstance(n, int) and abs(n) >= 2**53:
+            return str(n)
+        if isinstance(n, float) and n in (float("inf"), float("-inf")):
+            return "inf" if n > 0 else "-inf"
+        return n
+
+    expected_text = [csv_cells.neutralise(t)[:MAX_TEXT] or None for t in texts]
+    book = openpyxl.load_workbook(tmp_path / "t.xlsx")
+    sheet = book.worksheets[0]
+    assert [c.value for c in sheet[1]] == ["'=值", "s", "raw"]  # titles neutralised too
+    rows = list(sheet.iter_rows(min_row=2, values_only=True))
+    assert [r[0] for r in rows] == [expected_number(n) for n in numbers]
+    assert rows[0][2] == "00ff" and all(r[2] is None for r in rows[1:])
+    assert all(sheet.cell(row=i, column=2).data_type == "s" for i in range(2, len(texts) + 2) if texts[i - 2])
+    assert sheet["A6"].data_type == "n" and sheet["A6"].value == 0.1 + 0.2  # every digit
+    # openpyxl leaves Excel's _xHHHH_ escapes as written; calamine decodes them, as Excel does
+    calamine = CalamineWorkbook.from_path(str(tmp_path / "t.xlsx")).get_sheet_by_index(0).to_python()
+    assert [r[1] or None for r in calamine[1:]] == expected_text
+    assert rows[6][1] == "ctl_x0001_x" and rows[7][1] == "_x005F_x0041_ lit"
+    assert [r[1] for r in rows if r[1] not in ("ctl_x0001_x", "_x005F_x0041_ lit")] == [
+        t for t in expected_text if t not in ("ctl\x01x", "_x0041_ lit")
+    ]
+    assert book.sheetnames == ["数据 Data", DICTIONARY_SHEET]
+
+
+def test_xlsx_splits_rows_across_sheets_past_the_limit(tmp_path, monkeypatch):
+    from gongkai.exports import xlsx_export
+    from gongkai.exports.publish import write_export
+
+    monkeypatch.setattr(xlsx_export, "DATA_ROWS", 4)
+    monkeypatch.setattr(xlsx_export, "CHUNK", 3)
+    db = tmp_path / "many.db"
+    conn = sqlite3.connect(db)
+    conn.execute("create table t (n integer, s text)")
+    conn.executemany("insert into t values (?, ?)", [(i, f"第{i}行") for i in range(10)])
+    conn.commit()
+    ro = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    write_export("xlsx", ro, "t", ["n", "s"], [{"name": "n"}, {"name": "s"}], tmp_path / "t.xlsx")
+    book = openpyxl.load_workbook(tmp_path / "t.xlsx")
+    assert book.sheetnames == ["数据 Data", "数据 Data 2", "数据 Data 3", DICTIONARY_SHEET]
+    got = [list(ws.iter_rows(values_only=True)) for ws in book.worksheets[:3]]
+    assert all(rows[0] == ("n", "s") for rows in got)
+    assert [r for rows in got for r in rows[1:]] == [(i, f"第{i}行") for i in range(10)]
+    assert [ws.dimensions for ws in book.worksheets[:3]] == ["A1:B5", "A1:B5", "A1:B3"]

@@ -29,8 +29,8 @@ MAX_TEXT = 32_767  # Excel's limit on one cell's characters (XlsxWriter truncate
 # XML 1.0 has no form for most control characters: SpreadsheetML writes them as _xHHHH_ (and a
 # literal `_xHHHH_` as `_x005F_xHHHH_`); `\r` too, which an XML parser would turn into `\n`.
 _UNSAFE = re.compile(r"[\x00-\x08\x0b-\x1f]|_x[0-9A-Fa-f]{4}_")
-_CREATED = datetime.datetime(2000, 1, 1)  # docProps: a fixed date, so equal rows give equal bytes
-_DATE_TIME = (1980, 1, 1, 0, 0, 0)  # XlsxWriter's own member timestamps
+CREATED = datetime.datetime(2000, 1, 1)  # docProps: a fixed date, so equal rows give equal bytes
+DATE_TIME = (1980, 1, 1, 0, 0, 0)  # XlsxWriter's own member timestamps
 LEVEL = 1
 
 
@@ -39,11 +39,20 @@ def _escape(match: re.Match) -> str:
     return "_x005F" + text if len(text) > 1 else f"_x{ord(text):04X}_"
 
 
-def _inline(text: str) -> str:
+def inline_string(text: str) -> str:
     text = _UNSAFE.sub(_escape, text[:MAX_TEXT])
     space = ' xml:space="preserve"' if text[:1].isspace() or text[-1:].isspace() else ""
     body = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     return f"<is><t{space}>{body}</t></is>"
+
+
+def column_letters(n: int) -> str:
+    """The letters of the `n`th column (1 → A, 27 → AA)."""
+    column = ""
+    while n:
+        n, rem = divmod(n - 1, 26)
+        column = chr(65 + rem) + column
+    return column
 
 
 def row_xml(cells: Iterable, wrap_style: int, separator: str) -> bytes:
@@ -57,7 +66,7 @@ def row_xml(cells: Iterable, wrap_style: int, separator: str) -> bytes:
         else:
             text = str(value)
             style = f' s="{wrap_style}"' if separator in text else ""
-            parts.append(f'<c{style} t="inlineStr">{_inline(text)}</c>')
+            parts.append(f'<c{style} t="inlineStr">{inline_string(text)}</c>')
     parts.append("</row>")
     return "".join(parts).encode("utf-8")
 
@@ -68,7 +77,7 @@ class Skeleton:
     def __init__(self, sheet_name: str, headers: list[str]):
         buf = io.BytesIO()
         book = xlsxwriter.Workbook(buf, {"in_memory": True, "strings_to_formulas": False})
-        book.set_properties({"created": _CREATED})
+        book.set_properties({"created": CREATED})
         sheet = book.add_worksheet(sheet_name)
         bold = book.add_format({"bold": True})
         wrap = book.add_format({"text_wrap": True, "valign": "top"})
@@ -88,11 +97,7 @@ class Skeleton:
         self.columns = len(headers)
 
     def _dimension(self, rows: int) -> str:
-        last, column = self.columns, ""
-        while last:
-            last, rem = divmod(last - 1, 26)
-            column = chr(65 + rem) + column
-        return f'<dimension ref="A1:{column}{rows + 1}"/>'
+        return f'<dimension ref="A1:{column_letters(self.columns)}{rows + 1}"/>'
 
     def write(self, path: Path, rows: int, body: BinaryIO) -> None:
         """The workbook at `path` with `rows` data rows, whose XML `body` holds (read to its end)."""
@@ -101,12 +106,12 @@ class Skeleton:
         with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=LEVEL) as z:
             for name, data in self.members:
                 if name != SHEET_PART:
-                    info = zipfile.ZipInfo(name, _DATE_TIME)
+                    info = zipfile.ZipInfo(name, DATE_TIME)
                     info.compress_type = zipfile.ZIP_DEFLATED
                     z.writestr(info, data)
                     continue
                 # by name: the archive's compression level (a ZipInfo's has no public setter)
-                # and ZipInfo's default date, which is _DATE_TIME
+                # and ZipInfo's default date, which is DATE_TIME
                 with z.open(name, "w") as out:
                     out.write(before.encode("utf-8"))
                     shutil.copyfileobj(body, out, 1 << 20)

@@ -64,7 +64,7 @@ def write_export(
     elif kind in ("json", "ndjson"):
         json_export.write_table(_database_file(conn), table, cols, path, lines=kind == "ndjson")
     elif kind == "xlsx":
-        xlsx_export.write(rows.batches(conn, table, cols), _titles(fields, cols), fields, path)
+        xlsx_export.write_table(_database_file(conn), table, cols, _titles(fields, cols), fields, path)
     elif kind == "parquet":
         parquet_export.write_table(lambda: rows.cursor(conn, table, cols), cols, fields, path)
     elif kind == "dictionary":

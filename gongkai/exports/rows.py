@@ -1,13 +1,10 @@
-"""Reading a table for export: its columns and its rows in order, in batches (bounded memory)."""
+"""Reading a table for export: its columns and its rows in order (one at a time: bounded memory)."""
 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
 
 from ..sql import identifier
-
-BATCH = 5000
 
 
 def columns(conn: sqlite3.Connection, table: str) -> list[str]:
@@ -22,13 +19,3 @@ def cursor(conn: sqlite3.Connection, table: str, cols: list[str]) -> sqlite3.Cur
     """Every row, in rowid order (the order of the original file), one at a time."""
     select = ", ".join(identifier(c) for c in cols)
     return conn.execute(f"select {select} from {identifier(table)} order by rowid")
-
-
-def batches(conn: sqlite3.Connection, table: str, cols: list[str]) -> Iterator[list[tuple]]:
-    """Every row, in rowid order (the order of the original file), `BATCH` at a time."""
-    cur = cursor(conn, table, cols)
-    while True:
-        chunk = cur.fetchmany(BATCH)
-        if not chunk:
-            return
-        yield chunk
