@@ -100,7 +100,7 @@ def sha256_file(path: Path) -> str:
         return hashlib.file_digest(fh, "sha256").hexdigest()
 
 
-def inspect_data(site_dir: Path, previous: Path | None = None, databases: dict[Path, bool] | None = None) -> dict:
+def inspect_data(site_dir: Path, previous: Path | None = None, databases: dict[str, bool] | None = None) -> dict:
     """Datasette's inspect format for every database in site_dir. `file` is relative to site_dir
     (the site directory moves between releases); Datasette only reads hash, size and counts.
 
@@ -111,19 +111,23 @@ def inspect_data(site_dir: Path, previous: Path | None = None, databases: dict[P
     known = _read_json(previous / "inspect.json") if previous else {}
     data = {}
     if databases is None:
-        databases = {p: _same(previous, p) for p in release_files.database_files(site_dir)}
-    for path, same in sorted(databases.items()):
-        old = known.get(path.stem)
+        databases = {str(p): _same(previous, p) for p in release_files.database_files(site_dir)}
+    # str paths (the build's: 10,000 of them, no Path made for a reused one)
+    for key, same in sorted(databases.items()):
+        stem = os.path.basename(key)[:-3]  # "<name>.db"
+        old = known.get(stem)
         if old and same:
-            data[path.stem] = {**old, "file": release_files.relative(site_dir, path)}
+            file = release_files.relative(site_dir, key)
+            data[stem] = old if old.get("file") == file else {**old, "file": file}
             continue
+        path = Path(key)
         conn = sqlite3.connect(f"file:{path}?immutable=1", uri=True)
         try:
             names = [r[0] for r in conn.execute("select name from sqlite_master where type='table'")]
             counts = {n: conn.execute(f"select count(*) from [{n}]").fetchone()[0] for n in names}
         finally:
             conn.close()
-        data[path.stem] = {
+        data[stem] = {
             "hash": sha256_file(path),
             "size": path.stat().st_size,
             "file": release_files.relative(site_dir, path),
@@ -153,7 +157,7 @@ def write(
     datasets: list[Dataset],
     builds: dict,
     previous: Path | None = None,
-    databases: dict[Path, bool] | None = None,
+    databases: dict[str, bool] | None = None,
 ) -> None:
     """metadata.json and inspect.json of a release (`datasets`, `builds`: the build's call;
     `databases`: see `inspect_data`)."""

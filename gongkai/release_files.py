@@ -89,7 +89,7 @@ def database_paths(release: Path) -> list[str]:
     return [p for p in paths if os.path.isfile(p)]
 
 
-def relative(release: Path, path: Path) -> str:
+def relative(release: Path, path: Path | str) -> str:
     """`path` (one of the above) as the release's own relative path, e.g. for inspect.json.
     The paths above are built under `release`, so their prefix is cut off as text (relpath's
     normalising was 0.3 s of a one-dataset rebuild at 10,000 datasets)."""
