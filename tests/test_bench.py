@@ -153,6 +153,8 @@ def test_rows_bench_measures_every_size(tmp_path):
     doc = run_rows_bench(tmp_path, root, quick=True, repeats=1, sizes=(2000, 3000, 4000), say=lambda m: None)
     for size in ("2k", "3k", "4k"):
         assert doc[f"rows_{size}_build_s"] > 0 and doc[f"rows_{size}_sqlite3_import_s"] > 0
+        assert 0 < doc[f"rows_{size}_build_downloads_s"] < doc[f"rows_{size}_build_s"]
+        assert doc[f"rows_{size}_build_without_downloads_s"] > 0
         assert doc[f"rows_{size}_search_index_us_per_row"] > 0
         assert doc[f"rows_{size}_chart_kind"] == "line"
     assert "rows_2k_table_page_ms" not in doc  # pages only at the two largest sizes
@@ -161,6 +163,7 @@ def test_rows_bench_measures_every_size(tmp_path):
         assert doc[f"rows_{size}_search_common_ms"] > 0 and doc[f"rows_{size}_search_rare_ms"] > 0
     assert set(doc["targets"]) == {
         "rows_dataset_build_ratio_vs_sqlite3_import",
+        "rows_dataset_build_without_downloads_ratio_vs_sqlite3_import",
         "rows_search_index_us_per_row",
         "rows_search_index_linearity",
         "rows_build_peak_kb_per_extra_row",

@@ -449,3 +449,46 @@ def test_xlsx_splits_rows_across_sheets_past_the_limit(tmp_path, monkeypatch):
     assert all(rows[0] == ("n", "s") for rows in got)
     assert [r for rows in got for r in rows[1:]] == [(i, f"第{i}行") for i in range(10)]
     assert [ws.dimensions for ws in book.worksheets[:3]] == ["A1:B5", "A1:B5", "A1:B3"]
+
+
+@pytest.mark.parametrize("block", [1, 2, 7, 1 << 20])
+def test_the_excel_csv_made_from_the_csv_is_the_one_the_writer_makes(tmp_path, monkeypatch, block):
+    """`csv_export.derive_excel` turns line ends into CRLF outside quoted cells only, whatever
+    falls across its read blocks: byte for byte what the csv writer writes in Excel mode."""
+    from gongkai.exports import csv_export
+
+    monkeypatch.setattr(csv_export, "_BLOCK", block)
+    db = tmp_path / "t.db"
+    conn = sqlite3.connect(db)
+    conn.execute("create table t (a, b text)")
+    cells = ["多行\n文本", 'say "hi"\nthen', '"', '""\n""', "plain", "a,b", "\n", "", None, "末尾\n", "=1+1\n"]
+    conn.executemany("insert into t values (?, ?)", [(i, c) for i, c in enumerate(cells)] + [(99, "x")])
+    conn.commit()
+    csv_export.write_table(conn, "t", ["a", "b"], tmp_path / "plain.csv")
+    csv_export.write_table(conn, "t", ["a", "b"], tmp_path / "writer.excel.csv", excel=True)
+    csv_export.derive_excel(tmp_path / "plain.csv", tmp_path / "derived.excel.csv")
+    assert (tmp_path / "derived.excel.csv").read_bytes() == (tmp_path / "writer.excel.csv").read_bytes()
+    assert b'"\xe5\xa4\x9a\xe8\xa1\x8c\n' in (tmp_path / "derived.excel.csv").read_bytes()  # a cell's own \n kept
+
+
+def test_exports_on_threads_are_the_serial_ones(tmp_path, monkeypatch):
+    """A big database's exports are written on two threads (gongkai/exports/publish.py): the
+    same files, bytes and manifest, in the same order, as a small one's written in turn."""
+    import importlib
+    import shutil
+
+    publish_module = importlib.import_module("gongkai.exports.publish")
+    shutil.copytree(REPO / "tests" / "fixtures" / "site", tmp_path / "repo")
+    _add_formulas_dataset(tmp_path / "repo")
+    manifests = {}
+    for label, threshold in (("serial", 1 << 60), ("threads", 0)):
+        monkeypatch.setattr(publish_module, "PARALLEL_BYTES", threshold)
+        assert build_site(tmp_path / "repo", tmp_path / label).ok
+        folder = release_files.downloads(tmp_path / label / "site", "formulas")
+        files = json.loads((folder / "files.json").read_text(encoding="utf-8"))["files"]
+        for f in files:
+            if f["kind"] == "zip":  # it holds its members' modification times: this build's
+                f.pop("sha256")
+        manifests[label] = {"files": files}
+    assert manifests["threads"] == manifests["serial"]
+    assert any(f.get("encoding") == "br" for f in manifests["serial"]["files"])

@@ -81,6 +81,8 @@ _ROWS_SUMMARY: tuple[tuple[str, str, str], ...] = (
     ("whole build, s", "build_s", ""),
     ("sqlite3 .import, s", "sqlite3_import_s", ""),
     ("whole build / .import", "build_ratio_vs_sqlite3_import", "<= 5x"),
+    ("… of which the downloads, s", "build_downloads_s", ""),
+    ("whole build without the downloads / .import", "build_without_downloads_ratio_vs_sqlite3_import", "<= 5x"),
     ("search index, us per row (wall)", "search_index_us_per_row", "<= 2.5"),
     ("search index, us per row (CPU)", "search_index_cpu_us_per_row", ""),
     ("build peak memory, MB", "build_peak_mb", "flat in rows"),

@@ -12,6 +12,7 @@ written as base64, through a function SQLite calls only for BLOB cells).
 from __future__ import annotations
 
 import base64
+import contextlib
 from itertools import islice
 from pathlib import Path
 from typing import Any
@@ -36,26 +37,34 @@ def select(table: str, columns: list[str]) -> str:
 
 
 def write_table(database: Path, table: str, columns: list[str], path: Path, *, lines: bool = False) -> None:
+    """One of the two files (`lines`: NDJSON); `write_both` makes both from one read."""
+    write_both(database, table, columns, ndjson=path if lines else None, json=None if lines else path)
+
+
+def write_both(database: Path, table: str, columns: list[str], *, json: Path | None, ndjson: Path | None) -> None:
+    """`<resource>.json` and `<resource>.ndjson` from one read of the table: the same objects,
+    joined by ",\n" in an array or by "\n"."""
     conn = apsw.Connection(str(database), flags=apsw.SQLITE_OPEN_READONLY)
     try:
         conn.create_scalar_function("gongkai_base64", _base64, 1, deterministic=True)
         cursor = conn.execute(select(table, columns))
-        separator = "\n" if lines else ",\n"
-        with open(path, "w", encoding="utf-8", newline="\n") as f:
-            if not lines:
-                f.write("[")
+        with contextlib.ExitStack() as stack:
+            js = stack.enter_context(open(json, "w", encoding="utf-8", newline="\n")) if json else None
+            nd = stack.enter_context(open(ndjson, "w", encoding="utf-8", newline="\n")) if ndjson else None
+            if js is not None:
+                js.write("[")
             first = True
             while True:
                 chunk = [row[0] for row in islice(cursor, CHUNK)]
                 if not chunk:
                     break
-                if lines:
-                    f.write("\n".join(chunk) + "\n")
-                else:
-                    f.write(("\n" if first else separator) + separator.join(chunk))
+                if nd is not None:
+                    nd.write("\n".join(chunk) + "\n")
+                if js is not None:
+                    js.write(("\n" if first else ",\n") + ",\n".join(chunk))
                 first = False
-            if not lines:
-                f.write("\n]\n" if not first else "]\n")
+            if js is not None:
+                js.write("\n]\n" if not first else "]\n")
     finally:
         conn.close()
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import gzip
 import os
+from concurrent.futures import Future
 from pathlib import Path
 
 import brotli
@@ -60,38 +61,82 @@ def write_gzip(src: Path, dst: Path) -> None:
 WRITERS = {"br": write_br, "gzip": write_gzip}
 
 
-def precompress(target: Path, entries: list[FileEntry], previous: Path | None, sha256) -> list[FileEntry]:
-    """The compressed copies of `entries` (files in `target`) worth keeping, written or linked
-    from `previous` (the same dataset's folder in the previous release) where the source there
-    has the same SHA-256. Returns their manifest entries."""
-    before = {e.path: e for e in read_manifest(previous)} if previous is not None else {}
-    out: list[FileEntry] = []
-    taken = {e.path for e in entries}  # a published file already named `x.csv.br` is never overwritten
-    for e in entries:
+class Compressor:
+    """The compressed copies of a dataset's files, each written as soon as its file is
+    (`schedule`, on an executor: zlib and brotli let go of the GIL, so a copy is written while
+    the next export is), or linked: from `previous` (the same dataset's folder in the previous
+    release) where the source there has the same SHA-256, or from this build's copy of a file
+    with the same bytes (an export the same as its original)."""
+
+    def __init__(self, target: Path, previous: Path | None, sha256, executor, taken: set[str]):
+        self.target, self.previous, self.sha256, self.executor = target, previous, sha256, executor
+        self.before = {e.path: e for e in read_manifest(previous)} if previous is not None else {}
+        self.taken = taken  # a published file already named `x.csv.br` is never overwritten
+        self.jobs: list[Future] = []
+        self.first: dict[tuple[str, str], Future] = {}  # (source SHA-256, encoding) → its copy's job
+
+    def schedule(self, e: FileEntry) -> None:
         if e.kind == KIND or not compressible(e.media_type) or e.bytes < MIN_BYTES:
-            continue
-        for encoding, (suffix, media) in ENCODINGS.items():
-            rel = e.path + suffix
-            if rel in taken:
+            return
+        for encoding in ENCODINGS:
+            if e.path + ENCODINGS[encoding][0] in self.taken:
                 continue
-            path = target / rel
-            tmp = path.with_name(f".{path.name}.tmp")
-            tmp.unlink(missing_ok=True)
-            old, old_copy = before.get(e.path), before.get(rel)
-            if (
-                previous is not None
-                and old is not None
-                and old_copy is not None
-                and old.sha256 == e.sha256
-                and (previous / rel).is_file()
-            ):
-                os.link(previous / rel, tmp)  # the same source: the same copy, not compressed again
-            else:
-                WRITERS[encoding](target / e.path, tmp)
-            size = tmp.stat().st_size
-            if size > e.bytes * (1 - MIN_SAVING):
-                tmp.unlink()
-                continue
-            os.replace(tmp, path)
-            out.append(FileEntry(rel, KIND, e.resource, size, sha256(path), media, encoding=encoding, source=e.path))
-    return out
+            same = self.first.get((e.sha256, encoding))
+            job = self.executor.submit(self._one, e, encoding, same)
+            self.first.setdefault((e.sha256, encoding), job)
+            self.jobs.append(job)
+
+    def entries(self) -> list[FileEntry]:
+        """The copies kept, in the order their files were scheduled (the manifest's)."""
+        return [entry for job in self.jobs if (entry := job.result()) is not None]
+
+    def _one(self, e: FileEntry, encoding: str, same: Future | None) -> FileEntry | None:
+        suffix, media = ENCODINGS[encoding]
+        rel = e.path + suffix
+        path = self.target / rel
+        tmp = path.with_name(f".{path.name}.tmp")
+        tmp.unlink(missing_ok=True)
+        old, old_copy = self.before.get(e.path), self.before.get(rel)
+        # a job scheduled earlier (FIFO: running or done by now, never waiting behind this one)
+        twin = same.result() if same is not None else None
+        if twin is not None:
+            os.link(self.target / twin.path, tmp)  # the same bytes: the same copy
+        elif (
+            self.previous is not None
+            and old is not None
+            and old_copy is not None
+            and old.sha256 == e.sha256
+            and (self.previous / rel).is_file()
+        ):
+            os.link(self.previous / rel, tmp)  # the same source: the same copy, not compressed again
+        else:
+            WRITERS[encoding](self.target / e.path, tmp)
+        size = tmp.stat().st_size
+        if size > e.bytes * (1 - MIN_SAVING):
+            tmp.unlink()
+            return None
+        os.replace(tmp, path)
+        digest = twin.sha256 if twin is not None else self.sha256(path)
+        return FileEntry(rel, KIND, e.resource, size, digest, media, encoding=encoding, source=e.path)
+
+
+def precompress(target: Path, entries: list[FileEntry], previous: Path | None, sha256) -> list[FileEntry]:
+    """The compressed copies of `entries` (files in `target`) worth keeping, written or linked;
+    their manifest entries (`Compressor` on this thread)."""
+    compressor = Compressor(target, previous, sha256, Immediate(), {e.path for e in entries})
+    for e in entries:
+        compressor.schedule(e)
+    return compressor.entries()
+
+
+class Immediate:
+    """An executor that runs each call at once, on this thread (for a small dataset, whose
+    files take less time to write than handing them to threads costs)."""
+
+    def submit(self, fn, /, *args, **kwargs) -> Future:
+        future: Future = Future()
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except BaseException as exc:  # re-raised by result(), as a thread pool's would be
+            future.set_exception(exc)
+        return future

@@ -7,8 +7,10 @@ renamed, so a half-written export is never published under its real name.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sqlite3
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from ..media_types import XLSX, download_type
@@ -29,6 +31,10 @@ MEDIA = {
     "descriptor": "application/json; charset=utf-8",
 }
 # (kind, file name suffix) of each per-resource export
+# kinds written together: the Excel CSV from the plain one's bytes, JSON and NDJSON from one read
+GROUPS = [("csv", "excel-csv"), ("json", "ndjson"), ("xlsx",), ("parquet",), ("dictionary",)]
+WORKERS = 2
+PARALLEL_BYTES = 8 << 20  # a database smaller than this writes its exports on the build's thread
 SUFFIXES = [
     ("csv", ".csv"),
     ("excel-csv", ".excel.csv"),
@@ -88,60 +94,115 @@ def _atomic(path: Path):
     return tmp, lambda: os.replace(tmp, path)
 
 
+def _write_group(
+    group: tuple[str, ...], database: Path, table: str, cols: list[str], fields: list[dict], paths: dict[str, Path]
+) -> None:
+    """The exports of one group of kinds (see GROUPS) of one table, each under a temporary name
+    renamed when it is whole. Runs on a worker thread: its own connection."""
+    tmps = {kind: _atomic(paths[kind]) for kind in group}
+    if group == ("json", "ndjson"):
+        json_export.write_both(database, table, cols, json=tmps["json"][0], ndjson=tmps["ndjson"][0])
+    else:
+        conn = sqlite3.connect(f"file:{database}?mode=ro", uri=True)
+        try:
+            write_export(group[0], conn, table, cols, fields, tmps[group[0]][0])
+            if group == ("csv", "excel-csv"):
+                csv_export.derive_excel(tmps["csv"][0], tmps["excel-csv"][0])
+        finally:
+            conn.close()
+    for _tmp, commit in tmps.values():
+        commit()
+
+
+def _executor(database: Path) -> contextlib.AbstractContextManager:
+    if database.stat().st_size < PARALLEL_BYTES:
+        return contextlib.nullcontext(precompress.Immediate())
+    return ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="exports")
+
+
 def publish(dataset: Dataset, database: Path, target: Path, previous: Path | None = None) -> list[FileEntry]:
     """Exports of every resource of `dataset` from `database` into `target` (which already holds
     the published originals and descriptor), the compressed copies of the big text files
     (gongkai/exports/precompress.py; `previous`: this dataset's folder in the previous release,
     whose copies of byte-identical files are linked), and `files.json`. Returns the manifest
-    entries."""
+    entries.
+
+    For a big database the exports are written one after the other on one thread (they hold
+    the GIL much of the time: two at once took as long as both in turn) while the other
+    compresses each file as soon as it is written and zips the data package (zlib and brotli
+    let go of the GIL), so two cores share the work."""
     target.mkdir(parents=True, exist_ok=True)
-    entries: list[FileEntry] = []
-    checksums: dict[str, tuple[int, str]] = {}
-
-    def record(path: Path, kind: str, resource: str | None, media: str) -> None:
-        rel = path.relative_to(target).as_posix()
-        entry = FileEntry(rel, kind, resource, path.stat().st_size, sha256(path), media)
-        entries.append(entry)
-        if kind == "original":
-            checksums[rel] = (entry.bytes, entry.sha256)
-
-    for name in ("datapackage.json", "datapackage.yaml", "datapackage.yml"):
-        if (target / name).is_file():
-            record(
-                target / name,
-                "descriptor",
-                None,
-                download_type(name) if name.endswith(".json") else "application/yaml; charset=utf-8",
-            )
-    for r in dataset.resources:
-        if (target / r.path).is_file():
-            record(target / r.path, "original", r.name, download_type(r.path, r.format, r.encoding))
     names = export_names(dataset)
     conn = sqlite3.connect(f"file:{database}?mode=ro", uri=True)
     try:
         tables = {row[0] for row in conn.execute("select name from sqlite_master where type = 'table'")}
-        for r in dataset.resources:
-            if r.name not in tables:
-                continue
-            cols = rows.columns(conn, r.name)
-            fields = r.fields
-            for kind, _suffix in SUFFIXES:
-                path = target / names[(r.name, kind)]
-                tmp, commit = _atomic(path)
-                write_export(kind, conn, r.name, cols, fields, tmp)
-                commit()
-                record(path, kind, r.name, MEDIA[kind])
+        columns = {r.name: rows.columns(conn, r.name) for r in dataset.resources if r.name in tables}
     finally:
         conn.close()
-    db = target / f"{dataset.name}.db"
+    # (path, kind, resource, media), in the manifest's order
+    files: list[tuple[Path, str, str | None, str]] = []
+    for name in ("datapackage.json", "datapackage.yaml", "datapackage.yml"):
+        if (target / name).is_file():
+            media = download_type(name) if name.endswith(".json") else "application/yaml; charset=utf-8"
+            files.append((target / name, "descriptor", None, media))
+    for r in dataset.resources:
+        if (target / r.path).is_file():
+            files.append((target / r.path, "original", r.name, download_type(r.path, r.format, r.encoding)))
+    exported = [
+        (r.name, group, {kind: target / names[(r.name, kind)] for kind in group})
+        for r in dataset.resources
+        if r.name in columns
+        for group in GROUPS
+    ]
+    files += [(paths[k], k, name, MEDIA[k]) for name, _group, paths in exported for k in paths]
+    by_name = {r.name: r for r in dataset.resources}
+    archive, db = target / f"{dataset.name}.zip", target / f"{dataset.name}.db"
     if not db.exists():
         os.link(database, db)  # the release's own database: immutable, so a link is a copy
-    record(db, "db", None, MEDIA["db"])
-    archive = target / f"{dataset.name}.zip"
-    tmp, commit = _atomic(archive)
-    package_zip.write(dataset, target, checksums, tmp)
-    commit()
-    record(archive, "zip", None, MEDIA["zip"])
-    entries += precompress.precompress(target, entries, previous if previous and previous.is_dir() else None, sha256)
-    write_manifest(target, entries)
-    return entries
+    entries: dict[Path, FileEntry] = {}
+    with _executor(database) as pool:
+        compressor = precompress.Compressor(
+            target,
+            previous if previous and previous.is_dir() else None,
+            sha256,
+            pool,
+            {f[0].relative_to(target).as_posix() for f in files},
+        )
+
+        def done(path: Path, kind: str, resource: str | None, media: str) -> None:
+            entries[path] = _entry(target, path, kind, resource, media)
+            compressor.schedule(entries[path])
+
+        def export_all() -> None:
+            for name, group, paths in exported:
+                _write_group(group, database, name, columns[name], by_name[name].fields, paths)
+                for kind, path in paths.items():
+                    done(path, kind, name, MEDIA[kind])
+
+        exporting = pool.submit(export_all)  # first: the longest chain
+        originals = [f for f in files if f[1] in ("descriptor", "original")]
+        for f in originals:
+            done(*f)
+        checksums = {
+            entries[f[0]].path: (entries[f[0]].bytes, entries[f[0]].sha256) for f in originals if f[1] == "original"
+        }
+        tmp, commit = _atomic(archive)
+        pool.submit(package_zip.write, dataset, target, checksums, tmp).result()
+        commit()
+        exporting.result()
+        done(db, "db", None, MEDIA["db"])
+        done(archive, "zip", None, MEDIA["zip"])
+        files += [(db, "db", None, MEDIA["db"]), (archive, "zip", None, MEDIA["zip"])]
+        # the manifest's order, whichever thread scheduled a copy first
+        position = {f[0].relative_to(target).as_posix(): i for i, f in enumerate(files)}
+        encodings = list(precompress.ENCODINGS)
+        copies = sorted(
+            compressor.entries(), key=lambda e: (position[e.source or ""], encodings.index(e.encoding or ""))
+        )
+        listed = [entries[f[0]] for f in files] + copies
+    write_manifest(target, listed)
+    return listed
+
+
+def _entry(target: Path, path: Path, kind: str, resource: str | None, media: str) -> FileEntry:
+    return FileEntry(path.relative_to(target).as_posix(), kind, resource, path.stat().st_size, sha256(path), media)
