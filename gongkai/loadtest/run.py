@@ -138,7 +138,8 @@ def run(
 
     def build() -> None:
         proc = subprocess.run(
-            gongkai_cmd("build", "--out", str(out), "--root", str(root), "--quiet"),
+            # the same datasets each time: ask for a new release, which the reload then rolls in
+            gongkai_cmd("build", "--out", str(out), "--root", str(root), "--quiet", "--new-release"),
             capture_output=True,
             text=True,
             env=child_env(),
