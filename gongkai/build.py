@@ -348,6 +348,11 @@ class _Latest:
             _link_over(served / f"{name}.{ext}", self.folder / f"{name}.{ext}")
         self.written[name] = digest
 
+    def refresh(self, name: str, digest: str, out: Path) -> None:
+        """Link an unchanged dataset's reports from its object, unless they are current."""
+        if not self.current(name, digest):
+            self.link(name, digest, _object(out, name, digest) / "reports")
+
     def save(self, names: set[str]) -> None:
         _write_text(self.path, json.dumps({n: d for n, d in sorted(self.written.items()) if n in names}))
 
@@ -472,8 +477,7 @@ def _build(
                 build = _reuse(plan, release, previous, out, dates, say) if plan.reuse else None
                 if build is not None:
                     objects[build.name] = _key(build.hash)
-                    if not latest.current(build.name, build.hash):
-                        latest.link(build.name, build.hash, _object(out, build.name, build.hash) / "reports")
+                    latest.refresh(build.name, build.hash, out)
                     if writer is not None and [build.issued, build.modified] != (plan.old or {}).get("dates"):
                         writer.set_dates(build.name, build.issued, build.modified)
                     if not incremental:
@@ -674,25 +678,10 @@ def _keep_release(plans: list[_Plan], previous: Path, out: Path, latest: _Latest
         assert old is not None  # catalogue_unchanged: every plan is reused
         if not os.path.isdir(f"{out}/{OBJECTS}/{name}/{_key(plan.digest)}"):
             return None
-        issued, modified = old.get("dates") or [None, None]
-        kept.append(
-            DatasetBuild(
-                name=name,
-                hash=plan.digest,
-                valid=True,
-                tables=old["tables"],
-                report_file=f"{out}/reports/{name}.json",
-                modified=modified,
-                first_seen=old.get("first_seen") or _now(),
-                reused=True,
-                issued=issued,
-                first_built=old.get("first_built"),
-                published=old.get("published", True),
-            )
-        )
+        issued, modified = old.get("dates") or [None, None]  # as the catalogue shows them
+        kept.append(_reused_build(plan, out, issued, modified, old.get("first_built")))
     for build in kept:
-        if not latest.current(build.name, build.hash):
-            latest.link(build.name, build.hash, _object(out, build.name, build.hash) / "reports")
+        latest.refresh(build.name, build.hash, out)
     return kept
 
 
@@ -711,17 +700,26 @@ def _reuse(
     _link_dataset(release, name, plan.digest)
     issued, modified, first_built = _dates(plan, dates)
     say(f"· {name}: 未变化 unchanged")
+    return _reused_build(plan, out, issued or first_built, modified or old.get("first_seen"), first_built)
+
+
+def _reused_build(
+    plan: _Plan, out: Path, issued: str | None, modified: str | None, first_built: str | None
+) -> DatasetBuild:
+    """An unchanged dataset's build as its state entry records it, with the catalogue's dates."""
+    assert plan.old is not None
+    old = plan.old
     return DatasetBuild(
-        name=name,
+        name=plan.folder.name,
         hash=plan.digest,
         valid=True,
         tables=old["tables"],
         # the latest copy, which the build makes the object's (it outlives a failed release)
-        report_file=f"{out}/reports/{name}.json",
-        modified=modified or old.get("first_seen"),
+        report_file=f"{out}/reports/{plan.folder.name}.json",
+        modified=modified,
         first_seen=old.get("first_seen") or _now(),
         reused=True,
-        issued=issued or first_built,
+        issued=issued,
         first_built=first_built,
         published=old.get("published", True),
     )

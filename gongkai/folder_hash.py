@@ -79,7 +79,7 @@ class FolderHasher:
                 h.update(self._file(entry, old_files, new_files).encode())
             h.update(b"\0")
         digest = h.hexdigest()
-        if tree is not None and self._git is not None and self._newest >= self._git.read_ns - RACY_S * 1_000_000_000:
+        if self._git is not None and tree is not None and self._newest >= self._git.read_ns - RACY_S * 1_000_000_000:
             tree = None  # a file changed after git looked: this digest may not be that tree's
         self._new[key] = {"label": label, "tree": tree, "digest": digest, "files": new_files}
         return digest
@@ -89,9 +89,10 @@ class FolderHasher:
             st = entry.stat(follow_symlinks=False)
         except OSError as exc:
             return f"unreadable {exc.errno}"
-        self._newest = max(self._newest, st.st_mtime_ns, st.st_ctime_ns)
+        moved = max(st.st_mtime_ns, st.st_ctime_ns)
+        self._newest = max(self._newest, moved)
         old = old_files.get(entry.path)
-        if old is not None and old[:5] == _signature(st) and max(st.st_mtime_ns, st.st_ctime_ns) < self._trusted_before:
+        if old is not None and old[:5] == _signature(st) and moved < self._trusted_before:
             new_files[entry.path] = old
             return old[5]
         digest, read = self._digest(entry.path)

@@ -20,7 +20,8 @@ Dates = dict[str, tuple[str | None, str | None]]  # dataset → (issued, modifie
 TIMEOUT_S = 120
 
 
-def _git(cwd: Path, *args: str) -> subprocess.CompletedProcess | None:
+def run_git(cwd: Path, *args: str) -> subprocess.CompletedProcess | None:
+    """`git ARGS` in `cwd`, its output captured; None when git is missing or timed out."""
     try:
         return subprocess.run(["git", *args], cwd=cwd, capture_output=True, timeout=TIMEOUT_S)
     except (OSError, subprocess.SubprocessError):
@@ -29,7 +30,7 @@ def _git(cwd: Path, *args: str) -> subprocess.CompletedProcess | None:
 
 def _log(datasets: Path, revisions: str | None) -> dict[str, list[str]]:
     """{dataset folder: commit dates, newest first} for the commits `revisions` (default all)."""
-    proc = _git(
+    proc = run_git(
         datasets,
         "log",
         "-z",
@@ -57,7 +58,7 @@ def _log(datasets: Path, revisions: str | None) -> dict[str, list[str]]:
 
 def dataset_dates(datasets: Path, cache: dict | None = None) -> tuple[Dates, dict]:
     """(dates per dataset folder under `datasets`, the cache to keep for the next build)."""
-    head = _git(datasets, "rev-parse", "--is-shallow-repository", "HEAD")
+    head = run_git(datasets, "rev-parse", "--is-shallow-repository", "HEAD")
     if head is None or head.returncode != 0:
         return {}, {}  # not a repository, or one without commits: git knows no dates
     shallow_text, _, commit = head.stdout.decode().strip().partition("\n")
@@ -77,5 +78,5 @@ def dataset_dates(datasets: Path, cache: dict | None = None) -> tuple[Dates, dic
 
 
 def _is_ancestor(cwd: Path, old: str, new: str) -> bool:
-    proc = _git(cwd, "merge-base", "--is-ancestor", old, new)
+    proc = run_git(cwd, "merge-base", "--is-ancestor", old, new)
     return proc is not None and proc.returncode == 0

@@ -19,28 +19,20 @@ ignores them.
 from __future__ import annotations
 
 import os
-import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-TIMEOUT_S = 60
+from .git_dates import run_git
+
 # config keys (lower case, as `git config -l` prints them) that make the work tree differ from the blobs
 _CONVERTING = ("core.autocrlf", "core.eol", "core.attributesfile")
 
 
 def _git(cwd: Path, *args: str) -> bytes | None:
-    try:
-        proc = subprocess.run(
-            ["git", "--no-optional-locks", *args],
-            cwd=cwd,
-            capture_output=True,
-            timeout=TIMEOUT_S,
-            env={**os.environ, "GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C"},
-        )
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return proc.stdout if proc.returncode == 0 else None
+    """Its output when git succeeded; `--no-optional-locks`: `status` never writes the index."""
+    proc = run_git(cwd, "--no-optional-locks", *args)
+    return proc.stdout if proc is not None and proc.returncode == 0 else None
 
 
 @dataclass(frozen=True)

@@ -30,11 +30,11 @@ MEDIA = {
     "db": "application/vnd.sqlite3",
     "descriptor": "application/json; charset=utf-8",
 }
-# (kind, file name suffix) of each per-resource export
 # kinds written together: the Excel CSV from the plain one's bytes, JSON and NDJSON from one read
 GROUPS = [("csv", "excel-csv"), ("json", "ndjson"), ("xlsx",), ("parquet",), ("dictionary",)]
 WORKERS = 2
 PARALLEL_BYTES = 8 << 20  # a database smaller than this writes its exports on the build's thread
+# (kind, file name suffix) of each per-resource export
 SUFFIXES = [
     ("csv", ".csv"),
     ("excel-csv", ".excel.csv"),

@@ -19,8 +19,6 @@ text, so no digit is lost.
 from __future__ import annotations
 
 import io
-import re
-import zipfile
 from itertools import islice
 from pathlib import Path
 from typing import Any
@@ -30,7 +28,7 @@ import xlsxwriter
 
 from ..csv_cells import PREFIX, TRIGGERS, neutralise
 from ..sql import identifier
-from .catalogue_sheet import CREATED, DATE_TIME, MAX_TEXT, column_letters, inline_string
+from .catalogue_sheet import CREATED, MAX_TEXT, inline_string, members, split_at_marker, with_dimension, write_workbook
 from .dictionary import HEADER, rows as dictionary_rows
 
 MAX_ROWS = 1_048_576  # Excel's rows per sheet, the header row included
@@ -39,7 +37,6 @@ SAFE_INT = 2**53 - 1  # integers a double holds exactly
 MAX_DOUBLE = 1.7976931348623157e308
 SHEET = "数据 Data"
 DICTIONARY_SHEET = "数据字典 Dictionary"
-LEVEL = 1  # deflate: a data sheet is mostly markup, which level 1 already shrinks ~8x
 CHUNK = 2000  # rows joined per write
 _SPACE = "".join(chr(c) for c in range(0x3001) if chr(c).isspace())  # str.isspace, every one ≤ U+3000
 # bound once per statement: a cell Python writes starts with `?1`, ends with `?2` (matched
@@ -49,7 +46,6 @@ _PATTERNS = (
     "[" + _SPACE + "]",
     "*[\x01-\x08\x0b-\x1f]*",  # XML 1.0 has no form for these control characters
 )
-_MARKER = re.compile(r'<row r="2"[^>]*><c r="A2" s="\d+"/></row>')
 
 
 def _text_cell(*args: Any) -> str:  # APSW's type for a scalar function: any arguments
@@ -118,21 +114,14 @@ class _Skeleton:
             for c, value in enumerate(drow):
                 ws.write_string(i, c, str(neutralise(value)))
         book.close()
-        with zipfile.ZipFile(io.BytesIO(buf.getvalue())) as z:
-            self.members = [(info.filename, z.read(info)) for info in z.infolist()]
-        self.parts: dict[str, tuple[str, str]] = {}  # data sheet part → (before, after) the rows
-        for k in range(1, sheets + 1):
-            name = f"xl/worksheets/sheet{k}.xml"
-            xml = dict(self.members)[name].decode("utf-8")
-            marker = _MARKER.search(xml)
-            if marker is None:  # an XlsxWriter that writes differently: fail the build, loudly
-                raise RuntimeError("unexpected XlsxWriter sheet XML")
-            self.parts[name] = (xml[: marker.start()], xml[marker.end() :])
-        self.columns = max(len(titles), 1)
-
-    def before(self, part: str, rows: int) -> bytes:
-        ref = f'<dimension ref="A1:{column_letters(self.columns)}{rows + 1}"/>'
-        return re.sub(r'<dimension ref="[^"]*"/>', ref, self.parts[part][0], count=1).encode("utf-8")
+        self.members = members(buf.getvalue())
+        xml = dict(self.members)
+        # data sheet part → (before, after) the rows
+        self.parts = {
+            name: split_at_marker(xml[name].decode("utf-8"))[:2]
+            for name in (f"xl/worksheets/sheet{k}.xml" for k in range(1, sheets + 1))
+        }
+        self.columns = len(titles)
 
 
 def write_table(
@@ -147,28 +136,26 @@ def write_table(
         sheets = max(1, -(-total // DATA_ROWS))
         skeleton = _Skeleton(titles, fields, sheets)
         cursor = conn.execute(select(table, columns), _PATTERNS)
-        left = total
-        with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=LEVEL) as z:
-            for name, data in skeleton.members:
-                if name not in skeleton.parts:
-                    info = zipfile.ZipInfo(name, DATE_TIME)
-                    info.compress_type = zipfile.ZIP_DEFLATED
-                    z.writestr(info, data)
-                    continue
-                rows = min(left, DATA_ROWS)
-                left -= rows
-                with z.open(name, "w") as out:  # the archive's level; ZipInfo's default date is DATE_TIME
-                    out.write(skeleton.before(name, rows))
-                    number, end = 2, rows + 2
-                    while number < end:
-                        chunk = [row[0] for row in islice(cursor, min(CHUNK, end - number))]
-                        if not chunk:
-                            break
-                        out.write(
-                            "".join(f'<row r="{number + i}">{x}</row>' for i, x in enumerate(chunk)).encode("utf-8")
-                        )
-                        number += len(chunk)
-                    out.write(skeleton.parts[name][1].encode("utf-8"))
+        counts = [min(DATA_ROWS, total - k * DATA_ROWS) for k in range(sheets)]
+
+        def sheet(name: str, rows: int):
+            before, after = skeleton.parts[name]
+
+            def write(out) -> None:  # the next `rows` rows of the one cursor, numbered from 2
+                out.write(with_dimension(before, skeleton.columns, rows))
+                number, end = 2, rows + 2
+                while number < end:
+                    chunk = [row[0] for row in islice(cursor, min(CHUNK, end - number))]
+                    if not chunk:
+                        break
+                    out.write("".join(f'<row r="{number + i}">{x}</row>' for i, x in enumerate(chunk)).encode("utf-8"))
+                    number += len(chunk)
+                out.write(after.encode("utf-8"))
+
+            return write
+
+        # the data sheets are written in their order (XlsxWriter's), so one cursor feeds them all
+        write_workbook(path, skeleton.members, {name: sheet(name, n) for name, n in zip(skeleton.parts, counts)})
         return sheets
     finally:
         conn.close()
