@@ -138,6 +138,7 @@ class FacetIndex:
                 shown[lang].update((i, k) for k in words)
         self.keywords = Pairs.of(matched)
         self.keywords_shown = {lang: Pairs.of(pairs) for lang, pairs in shown.items()}
+        self._ranks: dict[int, tuple[Codes, np.ndarray, np.ndarray]] = {}  # see _facet
         self.labels: dict[str, dict] = {}
         for key, (table, column) in LABELS.items():
             self.labels[key] = {
@@ -178,26 +179,59 @@ class FacetIndex:
         found = [self.position.get(r) for r in rowids]
         return np.array([p for p in found if p is not None], dtype=np.int32)
 
-    def counts(self, key: str, where: np.ndarray | None, lang: str) -> list[tuple[str, int]]:
-        """A facet's values with the number of selected datasets each has (none left out but
-        those of no dataset), largest first, then by value."""
-        if key in SINGLE:
-            codes, values = self.single[key]
-            counted = np.bincount(codes if where is None else codes[where], minlength=len(values.values))
-            names = values.values
-        else:
-            pairs = self.formats if key == "format" else self.keywords_shown[lang]
-            counted, names = pairs.counts(where), pairs.values.values
-        found = [(names[c], int(counted[c])) for c in np.flatnonzero(counted) if names[c] is not None]
-        found.sort(key=lambda vc: (-vc[1], vc[0]))
+    def _facet(self, key: str, lang: str) -> tuple[Codes, np.ndarray, np.ndarray]:
+        """A facet's values, each code's place in value order and which codes are values (not
+        None): made once per facet and language, as the values never change in a release."""
+        values = (
+            self.single[key][1]
+            if key in SINGLE
+            else (self.formats if key == "format" else self.keywords_shown[lang]).values
+        )
+        found = self._ranks.get(id(values))
+        if found is None:
+            real = [c for c, v in enumerate(values.values) if v is not None]
+            real.sort(key=values.values.__getitem__)
+            rank = np.zeros(len(values.values), dtype=np.int64)
+            rank[real] = np.arange(len(real))
+            is_value = np.zeros(len(values.values), dtype=bool)
+            is_value[real] = True
+            found = self._ranks[id(values)] = (values, rank, is_value)
         return found
 
+    def counts(
+        self, key: str, where: np.ndarray | None, lang: str, limit: int | None = None, chosen: str | None = None
+    ) -> tuple[list[tuple[str, int]], int, int]:
+        """A facet's values with the number of selected datasets each has (none left out but
+        those of no dataset), largest first, then by value: the first `limit` of them (all
+        when None), how many there are, and how many datasets `chosen` has. Only the values
+        listed become Python objects: 500 publishers' counts at 10,000 datasets were sorted
+        and labelled on every request to show 20 (half a catalogue state's time)."""
+        if key in SINGLE:
+            codes = self.single[key][0]
+            counted = np.bincount(codes if where is None else codes[where], minlength=len(self.single[key][1].values))
+        else:
+            counted = (self.formats if key == "format" else self.keywords_shown[lang]).counts(where)
+        values, rank, is_value = self._facet(key, lang)
+        present = np.flatnonzero((counted > 0) & is_value)
+        order = present[np.lexsort((rank[present], -counted[present]))]
+        if limit is not None:
+            order = order[:limit]
+        names = values.values
+        code = values.index.get(chosen) if chosen is not None else None
+        return [(names[c], int(counted[c])) for c in order], len(present), int(counted[code]) if code is not None else 0
+
     def state(
-        self, filters: tuple[tuple[str, str], ...], hits: np.ndarray | None, sort: str, lang: str
-    ) -> tuple[np.ndarray, dict[str, list[tuple[str, int]]]]:
+        self,
+        filters: tuple[tuple[str, str], ...],
+        hits: np.ndarray | None,
+        sort: str,
+        lang: str,
+        limit: int | None = None,
+    ) -> tuple[np.ndarray, dict[str, tuple[list[tuple[str, int]], int, int]]]:
         """A catalogue state's matching rowids in order (`sort` "relevance": the search's
-        order) and every facet's counts, each counted with every *other* active filter and the
-        search applied (like data.gov.uk's facets)."""
+        order) and every facet's counts (`counts`: its first `limit` values, how many there
+        are, the count of its filter's value), each counted with every *other* active filter
+        and the search applied (like data.gov.uk's facets)."""
         masks = [(key, self.mask(key, value)) for key, value in filters]
         if hits is not None:
             found = np.zeros(self.n, dtype=bool)
@@ -215,7 +249,8 @@ class FacetIndex:
         selected = where()
         if selected is not None:
             ordered = ordered[selected[ordered]]
-        counts = {key: self.counts(key, where(skip=key), lang) for key in FACETS}
+        chosen = dict(filters)
+        counts = {key: self.counts(key, where(skip=key), lang, limit, chosen.get(key)) for key in FACETS}
         return self.rowids[ordered], counts
 
     def label(self, key: str, value: str) -> tuple[str | None, str | None]:

@@ -243,37 +243,25 @@ def select(
         compute = lambda: index.hits(_ranked(conn, search, index.names, index.position))  # noqa: E731
         hits = memo.get(("hits", search), compute) if memo is not None else compute()
     sort = query.effective_sort
-    rowids, counts = index.state(query.filters, hits, sort, lang)
-    counted: dict[str, list[dict]] = {}
+    rowids, counts = index.state(query.filters, hits, sort, lang, FACET_VALUES)
+    facets: dict[str, list[dict]] = {}
+    sizes: dict[str, int] = {}
     for key in FILTERS:
         chosen = query.active.get(key)
-        found = []
-        for value, count in counts[key]:
-            label_zh, label_en = index.label(key, value)
-            found.append(
-                {
-                    "value": value,
-                    "count": count,
-                    "label_zh": label_zh,
-                    "label_en": label_en,
-                    "selected": value == chosen,
-                }
-            )
-        if chosen and not any(v["selected"] for v in found):
-            found.insert(0, {"value": chosen, "count": 0, "label_zh": None, "label_en": None, "selected": True})
-        counted[key] = found
-    return Selection(
-        rowids,
-        {k: _shown(v, query.active.get(k)) for k, v in counted.items()},
-        {k: len(v) for k, v in counted.items()},
-    )
+        top, total, chosen_count = counts[key]
+        if chosen and all(value != chosen for value, _ in top):
+            # the filter's value is always listed, first when it is not among the largest
+            # (with no dataset when it matches none: an unknown value is shown, not dropped)
+            top = [(chosen, chosen_count), *top[: FACET_VALUES - 1]]
+            total += not chosen_count
+        facets[key] = [_value(index, key, value, count, value == chosen) for value, count in top]
+        sizes[key] = total
+    return Selection(rowids, facets, sizes)
 
 
-def _shown(values: list[dict], selected: str | None) -> list[dict]:
-    shown = values[:FACET_VALUES]
-    if selected and not any(v["selected"] for v in shown):
-        shown = [next(v for v in values if v["selected"]), *shown[: FACET_VALUES - 1]]
-    return shown
+def _value(index, key: str, value: str, count: int, selected: bool) -> dict:
+    label_zh, label_en = index.label(key, value)
+    return {"value": value, "count": count, "label_zh": label_zh, "label_en": label_en, "selected": selected}
 
 
 def run(

@@ -9,11 +9,12 @@ routes, reads and renders; `tests/test_pages.py` renders every page type from it
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import quote, quote_plus, urlencode
 
 from markupsafe import Markup
 
@@ -24,6 +25,18 @@ from ..catalogue.records import ChartRecord, DatasetRecord, FieldRecord, Publish
 from ..openness import is_withheld
 from . import api_examples, badge, charts, dictionary, quality
 from .preview import Preview, cell_text
+
+
+@functools.lru_cache(maxsize=8192)
+def _pair(key: str, value: str) -> str:
+    return f"{quote_plus(key)}={quote_plus(value)}"
+
+
+def query_string(pairs) -> str:
+    """`urlencode(pairs)`, each key=value encoded once per worker: a catalogue page links ~150
+    states that share their parameters (its facets' values, its pages), and urlencode was a
+    sixth of the page's time at 10,000 datasets."""
+    return "&".join(_pair(str(k), str(v)) for k, v in pairs)
 
 
 @dataclass(frozen=True)
@@ -44,9 +57,9 @@ class Links:
             # page has ~100 of these links (its facets' values).
             pairs = params.items() if isinstance(params, dict) else (params or ())
             args = [(k, v) for k, v in pairs if k != i18n.PARAM]
-            return f"{url}?{urlencode([*args, (i18n.PARAM, self.lang)])}"
+            return f"{url}?{query_string([*args, (i18n.PARAM, self.lang)])}"
         if params:
-            url += "?" + urlencode(params)
+            url += "?" + query_string(params.items() if isinstance(params, dict) else params)
         return i18n.lang_url(url, self.lang) if self.lang != i18n.DEFAULT_LANG else url
 
     def dataset(self, name: str) -> str:
