@@ -45,7 +45,8 @@ def _error(key: str, status: int, **fmt) -> Response:
 
 
 async def _read(datasette, fn):
-    return await catalogue.of(datasette).read(lambda c: fn(c.conn))
+    """`fn(conn, memo)` on the catalogue's threads (memo: the release's kept answers)."""
+    return await catalogue.of(datasette).read(lambda c: fn(c.conn, c.memo))
 
 
 def _urls(datasette, ctx: harvest.Context) -> SiteUrls:
@@ -69,7 +70,7 @@ async def _prebuilt(datasette, store, name: str) -> Path | None:
     would stream: the same base URL, no Datasette path prefix, the same code."""
     if datasette.urls.path("/") != "/":
         return None
-    site = await store.read(lambda c: harvest.site_context(c.conn))
+    site = await store.read(lambda c: harvest.site_context(c.conn, c.memo))
     base = _urls(datasette, site).base
     # the first call of a worker hashes the documents' code (tens of ms): off the event loop
     return await asyncio.to_thread(catalogue_files.document, store.release, name, base)
@@ -89,7 +90,7 @@ async def _data_json(datasette, request, send, name: str, module) -> None:
         )
         await file_response.send(send, built, plan, head=request.method == "HEAD")
         return
-    ctx = await store.read(lambda c: harvest.context(c.conn))
+    ctx = await store.read(lambda c: harvest.context(c.conn, memo=c.memo))
     urls = _urls(datasette, ctx)
 
     async def read(after, size):
@@ -129,7 +130,7 @@ async def catalog_rdf(datasette, request):
     if number is None:
         return _error("opendata.bad_page", 400)
     store = catalogue.of(datasette)
-    site = await store.read(lambda c: harvest.site_context(c.conn))
+    site = await store.read(lambda c: harvest.site_context(c.conn, c.memo))
     last = max(1, -(-site.total // dcat_ap.PER_PAGE))
     if number > last:
         return _error("opendata.page_not_found", 404, page=number, last=last)
@@ -138,7 +139,7 @@ async def catalog_rdf(datasette, request):
     body = _PAGES.get(key)
     if body is None:
         ctx, page = await store.read(
-            lambda c: (harvest.context(c.conn), harvest.page(c.conn, number, dcat_ap.PER_PAGE))
+            lambda c: (harvest.context(c.conn, memo=c.memo), harvest.page(c.conn, number, dcat_ap.PER_PAGE))
         )
         # rdflib is pure Python: off the event loop, so other requests go on meanwhile
         files = catalogue_files.site_files(store.release)  # the catalogue's own downloads
@@ -164,9 +165,9 @@ def _rdf(body: bytes, syntax: str) -> Response:
 async def dataset_rdf(datasette, request):
     name, syntax = request.url_vars["name"], request.url_vars["syntax"]
 
-    def ask(conn):
+    def ask(conn, memo):
         entry = harvest.one(conn, name)
-        return (entry, harvest.context(conn, only=entry.dataset)) if entry else (None, None)
+        return (entry, harvest.context(conn, only=entry.dataset, memo=memo)) if entry else (None, None)
 
     entry, ctx = await _read(datasette, ask)
     if entry is None:
@@ -264,9 +265,9 @@ def extra_template_vars(template, request, datasette):
             }
         name = (request.url_vars or {}).get("name")
 
-        def ask(conn):
+        def ask(conn, memo):
             entry = harvest.one(conn, name)
-            return (entry, harvest.context(conn, only=entry.dataset)) if entry else (None, None)
+            return (entry, harvest.context(conn, only=entry.dataset, memo=memo)) if entry else (None, None)
 
         entry, ctx = await _read(datasette, ask) if name else (None, None)
         if entry is None:

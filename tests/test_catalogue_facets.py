@@ -209,3 +209,24 @@ def test_the_server_reads_the_file_the_writer_writes():
     from gongkai.catalogue import store, writer
 
     assert store.FILE == writer.FILE
+
+
+@pytest.mark.parametrize("column", ["publisher", "theme"])
+def test_publisher_and_theme_pages_match_plain_sql(catalog, column):
+    # Their pages come from the facet index's order: the same datasets, count and page as a
+    # sort in SQL (last modified first, then by name), a page past the last being the last.
+    values = [r[0] for r in catalog.execute(f"select distinct {column} from datasets where {column} is not null")]
+    for value in [*values, "no-such-value"]:
+        (total,) = catalog.execute(f"select count(*) from datasets where {column} = ?", [value]).fetchone()
+        for page in (1, 2, 99):
+            found, count, shown, pages = Catalogue(catalog, listing.Memo(4))._datasets_page(column, value, page, 3)
+            expected_page = max(1, min(page, -(-total // 3)))
+            names = [
+                r[0]
+                for r in catalog.execute(
+                    f"select name from datasets where {column} = ? order by modified desc, name limit 3 offset ?",
+                    [value, (expected_page - 1) * 3],
+                )
+            ]
+            assert ([d.name for d in found], count, shown) == (names, total, expected_page), (value, page)
+            assert pages == max(1, -(-total // 3))

@@ -278,7 +278,13 @@ def run(
     total = len(selection.rowids)
     pages = max(1, math.ceil(total / query.per_page))
     offset = (query.page - 1) * query.per_page
-    wanted = [int(r) for r in selection.rowids[offset : offset + query.per_page]]
+    records = records_of(conn, selection.rowids[offset : offset + query.per_page])
+    return Page(query, records, total, pages, selection.facets, selection.facet_sizes)
+
+
+def records_of(conn: sqlite3.Connection, rowids) -> list[DatasetRecord]:
+    """The list columns of the datasets with these rowids, in their order (one indexed read)."""
+    wanted = [int(r) for r in rowids]
     found = {
         r["rowid"]: r
         for r in _rows(
@@ -288,7 +294,4 @@ def run(
             {"ids": json.dumps(wanted)},
         )
     }
-    records = [
-        DatasetRecord.from_row({k: v for k, v in found[r].items() if k != "rowid"}) for r in wanted if r in found
-    ]
-    return Page(query, records, total, pages, selection.facets, selection.facet_sizes)
+    return [DatasetRecord.from_row({k: v for k, v in found[r].items() if k != "rowid"}) for r in wanted if r in found]

@@ -208,16 +208,13 @@ class Catalogue:
     ) -> tuple[list[DatasetRecord], int, int, int]:
         """One page of the datasets whose `column` (publisher or theme) is `value`, last
         modified first: (datasets, how many in all, the page (a page past the last is the
-        last), pages)."""
-        (total,) = self.conn.execute(f"select count(*) from datasets where {column} = ?", [value]).fetchone()
+        last), pages). From the catalogue list's facet index (the order is its "modified"
+        one): counting and sorting a theme's datasets in SQL grew with the catalogue."""
+        rowids = listing.facet_index_of(self.conn, self.memo).newest(column, value)
+        total = len(rowids)
         pages = max(1, math.ceil(total / per_page))
         page = max(1, min(page, pages))
-        found = self._all(
-            DatasetRecord,
-            f"{column} = ?",
-            [value],
-            order=f"modified desc, name limit {int(per_page)} offset {int((page - 1) * per_page)}",
-        )
+        found = listing.records_of(self.conn, rowids[(page - 1) * per_page : page * per_page])
         return found, total, page, pages
 
     def recent(self, limit: int = RECENT) -> list[DatasetRecord]:
