@@ -29,6 +29,7 @@ and one symlink per unchanged dataset (`gongkai/bench/scale_build.py`).
 from __future__ import annotations
 
 import fcntl
+import functools
 import gc
 import hashlib
 import json
@@ -554,9 +555,7 @@ def _build(
             }
             datasette_files.write(release, site, [], {}, previous, databases)
         _write_search_shards(release, previous, builds)
-        state = _state(code, release_code, builds, previous)
-        # compact: json's C encoder only runs without `indent` (1 s of 10,000 datasets' state with it)
-        _write_text(release / STATE_FILE, json.dumps(state, ensure_ascii=False, separators=(",", ":")))
+        _write_state(release / STATE_FILE, _state_head(code, release_code, previous), builds)
         _write_text(release / OBJECTS_FILE, json.dumps(objects, separators=(",", ":")))
         releases.finish(release)  # last: a server only ever opens a release the build finished
     except BaseException:
@@ -895,21 +894,40 @@ def _write_rejected(latest: Path, served: Path, build: DatasetBuild) -> None:
             _write_text(folder / rejected.path, rejected.text)
 
 
-def _state(code: str, release_code: str, builds: list[DatasetBuild], previous: Path | None) -> dict:
+def _state_head(code: str, release_code: str, previous: Path | None) -> dict:
+    """The release's state (STATE_FILE) but its datasets' entries (`_write_state` adds them)."""
     return {
         "code": code,
         "release_code": release_code,
         "previous_release": previous.name if previous else None,
         "built": _now(),
-        "datasets": {
-            b.name: {
-                "hash": b.hash,
-                "tables": b.tables,
-                "first_seen": b.first_seen,
-                "first_built": b.first_built,
-                "dates": [b.issued, b.modified],  # as the catalogue shows them
-                "published": b.published,
-            }
-            for b in builds
-        },
+        "datasets": {},
     }
+
+
+def _state_entry(b: DatasetBuild) -> dict:
+    return {
+        "hash": b.hash,
+        "tables": b.tables,
+        "first_seen": b.first_seen,
+        "first_built": b.first_built,
+        "dates": [b.issued, b.modified],  # as the catalogue shows them
+        "published": b.published,
+    }
+
+
+def _write_state(path: Path, head: dict, builds: list[DatasetBuild]) -> None:
+    """`head` (`_state_head`) with every build's entry, written one entry at a time
+    (the whole document of 10,000 datasets as one dict and one string was ~10 MB of the build's
+    peak memory) through a temporary file and a rename, as `_write_text`. Compact: json's C
+    encoder only runs without `indent` (1 s of 10,000 datasets' state with it)."""
+    dumps = functools.partial(json.dumps, ensure_ascii=False, separators=(",", ":"))
+    opening = dumps(head)
+    assert opening.endswith(',"datasets":{}}')
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with open(tmp, "w", encoding="utf-8") as fh:
+        fh.write(opening[: -len("}}")])
+        for i, b in enumerate(builds):
+            fh.write(("," if i else "") + dumps(b.name) + ":" + dumps(_state_entry(b)))
+        fh.write("}}")
+    os.replace(tmp, path)

@@ -41,11 +41,12 @@ def fill(conn, index: str, table: str, columns: Sequence[str]) -> None:
     _run(conn, _table_parts(conn, table, columns), _insert(index, len(columns)))
 
 
-def fill_rows(conn, index: str, columns: int, cursor) -> None:
-    """Index the (rowid, cell, …) rows a cursor yields into the FTS5 table `index`."""
+def fill_rows(conn, index: str, columns: int, cursor, batch_rows: int = BATCH_ROWS) -> None:
+    """Index the (rowid, cell, …) rows a cursor yields into the FTS5 table `index`, `batch_rows`
+    at a time (fewer for long documents: two batches are in memory at once)."""
 
     def parts() -> Iterator[Part]:
-        while rows := list(islice(cursor, BATCH_ROWS)):
+        while rows := list(islice(cursor, batch_rows)):
             yield "rows", rows
 
     _run(conn, parts(), _insert(index, columns))
