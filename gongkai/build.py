@@ -29,7 +29,6 @@ and one symlink per unchanged dataset (`gongkai/bench/scale_build.py`).
 from __future__ import annotations
 
 import fcntl
-import functools
 import gc
 import hashlib
 import json
@@ -51,6 +50,7 @@ from . import (
     descriptors,
     exports,
     git_dates,
+    json_files,
     load,
     openness,
     rejected_rows,
@@ -895,13 +895,12 @@ def _write_rejected(latest: Path, served: Path, build: DatasetBuild) -> None:
 
 
 def _state_head(code: str, release_code: str, previous: Path | None) -> dict:
-    """The release's state (STATE_FILE) but its datasets' entries (`_write_state` adds them)."""
+    """The release's state (STATE_FILE) but its `datasets` (`_write_state` adds them)."""
     return {
         "code": code,
         "release_code": release_code,
         "previous_release": previous.name if previous else None,
         "built": _now(),
-        "datasets": {},
     }
 
 
@@ -917,17 +916,7 @@ def _state_entry(b: DatasetBuild) -> dict:
 
 
 def _write_state(path: Path, head: dict, builds: list[DatasetBuild]) -> None:
-    """`head` (`_state_head`) with every build's entry, written one entry at a time
-    (the whole document of 10,000 datasets as one dict and one string was ~10 MB of the build's
-    peak memory) through a temporary file and a rename, as `_write_text`. Compact: json's C
-    encoder only runs without `indent` (1 s of 10,000 datasets' state with it)."""
-    dumps = functools.partial(json.dumps, ensure_ascii=False, separators=(",", ":"))
-    opening = dumps(head)
-    assert opening.endswith(',"datasets":{}}')
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "w", encoding="utf-8") as fh:
-        fh.write(opening[: -len("}}")])
-        for i, b in enumerate(builds):
-            fh.write(("," if i else "") + dumps(b.name) + ":" + dumps(_state_entry(b)))
-        fh.write("}}")
-    os.replace(tmp, path)
+    """`head` (`_state_head`) with every build's entry, a dataset at a time (gongkai.json_files)."""
+    json_files.write_object(
+        path, ((b.name, _state_entry(b)) for b in builds), head=head, key="datasets", ensure_ascii=False
+    )

@@ -138,7 +138,7 @@ class FacetIndex:
                 shown[lang].update((i, k) for k in words)
         self.keywords = Pairs.of(matched)
         self.keywords_shown = {lang: Pairs.of(pairs) for lang, pairs in shown.items()}
-        self._ranks: dict[int, tuple[Codes, np.ndarray, np.ndarray]] = {}  # see _facet
+        self._ranks: dict[tuple[str, str], tuple[Codes, np.ndarray, np.ndarray]] = {}  # see _facet
         self.labels: dict[str, dict] = {}
         for key, (table, column) in LABELS.items():
             self.labels[key] = {
@@ -181,13 +181,12 @@ class FacetIndex:
 
     def _facet(self, key: str, lang: str) -> tuple[Codes, np.ndarray, np.ndarray]:
         """A facet's values, each code's place in value order and which codes are values (not
-        None): made once per facet and language, as the values never change in a release."""
-        values = (
-            self.single[key][1]
-            if key in SINGLE
-            else (self.formats if key == "format" else self.keywords_shown[lang]).values
-        )
-        found = self._ranks.get(id(values))
+        None): made once per facet (and language, for keywords), as a release never changes."""
+        if key in SINGLE:
+            values = self.single[key][1]
+        else:
+            values = (self.formats if key == "format" else self.keywords_shown[lang]).values
+        found = self._ranks.get((key, lang if key == "keyword" else ""))
         if found is None:
             real = [c for c, v in enumerate(values.values) if v is not None]
             real.sort(key=values.values.__getitem__)
@@ -195,7 +194,7 @@ class FacetIndex:
             rank[real] = np.arange(len(real))
             is_value = np.zeros(len(values.values), dtype=bool)
             is_value[real] = True
-            found = self._ranks[id(values)] = (values, rank, is_value)
+            found = self._ranks[(key, lang if key == "keyword" else "")] = (values, rank, is_value)
         return found
 
     def counts(
@@ -206,12 +205,12 @@ class FacetIndex:
         when None), how many there are, and how many datasets `chosen` has. Only the values
         listed become Python objects: 500 publishers' counts at 10,000 datasets were sorted
         and labelled on every request to show 20 (half a catalogue state's time)."""
+        values, rank, is_value = self._facet(key, lang)
         if key in SINGLE:
             codes = self.single[key][0]
-            counted = np.bincount(codes if where is None else codes[where], minlength=len(self.single[key][1].values))
+            counted = np.bincount(codes if where is None else codes[where], minlength=len(values.values))
         else:
             counted = (self.formats if key == "format" else self.keywords_shown[lang]).counts(where)
-        values, rank, is_value = self._facet(key, lang)
         present = np.flatnonzero((counted > 0) & is_value)
         order = present[np.lexsort((rank[present], -counted[present]))]
         if limit is not None:
