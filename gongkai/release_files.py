@@ -1,31 +1,48 @@
 """Where a release keeps one dataset's files: the one resolver every reader goes through.
 
-A release built by `gongkai build` holds one relative symlink per dataset,
-`datasets/<name> -> ../../../objects/<name>/<digest>`, into the build folder's object store
-(`out/objects/`, gongkai/build.py): a folder written once per dataset content and never
-changed after, holding
+A release built by `gongkai build` reaches each dataset's object through two relative
+symlinks, `buckets/<bb> -> ../../../buckets/<hash>` (one per bucket, `bucket(name)`) and, in
+that shared bucket folder, `<name> -> ../../objects/<name>/<key>` (gongkai/release_buckets.py).
+The object (`out/objects/<name>/<key>/`, gongkai/build.py) is written once per dataset content
+and never changed after, holding
 
     <name>.db            the dataset's database (absent for a withheld dataset)
     reports/<name>.json  its validation report, and reports/<name>.md
     downloads/…          its published files (originals, exports, files.json)
 
-So a rebuild that changes nothing writes one symlink per dataset instead of linking every
-file again (issue #10). A site folder written by hand (the serving benchmark's, old releases)
-has the flat layout, `<name>.db`, `reports/<name>.json`, `downloads/<name>/…`: every function
-here answers for both, and a caller never builds these paths itself.
+So a rebuild writes what changed and a few hundred symlinks, not every file again (issue #10).
+Two older layouts are still read, so a build can start from a release made before them and a
+server can serve one: `datasets/<name>` (one symlink per dataset, no buckets), and the flat
+layout of a site folder written by hand (the serving benchmark's), `<name>.db`,
+`reports/<name>.json`, `downloads/<name>/…`. Every function here answers for all three, and a
+caller never builds these paths itself.
 """
 
 from __future__ import annotations
 
 import os
+import zlib
 from pathlib import Path
 
-DATASETS = "datasets"  # under a release: one symlink per dataset
+BUCKETS = "buckets"  # under a release: one symlink per bucket of datasets
+DATASETS = "datasets"  # under a release of the layout before buckets: one symlink per dataset
 CATALOGUE_FILE = "catalog.db"  # not a dataset's database (gongkai.catalogue.writer.FILE)
 
 
+def bucket(name: str) -> str:
+    """The bucket of a dataset name: 256 of them, fixed (part of every release's layout)."""
+    return f"{zlib.crc32(name.encode('utf-8', 'surrogateescape')) & 0xFF:02x}"
+
+
+def _layout(release: Path | str) -> str:
+    """The release's layout: "buckets", "links" (one symlink per dataset) or "flat"."""
+    if os.path.isdir(f"{release}/{BUCKETS}"):
+        return "buckets"
+    return "links" if os.path.isdir(f"{release}/{DATASETS}") else "flat"
+
+
 def _flat(release: Path) -> bool:
-    return not os.path.isdir(os.path.join(release, DATASETS))
+    return _layout(release) == "flat"
 
 
 def is_name(name: str) -> bool:
@@ -33,14 +50,31 @@ def is_name(name: str) -> bool:
     return bool(name) and "/" not in name and "\0" not in name and not name.startswith(".")
 
 
-def in_objects(release: Path, name: str) -> Path:
-    """The dataset's folder in a release the build wrote (no look at which layout it has)."""
-    return Path(f"{release}/{DATASETS}/{name}")
+def in_objects(release: Path | str, name: str) -> str:
+    """The dataset's folder in a release this build wrote (no look at which layout it has),
+    as a str: the build asks for 10,000 of them."""
+    return f"{release}/{BUCKETS}/{bucket(name)}/{name}"
 
 
 def folder(release: Path, name: str) -> Path:
     """The dataset's own folder in a release (its object; for a flat site, the release)."""
-    return Path(release) if _flat(release) else Path(release) / DATASETS / name
+    layout = _layout(release)
+    if layout == "buckets":
+        return Path(in_objects(release, name))
+    return Path(release) if layout == "flat" else Path(release) / DATASETS / name
+
+
+def link_target(release: Path, name: str) -> str | None:
+    """The object key a release's entry for `name` points at (None for a flat release or a
+    dataset it does not hold): what tests and tools compare between releases."""
+    layout = _layout(release)
+    if layout == "flat":
+        return None
+    path = in_objects(release, name) if layout == "buckets" else f"{release}/{DATASETS}/{name}"
+    try:
+        return os.path.basename(os.readlink(path))
+    except OSError:
+        return None
 
 
 def database(release: Path, name: str) -> Path:
@@ -55,17 +89,25 @@ def report(release: Path, name: str, ext: str = "json") -> Path:
 def downloads(release: Path, name: str) -> Path:
     """The folder under which `/downloads/<name>/<path>` is `<path>`."""
     release = Path(release)
-    return release / "downloads" / name if _flat(release) else release / DATASETS / name / "downloads"
+    return release / "downloads" / name if _flat(release) else folder(release, name) / "downloads"
 
 
 def names(release: Path) -> list[str]:
     """Every dataset the release holds (sorted), published or not."""
     release = Path(release)
-    if _flat(release):
+    layout = _layout(release)
+    if layout == "flat":
         with os.scandir(release) as entries:
             return sorted(e.name[:-3] for e in entries if e.name.endswith(".db") and e.name != CATALOGUE_FILE)
-    with os.scandir(release / DATASETS) as entries:
-        return sorted(e.name for e in entries if not e.name.startswith("."))
+    if layout == "links":
+        with os.scandir(release / DATASETS) as entries:
+            return sorted(e.name for e in entries if not e.name.startswith("."))
+    found: list[str] = []
+    with os.scandir(release / BUCKETS) as buckets:
+        for b in buckets:
+            with os.scandir(b.path) as entries:
+                found.extend(e.name for e in entries if not e.name.startswith("."))
+    return sorted(found)
 
 
 def database_files(release: Path) -> list[Path]:
@@ -84,8 +126,10 @@ def database_paths(release: Path) -> list[str]:
                 e.name for e in entries if e.name.endswith(".db") and e.name != CATALOGUE_FILE and e.is_file()
             )
         return [f"{release}/{n}" for n in found]
-    base = f"{release}/{DATASETS}"
-    paths = (f"{base}/{n}/{n}.db" for n in names(release))
+    if _layout(release) == "links":
+        paths = (f"{release}/{DATASETS}/{n}/{n}.db" for n in names(release))
+    else:
+        paths = (f"{in_objects(release, n)}/{n}.db" for n in names(release))
     return [p for p in paths if os.path.isfile(p)]
 
 

@@ -56,7 +56,9 @@ def site(tmp_path_factory) -> Path:
     result = build_site(FIXTURE, out)
     assert result.ok
     release = (out / "site").resolve()
-    (release / "datasets" / "big").mkdir()  # a dataset folder of the release (gongkai/release_files.py)
+    big = Path(release_files.in_objects(release, "big"))  # a dataset folder of the release
+    big.parent.mkdir(exist_ok=True)  # its bucket (gongkai/release_files.py)
+    big.mkdir()
     conn = sqlite3.connect(release_files.database(release, "big"))
     conn.execute("create table rows (id integer primary key, name text, amount integer)")
     conn.executemany(

@@ -96,6 +96,36 @@ def test_invalid_dataset_fails_and_leaves_previous_site(site_root, tmp_path):
     assert all(e["message_zh"] and e["message"] for e in errors)
 
 
+def test_a_failed_catalogue_files_step_fails_the_build_and_leaves_the_site(site_root, tmp_path, monkeypatch):
+    """The catalogue files are written in a thread beside the build's last steps: its error
+    is the build's, raised after the other steps stop, and nothing of the release is left."""
+    from gongkai import catalogue_files, release_buckets
+
+    out = tmp_path / "out"
+    assert build(site_root, out)[0].ok
+    before = current_release(out)
+    buckets_before = sorted(os.listdir(out / release_buckets.STORE))
+    csv = site_root / "datasets/budget/budget.csv"
+    csv.write_text(csv.read_text(encoding="utf-8") + "教育,2024,5,2024-12-31,true\n", encoding="utf-8")
+
+    def broken(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(catalogue_files, "write", broken)
+    try:
+        result, messages = build(site_root, out)
+    except OSError as exc:
+        assert exc.errno == 28
+    else:
+        raise AssertionError(f"the build ended without its catalogue files: {result.ok} {messages}")
+    assert current_release(out) == before
+    assert [p.name for p in (out / "releases").iterdir()] == [before.name]
+    assert sorted(os.listdir(out / release_buckets.STORE)) == buckets_before  # the new bucket folders went
+    monkeypatch.undo()
+    result, _ = build(site_root, out)
+    assert result.ok and current_release(out) != before
+
+
 def test_noop_rebuild_reuses_databases(site_root, tmp_path):
     out = tmp_path / "out"
     first, _ = build(site_root, out)
@@ -150,9 +180,7 @@ def test_killed_build_leaves_previous_site(site_root, tmp_path):
     # no object is left that no release refers to (the killed build's staging folder among them)
     on_disk = {(n, k) for n in os.listdir(out / "objects") for k in os.listdir(out / "objects" / n)}
     referred = {
-        (n, os.path.basename(os.readlink(r / "datasets" / n)))
-        for r in (out / "releases").iterdir()
-        for n in os.listdir(r / "datasets")
+        (n, release_files.link_target(r, n)) for r in (out / "releases").iterdir() for n in release_files.names(r)
     }
     assert on_disk == referred
     assert sqlite3.connect(release_files.database(out / "site", "budget")).execute(

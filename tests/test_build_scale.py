@@ -40,8 +40,10 @@ def inodes(release: Path, name: str) -> list[int]:
 
 
 def target(release: Path, name: str) -> str:
-    """The object a release's dataset symlink points to."""
-    return os.readlink(release / release_files.DATASETS / name)
+    """The object a release's dataset entry points to."""
+    found = release_files.link_target(release, name)
+    assert found is not None, (release, name)
+    return found
 
 
 def every_file(release: Path) -> dict[Path, tuple[int, bytes]]:
@@ -59,9 +61,8 @@ def objects(out: Path, name: str) -> set[str]:
 
 def referred(out: Path, name: str) -> set[str]:
     """The objects of `name` the releases still in out/releases refer to."""
-    return {
-        os.path.basename(target(r, name)) for r in (out / "releases").iterdir() if (r / "datasets" / name).is_symlink()
-    }
+    found = (release_files.link_target(r, name) for r in (out / "releases").iterdir())
+    return {key for key in found if key is not None}
 
 
 @pytest.fixture(scope="module")
@@ -98,9 +99,10 @@ def assert_same_as_full_write(root: Path, release: Path, tmp: Path, passed: set)
     shutil.rmtree(reference, ignore_errors=True)
     reference.mkdir()
     # the same objects (the scorecard's accessibility indicators look at the published files)
-    (reference / release_files.DATASETS).mkdir()
-    for name in release_files.names(release):
-        os.symlink((release / release_files.DATASETS / name).resolve(), reference / release_files.DATASETS / name)
+    for name in release_files.names(release):  # in the release's layout: inspect.json has the paths
+        entry = Path(release_files.in_objects(reference, name))
+        entry.parent.mkdir(parents=True, exist_ok=True)
+        os.symlink(release_files.folder(release, name).resolve(), entry)
     site = read_site(root)
     datasets = [read_dataset(f, site, passed=passed) for f in dataset_folders(root)]
     state = json.loads((release / "build-state.json").read_text())["datasets"]
@@ -162,7 +164,7 @@ def test_noop_rebuild_links_every_output(portal_build):
     assert result.ok and after != before
     assert sorted(result.reused) == [f.name for f in dataset_folders(root)]
     for name in result.reused:  # one symlink each, to the same object: the very same files
-        assert (after / "datasets" / name).is_symlink() and target(after, name) == target(before, name), name
+        assert target(after, name) == target(before, name), name
         assert inodes(after, name) == inodes(before, name), name
     for name in ("catalog.db", "metadata.json", "inspect.json"):
         assert os.path.samefile(after / name, before / name), name

@@ -332,7 +332,7 @@ def _from_scratch(site: Path, dest: Path) -> Path:
     """The catalogue files of the same catalogue and dataset files, written with no previous
     release (every fragment rendered)."""
     dest.mkdir()
-    for name in ("catalog.db", release_files.DATASETS):
+    for name in ("catalog.db", release_files.BUCKETS):
         (dest / name).symlink_to(site.resolve() / name)
     catalogue_files.write(dest, None, catalogue_unchanged=False)
     return dest

@@ -83,11 +83,13 @@ def _keys(release: Path, changed: str | None = None) -> dict[str, str]:
 def _one_changed(release: Path, following: Path) -> float:
     """Seconds of writing the files of the next release where one dataset's key moved: its
     fragments rendered, every other one's copied from `release`."""
-    from gongkai import catalogue_files
+    from gongkai import catalogue_files, release_files
 
     following.mkdir()
     os.link(release / "catalog.db", following / "catalog.db")
-    os.symlink(release.resolve() / "datasets", following / "datasets")  # release_files.DATASETS
+    for layout in (release_files.BUCKETS, release_files.DATASETS):  # the datasets' entries, either layout
+        if (release / layout).is_dir():
+            os.symlink(release.resolve() / layout, following / layout)
     keys = _keys(release)
     keys = _keys(release, sorted(keys)[len(keys) // 2])
     t0 = time.perf_counter()
