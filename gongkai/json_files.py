@@ -9,11 +9,14 @@ rename, so a reader never sees half a file.
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
+
+CHUNK = 256
 
 
 def write_object(
@@ -24,8 +27,7 @@ def write_object(
     key: str | None = None,
     ensure_ascii: bool = True,
 ) -> None:
-    def dumps(value: Any) -> str:
-        return json.dumps(value, ensure_ascii=ensure_ascii, separators=(",", ":"))
+    dumps = json.JSONEncoder(ensure_ascii=ensure_ascii, separators=(",", ":")).encode
 
     if key is None:
         opening, closing = "{", "}"
@@ -36,8 +38,13 @@ def write_object(
     try:
         with open(tmp, "w", encoding="utf-8") as fh:
             fh.write(opening)
-            for i, (name, value) in enumerate(members):
-                fh.write(("," if i else "") + dumps(name) + ":" + dumps(value))
+            # CHUNK members per encoder call, as one dict: a call per member was 40,000 calls
+            # and ~0.15 s of a one-change rebuild at 10,000 datasets; CHUNK members at a time
+            # is still a bounded part of the whole
+            it, first = iter(members), True
+            while chunk := dict(itertools.islice(it, CHUNK)):
+                fh.write(("" if first else ",") + dumps(chunk)[1:-1])
+                first = False
             fh.write(closing)
         os.replace(tmp, path)
     except BaseException:

@@ -4,11 +4,14 @@ import json
 
 import pytest
 
-from gongkai.json_files import write_object
+from gongkai.json_files import CHUNK, write_object
+
+
+MANY = [(f"数据集-{i}", {"rows": i, "ok": i % 2 == 0}) for i in range(2 * CHUNK + 3)]  # across chunks
 
 
 @pytest.mark.parametrize("ensure_ascii", [True, False])
-@pytest.mark.parametrize("members", [[], [("a", 1)], [("名称", {"x": [1, "二"]}), ("b", None)]])
+@pytest.mark.parametrize("members", [[], [("a", 1)], [("名称", {"x": [1, "二"]}), ("b", None)], MANY, MANY[:CHUNK]])
 def test_the_same_text_as_json_dumps(tmp_path, members, ensure_ascii):
     path = tmp_path / "plain.json"
     write_object(path, iter(members), ensure_ascii=ensure_ascii)

@@ -172,7 +172,7 @@ def small_top(site, tmp_path, monkeypatch):
     monkeypatch.setattr(site_index, "TOP_K", 20)
     release = tmp_path / "release"
     release.mkdir()
-    (release / release_files.DATASETS).symlink_to(site.resolve() / release_files.DATASETS)  # the same objects
+    (release / release_files.BUCKETS).symlink_to(site.resolve() / release_files.BUCKETS)  # the same objects
     entries = [site_index.Entry(name, "h") for name in release_files.names(release) if name.startswith("gen-")]
     assert site_index.write(release, None, entries)["written"] == site_index.SHARDS
     shards = site_index.Shards(release, site_index.open_shards(release))
@@ -250,7 +250,7 @@ def test_patched_top_lists_are_fresh_ones(site, tmp_path, monkeypatch):
     def release(label: str) -> Path:
         folder = tmp_path / label
         folder.mkdir()
-        (folder / release_files.DATASETS).symlink_to(site / release_files.DATASETS)
+        (folder / release_files.BUCKETS).symlink_to(site / release_files.BUCKETS)
         return folder
 
     def top(folder: Path) -> list:
