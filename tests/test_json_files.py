@@ -6,7 +6,6 @@ import pytest
 
 from gongkai.json_files import CHUNK, write_object
 
-
 MANY = [(f"数据集-{i}", {"rows": i, "ok": i % 2 == 0}) for i in range(2 * CHUNK + 3)]  # across chunks
 
 
