@@ -87,7 +87,7 @@ CACHE_FILE = "build-cache.json"  # under out/: file digests and git dates kept b
 SITE_PARTS = ("site", "publishers", "themes", "licenses")
 LATEST_FILE = ".hashes.json"  # under out/reports/: which dataset hash each report was written for
 LOCK_WAIT_S = 10  # a build that was just killed may still be releasing the lock
-OBJECTS = "objects"  # under out/: each dataset content's files, shared by the releases
+OBJECTS = release_files.OBJECTS  # under out/: each dataset content's files, shared by the releases
 OBJECTS_FILE = "objects.json"  # under a release: {dataset: object digest} it refers to
 
 
@@ -482,7 +482,7 @@ def _build(
         order = sorted(range(len(plans)), key=lambda i: not plans[i].reuse) if incremental else range(len(plans))
         try:
             for plan in (plans[i] for i in order):
-                build = _reuse(plan, release, previous, out, dates, say) if plan.reuse else None
+                build = _reuse(plan, previous, out, dates, say) if plan.reuse else None
                 if build is not None:
                     objects[build.name] = _key(build.hash)
                     latest.refresh(build.name, build.hash, out)
@@ -734,10 +734,10 @@ def _keep_release(plans: list[_Plan], previous: Path, out: Path, latest: _Latest
 
 
 def _reuse(
-    plan: _Plan, release: Path, previous: Path | None, out: Path, dates: git_dates.Dates, say: Callable[[str], None]
+    plan: _Plan, previous: Path | None, out: Path, dates: git_dates.Dates, say: Callable[[str], None]
 ) -> DatasetBuild | None:
-    """Point the new release at an unchanged dataset's object; None when it is missing (the
-    dataset is then built again). A previous release of the flat layout (before objects) has
+    """An unchanged dataset's build, its object kept (the release's bucket links name it);
+    None when the object is missing (the dataset is then built again). A previous release of the flat layout (before objects) has
     its files hard-linked into an object once."""
     assert previous is not None and plan.old is not None
     name, old = plan.folder.name, plan.old
@@ -827,16 +827,7 @@ def _collect(out: Path, gone: dict[str, set[str]], kept: dict[str, dict[str, str
 
 def _trash_objects(out: Path, objects: list[Path]) -> None:
     """Objects out of their path in one rename each, deleted by the background trash emptier."""
-    if not objects:
-        return
-    trash = out / releases.TRASH
-    trash.mkdir(exist_ok=True)
-    for obj in objects:
-        try:
-            os.replace(obj, trash / f"object-{obj.parent.name}-{obj.name}-{os.getpid()}")
-        except FileNotFoundError:
-            continue
-    releases.empty_trash(out)
+    releases.trash(out, [(obj, f"object-{obj.parent.name}-{obj.name}") for obj in objects])
 
 
 def _build_one(

@@ -24,10 +24,9 @@ from collections import defaultdict
 from pathlib import Path
 
 from . import releases
-from .release_files import BUCKETS, bucket
+from .release_files import BUCKETS, OBJECTS, bucket
 
 STORE = BUCKETS  # under out/: the bucket folders (a release's own buckets/ holds the symlinks)
-OBJECTS = "objects"  # gongkai.build.OBJECTS
 
 
 def digest(entries: list[tuple[str, str]]) -> str:
@@ -94,14 +93,5 @@ def collect(out: Path) -> None:
     for release in (Path(out) / "releases").iterdir():
         kept |= referred(release)
     with os.scandir(store) as entries:
-        garbage = [Path(e.path) for e in entries if e.name not in kept]
-    if not garbage:
-        return
-    trash = Path(out) / releases.TRASH
-    trash.mkdir(exist_ok=True)
-    for path in garbage:
-        try:
-            os.replace(path, trash / f"bucket-{path.name}-{os.getpid()}")
-        except FileNotFoundError:
-            continue
-    releases.empty_trash(out)
+        garbage = [(Path(e.path), f"bucket-{e.name}") for e in entries if e.name not in kept]
+    releases.trash(out, garbage)

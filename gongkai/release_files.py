@@ -27,6 +27,7 @@ from pathlib import Path
 BUCKETS = "buckets"  # under a release: one symlink per bucket of datasets
 DATASETS = "datasets"  # under a release of the layout before buckets: one symlink per dataset
 CATALOGUE_FILE = "catalog.db"  # not a dataset's database (gongkai.catalogue.writer.FILE)
+OBJECTS = "objects"  # under the build folder: each dataset content's files, shared by the releases
 
 
 def bucket(name: str) -> str:

@@ -174,6 +174,21 @@ def prune(
     return removed
 
 
+def trash(out: Path, moves: list[tuple[Path, str]]) -> None:
+    """Each (path, name) out of its path in one rename, into `out/.trash/<name>-<pid>`, and the
+    background emptier started; a path already gone is skipped (objects, bucket folders)."""
+    if not moves:
+        return
+    folder = Path(out) / TRASH
+    folder.mkdir(exist_ok=True)
+    for path, name in moves:
+        try:
+            os.replace(path, folder / f"{name}-{os.getpid()}")
+        except FileNotFoundError:
+            continue
+    empty_trash(out)
+
+
 def discard(out: Path, folder: Path, *, background: bool = True) -> None:
     """Throw away a release folder nothing serves (a failed build's), as `prune` does."""
     trash = Path(out) / TRASH
