@@ -123,4 +123,4 @@ shortcut_empty_hooks()
 def prepare_connection(conn, database, datasette):
     db = datasette.databases.get(database)
     if db is not None and not db.is_mutable:
-        memory_map(conn)
+        memory_map(conn, db.size)

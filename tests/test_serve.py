@@ -269,3 +269,19 @@ def test_the_render_cell_shortcut_wraps_the_hook_once_however_many_instances(sit
         make_datasette(site, root=ROOT)
     caller = pm.hook.render_cell
     assert hasattr(caller, "_gongkai_caller") and not hasattr(caller._gongkai_caller, "_gongkai_caller")
+
+
+async def test_only_a_large_database_is_read_through_a_memory_map(site, monkeypatch):
+    """A small database is read with read(2): mapping and unmapping one per connection cost
+    more than a whole page at 10,000 datasets (gongkai.serve.memory_map)."""
+    from gongkai import serve
+
+    async def mmap_size() -> int:
+        ds = make_datasette(site, root=ROOT)
+        db = ds.databases["budget"]
+        assert db.size < serve.MMAP_MIN_BYTES or serve.MMAP_MIN_BYTES == 0
+        return await db.execute_fn(lambda conn: conn.execute("PRAGMA mmap_size").fetchone()[0])
+
+    assert await mmap_size() == 0
+    monkeypatch.setattr(serve, "MMAP_MIN_BYTES", 0)  # as if the file were large
+    assert await mmap_size() == serve.MMAP_BYTES
