@@ -32,7 +32,11 @@ from .validate import files
 RACY_S = 2
 _FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC
 _BLOCK = 1 << 20
-_VERSION = 2  # the cache's layout: per folder, its tree id, digest and files
+# The cache's layout: per folder [label, tree id, digest, {file path under the folder: entry}],
+# each file's entry one string "size mtime ctime inode device digest". It is held for the whole
+# build: a list and a string per file (not a dict, a list of six numbers and the absolute path)
+# is about half the memory, ~1 KB less per dataset at 10,000.
+_VERSION = 3
 
 
 class FolderHasher:
@@ -46,9 +50,9 @@ class FolderHasher:
         self._limit = files.max_file_bytes()
         # a cache of another layout or data limit is not read (every file read once more)
         same = cache.get("version") == _VERSION and cache.get("limit") == self._limit
-        self._old: dict[str, dict] = (cache.get("folders") or {}) if same else {}
+        self._old: dict[str, list] = (cache.get("folders") or {}) if same else {}
         self._trusted_before = int(cache.get("started_ns") or 0) - RACY_S * 1_000_000_000
-        self._new: dict[str, dict] = {}
+        self._new: dict[str, list] = {}
         self._started = time.time_ns()
         self._git = git
         self.read = 0  # files whose bytes were read this build (the rest came from the cache)
@@ -57,15 +61,17 @@ class FolderHasher:
 
     def folder(self, folder: Path, label: str) -> str:
         key = str(folder)
-        old = self._old.get(key) or {}
+        old = self._old.get(key)
+        if not (isinstance(old, list) and len(old) == 4):
+            old = [None, None, None, {}]
         tree = self._git.tree(label) if self._git is not None else None
-        if tree is not None and old.get("tree") == tree and old.get("label") == label:
+        if tree is not None and old[1] == tree and old[0] == label:
             self._new[key] = old
-            return old["digest"]
+            return old[2]
         self.walked += 1
         self._newest = 0
-        old_files: dict[str, list] = old.get("files") or {}
-        new_files: dict[str, list] = {}
+        old_files: dict[str, str] = old[3] if isinstance(old[3], dict) else {}
+        new_files: dict[str, str] = {}
         h = hashlib.sha256()
         for kind, rel, entry in files.walk(Path(folder)):
             h.update(f"{label}/{rel}\0{kind}\0".encode("utf-8", "surrogateescape"))
@@ -76,28 +82,29 @@ class FolderHasher:
                     pass
             elif kind == "file":
                 assert entry is not None  # only a folder that is a link has no entry
-                h.update(self._file(entry, old_files, new_files).encode())
+                h.update(self._file(entry, rel, old_files, new_files).encode())
             h.update(b"\0")
         digest = h.hexdigest()
         if self._git is not None and tree is not None and self._newest >= self._git.read_ns - RACY_S * 1_000_000_000:
             tree = None  # a file changed after git looked: this digest may not be that tree's
-        self._new[key] = {"label": label, "tree": tree, "digest": digest, "files": new_files}
+        self._new[key] = [label, tree, digest, new_files]
         return digest
 
-    def _file(self, entry: os.DirEntry, old_files: dict[str, list], new_files: dict[str, list]) -> str:
+    def _file(self, entry: os.DirEntry, rel: str, old_files: dict[str, str], new_files: dict[str, str]) -> str:
         try:
             st = entry.stat(follow_symlinks=False)
         except OSError as exc:
             return f"unreadable {exc.errno}"
         moved = max(st.st_mtime_ns, st.st_ctime_ns)
         self._newest = max(self._newest, moved)
-        old = old_files.get(entry.path)
-        if old is not None and old[:5] == _signature(st) and moved < self._trusted_before:
-            new_files[entry.path] = old
-            return old[5]
+        old = old_files.get(rel)
+        signature = _signature(st)
+        if isinstance(old, str) and old.startswith(signature) and moved < self._trusted_before:
+            new_files[rel] = old
+            return old[len(signature) :]
         digest, read = self._digest(entry.path)
         if read is not None:
-            new_files[entry.path] = [*_signature(read), digest]
+            new_files[rel] = _signature(read) + digest
         return digest
 
     def _digest(self, path: str) -> tuple[str, os.stat_result | None]:
@@ -121,5 +128,7 @@ class FolderHasher:
         return {"version": _VERSION, "limit": self._limit, "started_ns": self._started, "folders": self._new}
 
 
-def _signature(st: os.stat_result) -> list[int]:
-    return [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev]
+def _signature(st: os.stat_result) -> str:
+    """What a file's cache entry starts with: the stat that must not have moved, and a space
+    before its digest (a digest is never empty, so one signature is never another's prefix)."""
+    return f"{st.st_size} {st.st_mtime_ns} {st.st_ctime_ns} {st.st_ino} {st.st_dev} "

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import codecs
 import mimetypes
+import sys
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 BY_FORMAT = {
@@ -39,4 +40,6 @@ def download_type(filename: str, fmt: str | None = None, encoding: str | None = 
     ctype = BY_FORMAT.get(key) or mimetypes.guess_type(filename)[0] or "application/octet-stream"
     if ctype.startswith("text/") or ctype == "application/json":
         ctype += f"; charset={charset(encoding) if fmt else 'utf-8'}"
-    return ctype
+    # Interned: every published file's manifest entry keeps its type until the build's end, and
+    # a handful of distinct types would otherwise be 10,000 copies each at 10,000 datasets.
+    return sys.intern(ctype)
