@@ -31,7 +31,7 @@ from markupsafe import Markup, escape
 
 from gongkai import catalogue, i18n
 from gongkai.datasette_files import database_metadata
-from gongkai.portal import dataset_cards, facet_options, links
+from gongkai.portal import dataset_cards, facet_options, links, page_links
 
 _INTERNAL_HREF = re.compile(r'href="(/[^"#]*)"')
 
@@ -230,6 +230,7 @@ def prepare_jinja2_environment(env):
     env.globals["gk_sort_choices"] = sort_choices
     env.globals["gk_dataset_cards"] = dataset_cards.cards  # the portal's list pages
     env.globals["gk_facet_options"] = facet_options.options  # the catalogue's filters
+    env.globals["gk_page_links"] = page_links.items  # the pagers of paged lists
     # Every publisher-supplied URL the site renders goes through these (gongkai/portal/links.py).
     env.globals["gk_link"] = links.link
     env.globals["gk_mail_link"] = links.mail_link

@@ -266,15 +266,16 @@ def _facet_label(key: str, row: dict, lang: str) -> str:
 
 
 def page_numbers(current: int, last: int, link: Callable[[int], str]) -> list[PageLink | None]:
-    """1 … (current ± 2) … last; None marks a gap."""
+    """1 … (current ± 2) … last; None marks a gap. Only the numbers shown are visited: the
+    catalogue at 10,000 datasets has 500 pages, and every page of it builds its links."""
     out: list[PageLink | None] = []
     if last <= 1:
         return out
-    for n in range(1, last + 1):
-        if n in (1, last) or abs(n - current) <= 2:
-            out.append(PageLink(n, link(n), n == current))
-        elif out and out[-1] is not None:
+    shown = sorted({1, last, *range(max(1, current - 2), min(last, current + 2) + 1)})
+    for n in shown:
+        if out and out[-1] is not None and n > out[-1].n + 1:
             out.append(None)
+        out.append(PageLink(n, link(n), n == current))
     return out
 
 
