@@ -180,6 +180,11 @@ def test_scale_build_measures_full_noop_and_one_change(tmp_path):
         for kind in ("full", "noop", "one_change"):
             assert doc[f"scale_build_{kind}_s_{n}"] > 0 and doc[f"scale_build_{kind}_peak_mb_{n}"] > 0
         assert doc[f"scale_build_rows_{n}"] == 3 * n and doc[f"scale_build_per_dataset_ms_{n}"] > 0
+        # the no-op keeps the served release; the full build had none, the change makes one
+        assert doc[f"scale_build_noop_release_kept_{n}"] is True
+        assert doc[f"scale_build_full_release_kept_{n}"] is False
+        assert doc[f"scale_build_one_change_release_kept_{n}"] is False
+        assert doc[f"scale_build_full_then_sync_s_{n}"] >= 0
     assert set(doc["targets"]) == {
         "scale_build_noop_s_4",
         "scale_build_one_change_s_4",
