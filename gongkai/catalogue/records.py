@@ -60,6 +60,7 @@ class Record:
         return tuple(out)
 
     @classmethod
+    @cache  # asked for every record read (a catalogue page reads 20): made once per class
     def json_columns(cls) -> frozenset[str]:
         return frozenset(name for name, kind in cls.columns() if kind in (list, dict))
 
