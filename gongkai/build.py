@@ -89,6 +89,9 @@ LATEST_FILE = ".hashes.json"  # under out/reports/: which dataset hash each repo
 LOCK_WAIT_S = 10  # a build that was just killed may still be releasing the lock
 OBJECTS = release_files.OBJECTS  # under out/: each dataset content's files, shared by the releases
 OBJECTS_FILE = "objects.json"  # under a release: {dataset: object digest} it refers to
+# Stats of a table the site never reads back: its time, and its header labels (the report has
+# them; kept with every table of 10,000 datasets until the build's end, a list of fresh strings each).
+_UNKEPT_STATS = frozenset({"seconds", "labels"})
 
 
 class BuildError(Exception):
@@ -881,11 +884,6 @@ def _build_one(
         build.rejected,
     )
     return build
-
-
-# Stats of a table the site never reads back: its time, and its header labels (the report has
-# them; kept with every table of 10,000 datasets until the build's end, a list of fresh strings each).
-_UNKEPT_STATS = frozenset({"seconds", "labels"})
 
 
 def _previous_downloads(previous: Path | None, name: str) -> Path | None:

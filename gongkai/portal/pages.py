@@ -247,9 +247,7 @@ class CataloguePage:
     active: list[ActiveFilter]
     sorts: list[str]
     sort: str
-    pages: list[PageLink | None]
-    prev_url: str | None
-    next_url: str | None
+    paging: Paging
     clear_url: str
     form_action: str
     hidden: list[tuple[str, str]]
@@ -312,9 +310,7 @@ def catalogue_page(*, query: listing.Query, page: listing.Page, reg: Registries,
         active=active,
         sorts=[s for s in listing.SORTS if s != "relevance" or query.q],
         sort=query.effective_sort,
-        pages=page_numbers(query.page, page.pages, lambda n: link(page=n)),
-        prev_url=link(page=query.page - 1) if query.page > 1 else None,
-        next_url=link(page=query.page + 1) if query.page < page.pages else None,
+        paging=paging(query.page, page.pages, lambda n: link(page=n)),
         clear_url=links.page(path),
         form_action=links.file(path),
         hidden=[(k, v) for k, v in listing.params(query) if k not in ("q", "sort", "page")],
