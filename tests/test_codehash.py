@@ -111,3 +111,33 @@ def test_a_new_module_counts_once_it_is_imported(package_copy):
     changed = codehash.code_hash()
     (package_copy / "validate" / "extra_check.py").write_text("LIMIT = 2\n", encoding="utf-8")
     assert codehash.code_hash() != changed
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "from . import (  # noqa: E402  (a comment holding parentheses)\n    report,\n)\n",
+        "if True: from . import report\n",
+        "x = 1; import gongkai.report\n",
+        "from .report import (\n    write_report,  # (a)\n)\n",
+        "from . \\\n    import report\n",
+        "from . report import write_report\n",
+    ],
+)
+def test_every_form_of_an_import_statement_is_found(tmp_path, source):
+    """Only the import statements are parsed (a regular expression finds them); whatever its
+    form, a statement's module is found, as a whole-module parse finds it."""
+    (tmp_path / "report.py").write_text("", encoding="utf-8")
+    module = tmp_path / "user.py"
+    module.write_text('"""from the data import nothing."""\n' + source, encoding="utf-8")
+    assert codehash._imports(tmp_path, module) == {"report"}
+
+
+def test_a_module_is_parsed_again_when_it_changed(tmp_path):
+    (tmp_path / "a.py").write_text("", encoding="utf-8")
+    (tmp_path / "b.py").write_text("", encoding="utf-8")
+    module = tmp_path / "user.py"
+    module.write_text("from . import a\n", encoding="utf-8")
+    assert codehash._imports(tmp_path, module) == {"a"}
+    module.write_text("from . import a, b\n", encoding="utf-8")
+    assert codehash._imports(tmp_path, module) == {"a", "b"}
