@@ -8,7 +8,8 @@
   asks about (plugins/datasette_pages.py's `get_metadata` hook, cached per worker), so what
   Datasette copies per request no longer grows with the number of datasets.
 - `inspect.json`: Datasette's inspect format (hash, size, row counts), so a worker never counts
-  or hashes a database at start.
+  or hashes a database at start; and each database's search indexes (`SEARCH_KEY`), so a
+  worker never asks a database which of its tables can be searched.
 
 Pure builders plus one `write` at the edge. Units stay out of Datasette's `units` (it accepts
 only Pint units and answers 500 for 万元): they go into the column description here and into the
@@ -27,6 +28,7 @@ from typing import TYPE_CHECKING
 
 from . import json_files, release_files
 from .catalogue.records import DatasetRecord, FieldRecord, Licence, ResourceRecord
+from .search.index import describe_indexes, read_indexes
 
 if TYPE_CHECKING:  # the server imports this module for `database_metadata`: no build code at run time
     from .descriptors import Site
@@ -127,13 +129,17 @@ def inspect_entries(
         old = known.get(stem)
         if old and same:
             file = release_files.relative(site_dir, key)
-            yield stem, old if old.get("file") == file else {**old, "file": file}
+            entry = old if old.get("file") == file else {**old, "file": file}
+            if SEARCH_KEY not in entry:  # kept from a release before it was recorded: once
+                entry = {**entry, SEARCH_KEY: _search_indexes(Path(key))}
+            yield stem, entry
             continue
         path = Path(key)
         conn = sqlite3.connect(f"file:{path}?immutable=1", uri=True)
         try:
             names = [r[0] for r in conn.execute("select name from sqlite_master where type='table'")]
             counts = {n: conn.execute(f"select count(*) from [{n}]").fetchone()[0] for n in names}
+            search = describe_indexes(read_indexes(conn))
         finally:
             conn.close()
         yield (
@@ -143,8 +149,24 @@ def inspect_entries(
                 "size": path.stat().st_size,
                 "file": release_files.relative(site_dir, path),
                 "tables": {n: {"count": c} for n, c in counts.items()},
+                SEARCH_KEY: search,
             },
         )
+
+
+# A database entry's search indexes ({table: index, columns, terms}: gongkai.search.index's
+# `describe_indexes`). Datasette reads only hash, size and counts; plugins/search.py reads this
+# so that the first table page a worker serves of a dataset asks its database nothing more
+# (at 10,000 datasets nearly every page is a worker's first of its dataset).
+SEARCH_KEY = "search"
+
+
+def _search_indexes(path: Path) -> dict:
+    conn = sqlite3.connect(f"file:{path}?immutable=1", uri=True)
+    try:
+        return describe_indexes(read_indexes(conn))
+    finally:
+        conn.close()
 
 
 def _same(previous: Path | None, path: Path) -> bool:

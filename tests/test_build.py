@@ -285,6 +285,22 @@ def test_unchanged_database_keeps_its_inspect_entry(site_root, tmp_path, monkeyp
     assert second["towns"] == first["towns"] and second["budget"]["hash"] != first["budget"]["hash"]
 
 
+def test_an_inspect_entry_kept_from_an_older_release_gains_its_search_indexes(site_root, tmp_path):
+    # releases before the entries recorded their search indexes: the next build adds them to
+    # the entries it keeps (once), without hashing or counting those databases again
+    out = tmp_path / "out"
+    assert build(site_root, out)[0].ok
+    path = (out / "site").resolve() / "inspect.json"
+    first = json.loads(path.read_text())
+    older = {name: {k: v for k, v in entry.items() if k != "search"} for name, entry in first.items()}
+    path.write_text(json.dumps(older))
+    csv = site_root / "datasets/budget/budget.csv"
+    csv.write_text(csv.read_text(encoding="utf-8").replace("800", "801"), encoding="utf-8")
+    assert build(site_root, out)[0].ok
+    second = json.loads((out / "site" / "inspect.json").read_text())
+    assert second["towns"]["search"] == first["towns"]["search"] and second["towns"]["hash"] == first["towns"]["hash"]
+
+
 def test_an_integer_sqlite_cannot_store_is_an_error_not_a_crash(tmp_path):
     folder = tmp_path / "big"
     folder.mkdir()

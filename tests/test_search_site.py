@@ -140,6 +140,40 @@ async def test_table_page_has_a_search_box(ds):
     assert other.status_code == 200 and "gongkai-search-box" not in other.text
 
 
+def test_the_build_records_each_databases_search_indexes_in_inspect_json(built):
+    from gongkai import release_files
+    from gongkai.search.index import describe_indexes, read_indexes
+
+    inspect = json.loads((built / "inspect.json").read_text(encoding="utf-8"))
+    conn = sqlite3.connect(release_files.database(built, "procurement"))
+    try:
+        assert inspect["procurement"]["search"] == describe_indexes(read_indexes(conn))
+    finally:
+        conn.close()
+    assert inspect["procurement"]["search"]["contracts"]["columns"] == ["项目名称"]
+
+
+async def test_a_table_pages_search_indexes_come_from_inspect_json_else_the_database(built):
+    from gongkai.search.index import indexes_described
+
+    found = make_datasette(built, root=REPO)
+    recorded = indexes_described(found.inspect_data["procurement"]["search"])
+    assert recorded["contracts"].columns == ("项目名称",)
+    # what inspect.json says is what the page uses: told there is no index, it shows no box
+    told = make_datasette(built, root=REPO)
+    told.inspect_data["procurement"]["search"] = {}
+    r = await told.client.get("/procurement/contracts")
+    assert r.status_code == 200 and "gongkai-search-box" not in r.text
+    # an entry without it (an older release's, a hand-made file): read from the database
+    older = make_datasette(built, root=REPO)
+    del older.inspect_data["procurement"]["search"]
+    assert await names_for(older, "维修") == ["北京市教育局校舍维修项目", "维修，保养合同", "维修保养"]
+    # and a malformed one is not trusted either
+    broken = make_datasette(built, root=REPO)
+    broken.inspect_data["procurement"]["search"] = {"contracts": {"index": 3, "columns": "x"}}
+    assert await names_for(broken, "维修") == ["北京市教育局校舍维修项目", "维修，保养合同", "维修保养"]
+
+
 async def test_datasette_does_not_treat_our_index_as_its_fts(ds):
     r = await ds.client.get("/procurement.json")
     tables = {t["name"]: t for t in r.json()["tables"]}

@@ -246,6 +246,31 @@ def read_indexes(conn: sqlite3.Connection) -> dict[str, TableIndex]:
     return out
 
 
+
+def describe_indexes(indexes: dict[str, TableIndex]) -> dict:
+    """`read_indexes`'s answer as JSON (a release's inspect.json keeps it per database, so a
+    server knows a table's index without a query: gongkai/datasette_files.py)."""
+    return {
+        table: {"index": t.index, "columns": list(t.columns), "terms": t.terms} for table, t in sorted(indexes.items())
+    }
+
+
+def indexes_described(description: object) -> dict[str, TableIndex] | None:
+    """`describe_indexes` read back; None when `description` is not one (an older release's
+    entry, or a hand-made file): the caller then reads the database itself."""
+    if not isinstance(description, dict):
+        return None
+    out = {}
+    for table, d in description.items():
+        if not (isinstance(d, dict) and isinstance(d.get("index"), str) and isinstance(d.get("columns"), list)):
+            return None
+        terms = d.get("terms")
+        if not (terms is None or isinstance(terms, str)) or not all(isinstance(c, str) for c in d["columns"]):
+            return None
+        out[table] = TableIndex(table, d["index"], tuple(d["columns"]), terms)
+    return out
+
+
 # ---------------------------------------------------------------------------------------------
 # The catalogue
 
