@@ -38,8 +38,8 @@ from datasette.utils.asgi import BadRequest
 from markupsafe import Markup
 
 from gongkai import catalogue, i18n
-from gongkai.search import match_expression, parse, read_indexes, site_index
 from gongkai.datasette_files import SEARCH_KEY
+from gongkai.search import match_expression, parse, read_indexes, site_index
 from gongkai.search.index import indexes_described
 from gongkai.search.query import PARAM, few_matches, filter_clause, rowid_list_clause
 

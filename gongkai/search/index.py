@@ -246,7 +246,6 @@ def read_indexes(conn: sqlite3.Connection) -> dict[str, TableIndex]:
     return out
 
 
-
 def describe_indexes(indexes: dict[str, TableIndex]) -> dict:
     """`read_indexes`'s answer as JSON (a release's inspect.json keeps it per database, so a
     server knows a table's index without a query: gongkai/datasette_files.py)."""
