@@ -39,6 +39,7 @@ from markupsafe import Markup
 
 from gongkai import catalogue, i18n
 from gongkai.datasette_files import SEARCH_KEY
+from gongkai.portal import search_results
 from gongkai.search import match_expression, parse, read_indexes, site_index
 from gongkai.search.index import indexes_described
 from gongkai.search.query import PARAM, few_matches, filter_clause, rowid_list_clause
@@ -394,6 +395,7 @@ async def _render(datasette, request, query: str, lang: str, start: int, wants_j
             "q": query,
             "result": result,
             "mark": Markup,
+            "search_groups": search_results.groups,
             "json_url": datasette.urls.path("/-/search.json") + "?" + urlencode(args),
         },
         request=request,
