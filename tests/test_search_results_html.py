@@ -49,7 +49,7 @@ def test_a_group_as_the_template_wrote_it():
     assert '<h3><a href="/datasets/roads?_lang=en">Roads &amp; &lt;b&gt;streets&lt;/b&gt;</a>' in html
     assert '<span class="count">· 12,345 rows matched</span></h3>' in html
     assert (
-        '<p>In table <strong>Repairs</strong> · 12,345 rows matched · '
+        "<p>In table <strong>Repairs</strong> · 12,345 rows matched · "
         '<a href="/roads/repairs?_search=x&amp;_lang=en">see all</a></p>' in html
     )
     # highlights are the search's HTML (kept); column titles, labels and URLs are escaped;

@@ -27,7 +27,11 @@ def groups(
     (plugins/search.py `_group`); `t`, `table_of`, `columns_of`: the page's words and the
     catalogue's table and column titles in its language (plugins/site_context.py's `t`,
     `gk_table`, `gk_columns`)."""
-    matched, in_table, see_all = escape(t("search_rows_matched")), escape(t("search_in_table")), escape(t("search_see_all"))
+    matched, in_table, see_all = (
+        escape(t("search_rows_matched")),
+        escape(t("search_in_table")),
+        escape(t("search_see_all")),
+    )
     out: list[str] = []
     for g in found:
         dataset = g["dataset"]
@@ -44,21 +48,22 @@ def groups(
                 f'<a href="{escape(tbl["url"])}">{see_all}</a></p>\n  <ul class="results">'
             )
             cols = columns_of(dataset, table)
-
-            def name(col: str) -> Markup:
-                entry = cols.get(col)
-                return escape((entry.get("title") if entry else None) or col)
-
             for r in tbl["rows"]:
-                hits = " · ".join(f"<span>{name(col)}: {Markup(html)}</span>" for col, html in r["highlights"].items())
+                hits = " · ".join(f"<span>{_column(cols, col)}: {Markup(html)}</span>" for col, html in r["highlights"].items())
                 line = f'\n    <li><a href="{escape(r["url"])}">{hits}</a>'
                 labels = r.get("labels")
                 if labels:
                     line += (
                         ' <small class="hit-labels">'
-                        + " · ".join(f"{name(col)}: {escape(text)}" for col, text in labels.items())
+                        + " · ".join(f"{_column(cols, col)}: {escape(text)}" for col, text in labels.items())
                         + "</small>"
                     )
                 out.append(line + "</li>")
             out.append("\n  </ul>")
     return Markup("".join(out))
+
+
+def _column(cols: Mapping[str, Mapping[str, Any]], col: str) -> Markup:
+    """A column's title in the page's language, else its name."""
+    entry = cols.get(col)
+    return escape((entry.get("title") if entry else None) or col)
