@@ -49,7 +49,9 @@ def groups(
             )
             cols = columns_of(dataset, table)
             for r in tbl["rows"]:
-                hits = " · ".join(f"<span>{_column(cols, col)}: {Markup(html)}</span>" for col, html in r["highlights"].items())
+                hits = " · ".join(
+                    f"<span>{_column(cols, col)}: {Markup(html)}</span>" for col, html in r["highlights"].items()
+                )
                 line = f'\n    <li><a href="{escape(r["url"])}">{hits}</a>'
                 labels = r.get("labels")
                 if labels:
